@@ -1,0 +1,52 @@
+"""Load, run every rule, and sort the findings: the one engine behind every front-end."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+from kds_iac.config import Config
+from kds_iac.loaders import load
+from kds_iac.loaders.discovery import discover
+from kds_iac.model import Diagnostic, Model
+from kds_iac.rules import RuleModule, all_rules
+from kds_iac.rules.base import Finding
+
+
+@dataclass
+class ScanResult:
+    findings: list[Finding] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    scope: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    rules: list[RuleModule] = field(default_factory=list)
+
+
+def run_rules(model: Model, rules: Sequence[RuleModule]) -> list[Finding]:
+    findings: list[Finding] = []
+    for rule in rules:
+        findings.extend(rule.check(model))
+    findings.sort(key=_sort_key)
+    return findings
+
+
+def scan(
+    paths: Sequence[str],
+    *,
+    config: Optional[Config] = None,
+    var_files: Sequence[str] = (),
+    variables: Optional[Mapping[str, str]] = None,
+) -> ScanResult:
+    config = config or Config()
+    rules = [r for r in all_rules() if not ({r.rule.id, r.rule.checkov_id} & config.skip_rules)]
+    model = load(paths, var_files=var_files, variables=variables)
+    result = ScanResult(diagnostics=model.diagnostics, scope=model.scope, files=model.files, rules=rules)
+    for finding in run_rules(model, rules):
+        (result.suppressed if finding.suppressed_reason is not None else result.findings).append(finding)
+    return result
+
+
+def _sort_key(finding: Finding) -> tuple:
+    loc = finding.location
+    return (loc.file, finding.primary_line, finding.rule.id, finding.address)

@@ -1,0 +1,111 @@
+"""Find what to load under the paths a user names.
+
+Terraform is recognized by extension (a directory of ``.tf``/``.tf.json`` files is a module);
+CloudFormation and Terraform plan JSON by content, since templates are named ``.yaml``,
+``.json``, ``.template`` or anything else. Generated and vendored trees are skipped.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Iterator, Sequence
+
+from kds_iac.model import Diagnostic
+
+MAX_FILE_BYTES = 10 * 1024 * 1024
+SNIFF_BYTES = 64 * 1024
+SKIPPED_DIRS = {".terraform", "node_modules", ".git", "__pycache__", ".venv", "venv", ".tox"}
+TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template", ".cfn", ".txt")
+
+_CFN_MARKERS = (
+    re.compile(rb"AWSTemplateFormatVersion"),
+    re.compile(rb"""["']?Type["']?\s*:\s*["']?AWS::[A-Za-z0-9]+::"""),
+    re.compile(rb"""["']?Transform["']?\s*:\s*["']?AWS::Serverless"""),
+)
+_PLAN_MARKERS = (re.compile(rb'"planned_values"\s*:'), re.compile(rb'"terraform_version"\s*:'))
+
+
+@dataclass
+class Discovered:
+    terraform_modules: list[str] = field(default_factory=list)
+    terraform_plans: list[str] = field(default_factory=list)
+    cloudformation_templates: list[str] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    focus_files: set[str] = field(default_factory=set)  # files named directly by the user
+
+
+def discover(paths: Sequence[str]) -> Discovered:
+    found = Discovered()
+    modules: dict[str, None] = {}
+    for raw in paths:
+        path = os.path.normpath(str(raw))
+        if os.path.isdir(path):
+            for file in _walk(path):
+                _classify(file, found, modules, explicit=False)
+        elif os.path.isfile(path):
+            found.focus_files.add(path)
+            _classify(path, found, modules, explicit=True)
+        else:
+            found.diagnostics.append(Diagnostic("error", path, 0, "no such file or directory"))
+    found.terraform_modules = list(modules)
+    return found
+
+
+def is_terraform_file(name: str) -> bool:
+    return name.endswith(".tf") or name.endswith(".tf.json")
+
+
+def _walk(root: str) -> Iterator[str]:
+    for directory, subdirs, files in os.walk(root):
+        subdirs[:] = sorted(d for d in subdirs if not _skipped_dir(directory, d))
+        for name in sorted(files):
+            yield os.path.join(directory, name)
+
+
+def _skipped_dir(parent: str, name: str) -> bool:
+    if name in SKIPPED_DIRS:
+        return True
+    # CDK copies Lambda code and nested assets next to the synthesized templates.
+    return name.startswith("asset.") and os.path.basename(parent) == "cdk.out"
+
+
+def _classify(path: str, found: Discovered, modules: dict[str, None], explicit: bool) -> None:
+    name = os.path.basename(path)
+    if is_terraform_file(name):
+        modules.setdefault(os.path.dirname(path) or ".", None)
+        return
+    if not explicit and not name.lower().endswith(TEMPLATE_SUFFIXES):
+        return
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as handle:
+            head = handle.read(SNIFF_BYTES)
+    except OSError as error:
+        found.diagnostics.append(Diagnostic("error", path, 0, f"cannot read file: {error.strerror}"))
+        return
+    kind = _sniff(head)
+    if kind is None:
+        if explicit:
+            found.diagnostics.append(
+                Diagnostic("error", path, 1, "not a Terraform file, CloudFormation template or Terraform plan JSON")
+            )
+        return
+    if size > MAX_FILE_BYTES:
+        found.diagnostics.append(
+            Diagnostic("error", path, 1, f"file is {size} bytes, larger than the {MAX_FILE_BYTES}-byte limit; not scanned")
+        )
+        return
+    if kind == "plan":
+        found.terraform_plans.append(path)
+    else:
+        found.cloudformation_templates.append(path)
+
+
+def _sniff(head: bytes) -> str | None:
+    if all(marker.search(head) for marker in _PLAN_MARKERS):
+        return "plan"
+    if any(marker.search(head) for marker in _CFN_MARKERS):
+        return "cloudformation"
+    return None
