@@ -49,12 +49,40 @@ def discover(paths: Sequence[str]) -> Discovered:
             _classify(path, found, modules, explicit=True)
         else:
             found.diagnostics.append(Diagnostic("error", path, 0, "no such file or directory"))
-    found.terraform_modules = list(modules)
+    named_dirs = {os.path.normpath(str(p)) for p in paths if os.path.isdir(str(p))}
+    called = _locally_called_modules(modules)
+    found.terraform_modules = [m for m in modules if m not in called or m in named_dirs]
     return found
 
 
 def is_terraform_file(name: str) -> bool:
     return name.endswith(".tf") or name.endswith(".tf.json")
+
+
+_LOCAL_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.{1,2}/[^"]*)"', re.MULTILINE)
+
+
+def _locally_called_modules(modules: dict[str, None]) -> set[str]:
+    """Directories another found module calls with a local ``source``.
+
+    They are evaluated through that call, with the caller's inputs and Terraform's
+    ``module.NAME`` addresses; loading them again as roots would report each resource twice.
+    """
+    called: set[str] = set()
+    for directory in modules:
+        for name in os.listdir(directory):
+            if not name.endswith(".tf"):
+                continue
+            try:
+                with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as handle:
+                    text = handle.read(MAX_FILE_BYTES)
+            except OSError:
+                continue
+            for source in _LOCAL_SOURCE.findall(text):
+                target = os.path.normpath(os.path.join(directory, source))
+                if target != os.path.normpath(directory):
+                    called.add(target)
+    return called
 
 
 def _walk(root: str) -> Iterator[str]:

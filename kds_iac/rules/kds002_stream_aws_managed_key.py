@@ -1,0 +1,107 @@
+"""Kinesis stream is encrypted with the AWS managed key instead of a customer managed key.
+
+## What it does
+Reports a Kinesis data stream whose server-side encryption uses the AWS managed key
+`alias/aws/kinesis`, written as the alias, an alias ARN, a `Fn::Sub` of the ARN, or a
+`data.aws_kms_alias`/`data.aws_kms_key` lookup, including when it is the default of a
+variable or parameter.
+
+## Why is this bad?
+With the AWS managed key, every principal in the account that may use Kinesis can decrypt
+the stream's records: the key policy cannot be narrowed, key use cannot be separated from
+stream use, the key cannot be shared with a consumer in another account, and it cannot be
+disabled in an incident. A customer managed key lets you decide who may decrypt, audit it,
+and rotate or revoke it.
+
+## Remediation
+Terraform:
+
+```hcl
+resource "aws_kms_key" "streams" {
+  description         = "Kinesis streams"
+  enable_key_rotation = true
+}
+
+resource "aws_kinesis_stream" "events" {
+  name            = "events"
+  shard_count     = 1
+  encryption_type = "KMS"
+  kms_key_id      = aws_kms_key.streams.arn
+}
+```
+
+CloudFormation:
+
+```yaml
+StreamsKey:
+  Type: AWS::KMS::Key
+  Properties:
+    EnableKeyRotation: true
+Events:
+  Type: AWS::Kinesis::Stream
+  Properties:
+    ShardCount: 1
+    StreamEncryption:
+      EncryptionType: KMS
+      KeyId: !GetAtt StreamsKey.Arn
+```
+
+## References
+- https://docs.aws.amazon.com/streams/latest/dev/what-is-sse.html
+- https://docs.aws.amazon.com/kms/latest/developerguide/concepts.html#key-mgmt
+- https://docs.aws.amazon.com/streams/latest/dev/security-best-practices.html
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from kds_iac.model import Model
+from kds_iac.rules.base import Examples, Finding, Rule, Severity
+from kds_iac.views.kinesis import STREAM_TYPES, streams
+from kds_iac.views.kms import AwsManagedKey
+
+RULE = Rule(
+    id="KDS002",
+    checkov_id="CKV_KDS_2",
+    severity=Severity.LOW,
+    title="Kinesis stream uses the AWS managed key instead of a customer managed key",
+    resource_types=STREAM_TYPES,
+)
+
+EXAMPLES = {
+    "terraform": Examples(
+        bad={
+            "aws-managed-key": frozenset(
+                {
+                    "aws_kinesis_stream.alias_name",
+                    "aws_kinesis_stream.alias_arn",
+                    "aws_kinesis_stream.data_lookup",
+                    "aws_kinesis_stream.variable_default",
+                }
+            ),
+        },
+        good=("customer-managed-key", "unencrypted-streams", "module-defaults"),
+    ),
+    "cloudformation": Examples(
+        bad={
+            "aws-managed-key.json": frozenset({"AliasName", "AliasArnSub"}),
+            "cdk-synth.template.json": frozenset({"teststreamKinesisStreamF1C9A3D2"}),
+        },
+        good=("customer-managed-key.yaml", "unencrypted-streams.yaml"),
+    ),
+}
+
+
+def check(model: Model) -> Iterator[Finding]:
+    for stream in streams(model):
+        if not stream.encrypted or not isinstance(stream.key.value, AwsManagedKey):
+            continue
+        message = (
+            f"Kinesis stream {stream.address} is encrypted with the AWS managed key "
+            f"{stream.key.value.reference}; use a customer managed KMS key"
+        )
+        provenance = stream.key.provenance()
+        if provenance:
+            message += f" (key decided by {provenance})"
+        yield Finding(RULE, stream.resource, message, line=stream.resource.line_of(stream.key_setting.split(".")[0]))

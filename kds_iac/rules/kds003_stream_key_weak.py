@@ -1,0 +1,132 @@
+"""Customer managed key of a Kinesis stream has rotation disabled or a public key policy.
+
+## What it does
+For every Kinesis stream encrypted with a customer managed key defined in the scan (found
+through references, aliases, alias ARNs and module inputs), reports the key when automatic
+rotation is disabled (`enable_key_rotation` / `EnableKeyRotation` false or left out), or when
+its key policy allows `kms:*` or `kms:Decrypt` to Principal `*` without a condition that
+pins the caller (`aws:PrincipalOrgID`, `aws:PrincipalAccount`, `aws:SourceAccount`,
+`aws:SourceArn`, `kms:CallerAccount`, ...). A key that no stream uses is not judged here.
+
+## Why is this bad?
+The key is what keeps a stream's records confidential. A key policy that lets anyone
+decrypt turns stream encryption into a formality: any principal of any account that can
+read the records can also decrypt them. Without rotation, one key version protects every
+record for the key's whole life, so a compromised key version exposes all of it.
+
+## Remediation
+Terraform:
+
+```hcl
+resource "aws_kms_key" "streams" {
+  enable_key_rotation = true
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid       = "AccountAdministration"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root" }
+      Action    = "kms:*"
+      Resource  = "*"
+    }]
+  })
+}
+```
+
+CloudFormation:
+
+```yaml
+StreamsKey:
+  Type: AWS::KMS::Key
+  Properties:
+    EnableKeyRotation: true
+    KeyPolicy:
+      Version: "2012-10-17"
+      Statement:
+        - Effect: Allow
+          Principal:
+            AWS: !Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:root
+          Action: kms:*
+          Resource: "*"
+```
+
+## References
+- https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html
+- https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
+- https://docs.aws.amazon.com/streams/latest/dev/permissions-user-key-KMS.html
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from kds_iac.model import Model
+from kds_iac.rules.base import Examples, Finding, Rule, Severity
+from kds_iac.views.kinesis import streams
+from kds_iac.views.kms import KEY_TYPES, KmsKey
+
+RULE = Rule(
+    id="KDS003",
+    checkov_id="CKV_KDS_3",
+    severity=Severity.MEDIUM,
+    title="Customer managed key of a Kinesis stream has rotation disabled or a public key policy",
+    resource_types=KEY_TYPES,
+)
+
+EXAMPLES = {
+    "terraform": Examples(
+        bad={"weak-customer-key": frozenset({"aws_kms_key.no_rotation", "aws_kms_key.public_policy"})},
+        good=("customer-managed-key", "aws-managed-key", "unencrypted-streams", "module-defaults"),
+    ),
+    "cloudformation": Examples(
+        bad={"weak-customer-key.yaml": frozenset({"NoRotationKey", "PublicPolicyKey"})},
+        good=("customer-managed-key.yaml", "aws-managed-key.json"),
+    ),
+}
+
+DECRYPTING_ACTIONS = ("kms:Decrypt",)
+
+
+def check(model: Model) -> Iterator[Finding]:
+    users: dict[int, tuple[KmsKey, list[str]]] = {}
+    for stream in streams(model):
+        key = stream.key.value
+        if stream.encrypted and isinstance(key, KmsKey):
+            users.setdefault(id(key), (key, []))[1].append(stream.address)
+    for key, stream_addresses in users.values():
+        defects, line = _defects(key)
+        if not defects:
+            continue
+        used_by = ", ".join(sorted(set(stream_addresses)))
+        yield Finding(
+            RULE,
+            key.resource,
+            f"KMS key {key.resource.address} encrypts Kinesis stream {used_by} but {'; '.join(defects)}",
+            line=line,
+        )
+
+
+def _defects(key: KmsKey) -> tuple[list[str], int | None]:
+    defects: list[str] = []
+    line = None
+    if key.rotation.value is False:
+        text = "automatic key rotation is disabled"
+        if key.rotation.provenance():
+            text += f" (decided by {key.rotation.provenance()})"
+        defects.append(text)
+        line = key.resource.line_of("enable_key_rotation" if key.resource.type == "aws_kms_key" else "EnableKeyRotation")
+    statements = key.policy.value
+    if isinstance(statements, list):
+        for statement in statements:
+            if (
+                statement.allows
+                and statement.everyone
+                and not statement.pins_caller
+                and any(statement.grants_action(a) for a in DECRYPTING_ACTIONS)
+            ):
+                label = f" (statement {statement.sid})" if statement.sid else ""
+                defects.append(f"its key policy lets any principal decrypt{label} without a condition pinning the caller")
+                if key.policy_resource is key.resource:
+                    line = line or key.resource.line_of(key.policy_attribute)
+                break
+    return defects, line

@@ -1,0 +1,146 @@
+"""Collapse model values into facts a rule can decide on.
+
+A ``Fact`` is the value a setting takes when every input keeps its default, together with
+the inputs and conditions it depended on. Rules decide on ``value`` and name ``inputs`` in
+their messages; an ``Unknown`` value is never a failure a rule can prove.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kds_iac.model import Condition, Conditional, FromInputs, Input, Ref, Template, Unknown
+
+
+class _Absent:
+    """The template does not set the value, so the AWS default applies."""
+
+    _instance = None
+
+    def __new__(cls):
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __repr__(self) -> str:
+        return "ABSENT"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+ABSENT = _Absent()
+
+
+@dataclass(frozen=True)
+class Fact:
+    value: Any
+    inputs: tuple[Input, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+
+    @property
+    def known(self) -> bool:
+        return not isinstance(self.value, Unknown)
+
+    @property
+    def absent(self) -> bool:
+        return self.value is ABSENT
+
+    def then(self, value: Any) -> "Fact":
+        """Resolve ``value`` (found inside this fact) keeping this fact's provenance."""
+        inner = resolve(value)
+        return Fact(
+            inner.value,
+            _unique(self.inputs + inner.inputs),
+            _unique(self.conditions + inner.conditions),
+        )
+
+    def with_value(self, value: Any) -> "Fact":
+        return Fact(value, self.inputs, self.conditions)
+
+    def provenance(self) -> str:
+        """Say which inputs and conditions decide this value, for a finding's message."""
+        parts = [i.describe() for i in self.inputs]
+        for cond in self.conditions:
+            if cond.default is None:
+                parts.append(f"condition {cond.name}")
+            else:
+                outcome = "true" if cond.default else "false"
+                parts.append(f"condition {cond.name} (with defaults: {outcome})")
+        return ", ".join(parts)
+
+
+def resolve(value: Any) -> Fact:
+    """Unwrap inputs and conditions down to the value their defaults give.
+
+    A ``Conditional`` whose condition cannot be decided resolves to ``Unknown``; one that
+    picks ``AWS::NoValue`` (dropped by the loader, so ``None`` here) resolves to ``ABSENT``.
+    """
+    inputs: tuple[Input, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+    for _ in range(64):  # bounded: loaders never nest wrappers this deep
+        if isinstance(value, FromInputs):
+            inputs += value.inputs
+            value = value.value
+        elif isinstance(value, Conditional):
+            conditions += (value.condition,)
+            inputs += value.condition.inputs
+            if value.condition.default is None:
+                value = Unknown(f"depends on condition {value.condition.name}")
+            else:
+                value = value.when_true if value.condition.default else value.when_false
+                if value is None:
+                    value = ABSENT
+        else:
+            break
+    return Fact(value, _unique(inputs), _unique(conditions))
+
+
+def attribute(resource_attributes: dict, name: str) -> Fact:
+    """The fact for one attribute of a resource; ``ABSENT`` when it is not written."""
+    if name not in resource_attributes or resource_attributes[name] is None:
+        return Fact(ABSENT)
+    return resolve(resource_attributes[name])
+
+
+def nested(fact: Fact, name: str) -> Fact:
+    """The fact for ``name`` inside a mapping-valued fact (e.g. ``StreamEncryption.KeyId``)."""
+    container = fact.value
+    if isinstance(container, list) and len(container) == 1:  # Terraform nested blocks
+        container = container[0]
+    if isinstance(container, Unknown):
+        return fact
+    if not isinstance(container, dict) or container.get(name) is None:
+        return fact.with_value(ABSENT)
+    return fact.then(container[name])
+
+
+def render_pattern(value: Any) -> str | None:
+    """A string, or a ``Template`` with ``*`` for every part not known before deployment."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Template):
+        out = []
+        for part in value.parts:
+            part_value = resolve(part).value
+            out.append(part_value if isinstance(part_value, str) else "*")
+        return "".join(out)
+    return None
+
+
+def template_refs(value: Any) -> list[Ref]:
+    """Edges inside a ``Template`` (or the value itself when it is one)."""
+    if isinstance(value, Ref):
+        return [value]
+    if isinstance(value, Template):
+        return [p for p in (resolve(part).value for part in value.parts) if isinstance(p, Ref)]
+    return []
+
+
+def _unique(items: tuple) -> tuple:
+    seen: list = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return tuple(seen)

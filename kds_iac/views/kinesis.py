@@ -1,0 +1,80 @@
+"""Kinesis data streams as rules see them, whatever format declared them.
+
+AWS defaults for streams live here: a stream without an encryption setting is stored
+unencrypted (Terraform ``encryption_type`` defaults to ``NONE``; CloudFormation without
+``StreamEncryption`` enables no server-side encryption).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator
+
+from kds_iac.model import Model, Resource, Unknown
+from kds_iac.views.facts import ABSENT, Fact, attribute, nested, resolve
+from kds_iac.views.kms import key_resolver
+
+STREAM_TYPES = ("aws_kinesis_stream", "AWS::Kinesis::Stream")
+
+
+@dataclass(eq=False)
+class Stream:
+    resource: Resource
+    encryption: Fact  # "KMS", "NONE" or Unknown, with the inputs that decide it
+    key: Fact  # KmsKey, AwsManagedKey, ExternalKey, Unknown, or ABSENT
+    encryption_setting: str  # the attribute a person edits: encryption_type / StreamEncryption
+    key_setting: str  # kms_key_id / StreamEncryption.KeyId
+
+    @property
+    def address(self) -> str:
+        return self.resource.address
+
+    @property
+    def encrypted(self) -> bool | None:
+        """True/False under input defaults; None when it cannot be known before deployment."""
+        value = self.encryption.value
+        if isinstance(value, Unknown):
+            return None
+        return value == "KMS"
+
+    @property
+    def encryption_line(self) -> int:
+        return self.resource.line_of(self.encryption_setting.split(".")[0])
+
+
+def streams(model: Model) -> Iterator[Stream]:
+    cached = getattr(model, "_kds_streams", None)
+    if cached is None:
+        cached = [_stream(model, r) for r in model.of_type(*STREAM_TYPES) if not _is_data(r)]
+        setattr(model, "_kds_streams", cached)
+    return iter(cached)
+
+
+def _is_data(resource: Resource) -> bool:
+    return ("." + resource.address).find(".data.") >= 0
+
+
+def _stream(model: Model, resource: Resource) -> Stream:
+    keys = key_resolver(model)
+    if resource.source_format.startswith("terraform"):
+        encryption = attribute(resource.attributes, "encryption_type")
+        key = attribute(resource.attributes, "kms_key_id")
+        settings = ("encryption_type", "kms_key_id")
+    else:
+        block = attribute(resource.attributes, "StreamEncryption")
+        if block.absent:
+            encryption = block.with_value("NONE")
+        else:
+            encryption = nested(block, "EncryptionType")
+        key = nested(block, "KeyId") if not block.absent else block
+        settings = ("StreamEncryption", "StreamEncryption.KeyId")
+    if encryption.absent:
+        encryption = encryption.with_value("NONE")
+    elif isinstance(encryption.value, str):
+        encryption = encryption.with_value(encryption.value.upper())
+    elif not isinstance(encryption.value, Unknown):
+        encryption = encryption.with_value(Unknown("encryption type is not a string"))
+    return Stream(resource, encryption, keys.resolve(key, resource.unit), *settings)
+
+
+__all__ = ["ABSENT", "STREAM_TYPES", "Stream", "resolve", "streams"]

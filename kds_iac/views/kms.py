@@ -1,0 +1,148 @@
+"""KMS keys as rules see them, whatever format declared them.
+
+Resolves what a stream's key setting points at: a key resource in the scan (through
+references, aliases, ARNs and data sources), the AWS managed key, a key defined elsewhere,
+or something unknown. AWS defaults for keys (rotation off) live here.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from kds_iac.model import Model, Ref, Resource, Unknown
+from kds_iac.views.facts import ABSENT, Fact, attribute, render_pattern, resolve, template_refs
+from kds_iac.views.policy import policy_statements
+
+KEY_TYPES = ("aws_kms_key", "AWS::KMS::Key")
+ALIAS_TYPES = ("aws_kms_alias", "AWS::KMS::Alias")
+KEY_POLICY_TYPES = ("aws_kms_key_policy",)
+
+_AWS_MANAGED_KINESIS = re.compile(r"(^|:)alias/aws/kinesis$")
+_ALIAS_IN_ARN = re.compile(r"^arn:[^:]*:kms:[^:]*:[^:]*:(alias/.+)$")
+
+
+@dataclass(frozen=True)
+class AwsManagedKey:
+    """``alias/aws/kinesis``: AWS owns its key policy and rotation."""
+
+    reference: str
+
+
+@dataclass(frozen=True)
+class ExternalKey:
+    """A key id, ARN or alias that no resource of this scan defines."""
+
+    reference: str
+
+
+@dataclass(eq=False)
+class KmsKey:
+    resource: Resource
+    rotation: Fact  # bool; AWS default: False
+    policy: Fact  # list of Statement, Unknown, or ABSENT (AWS default key policy)
+    policy_resource: Resource  # where the policy is written (the key or aws_kms_key_policy)
+    policy_attribute: str
+
+
+def is_data_source(resource: Resource) -> bool:
+    return ("." + resource.address).find(f".data.{resource.type}.") >= 0
+
+
+class KeyResolver:
+    """Index of the keys, aliases and key policies of one model."""
+
+    def __init__(self, model: Model):
+        self._keys: dict[int, KmsKey] = {}
+        self._aliases: dict[str, list[Resource]] = {}
+        self._policies: dict[int, Resource] = {}
+        for alias in model.of_type(*ALIAS_TYPES):
+            if is_data_source(alias):
+                continue
+            name = resolve(alias.get("name", alias.get("AliasName"))).value
+            if isinstance(name, str):
+                self._aliases.setdefault(name, []).append(alias)
+        for attachment in model.of_type(*KEY_POLICY_TYPES):
+            target = resolve(attachment.get("key_id")).value
+            if isinstance(target, Ref):
+                self._policies[id(target.target)] = attachment
+
+    def key(self, resource: Resource) -> KmsKey:
+        cached = self._keys.get(id(resource))
+        if cached is None:
+            cached = self._keys[id(resource)] = self._build(resource)
+        return cached
+
+    def _build(self, resource: Resource) -> KmsKey:
+        attrs = resource.attributes
+        if resource.source_format.startswith("terraform"):
+            rotation = attribute(attrs, "enable_key_rotation")
+            policy_holder = self._policies.get(id(resource), resource)
+            policy_attr = "policy"
+        else:
+            rotation = attribute(attrs, "EnableKeyRotation")
+            policy_holder, policy_attr = resource, "KeyPolicy"
+        if rotation.absent:
+            rotation = rotation.with_value(False)
+        policy = policy_statements(attribute(policy_holder.attributes, policy_attr))
+        return KmsKey(resource, rotation, policy, policy_holder, policy_attr)
+
+    def resolve(self, fact: Fact, unit: str) -> Fact:
+        """What a key setting points at: KmsKey, AwsManagedKey, ExternalKey, Unknown or ABSENT."""
+        return self._resolve(fact, unit, depth=0)
+
+    def _resolve(self, fact: Fact, unit: str, depth: int) -> Fact:
+        value = fact.value
+        if depth > 8 or value is ABSENT or isinstance(value, Unknown):
+            return fact
+        if isinstance(value, Ref):
+            return self._from_resource(fact, value.target, unit, depth)
+        refs = template_refs(value)
+        if refs:
+            return self._from_resource(fact, refs[0].target, unit, depth)
+        text = render_pattern(value)
+        if text is None:
+            return fact.with_value(Unknown("key reference is not a string"))
+        return fact.with_value(self._from_text(text, unit, depth))
+
+    def _from_resource(self, fact: Fact, target: Resource, unit: str, depth: int) -> Fact:
+        if target.type in KEY_TYPES and not is_data_source(target):
+            return fact.with_value(self.key(target))
+        if target.type in ALIAS_TYPES and not is_data_source(target):
+            attrs = target.attributes
+            inner = attrs.get("target_key_id", attrs.get("TargetKeyId"))
+            return self._resolve(fact.then(inner), unit, depth + 1)
+        if target.type in ("aws_kms_key", "aws_kms_alias"):  # Terraform data sources
+            inner = target.get("key_id", target.get("name"))
+            looked_up = fact.then(inner)
+            if isinstance(looked_up.value, str):
+                return looked_up.with_value(self._from_text(looked_up.value, unit, depth + 1))
+            return looked_up.with_value(Unknown(f"key looked up by {target.address}"))
+        return fact.with_value(Unknown(f"key comes from {target.address}"))
+
+    def _from_text(self, text: str, unit: str, depth: int) -> Any:
+        if _AWS_MANAGED_KINESIS.search(text):
+            return AwsManagedKey(text)
+        match = _ALIAS_IN_ARN.match(text)
+        alias_name = match.group(1) if match else (text if text.startswith("alias/") else None)
+        if alias_name:
+            candidates = self._aliases.get(alias_name, [])
+            same_unit = [a for a in candidates if a.unit == unit] or candidates
+            if len(same_unit) == 1:
+                alias = same_unit[0]
+                inner = alias.attributes.get("target_key_id", alias.attributes.get("TargetKeyId"))
+                resolved = self._resolve(resolve(inner), unit, depth + 1)
+                if not isinstance(resolved.value, (Unknown, type(ABSENT))):
+                    return resolved.value
+        if "*" in text:
+            return Unknown(f"key reference {text} is only known at deployment")
+        return ExternalKey(text)
+
+
+def key_resolver(model: Model) -> KeyResolver:
+    resolver: Optional[KeyResolver] = getattr(model, "_kds_key_resolver", None)
+    if resolver is None:
+        resolver = KeyResolver(model)
+        setattr(model, "_kds_key_resolver", resolver)
+    return resolver

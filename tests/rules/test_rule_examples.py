@@ -1,0 +1,86 @@
+"""Every rule over every example: exactly the declared (rule id, resource address) set."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+import pytest
+
+from kds_iac.engine import run_rules
+from kds_iac.loaders import load
+from kds_iac.model import Model
+from kds_iac.rules import all_rules
+from kds_iac.rules.base import DOC_SECTIONS
+from tests.conftest import EXAMPLES
+
+FORMATS = ("terraform", "cloudformation")
+
+
+def example_units(fmt: str) -> list[str]:
+    return sorted(os.listdir(EXAMPLES / fmt))
+
+
+@lru_cache(maxsize=None)
+def model_of(fmt: str, unit: str) -> Model:
+    cwd = os.getcwd()
+    os.chdir(EXAMPLES.parent)  # addresses and paths as a user running from the repo root sees them
+    try:
+        return load([os.path.join("examples", fmt, unit)])
+    finally:
+        os.chdir(cwd)
+
+
+CASES = [
+    pytest.param(module, fmt, unit, id=f"{module.rule.id}-{fmt}-{unit}")
+    for module in all_rules()
+    for fmt in FORMATS
+    for unit in example_units(fmt)
+]
+
+
+@pytest.mark.parametrize("module,fmt,unit", CASES)
+def test_rule_reports_exactly_the_declared_resources(module, fmt, unit):
+    model = model_of(fmt, unit)
+    assert [d for d in model.diagnostics if d.level == "error"] == []
+    reported = {
+        (f.rule.id, f.address) for f in run_rules(model, [module]) if f.suppressed_reason is None
+    }
+    examples = module.examples.get(fmt)
+    declared = examples.bad.get(unit, frozenset()) if examples else frozenset()
+    assert reported == {(module.rule.id, address) for address in declared}
+
+
+@pytest.mark.parametrize("module", all_rules(), ids=lambda m: m.rule.id)
+def test_rule_has_docs_and_examples_for_each_format(module):
+    for section in DOC_SECTIONS:
+        assert f"## {section}" in module.doc, f"{module.rule.id} lacks the section '{section}'"
+    assert set(module.examples) == set(module.rule.formats)
+    for fmt, examples in module.examples.items():
+        assert examples.bad and examples.good, f"{module.rule.id} needs good and bad {fmt} examples"
+        for unit in list(examples.bad) + list(examples.good):
+            assert (EXAMPLES / fmt / unit).exists(), f"{module.rule.id}: missing example {fmt}/{unit}"
+        for unit, addresses in examples.bad.items():
+            assert addresses, f"{module.rule.id}: bad example {fmt}/{unit} declares no finding"
+
+
+def test_ids_are_unique_and_well_formed():
+    rules = [m.rule for m in all_rules()]
+    assert len({r.id for r in rules}) == len(rules)
+    assert len({r.checkov_id for r in rules}) == len(rules)
+    for rule in rules:
+        number = int(rule.id.removeprefix("KDS"))
+        assert rule.id == f"KDS{number:03d}"
+        assert rule.checkov_id == f"CKV_KDS_{number}"
+
+
+def test_checkov_skip_comments_suppress_in_the_cli_engine_too():
+    suppressed = set()
+    for fmt, unit in (("terraform", "unencrypted-streams"), ("cloudformation", "unencrypted-streams.yaml")):
+        for finding in run_rules(model_of(fmt, unit), list(all_rules())):
+            if finding.suppressed_reason is not None:
+                suppressed.add((finding.rule.id, finding.address, finding.suppressed_reason))
+    assert suppressed == {
+        ("KDS001", "aws_kinesis_stream.suppressed", "Holds only synthetic load-test data"),
+        ("KDS001", "Suppressed", "Holds only synthetic load-test data"),
+    }
