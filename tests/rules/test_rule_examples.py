@@ -84,3 +84,28 @@ def test_checkov_skip_comments_suppress_in_the_cli_engine_too():
         ("KDS001", "aws_kinesis_stream.suppressed", "Holds only synthetic load-test data"),
         ("KDS001", "Suppressed", "Holds only synthetic load-test data"),
     }
+
+
+def _messages(fmt: str, unit: str) -> dict[tuple[str, str], str]:
+    return {(f.rule.id, f.address): f.message for f in run_rules(model_of(fmt, unit), list(all_rules()))}
+
+
+def test_messages_name_the_input_and_its_default():
+    tf = _messages("terraform", "unencrypted-streams")
+    assert 'var.encryption_type (default: "NONE")' in tf[("KDS001", "aws_kinesis_stream.from_variable")]
+    assert "var.kms_key_id (default: null)" in tf[("KDS001", "aws_kinesis_stream.optional_key")]
+    assert "is not set" in tf[("KDS001", "aws_kinesis_stream.plain")]
+    cfn = _messages("cloudformation", "unencrypted-streams.yaml")
+    optional = cfn[("KDS001", "OptionalKey")]
+    assert "condition HasKmsKey (with defaults: false)" in optional
+    assert 'KmsKeyArn (default: "")' in optional
+    managed = _messages("terraform", "aws-managed-key")[("KDS002", "aws_kinesis_stream.variable_default")]
+    assert 'var.kms_key_id (default: "alias/aws/kinesis")' in managed
+
+
+def test_key_findings_name_the_streams_that_use_the_key():
+    tf = _messages("terraform", "weak-customer-key")
+    assert "aws_kinesis_stream.rotation_off" in tf[("KDS003", "aws_kms_key.no_rotation")]
+    assert "rotation is disabled" in tf[("KDS003", "aws_kms_key.no_rotation")]
+    public = tf[("KDS003", "aws_kms_key.public_policy")]
+    assert "aws_kinesis_stream.public_key" in public and "any principal decrypt" in public
