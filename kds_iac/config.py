@@ -1,10 +1,46 @@
-"""Project settings: ``[tool.kds-iac]`` in ``pyproject.toml`` or ``.kds-iac.yaml``."""
+"""Project settings: ``[tool.kds-iac]`` in ``pyproject.toml`` or ``.kds-iac.yaml``.
+
+Where settings come from (first match wins, nothing is merged):
+
+1. ``--config FILE`` on the command line (any ``*.toml`` is read for its ``[tool.kds-iac]``
+   table; anything else is read as YAML);
+2. a search that starts in the first scanned directory (or the directory of the first
+   scanned file) and walks upward;
+3. the same search from the current directory.
+
+A search looks in each directory for ``.kds-iac.yaml``, ``.kds-iac.yml``, then a
+``pyproject.toml`` that has a ``[tool.kds-iac]`` table (a ``pyproject.toml`` without one is
+passed over), and stops after the directory that holds ``.git`` (the repository root) or at
+the filesystem root.
+
+Keys (the same in TOML and YAML):
+
+``skip-rules``
+    list of rule ids (``KDS001``) or checkov ids (``CKV_KDS_1``) not to run.
+``fail-on``
+    lowest severity that makes ``kds-iac scan`` exit 1: info, low, medium, high, critical.
+
+An unknown key is a warning (``Config.warnings``); a key with the wrong type, an unknown
+severity or a file that is not valid TOML/YAML raises ``ConfigError`` naming the file.
+"""
 
 from __future__ import annotations
 
+import difflib
+import os
 from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional, Sequence
 
 from kds_iac.rules.base import Severity
+
+TOOL_KEY = "kds-iac"
+DEDICATED_NAMES = (".kds-iac.yaml", ".kds-iac.yml")
+PYPROJECT = "pyproject.toml"
+KNOWN_KEYS = ("skip-rules", "fail-on")
+
+
+class ConfigError(ValueError):
+    """A settings file that cannot be used; the message names the file."""
 
 
 @dataclass
@@ -12,3 +48,161 @@ class Config:
     skip_rules: set[str] = field(default_factory=set)  # rule ids or checkov ids
     fail_on: Severity = Severity.INFO  # lowest severity that makes the exit code 1
     source: str | None = None  # the file the settings came from, for the output header
+    warnings: list[str] = field(default_factory=list)  # unknown keys and the like, "file: text"
+    fail_on_set: bool = False  # True when the file gave fail-on (the CLI flag still wins)
+
+    @classmethod
+    def from_mapping(cls, data: Any, source: str, where: Optional[str] = None) -> "Config":
+        """Validate one settings table (already parsed) read from the file ``source``.
+
+        ``where`` names the table in messages (``pyproject.toml [tool.kds-iac]``).
+        """
+        label = where or source
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{label}: settings must be a mapping of keys to values, not {_kind(data)}")
+        config = cls(source=source)
+        for key, value in data.items():
+            if key == "skip-rules":
+                config.skip_rules = set(_rule_ids(value, label))
+            elif key == "fail-on":
+                if not isinstance(value, str):
+                    raise ConfigError(f"{label}: 'fail-on' must be a severity name, not {_kind(value)}")
+                try:
+                    config.fail_on = Severity.parse(value)
+                except ValueError as error:
+                    raise ConfigError(f"{label}: 'fail-on': {error}") from None
+                config.fail_on_set = True
+            else:
+                config.warnings.append(f"{label}: unknown key {key!r}{_did_you_mean(str(key))} (known keys: {', '.join(KNOWN_KEYS)})")
+        return config
+
+
+def load_config(path: str) -> Config:
+    """Read settings from ``path`` (a ``*.toml`` file's ``[tool.kds-iac]`` table, else YAML)."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        raise ConfigError(f"{path}: cannot read settings file: {error.strerror or error}") from None
+    if path.endswith(".toml"):
+        document = _parse_toml(raw, path)
+        tool = document.get("tool", {})
+        if not isinstance(tool, dict) or TOOL_KEY not in tool:
+            config = Config(source=path)
+            config.warnings.append(f"{path}: no [tool.{TOOL_KEY}] table; using default settings")
+            return config
+        return Config.from_mapping(tool[TOOL_KEY], path, f"{path} [tool.{TOOL_KEY}]")
+    return Config.from_mapping(_parse_yaml(raw, path), path)
+
+
+def find_config(paths: Sequence[str] = (), cwd: Optional[str] = None) -> Optional[str]:
+    """The settings file for a scan of ``paths``, or ``None``. See the module docstring."""
+    starts: list[str] = []
+    if paths:
+        first = os.path.abspath(str(paths[0]))
+        starts.append(first if os.path.isdir(first) else os.path.dirname(first))
+    starts.append(os.path.abspath(cwd or os.getcwd()))
+    seen: set[str] = set()
+    for start in starts:
+        if start in seen:
+            continue
+        seen.add(start)
+        found = _search_upward(start)
+        if found:
+            return found
+    return None
+
+
+def resolve_config(explicit: Optional[str], paths: Sequence[str] = (), cwd: Optional[str] = None) -> Config:
+    """``--config FILE`` if given, else the discovered file, else defaults."""
+    if explicit is not None:
+        if not os.path.isfile(explicit):
+            raise ConfigError(f"{explicit}: no such settings file")
+        return load_config(explicit)
+    found = find_config(paths, cwd)
+    return load_config(found) if found else Config()
+
+
+def _search_upward(start: str) -> Optional[str]:
+    directory = start
+    while True:
+        for name in DEDICATED_NAMES:
+            candidate = os.path.join(directory, name)
+            if os.path.isfile(candidate):
+                return candidate
+        candidate = os.path.join(directory, PYPROJECT)
+        if os.path.isfile(candidate) and _declares_tool_table(candidate):
+            return candidate
+        if os.path.exists(os.path.join(directory, ".git")):
+            return None  # the repository root: settings above it belong to someone else
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def _declares_tool_table(path: str) -> bool:
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError:
+        return False
+    if TOOL_KEY.encode() not in raw:  # cheap pre-check: most pyproject files are not ours
+        return False
+    tool = _parse_toml(raw, path).get("tool", {})
+    return isinstance(tool, dict) and TOOL_KEY in tool
+
+
+def _parse_toml(raw: bytes, path: str) -> dict:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        return tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: not UTF-8 text") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: invalid TOML: {error}") from None
+
+
+def _parse_yaml(raw: bytes, path: str) -> Any:
+    import yaml
+
+    try:
+        return yaml.safe_load(raw)
+    except yaml.YAMLError as error:
+        detail = str(error).replace("\n", " ")
+        raise ConfigError(f"{path}: invalid YAML: {detail}") from None
+
+
+def _rule_ids(value: Any, source: str) -> Iterable[str]:
+    if not isinstance(value, list):
+        raise ConfigError(f"{source}: 'skip-rules' must be a list of rule ids, not {_kind(value)}")
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"{source}: 'skip-rules' must be a list of rule ids; found {_kind(item)} {item!r}")
+        yield item.strip().upper()
+
+
+def _did_you_mean(key: str) -> str:
+    close = difflib.get_close_matches(key.replace("_", "-"), KNOWN_KEYS, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 from kds_iac.config import Config
 from kds_iac.loaders import load
@@ -37,10 +37,15 @@ def scan(
     config: Optional[Config] = None,
     var_files: Sequence[str] = (),
     variables: Optional[Mapping[str, str]] = None,
+    progress: Optional[Callable[[int, int, str], None]] = None,
 ) -> ScanResult:
+    """``progress(done, total, unit)`` is handed to the loaders (the CLI's progress bar)."""
     config = config or Config()
     rules = [r for r in all_rules() if not ({r.rule.id, r.rule.checkov_id} & config.skip_rules)]
-    model = load(paths, var_files=var_files, variables=variables)
+    if progress is None:
+        model = load(paths, var_files=var_files, variables=variables)
+    else:
+        model = load(paths, var_files=var_files, variables=variables, progress=progress)
     result = ScanResult(diagnostics=model.diagnostics, scope=model.scope, files=model.files, rules=rules)
     for finding in run_rules(model, rules):
         (result.suppressed if finding.suppressed_reason is not None else result.findings).append(finding)

@@ -7,7 +7,7 @@ cannot be read becomes a ``Diagnostic``; the rest of the scan goes on.
 
 from __future__ import annotations
 
-from typing import Mapping, Optional, Sequence
+from typing import Callable, Mapping, Optional, Sequence
 
 from kds_iac.loaders.discovery import discover
 from kds_iac.model import Model
@@ -18,16 +18,35 @@ def load(
     *,
     var_files: Sequence[str] = (),
     variables: Optional[Mapping[str, str]] = None,
+    progress: Optional[Callable[[int, int, str], None]] = None,
 ) -> Model:
-    """Load every template under ``paths`` into one model whose scope is ``paths``."""
+    """Load every template under ``paths`` into one model whose scope is ``paths``.
+
+    ``progress(done, total, unit)``, if given, is called before each unit (module directory,
+    plan, template) is loaded and once more with ``done == total`` at the end.
+    """
     from kds_iac.loaders import cloudformation, terraform, terraform_plan
 
     found = discover(paths)
     models: list[Model] = [Model(diagnostics=list(found.diagnostics))]
+    total = len(found.terraform_modules) + len(found.terraform_plans) + len(found.cloudformation_templates)
+    done = 0
+
+    def step(unit: str) -> None:
+        nonlocal done
+        if progress is not None:
+            progress(done, total, unit)
+        done += 1
+
     for directory in found.terraform_modules:
+        step(directory)
         models.append(terraform.load_module(directory, var_files=var_files, variables=variables))
     for path in found.terraform_plans:
+        step(path)
         models.append(terraform_plan.load_plan(path))
     for path in found.cloudformation_templates:
+        step(path)
         models.append(cloudformation.load_template(path))
+    if progress is not None:
+        progress(total, total, "")
     return Model.merge(models, scope=[str(p) for p in paths])

@@ -1,0 +1,22 @@
+"""Report formats of the ``kds-iac`` command line.
+
+Each format is a module with ``render(result, context) -> str``; modules are imported only
+when their format is asked for, so the command line pays for one formatter at most.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Callable
+
+FORMATS = {
+    "text": "kds_iac.output.text",
+    "json": "kds_iac.output.json",
+    "sarif": "kds_iac.output.sarif",
+    "junitxml": "kds_iac.output.junitxml",
+}
+
+
+def renderer(name: str) -> Callable:
+    """The ``render`` function of format ``name`` (one of ``FORMATS``)."""
+    return importlib.import_module(FORMATS[name]).render

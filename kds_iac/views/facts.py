@@ -94,6 +94,8 @@ def resolve(value: Any) -> Fact:
                     value = ABSENT
         else:
             break
+    if value is None:  # null (e.g. a variable defaulting to null): the setting is not made
+        value = ABSENT
     return Fact(value, _unique(inputs), _unique(conditions))
 
 

@@ -1,0 +1,1 @@
+"""checkov loads this folder: ``checkov -d . --external-checks-dir checks/ --skip-download``."""

@@ -1,0 +1,15 @@
+"""The kds-iac checks, for ``checkov --external-checks-dir checks/`` from a clone.
+
+A thin loader: the checks live in ``kds_iac/frontends/checkov_checks/`` (shipped in the
+package); importing them here registers the same checks under the same ids.
+"""
+
+import os
+import sys
+
+try:
+    import kds_iac  # noqa: F401
+except ImportError:  # a clone that was not pip-installed: use the source tree beside this folder
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+from kds_iac.frontends.checkov_checks import kds_iac_cloudformation_checks, kds_iac_terraform_checks  # noqa: E402,F401

@@ -1,0 +1,5 @@
+"""``python -m kds_iac``: the same as the ``kds-iac`` command."""
+
+from kds_iac.cli import main
+
+raise SystemExit(main())

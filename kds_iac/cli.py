@@ -1,0 +1,386 @@
+"""The ``kds-iac`` command line: ``scan``, ``rules`` and ``checkov-dir``.
+
+Startup matters (editors run ``kds-iac scan FILE`` on save), so this module imports only the
+standard library at load time; the engine is imported by ``scan`` and each output format
+only when asked for. Nothing here imports checkov or cfn-lint, directly or not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Optional, Sequence, TextIO
+
+PROG = "kds-iac"
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+FORMATS = ("text", "json", "sarif", "junitxml")
+
+EXIT_CODES = """\
+exit codes:
+  0  clean: no unsuppressed finding at or above --fail-on (or --soft-fail given),
+     and every input was read
+  1  at least one unsuppressed finding at or above --fail-on (default: info)
+  2  usage error, invalid settings file, unwritable --output, or an input that could
+     not be read (parse error; a report is still written) -- also with --soft-fail
+"""
+
+SCAN_EPILOG = (
+    EXIT_CODES
+    + """
+settings:
+  [tool.kds-iac] in pyproject.toml or a .kds-iac.yaml file, searched from the first
+  scanned directory upward to the git root, then from the current directory; or
+  --config FILE. Keys: skip-rules (list of KDS/CKV_KDS ids), fail-on (severity).
+  Command-line flags win over the file; --skip-rule adds to skip-rules.
+
+output:
+  text      one "path:line:col: SEVERITY RULE message [resource]" line per finding on
+            stdout (or --output); the header and summary go to stderr
+  json      schema version 1, see docs/output-json.md
+  sarif     SARIF 2.1.0 (GitHub code scanning); paths relative to the current directory
+  junitxml  one testsuite per rule, one failing testcase per finding
+"""
+)
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for: exit code 2, no traceback."""
+
+
+class _VersionAction(argparse.Action):
+    """``--version``, reading the installed version only when asked (it costs a metadata scan)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):  # type: ignore[override]
+        sys.stdout.write(f"{PROG} {_version()}\n")
+        parser.exit(0)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Policy-as-code checks for Amazon Kinesis Data Streams in Terraform and CloudFormation.",
+        epilog=EXIT_CODES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action=_VersionAction, nargs=0, help="show the version and exit")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    scan = commands.add_parser(
+        "scan",
+        help="scan Terraform directories, CloudFormation templates and plan JSON",
+        description="Scan templates and report findings. PATH is a directory (scanned recursively: "
+        "each directory of .tf files is a Terraform module) or a file.",
+        epilog=SCAN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    scan.add_argument("paths", nargs="+", metavar="PATH", help="directory or file to scan (the scope)")
+    scan.add_argument("-f", "--format", choices=FORMATS, default="text", help="report format (default: text)")
+    scan.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    scan.add_argument(
+        "--fail-on",
+        type=str.lower,
+        choices=SEVERITIES,
+        metavar="SEVERITY",
+        help="lowest severity that fails the run: info, low, medium, high, critical "
+        "(default: fail-on from settings, else info)",
+    )
+    scan.add_argument(
+        "--soft-fail",
+        action="store_true",
+        help="findings never fail the run (exit 0); unreadable inputs and usage errors still exit 2",
+    )
+    scan.add_argument("-c", "--config", metavar="FILE", help="settings file (pyproject.toml or .kds-iac.yaml)")
+    scan.add_argument(
+        "--var-file",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="Terraform .tfvars file (repeatable)",
+    )
+    scan.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        type=_variable,
+        metavar="NAME=VALUE",
+        help="Terraform input variable (repeatable)",
+    )
+    scan.add_argument(
+        "--skip-rule",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="do not run rule ID (KDS001 or CKV_KDS_1; repeatable; adds to skip-rules from settings)",
+    )
+    scan.add_argument("--no-progress", action="store_true", help="never draw the progress bar")
+    scan.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour text output: auto = only on a terminal and when NO_COLOR is unset (default)",
+    )
+    scan.add_argument("-q", "--quiet", action="store_true", help="no header and summary lines on stderr")
+
+    rules = commands.add_parser("rules", help="list the rules: id, checkov id, severity, title")
+    rules.add_argument("-f", "--format", choices=("text", "json"), default="text")
+
+    commands.add_parser(
+        "checkov-dir",
+        help="print the folder to pass to checkov --external-checks-dir",
+        description="Print the absolute folder of the checkov checks shipped with kds-iac, for "
+        'checkov -d DIR --external-checks-dir "$(kds-iac checkov-dir)" --skip-download',
+    )
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse: --help/--version (0) or a usage error (2)
+        return int(exit_.code or 0) if not isinstance(exit_.code, str) else 2
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        if args.command == "scan":
+            return scan_command(args)
+        if args.command == "rules":
+            return rules_command(args)
+        return checkov_dir_command()
+    except UsageError as error:
+        _error(str(error))
+        return 2
+    except KeyboardInterrupt:
+        sys.stderr.write("\n")
+        return 130
+    except BrokenPipeError:
+        _silence_stdout()
+        return 2
+    except Exception:  # a bug, not a finding: never exit 1, which means "findings"
+        import traceback
+
+        traceback.print_exc()
+        _error(f"internal error; please report it with the traceback above ({PROG} {_version()})")
+        return 2
+
+
+# --- scan ------------------------------------------------------------------------------
+
+
+def scan_command(args: argparse.Namespace) -> int:
+    from kds_iac.config import ConfigError, resolve_config
+    from kds_iac.rules.base import Severity
+
+    for var_file in args.var_file:
+        if not os.path.isfile(var_file):
+            raise UsageError(f"--var-file {var_file}: no such file")
+    if args.output:
+        parent = os.path.dirname(os.path.abspath(args.output))
+        if not os.path.isdir(parent):
+            raise UsageError(f"--output {args.output}: directory {parent} does not exist")
+
+    cwd = os.getcwd()
+    try:
+        config = resolve_config(args.config, args.paths, cwd)
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    for warning in config.warnings:
+        _warn(warning)
+    config.skip_rules |= {rule_id.strip().upper() for rule_id in args.skip_rule if rule_id.strip()}
+    fail_on = Severity.parse(args.fail_on) if args.fail_on else config.fail_on
+
+    from kds_iac import engine
+    from kds_iac.output import renderer
+    from kds_iac.output.common import ReportContext, compute_exit_code, tool_version
+    from kds_iac.output.progress import ProgressBar, wanted
+
+    _warn_unknown_rules(config.skip_rules)
+    version = tool_version()
+    context = ReportContext(
+        tool_version=version,
+        fail_on=fail_on,
+        soft_fail=args.soft_fail,
+        config_source=_display_path(config.source, cwd) if config.source else None,
+        cwd=cwd,
+    )
+
+    if not args.quiet:
+        from kds_iac.output.text import header
+
+        _stderr_line(header(args.paths, context))
+
+    variables = dict(args.var)
+    bar = ProgressBar(sys.stderr) if wanted(sys.stderr, args.no_progress) else None
+    try:
+        result = engine.scan(
+            args.paths,
+            config=config,
+            var_files=list(args.var_file),
+            variables=variables or None,
+            progress=bar,
+        )
+    finally:
+        if bar is not None:
+            bar.close()
+
+    context.exit_code = compute_exit_code(result, fail_on, args.soft_fail)
+    stream = None if args.output else sys.stdout
+    context.color = args.format == "text" and _use_color(args.color, stream)
+    report = renderer(args.format)(result, context)
+
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(report)
+        except OSError as error:
+            raise UsageError(f"--output {args.output}: cannot write: {error.strerror or error}") from None
+    else:
+        try:
+            sys.stdout.write(report)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `kds-iac scan . | head`: the reader has seen enough
+            _silence_stdout()
+
+    if not args.quiet:
+        from kds_iac.output.text import summary
+
+        _stderr_line(summary(result, context))
+    return context.exit_code
+
+
+def _variable(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip(), value
+
+
+def _warn_unknown_rules(skip_rules: set[str]) -> None:
+    if not skip_rules:
+        return
+    from kds_iac.rules import all_rules
+
+    known = {r.rule.id for r in all_rules()} | {r.rule.checkov_id for r in all_rules()}
+    unknown = sorted(skip_rules - known)
+    if unknown:
+        _warn(f"skipping unknown rule id{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)} (see `{PROG} rules`)")
+
+
+def _use_color(choice: str, stream: Optional[TextIO]) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or stream is None:
+        return False
+    if os.environ.get("NO_COLOR") or os.environ.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+# --- rules -----------------------------------------------------------------------------
+
+
+def rules_command(args: argparse.Namespace) -> int:
+    from kds_iac.rules import all_rules
+
+    rules = [module.rule for module in all_rules()]
+    if args.format == "json":
+        import json
+
+        rows = [
+            {
+                "id": r.id,
+                "checkov_id": r.checkov_id,
+                "severity": r.severity.name.lower(),
+                "title": r.title,
+                "resource_types": list(r.resource_types),
+                "formats": list(r.formats),
+                "help_uri": r.help_uri,
+            }
+            for r in rules
+        ]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return 0
+    sys.stdout.write(format_rules_table(rules))
+    if not rules:
+        _warn("no rules are installed")
+    return 0
+
+
+def format_rules_table(rules: Sequence) -> str:
+    rows = [(r.id, r.checkov_id, r.severity.name.lower(), r.title) for r in rules]
+    if not rows:
+        return ""
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "".join(
+        f"{row[0]:<{widths[0]}}  {row[1]:<{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}\n" for row in rows
+    )
+
+
+# --- checkov-dir -----------------------------------------------------------------------
+
+
+def checkov_checks_dir() -> str:
+    """The shipped checkov checks folder, found without importing checkov or the checks."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("kds_iac")
+    if spec is None or not spec.submodule_search_locations:
+        raise UsageError("cannot locate the kds_iac package")
+    package_dir = list(spec.submodule_search_locations)[0]
+    return os.path.abspath(os.path.join(package_dir, "frontends", "checkov_checks"))
+
+
+def checkov_dir_command() -> int:
+    folder = checkov_checks_dir()
+    if not os.path.isdir(folder):
+        raise UsageError(f"the checkov checks folder is missing from this installation: {folder}")
+    sys.stdout.write(folder + "\n")
+    return 0
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _version() -> str:
+    from kds_iac.output.common import tool_version
+
+    return tool_version()
+
+
+def _display_path(path: str, cwd: str) -> str:
+    """``path`` relative to ``cwd`` when it lies below it (stable across machines), else as is."""
+    absolute = os.path.abspath(path)
+    try:
+        relative = os.path.relpath(absolute, cwd)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if relative.startswith(os.pardir) else relative
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe, point stdout at devnull so the interpreter's final flush is quiet."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _stderr_line(text: str) -> None:
+    sys.stderr.write(text + "\n")
+    sys.stderr.flush()
+
+
+def _warn(text: str) -> None:
+    _stderr_line(f"{PROG}: warning: {text}")
+
+
+def _error(text: str) -> None:
+    _stderr_line(f"{PROG}: error: {text}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

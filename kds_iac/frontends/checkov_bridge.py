@@ -1,0 +1,424 @@
+"""What the checkov checks share: which checks exist, the scope, one engine run, matching.
+
+The checks in ``kds_iac/frontends/checkov_checks/`` never re-implement a rule. For each
+resource checkov asks about, they
+
+1. recover the **scope**: the directory checkov was given with ``-d`` (the file's directory
+   for ``-f``), from checkov's own data (see ``recover_scope``);
+2. run **the same engine as the CLI** (``kds_iac.engine.scan``) on that directory, once per
+   scope and process (``scope_result``);
+3. **match** the resource to the engine's findings, ``ScanResult.findings`` and
+   ``ScanResult.suppressed`` alike since checkov applies skip comments itself: by file and
+   Terraform address (checkov's ``__address__`` and tfparse's ``module.x.aws_y.z["k"]`` are
+   the same text) or by file and CloudFormation logical id (``evaluate``).
+
+This module imports neither checkov nor the rules at import time, so it stays cheap to
+import and can be tested without checkov.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import sys
+import threading
+from dataclasses import dataclass, field
+from types import FrameType
+from typing import Any, Mapping, Optional, Sequence
+
+from kds_iac.model import CLOUDFORMATION, TERRAFORM
+from kds_iac.rules.base import Finding, Rule
+
+LOG = logging.getLogger("kds_iac.checkov")
+
+# checkov's CheckCategories member for each rule. The Rule dataclass has no category field;
+# a rule that is missing here is reported under DEFAULT_CATEGORY.
+CATEGORY_BY_RULE: Mapping[str, str] = {
+    "KDS001": "ENCRYPTION",
+    "KDS002": "ENCRYPTION",
+    "KDS003": "ENCRYPTION",
+}
+DEFAULT_CATEGORY = "GENERAL_SECURITY"
+
+_TERRAFORM_TYPE = re.compile(r"^aws_[a-z0-9_]+$")
+_CLOUDFORMATION_TYPE = re.compile(r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$")
+
+FAILED = "FAILED"
+PASSED = "PASSED"
+UNKNOWN = "UNKNOWN"
+
+
+# --------------------------------------------------------------------------- which checks
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """Everything one checkov check needs to know about its rule, for one framework."""
+
+    rule: Rule
+    framework: str  # TERRAFORM or CLOUDFORMATION
+    resource_types: tuple[str, ...]
+    category: str  # a CheckCategories member name
+
+    @property
+    def guideline(self) -> str:
+        return self.rule.help_uri
+
+
+def category_of(rule: Rule) -> str:
+    return getattr(rule, "category", None) or CATEGORY_BY_RULE.get(rule.id, DEFAULT_CATEGORY)
+
+
+def resource_types_for(rule: Rule, framework: str) -> tuple[str, ...]:
+    """The rule's resource types that belong to ``framework`` (lowercase aws_* or AWS::...)."""
+    if framework not in rule.formats:
+        return ()
+    pattern = _TERRAFORM_TYPE if framework == TERRAFORM else _CLOUDFORMATION_TYPE
+    return tuple(t for t in rule.resource_types if pattern.match(t))
+
+
+def check_specs(framework: str) -> list[CheckSpec]:
+    """One spec per rule that has resource types in ``framework``, in rule order."""
+    from kds_iac import rules  # attribute access, so a test may swap all_rules()
+
+    specs = []
+    for module in rules.all_rules():
+        types = resource_types_for(module.rule, framework)
+        if types:
+            specs.append(CheckSpec(module.rule, framework, types, category_of(module.rule)))
+    return specs
+
+
+# --------------------------------------------------------------------------- the scope
+
+
+@dataclass(frozen=True)
+class Located:
+    """Where checkov's resource lives: the scope root and the file, both absolute."""
+
+    root: str
+    file: str
+    caller_root: Optional[str] = None  # Terraform: the root module that called this module instance
+    how: str = ""  # which evidence gave the scope (for logs and tests)
+
+
+def recover_scope(
+    framework: str,
+    scanned_file: str,
+    conf: Mapping[str, Any],
+    graph: Any = None,
+    frame: Optional[FrameType] = None,
+) -> Optional[Located]:
+    """Find the scope root and the absolute file of the resource checkov is checking.
+
+    ``scanned_file`` is what checkov hands to ``run()``: ``"/" + the path relative to the
+    root`` (``/sub/main.tf``), or relative to the working directory for ``-f``.
+    Evidence, in order:
+
+    - checkov's runner frames: ``root_folder`` and the file's path (``full_file_path`` in
+      the Terraform runners' ``run_block``, ``file_abs_path`` in the CloudFormation runner's
+      ``check_definitions``), then the runner's ``run(root_folder, ..., files)``: ``-f``
+      when ``files`` is set (the Terraform runner then derives ``root_folder`` from the
+      files' common prefix; the CloudFormation runner leaves it ``None``). This is the only
+      evidence that tells ``-f /abs/t.yaml`` from ``-d /abs`` for CloudFormation, that
+      locates a ``.tf.json`` resource, and that names the root module calling a module.
+    - Terraform: the graph node with the same ``__address__``, whose ``file_path_`` is
+      absolute; CloudFormation: ``Properties.__file__`` (the path as the user gave it; a
+      resource without ``Properties`` has none). Stripping ``scanned_file`` gives the root.
+    """
+    located = None
+    if not os.environ.get(NO_FRAMES_ENV):
+        located = _scope_from_frames(framework, scanned_file, frame)
+    if located is None:
+        if framework == TERRAFORM:
+            located = _terraform_scope_from_graph(scanned_file, conf, graph)
+        else:
+            located = _cloudformation_scope_from_conf(scanned_file, conf)
+            if located is None:  # no Properties, so no __file__: another resource of the file had one
+                located = _CFN_FILES.get(scanned_file)
+            else:
+                _CFN_FILES[scanned_file] = located
+    return located
+
+
+NO_FRAMES_ENV = "KDS_IAC_CHECKOV_NO_FRAMES"  # tests set it to prove the fallback evidence alone works
+_CFN_FILES: dict[str, Located] = {}
+
+
+def _scope_from_frames(framework: str, scanned_file: str, frame: Optional[FrameType]) -> Optional[Located]:
+    found: Optional[tuple[Any, str, Optional[str]]] = None  # (root_folder, file, caller root)
+    current = frame if frame is not None else sys._getframe(1)
+    depth = 0
+    while current is not None and depth < 60:
+        local = current.f_locals
+        if found is None and "root_folder" in local:
+            path: Any = None
+            caller_root = None
+            if framework == TERRAFORM and "full_file_path" in local:
+                key = local.get("full_file_path")  # a TFDefinitionKey; a str in the terraform_json runner
+                path = key if isinstance(key, str) else getattr(key, "file_path", None)
+                caller_root = _terraform_caller_root(getattr(key, "tf_source_modules", None))
+            elif framework == CLOUDFORMATION and "file_abs_path" in local:
+                path = local.get("file_abs_path")
+            if isinstance(path, str) and path:
+                found = (local.get("root_folder"), _absolute(path), caller_root)
+        elif found is not None and "root_folder" in local and "files" in local:
+            # the runner's run(root_folder, external_checks_dir, files, ...): with -f the
+            # Terraform runner derives root_folder from the files' common prefix
+            if local.get("files"):
+                return Located(os.path.dirname(found[1]), found[1], found[2], how="checkov runner (-f)")
+            break
+        current = current.f_back
+        depth += 1
+    if found is None:
+        return None
+    root_folder, file, caller_root = found
+    if root_folder is None:
+        return Located(os.path.dirname(file), file, caller_root, how="checkov runner (-f)")
+    if isinstance(root_folder, str):
+        root = _absolute(root_folder)
+        if _relative_key(file, root) == _relative_key(scanned_file, ""):
+            return Located(root, file, caller_root, how="checkov runner (-d)")
+        LOG.debug("kds-iac: runner frame root %s does not hold %s", root_folder, scanned_file)
+    return None
+
+
+def _terraform_caller_root(module: Any) -> Optional[str]:
+    """The directory of the root module at the top of a chain of checkov TFModule calls."""
+    outermost = None
+    seen = 0
+    while module is not None and seen < 50:
+        outermost = module
+        module = getattr(module, "nested_tf_module", None)
+        seen += 1
+    path = getattr(outermost, "path", None)
+    return os.path.dirname(_absolute(path)) if isinstance(path, str) and path else None
+
+
+_GRAPH_INDEX: dict[int, tuple[Any, dict[str, list[str]]]] = {}
+
+
+def _graph_files(graph: Any) -> dict[str, list[str]]:
+    """``__address__`` -> ``file_path_`` of the graph's resource nodes (built once per graph)."""
+    cached = _GRAPH_INDEX.get(id(graph))
+    if cached is not None and cached[0] is graph:
+        return cached[1]
+    index: dict[str, list[str]] = {}
+    try:
+        nodes = list(graph.nodes(data=True))  # networkx: (id, attributes)
+    except TypeError:
+        nodes = list(graph.nodes())  # rustworkx (checkov's default): payloads are (index, attributes)
+    for node in nodes:
+        attributes = node[1] if isinstance(node, tuple) and len(node) == 2 else node
+        if not isinstance(attributes, Mapping) or attributes.get("block_type_") != "resource":
+            continue
+        address, path = attributes.get("__address__"), attributes.get("file_path_")
+        if isinstance(address, str) and isinstance(path, str):
+            index.setdefault(address, []).append(path)
+    _GRAPH_INDEX.clear()  # one graph at a time is enough; don't keep old graphs alive
+    _GRAPH_INDEX[id(graph)] = (graph, index)
+    return index
+
+
+def _terraform_scope_from_graph(scanned_file: str, conf: Mapping[str, Any], graph: Any) -> Optional[Located]:
+    address = conf.get("__address__")
+    if graph is None or not isinstance(address, str):
+        return None
+    for path in _graph_files(graph).get(address, []):
+        root = strip_scanned_suffix(path, scanned_file)
+        if root:
+            return Located(_absolute(root), _absolute(path), how="checkov graph file_path_")
+    return None
+
+
+def _cloudformation_scope_from_conf(scanned_file: str, conf: Mapping[str, Any]) -> Optional[Located]:
+    path = None
+    for section in ("Properties", "Metadata"):
+        value = conf.get(section)
+        if isinstance(value, Mapping) and isinstance(value.get("__file__"), str):
+            path = value["__file__"]
+            break
+    if path is None:
+        return None
+    root = strip_scanned_suffix(path, scanned_file)
+    if root is None:
+        return None
+    file = _absolute(path)
+    if root == "":  # -f: checkov's path is the file as given, no root in front of it
+        return Located(os.path.dirname(file), file, how="__file__ (-f)")
+    return Located(_absolute(root), file, how="__file__ (-d)")
+
+
+def strip_scanned_suffix(path: str, scanned_file: str) -> Optional[str]:
+    """``path`` minus checkov's ``scanned_file``: the root; ``""`` if nothing precedes it.
+
+    ``("proj/sub/t.yaml", "/sub/t.yaml")`` -> ``"proj"``; ``("./t.yaml", "/t.yaml")`` -> ``"."``;
+    ``("proj/t.yaml", "/proj/t.yaml")`` -> ``""`` (checkov's ``-f``); ``None`` when ``path``
+    does not end with ``scanned_file``.
+    """
+    relative = os.path.normpath(scanned_file.lstrip("/\\"))
+    normalized = os.path.normpath(path)
+    if path.startswith("." + os.sep) and normalized == relative:
+        return "."
+    if normalized in (relative, os.sep + relative):
+        return ""
+    if normalized.endswith(os.sep + relative):
+        return normalized[: -len(relative) - 1]
+    return None
+
+
+# --------------------------------------------------------------------------- one engine run
+
+
+@dataclass
+class ScopeResult:
+    """The engine's answer for one scope, indexed for matching."""
+
+    root: str
+    by_key: dict[tuple[str, str, str], list[Finding]] = field(default_factory=dict)  # (checkov id, file, address)
+    files: set[str] = field(default_factory=set)  # every file the engine read
+    broken: dict[str, str] = field(default_factory=dict)  # file -> error diagnostic
+    error: Optional[BaseException] = None
+
+
+_RESULTS: dict[str, ScopeResult] = {}
+_LOCK = threading.Lock()
+RUNS: list[str] = []  # roots the engine ran on in this process, in order (tests read it)
+
+
+def scope_result(root: str) -> ScopeResult:
+    """Run the engine on ``root`` once per process; later calls return the cached result."""
+    key = os.path.realpath(root)
+    with _LOCK:
+        cached = _RESULTS.get(key)
+        if cached is None:
+            cached = _run_engine(key)
+            _RESULTS[key] = cached
+        return cached
+
+
+def clear_cache() -> None:
+    with _LOCK:
+        _RESULTS.clear()
+        _GRAPH_INDEX.clear()
+        _CFN_FILES.clear()
+        RUNS.clear()
+
+
+def _run_engine(root: str) -> ScopeResult:
+    from kds_iac import engine
+
+    RUNS.append(root)
+    result = ScopeResult(root=root)
+    try:
+        scanned = engine.scan([root])
+    except Exception as error:  # report it on every resource rather than pass them all
+        LOG.error("kds-iac: the engine failed on scope %s: %s", root, error, exc_info=True)
+        result.error = error
+        return result
+    for path in scanned.files:
+        result.files.add(_normalized(path, root))
+    for diagnostic in scanned.diagnostics:
+        if diagnostic.level == "error":
+            file = _normalized(diagnostic.file, root)
+            result.broken.setdefault(file, f"{diagnostic.file}:{diagnostic.line}: {diagnostic.message}")
+    for finding in list(scanned.findings) + list(scanned.suppressed):
+        file = _normalized(finding.location.file, root, finding.resource.unit)
+        result.files.add(file)
+        key = (finding.rule.checkov_id, file, finding.address)
+        result.by_key.setdefault(key, []).append(finding)
+    count = len(scanned.findings) + len(scanned.suppressed)
+    LOG.info(
+        "kds-iac: scope %s: %d files, %d findings (%d suppressed by comments)",
+        root, len(scanned.files), count, len(scanned.suppressed),
+    )
+    return result
+
+
+# --------------------------------------------------------------------------- matching
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str  # FAILED, PASSED or UNKNOWN
+    messages: tuple[str, ...] = ()
+    findings: tuple[Finding, ...] = ()
+
+
+def evaluate(rule: Rule, located: Located, address: str) -> Verdict:
+    """FAILED if the engine reported ``rule`` on this resource (suppressed or not), else PASSED.
+
+    UNKNOWN when the engine could not have judged the resource: it failed, did not read the
+    file, or could not parse it. checkov drops UNKNOWN from its report, so each is logged.
+    """
+    result = scope_result(located.root)
+    file = os.path.realpath(located.file)
+    if result.error is not None:
+        raise RuntimeError(f"kds-iac engine failed on {located.root}: {result.error}") from result.error
+    findings = result.by_key.get((rule.checkov_id, file, address), [])
+    if located.caller_root and findings:
+        findings = _same_root_module(findings, located.caller_root, file)
+    if findings:
+        messages = tuple(dict.fromkeys(f.message for f in findings))
+        return Verdict(FAILED, messages, tuple(findings))
+    if file in result.broken:
+        LOG.warning("kds-iac: %s not judged on %s: %s", rule.checkov_id, address, result.broken[file])
+        return Verdict(UNKNOWN, (result.broken[file],))
+    if file not in result.files:
+        LOG.warning("kds-iac: %s not judged on %s: the engine did not read %s", rule.checkov_id, address, file)
+        return Verdict(UNKNOWN)
+    return Verdict(PASSED)
+
+
+def _same_root_module(findings: Sequence[Finding], caller_root: str, file: str) -> list[Finding]:
+    """Keep the findings of the root module that called this module instance.
+
+    Two root modules (``envs/dev``, ``envs/prod``) may call the same module file under the
+    same address; checkov checks each call separately (its runner knows the caller), and the
+    engine's ``Resource.unit`` names the root module a resource was evaluated for. When the
+    units say nothing about callers (unset, or the module's own directory), keep them all.
+    """
+    wanted = os.path.realpath(caller_root)
+    units = [_unit_dir(f.resource.unit) for f in findings]
+    same = [f for f, unit in zip(findings, units) if unit == wanted]
+    if same:
+        return same
+    uninformative = {None, os.path.dirname(file)}
+    if all(unit in uninformative for unit in units):
+        return list(findings)
+    return []  # every finding belongs to another root module's call
+
+
+def _unit_dir(unit: str) -> Optional[str]:
+    if not unit:
+        return None
+    path = os.path.realpath(unit)
+    return path if os.path.isdir(path) else os.path.dirname(path)
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def _absolute(path: str) -> str:
+    return os.path.abspath(path)
+
+
+def _normalized(path: str, root: str, unit: str = "") -> str:
+    """The real absolute path of a file the engine names (absolute, or relative to cwd/root/unit)."""
+    if os.path.isabs(path):
+        return os.path.realpath(path)
+    candidates = [os.path.abspath(path), os.path.join(root, path)]
+    if unit:
+        base = unit if os.path.isdir(unit) else os.path.dirname(unit)
+        candidates.append(os.path.join(base, path))
+    for candidate in candidates:
+        if os.path.exists(candidate):
+            return os.path.realpath(candidate)
+    return os.path.realpath(candidates[0])
+
+
+def _relative_key(path: str, root: str) -> str:
+    if not root:
+        return os.path.normpath(path.lstrip("/\\"))
+    return os.path.normpath(os.path.relpath(path, root))

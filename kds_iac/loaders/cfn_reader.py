@@ -1,0 +1,415 @@
+"""Read a CloudFormation template (YAML or JSON) into plain data that remembers its lines.
+
+The document is composed by PyYAML's libyaml-backed ``CSafeLoader`` (pure-Python
+``SafeLoader`` when libyaml is missing); nothing is constructed by PyYAML itself. A small
+builder walks the composed node graph and produces:
+
+* ``Mapping`` (a ``dict``) for every mapping, with ``start_line``/``end_line`` (1-based,
+  inclusive) and ``key_lines``/``key_columns`` (where each key is written);
+* ``Sequence`` (a ``list``) with ``start_line``/``end_line``;
+* plain ``str``/``int``/``float``/``bool``/``None`` scalars. YAML timestamps stay strings
+  (``Version: 2012-10-17`` is the string CloudFormation sees), and so does ``!!binary``.
+
+Short intrinsic tags become the long form: ``!Ref X`` -> ``{"Ref": "X"}``, ``!GetAtt A.B``
+-> ``{"Fn::GetAtt": ["A", "B"]}``, ``!Condition C`` -> ``{"Condition": "C"}``, any other
+``!Name arg`` -> ``{"Fn::Name": arg}``; the wrapper mapping carries the tag's line.
+
+JSON is read by the same parser (JSON is YAML flow syntax); tabs, which JSON allows between
+tokens and YAML does not, are replaced by spaces first (a valid JSON string cannot hold a
+raw tab, so no value changes and no line moves).
+
+Bounds, so that a hostile or broken file gives a ``ReadError`` and never a hang or a crash:
+nesting depth (``MAX_DEPTH``), the number of values built once aliases are expanded
+(``alias bomb``), and non-UTF-8 bytes (reported at the line of the first bad byte).
+Duplicate keys are reported as problems (level ``error``: CloudFormation rejects such a
+template) and the last value wins, as in every YAML/JSON reader.
+"""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+import yaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+try:  # libyaml: ~10x faster than the pure-Python parser
+    _BaseLoader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _BaseLoader = yaml.SafeLoader
+
+MAX_DEPTH = 100
+# Values built, aliases expanded, beyond which a document is refused. A template without
+# aliases has fewer values than characters; aliases may add up to this much again.
+MIN_VALUE_BUDGET = 100_000
+
+_STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+_BOOL = "tag:yaml.org,2002:bool"
+_NULL = "tag:yaml.org,2002:null"
+_MERGE = "tag:yaml.org,2002:merge"
+_AS_TEXT = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary", "tag:yaml.org,2002:value", "!"}
+_STANDARD_COLLECTIONS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap",
+                         "tag:yaml.org,2002:set", "tag:yaml.org,2002:pairs"}
+
+# Short-form tags whose long form is not "Fn::" + name.
+_LONG_FORM = {"!Ref": "Ref", "!Condition": "Condition"}
+
+
+class Mapping(dict):
+    """A mapping of the template with the lines it was written on."""
+
+    __slots__ = ("start_line", "end_line", "key_lines", "key_columns")
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.start_line = 0
+        self.end_line = 0
+        self.key_lines: dict[str, int] = {}
+        self.key_columns: dict[str, int] = {}
+
+
+class Sequence(list):
+    """A sequence of the template with the lines it was written on."""
+
+    __slots__ = ("start_line", "end_line")
+
+    def __init__(self, *args: Any):
+        super().__init__(*args)
+        self.start_line = 0
+        self.end_line = 0
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in a document that could still be read (a duplicate key)."""
+
+    level: str
+    line: int
+    column: int
+    message: str
+
+
+class ReadError(Exception):
+    """The document cannot be read at all; ``line``/``column`` are 1-based."""
+
+    def __init__(self, message: str, line: int = 1, column: int = 1):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+
+@dataclass
+class Document:
+    data: Any
+    is_json: bool
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_file(path: str) -> Document:
+    """Read and parse one file; raises ``ReadError`` (never anything else for bad content)."""
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as error:
+        raise ReadError(f"cannot read file: {error.strerror or error}", 0) from None
+    return read_text(decode(raw))
+
+
+def decode(raw: bytes) -> str:
+    """UTF-8 (with or without BOM) or UTF-16 with BOM; else ``ReadError`` at the bad byte."""
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
+    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError as error:
+            raise ReadError(f"not valid UTF-16 text: {error.reason}") from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        start = error.start
+        line_start = raw.rfind(b"\n", 0, start) + 1
+        line = raw.count(b"\n", 0, start) + 1
+        raise ReadError(
+            f"not UTF-8 text: byte 0x{raw[start]:02x} cannot be decoded ({error.reason})",
+            line,
+            start - line_start + 1,
+        ) from None
+
+
+def read_text(text: str) -> Document:
+    """Parse YAML or JSON text into ``Mapping``/``Sequence``/scalars."""
+    is_json = text.lstrip(" \t\r\n\ufeff").startswith("{")
+    if is_json and "\t" in text:
+        text = text.replace("\t", " ")
+    kind = "JSON" if is_json else "YAML"
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.MarkedYAMLError as error:
+        raise _syntax_error(kind, error) from None
+    except yaml.YAMLError as error:  # ReaderError: a character YAML does not allow
+        position = getattr(error, "position", None)
+        line = text.count("\n", 0, position) + 1 if isinstance(position, int) else 1
+        raise ReadError(f"{kind} syntax error: {error}".splitlines()[0], line) from None
+    except RecursionError:  # the pure-Python composer on very deep input
+        raise ReadError(f"{kind} syntax error: nested too deeply to read") from None
+    finally:
+        loader.dispose()
+    if node is None:
+        return Document(None, is_json)
+    budget = max(MIN_VALUE_BUDGET, 2 * len(text))
+    if "&" in text and "*" in text:  # anchors and aliases may be in use
+        _check_aliases(node, budget)
+    builder = _Builder(loader, budget, text)
+    try:
+        data = builder.build(node, 0)
+    except RecursionError:
+        raise ReadError(f"{kind} nested too deeply to read") from None
+    return Document(data, is_json, builder.problems)
+
+
+def to_plain(value: Any) -> Any:
+    """A copy with plain ``dict``/``list`` in place of ``Mapping``/``Sequence``."""
+    if isinstance(value, dict):
+        return {k: to_plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [to_plain(v) for v in value]
+    return value
+
+
+class _Loader(_BaseLoader):
+    """Composes nodes only; ``_Builder`` turns them into data, so no constructor runs."""
+
+
+def _syntax_error(kind: str, error: yaml.MarkedYAMLError) -> ReadError:
+    mark = error.problem_mark or error.context_mark
+    message = error.problem or error.context or "cannot parse"
+    if error.context and error.problem and error.context_mark and mark is not error.context_mark:
+        message = f"{error.context} (line {error.context_mark.line + 1}): {error.problem}"
+    if mark is None:
+        return ReadError(f"{kind} syntax error: {message}")
+    return ReadError(f"{kind} syntax error: {message}", mark.line + 1, mark.column + 1)
+
+
+def _line(node: Any) -> int:
+    return node.start_mark.line + 1
+
+
+def _scalar_end_line(node: Any) -> int:
+    mark = node.end_mark
+    if mark.column == 0 and mark.line > node.start_mark.line:
+        return mark.line  # a block scalar ends with its newline
+    return mark.line + 1
+
+
+class _Builder:
+    def __init__(self, loader: _Loader, budget: int, text: str):
+        self.loader = loader
+        self.text = text
+        self._lines: Optional[list[str]] = None
+        self.budget = budget
+        self.built = 0
+        self.seen: set[int] = set()
+        self.aliases = "&" in text  # without an anchor there is no alias to track
+        self.alias_line: Optional[int] = None  # where the alias being expanded is used
+        self.problems: list[Problem] = []
+        self._reported: set[tuple[int, str]] = set()
+
+    def build(self, node: Any, depth: int) -> Any:
+        self.built += 1
+        if self.built > self.budget:
+            line = self.alias_line or _line(node)
+            raise ReadError(
+                f"YAML aliases expand to more than {self.budget} values (an alias bomb?); not loaded",
+                line,
+            )
+        if depth >= MAX_DEPTH:  # the root is level 1
+            raise ReadError(f"nested more than {MAX_DEPTH} levels deep; not loaded", _line(node), node.start_mark.column + 1)
+        if self.aliases:
+            self.seen.add(id(node))
+        tag = node.tag
+        if isinstance(node, ScalarNode):
+            if tag == _STR:
+                return node.value
+            if tag.startswith("!") and tag != "!":
+                return self._intrinsic(node, tag, node.value if tag != "!GetAtt" else _split_get_att(node.value))
+            return self._scalar(node, tag)
+        if isinstance(node, MappingNode):
+            value: Any = self._mapping(node, depth)
+        elif isinstance(node, SequenceNode):
+            value = self._sequence(node, depth)
+        else:  # pragma: no cover - the composer makes no other nodes
+            raise ReadError("unexpected YAML node", _line(node))
+        if tag.startswith("!") and tag != "!":
+            return self._intrinsic(node, tag, value)
+        if tag not in _STANDARD_COLLECTIONS:
+            raise ReadError(f"unsupported YAML tag {tag}", _line(node), node.start_mark.column + 1)
+        return value
+
+    def _child(self, child: Any, depth: int, use_line: int) -> Any:
+        if not self.aliases:
+            return self.build(child, depth)
+        if id(child) in self.seen and self.alias_line is None:
+            self.alias_line = use_line
+            try:
+                return self.build(child, depth)
+            finally:
+                self.alias_line = None
+        return self.build(child, depth)
+
+    def _scalar(self, node: ScalarNode, tag: str) -> Any:
+        if tag == _INT:
+            return self.loader.construct_yaml_int(node)
+        if tag == _BOOL:
+            return self.loader.construct_yaml_bool(node)
+        if tag == _NULL:
+            return None
+        if tag == _FLOAT:
+            return self.loader.construct_yaml_float(node)
+        if tag in _AS_TEXT:
+            return node.value
+        raise ReadError(f"unsupported YAML tag {tag}", _line(node), node.start_mark.column + 1)
+
+    def _mapping(self, node: MappingNode, depth: int) -> Mapping:
+        result = Mapping()
+        result.start_line = _line(node)
+        lines = result.key_lines
+        columns = result.key_columns
+        merges: list[Any] = []
+        for key_node, value_node in node.value:
+            key_line = key_node.start_mark.line + 1
+            if key_node.tag == _MERGE:
+                merges.append(self._child(value_node, depth + 1, key_line))
+                continue
+            if not isinstance(key_node, ScalarNode):
+                raise ReadError("a mapping key must be a string", key_line, key_node.start_mark.column + 1)
+            key = key_node.value
+            column = key_node.start_mark.column + 1
+            if key in result:
+                self._problem(
+                    "error", key_line, column, f"duplicate key '{key}' (first at line {lines[key]}); the last one is used"
+                )
+            result[key] = self._child(value_node, depth + 1, key_line)
+            lines[key] = key_line
+            columns[key] = column
+        for merged in merges:
+            for source in merged if isinstance(merged, list) else [merged]:
+                if not isinstance(source, Mapping):
+                    raise ReadError("a merge key ('<<') needs a mapping", result.start_line)
+                for key, item in source.items():
+                    if key not in result:
+                        result[key] = item
+                        lines[key] = source.key_lines.get(key, source.start_line)
+                        columns[key] = source.key_columns.get(key, 1)
+        result.end_line = self._end_line(node, result)
+        return result
+
+    def _sequence(self, node: SequenceNode, depth: int) -> Sequence:
+        result = Sequence()
+        result.start_line = line = _line(node)
+        for item in node.value:
+            result.append(self._child(item, depth + 1, line))
+        result.end_line = self._end_line(node, result)
+        return result
+
+    def _end_line(self, node: Any, built: Any) -> int:
+        if node.flow_style or not node.value:
+            return _scalar_end_line(node)
+        last = node.value[-1]
+        last_node = last[1] if isinstance(node, MappingNode) else last
+        last_value = built[-1] if isinstance(built, list) else None
+        if isinstance(node, MappingNode):
+            key = last[0].value if isinstance(last[0], ScalarNode) else None
+            last_value = built.get(key) if key is not None else None
+        end = getattr(last_value, "end_line", None)
+        if end:
+            return max(end, _line(node))
+        return self._scalar_end(last_node)
+
+    def _scalar_end(self, node: Any) -> int:
+        """Last line of a scalar; a block scalar (``|``, ``>``) without its trailing blank lines."""
+        end = _scalar_end_line(node)
+        if getattr(node, "style", None) in ("|", ">"):
+            if self._lines is None:
+                self._lines = self.text.splitlines()
+            start = _line(node)
+            while end > start and end <= len(self._lines) and not self._lines[end - 1].strip():
+                end -= 1
+        return end
+
+    def _intrinsic(self, node: Any, tag: str, argument: Any) -> Mapping:
+        name = _LONG_FORM.get(tag) or "Fn::" + tag[1:]
+        result = Mapping()
+        result[name] = argument
+        result.start_line = _line(node)
+        result.end_line = getattr(argument, "end_line", 0) or self._scalar_end(node)
+        result.key_lines[name] = result.start_line
+        result.key_columns[name] = node.start_mark.column + 1
+        return result
+
+    def _problem(self, level: str, line: int, column: int, message: str) -> None:
+        if (line, message) not in self._reported:
+            self._reported.add((line, message))
+            self.problems.append(Problem(level, line, column, message))
+
+
+def _children(node: Any) -> list:
+    if isinstance(node, MappingNode):
+        return [child for pair in node.value for child in pair]
+    if isinstance(node, SequenceNode):
+        return node.value
+    return []
+
+
+def _check_aliases(root: Any, budget: int) -> None:
+    """Refuse a document whose aliases expand beyond ``budget`` values, or refer to
+    themselves, before anything is built; the error points at the line where the
+    expansion happens."""
+    sizes: dict[int, Optional[int]] = {}
+
+    def size(node: Any, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            known = sizes[key]
+            if known is None:
+                raise ReadError("a YAML alias refers to the node that contains it; not loaded", _line(node))
+            return known
+        if depth > MAX_DEPTH:  # the builder reports it with its line
+            return 1
+        sizes[key] = None
+        total = 1
+        for child in _children(node):
+            total = min(total + size(child, depth + 1), budget + 1)
+        sizes[key] = total
+        return total
+
+    if size(root, 0) <= budget:
+        return
+    # Walk down to the first place written after its parent whose expansion is too large:
+    # the alias use, not the anchor it repeats.
+    node, line = root, _line(root)
+    while True:
+        if isinstance(node, MappingNode):
+            pairs = [(value, key.start_mark.line + 1) for key, value in node.value]
+        else:
+            pairs = [(child, _line(child)) for child in _children(node)]
+        for child, child_line in pairs:
+            if (sizes.get(id(child)) or 0) > budget:
+                break
+        else:
+            break
+        line = child_line
+        if _line(child) < line:  # an alias of something written earlier
+            break
+        node = child
+    raise ReadError(f"YAML aliases expand to more than {budget} values (an alias bomb?); not loaded", line)
+
+
+def _split_get_att(text: str) -> Any:
+    resource, dot, attribute = text.partition(".")
+    return [resource, attribute] if dot else text

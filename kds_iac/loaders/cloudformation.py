@@ -1,0 +1,891 @@
+"""Load one CloudFormation template (YAML, JSON, SAM, CDK-synthesized) into the model.
+
+Reading is ``cfn_reader``'s job (line-aware, safe, bounded); SAM expansion is ``sam``'s.
+This module turns the template into resources:
+
+* each entry of ``Resources`` becomes a ``Resource`` whose ``address`` is the logical id,
+  whose location runs from the logical id's line to the end of its mapping and whose
+  ``attributes`` are its ``Properties`` with intrinsic functions turned into model values;
+  ``attribute_lines`` holds the line of each property. ``Metadata.checkov.skip`` gives
+  ``skips``, ``Metadata.aws:cdk:path`` the ``construct_path``, ``Condition`` the
+  ``condition``;
+* all resources are created first, then converted, so every ``Ref``/``Fn::GetAtt``/``${X}``
+  becomes an edge (``Ref``) to the resource object whatever the order of the template.
+
+Value conventions (see ``kds_iac.model``):
+
+* ``Ref`` to a parameter: ``FromInputs(default, (Input,))``; without a default the value is
+  ``Unknown``; an ``AWS::SSM::Parameter::Value<...>`` parameter is ``Unknown`` too (read
+  from SSM at deployment), with the input still named. List parameters give lists.
+* ``Ref AWS::NoValue``: the key (or list item) is dropped; as an ``Fn::If`` branch, ``None``.
+* other pseudo parameters: ``Unknown("AWS::Region")`` etc.
+* ``Ref`` to a resource: ``Ref(resource)``; ``Fn::GetAtt``: ``Ref(resource, attribute)``.
+* ``Fn::Sub``/``Fn::Join``: ``Template(parts)`` (literal text and model values), or a plain
+  string when every part is literal, or the one value itself when there is nothing else
+  (``!Sub "${Key.Arn}"`` is the same edge as ``!GetAtt Key.Arn``).
+* ``Fn::If``: ``Conditional(Condition(name, default, inputs), when_true, when_false)``, the
+  default decided from the ``Conditions`` section under parameter defaults (``None`` when
+  it cannot be decided).
+* ``Fn::ImportValue``, ``Fn::GetAZs``, ``{{resolve:...}}`` dynamic references: ``Unknown``.
+* ``Fn::FindInMap`` with keys known (literal or parameter defaults): the mapped value.
+* ``Fn::Select``/``Split``/``Base64``/``Cidr``/``Length``/``ToJsonString``: evaluated when
+  their arguments are known, else ``Unknown``. Anything else: ``Unknown``.
+* a reference to a logical id the template does not define: ``Unknown`` and an error
+  ``Diagnostic`` at the reference's line.
+
+A ``Transform: AWS::Serverless-2016-10-31`` template is expanded by ``sam`` first; what a
+SAM resource generates gets that resource's location and ``generated_from``, and its
+``Metadata`` (skips, CDK path). Other transforms are not applied (an info diagnostic).
+
+Bad input never raises: it gives ``Diagnostic`` entries in the returned model. Errors: the
+file cannot be read or parsed, is not a template (no ``Resources`` mapping), a resource has
+no ``Type``, a key is duplicated (CloudFormation rejects it; the last value is kept), a
+reference or condition names nothing, the SAM transform fails.
+"""
+
+from __future__ import annotations
+
+import base64
+import ipaddress
+import json
+import re
+from typing import Any, NamedTuple, Optional
+
+from kds_iac.loaders import cfn_reader
+from kds_iac.loaders.cfn_reader import Mapping, ReadError
+from kds_iac.model import (
+    CLOUDFORMATION,
+    Condition,
+    Conditional,
+    Diagnostic,
+    FromInputs,
+    Input,
+    Location,
+    Model,
+    Ref,
+    Resource,
+    Template,
+    Unknown,
+)
+
+PSEUDO_PARAMETERS = frozenset(
+    {
+        "AWS::AccountId",
+        "AWS::NotificationARNs",
+        "AWS::NoValue",
+        "AWS::Partition",
+        "AWS::Region",
+        "AWS::StackId",
+        "AWS::StackName",
+        "AWS::URLSuffix",
+    }
+)
+SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
+SERVERLESS_PREFIX = "AWS::Serverless::"
+
+_DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:[^}]*\}\}")
+_SUB_VARIABLE = re.compile(r"\$\{(!?)([^}]*)\}")
+
+
+class _NoValue:
+    def __repr__(self) -> str:
+        return "AWS::NoValue"
+
+
+NO_VALUE = _NoValue()
+
+
+class _Origin(NamedTuple):
+    """The SAM resource a generated resource came from."""
+
+    logical_id: str
+    location: Location
+    node: Any
+
+
+class _Entry(NamedTuple):
+    """One resource as the template (or the SAM transform) declares it."""
+
+    node: Any  # Mapping with lines, or a plain dict the SAM transform generated
+    type: str
+    key_line: int
+    column: int
+    origin: Optional[_Origin] = None
+
+
+class _Undecided(Exception):
+    """A value is not known before deployment, so an expression cannot be evaluated."""
+
+
+def load_template(path: str) -> Model:
+    """Load one template file; never raises for bad content."""
+    model = Model(files=[path])
+    try:
+        document = cfn_reader.read_file(path)
+    except ReadError as error:
+        model.diagnostics.append(Diagnostic("error", path, error.line, error.message, error.column))
+        return model
+    except Exception as error:  # noqa: BLE001 - a reader bug must not stop the scan
+        model.diagnostics.append(Diagnostic("error", path, 1, f"cannot read template: {type(error).__name__}: {error}"))
+        return model
+    for problem in document.problems:
+        model.diagnostics.append(Diagnostic(problem.level, path, problem.line, problem.message, problem.column))
+    try:
+        _TemplateLoader(path, document.data, model).load()
+    except Exception as error:  # noqa: BLE001 - a loader bug must not stop the scan
+        model.diagnostics.append(
+            Diagnostic("error", path, 1, f"cannot load template: {type(error).__name__}: {error}")
+        )
+    return model
+
+
+def _line_of_key(mapping: Any, key: str, default: int = 1) -> int:
+    if isinstance(mapping, Mapping):
+        return mapping.key_lines.get(key, default)
+    return default
+
+
+class _TemplateLoader:
+    def __init__(self, path: str, data: Any, model: Model):
+        self.path = path
+        self.data = data
+        self.model = model
+        self.parameters: dict[str, Any] = {}
+        self.inputs: dict[str, Input] = {}
+        self.mappings: Any = {}
+        self.conditions: dict[str, Any] = {}
+        self.condition_cache: dict[str, Condition] = {}
+        self.evaluating: set[str] = set()
+        self.resources: dict[str, Resource] = {}
+        self.untranslated: set[str] = set()  # SAM resources whose expansion failed
+
+    # -- structure ---------------------------------------------------------------------
+
+    def error(self, line: int, message: str, column: int = 1) -> None:
+        self.model.diagnostics.append(Diagnostic("error", self.path, line, message, column))
+
+    def info(self, line: int, message: str) -> None:
+        self.model.diagnostics.append(Diagnostic("info", self.path, line, message))
+
+    def load(self) -> None:
+        data = self.data
+        if not isinstance(data, dict):
+            self.error(1, "not a CloudFormation template: the document is not a mapping")
+            return
+        resources = data.get("Resources")
+        if not isinstance(resources, dict):
+            where = _line_of_key(data, "Resources")
+            self.error(where, "not a CloudFormation template: no Resources mapping")
+            return
+        self._read_parameters(data.get("Parameters"))
+        mappings = data.get("Mappings")
+        self.mappings = mappings if isinstance(mappings, dict) else {}
+        conditions = data.get("Conditions")
+        self.conditions = dict(conditions) if isinstance(conditions, dict) else {}
+
+        from kds_iac.loaders import sam  # small module; samtranslator itself is imported lazily
+
+        entries = self._entries(resources)
+        transforms = sam.transforms(data)
+        for name in transforms:
+            if name != sam.SAM_TRANSFORM:
+                self.info(
+                    _line_of_key(data, "Transform"),
+                    f"transform {name} is not applied; the template is checked as written",
+                )
+        if sam.SAM_TRANSFORM in transforms and any(e[1].startswith(SERVERLESS_PREFIX) for e in entries.values()):
+            entries = self._expand_sam(sam, entries)
+
+        # Pass 1: every resource exists before any reference is resolved.
+        for logical_id, entry in entries.items():
+            origin = entry.origin
+            resource = Resource(
+                type=entry.type,
+                address=logical_id,
+                attributes={},
+                location=origin.location if origin else self._location(entry),
+                source_format=CLOUDFORMATION,
+                unit=self.path,
+                generated_from=origin.logical_id if origin else None,
+            )
+            self.resources[logical_id] = resource
+        # Pass 2: properties, conditions, metadata.
+        for logical_id, entry in entries.items():
+            self._fill(self.resources[logical_id], entry)
+        self.model.resources.extend(self.resources.values())
+
+    def _location(self, entry: "_Entry") -> Location:
+        """From the logical id's line to the last line of its mapping."""
+        end = getattr(entry.node, "end_line", 0) or entry.key_line
+        return Location(self.path, entry.key_line, end, entry.column)
+
+    def _entries(self, resources: dict) -> dict[str, "_Entry"]:
+        """The well-formed entries of ``Resources``; the others are reported."""
+        entries: dict[str, _Entry] = {}
+        for logical_id, node in resources.items():
+            key_line = _line_of_key(resources, logical_id)
+            column = resources.key_columns.get(logical_id, 1) if isinstance(resources, Mapping) else 1
+            if not isinstance(node, dict):
+                self.error(key_line, f"resource {logical_id} is not a mapping", column)
+                continue
+            type_ = node.get("Type")
+            if type_ is None:
+                self.error(key_line, f"resource {logical_id} has no Type", column)
+                continue
+            if not isinstance(type_, str):
+                self.error(_line_of_key(node, "Type", key_line), f"resource {logical_id} has a Type that is not a string")
+                continue
+            entries[logical_id] = _Entry(node, type_, key_line, column)
+        return entries
+
+    def _expand_sam(self, sam: Any, entries: dict[str, "_Entry"]) -> dict[str, "_Entry"]:
+        """The template's resources after the SAM transform, in template order, each SAM
+        resource replaced by what it generated."""
+        expansion = sam.expand(self.path, self.data)
+        self.model.diagnostics.extend(expansion.diagnostics)
+        if expansion.resources is None:  # failed: check what is not serverless
+            kept = {}
+            for logical_id, entry in entries.items():
+                if entry.type.startswith(SERVERLESS_PREFIX):
+                    self.untranslated.add(logical_id)
+                else:
+                    kept[logical_id] = entry
+            return kept
+        for name, condition in expansion.conditions.items():
+            self.conditions.setdefault(name, condition)
+        translated = {
+            lid: out
+            for lid, out in expansion.resources.items()
+            if isinstance(out, dict) and isinstance(out.get("Type"), str)
+        }
+        by_origin: dict[str, list[str]] = {}
+        for lid, sam_id in expansion.origins.items():
+            by_origin.setdefault(sam_id, []).append(lid)
+        result: dict[str, _Entry] = {}
+        for logical_id, entry in entries.items():
+            if entry.type.startswith(SERVERLESS_PREFIX):
+                origin = _Origin(logical_id, self._location(entry), entry.node)
+                for lid in by_origin.get(logical_id, []):
+                    if lid in translated:
+                        out = translated[lid]
+                        result[lid] = _Entry(out, out["Type"], entry.key_line, entry.column, origin)
+                continue
+            out = translated.get(logical_id)
+            if out is None or logical_id in expansion.origins:
+                continue
+            if out != cfn_reader.to_plain(entry.node):
+                # The translator rewrote it (e.g. a reference to a SAM alias): keep its
+                # version, with the lines of the original.
+                result[logical_id] = entry._replace(node=_with_lines(out, entry.node), type=out["Type"])
+            else:
+                result[logical_id] = entry
+        for lid in translated:
+            if lid not in result and lid not in entries:
+                self.info(1, f"{lid} was generated by the SAM transform from no known resource; not checked")
+        return result
+
+    def _read_parameters(self, parameters: Any) -> None:
+        if not isinstance(parameters, dict):
+            return
+        for name, declaration in parameters.items():
+            key_line = _line_of_key(parameters, name)
+            end = getattr(declaration, "end_line", 0) or key_line
+            declaration = declaration if isinstance(declaration, dict) else {}
+            self.parameters[name] = declaration
+            self.inputs[name] = Input(
+                kind="parameter",
+                name=name,
+                default=declaration.get("Default"),
+                has_default="Default" in declaration,
+                location=Location(self.path, key_line, end),
+            )
+
+    def _fill(self, resource: Resource, entry: "_Entry") -> None:
+        node, line = entry.node, entry.key_line
+        properties = node.get("Properties")
+        sam_node = entry.origin.node if entry.origin else None
+        if properties is None:
+            attributes: Any = {}
+        else:
+            attributes = self.value(properties, _line_of_key(node, "Properties", line))
+            if isinstance(attributes, Conditional) or attributes is NO_VALUE:
+                attributes = {}
+            if not isinstance(attributes, dict):
+                self.error(_line_of_key(node, "Properties", line), f"resource {resource.address}: Properties is not a mapping")
+                attributes = {}
+        resource.attributes = attributes
+        if isinstance(properties, Mapping):
+            resource.attribute_lines = {k: properties.key_lines[k] for k in attributes if k in properties.key_lines}
+        elif sam_node is not None:
+            resource.attribute_lines = _generated_lines(resource, attributes, sam_node)
+        condition = node.get("Condition")
+        if isinstance(condition, str):
+            resource.condition = self.condition(condition, _line_of_key(node, "Condition", line))
+        metadata = node.get("Metadata")
+        if sam_node is not None and isinstance(sam_node.get("Metadata"), dict):
+            metadata = sam_node.get("Metadata")  # skips on the SAM resource cover what it generates
+        if isinstance(metadata, dict):
+            resource.skips = _skips(metadata)
+            path = metadata.get("aws:cdk:path")
+            if isinstance(path, str):
+                resource.construct_path = path
+
+    # -- values --------------------------------------------------------------------------
+
+    def value(self, value: Any, line: int) -> Any:
+        """A template value as a model value (``NO_VALUE`` for ``Ref AWS::NoValue``)."""
+        if isinstance(value, dict):
+            here = getattr(value, "start_line", 0) or line
+            if len(value) == 1:
+                ((key, argument),) = value.items()
+                if key == "Ref" or key.startswith("Fn::"):
+                    return self.intrinsic(key, argument, here)
+            lines = value.key_lines if isinstance(value, Mapping) else {}
+            out = {}
+            for key, item in value.items():
+                converted = self.value(item, lines.get(key, here))
+                if converted is not NO_VALUE:
+                    out[key] = converted
+            return out
+        if isinstance(value, list):
+            here = getattr(value, "start_line", 0) or line
+            out_list = []
+            for item in value:
+                converted = self.value(item, here)
+                if converted is not NO_VALUE:
+                    out_list.append(converted)
+            return out_list
+        if isinstance(value, str) and "{{resolve:" in value:
+            return _collapse(self.text_parts(value))
+        return value
+
+    def text_parts(self, text: str) -> list[Any]:
+        """Literal text with each dynamic reference as an ``Unknown`` part."""
+        parts: list[Any] = []
+        position = 0
+        for match in _DYNAMIC_REFERENCE.finditer(text):
+            parts.append(text[position : match.start()])
+            parts.append(Unknown(f"dynamic reference {match.group(0)}"))
+            position = match.end()
+        parts.append(text[position:])
+        return parts
+
+    def intrinsic(self, name: str, argument: Any, line: int) -> Any:
+        handler = _HANDLERS.get(name)
+        if handler is not None:
+            return handler(self, argument, line)
+        return self.evaluate(name, argument, line)
+
+    def ref(self, argument: Any, line: int) -> Any:
+        if not isinstance(argument, str):
+            self.error(line, "Ref needs the name of a parameter or a resource")
+            return Unknown("Ref to a value that is not a name")
+        return self.ref_name(argument, line)
+
+    def ref_name(self, name: str, line: int) -> Any:
+        if name == "AWS::NoValue":
+            return NO_VALUE
+        if name in PSEUDO_PARAMETERS:
+            return Unknown(name)
+        if name in self.parameters:
+            return self.parameter(name)
+        resource = self.resources.get(name)
+        if resource is not None:
+            return Ref(resource, None)
+        return self.missing(name, line, "Ref")
+
+    def missing(self, name: str, line: int, how: str) -> Unknown:
+        if name in self.untranslated or name.split(".")[0] in self.untranslated:  # also "Fn.Alias"
+            return Unknown(f"{name} is a SAM resource that could not be expanded")
+        self.error(line, f"{how} to {name}, which is neither a parameter nor a resource of this template")
+        return Unknown(f"{name} is not defined in this template")
+
+    def parameter(self, name: str) -> FromInputs:
+        declaration = self.parameters[name]
+        input_ = self.inputs[name]
+        type_ = declaration.get("Type")
+        if isinstance(type_, str) and type_.startswith(SSM_PARAMETER_TYPE):
+            value: Any = Unknown(f"parameter {name} is read from SSM Parameter Store at deployment")
+        elif not input_.has_default:
+            value = Unknown(f"parameter {name} has no default")
+        else:
+            value = input_.default
+            is_list = isinstance(type_, str) and (type_ == "CommaDelimitedList" or type_.startswith("List<"))
+            if isinstance(value, dict):
+                value = Unknown(f"parameter {name} has a default that is not a value")
+            elif is_list and isinstance(value, str):
+                value = [item.strip() for item in value.split(",")] if value else []
+        return FromInputs(value, (input_,))
+
+    def get_att(self, argument: Any, line: int) -> Any:
+        if isinstance(argument, str) and "." in argument:
+            argument = argument.split(".", 1)
+        if not isinstance(argument, list) or len(argument) != 2 or not isinstance(argument[0], str):
+            self.error(line, "Fn::GetAtt needs [logical id, attribute]")
+            return Unknown("malformed Fn::GetAtt")
+        target_name, attribute = argument
+        if not isinstance(attribute, str):
+            try:
+                attribute, _ = self.known(self.value(attribute, line))
+            except _Undecided:
+                attribute = None
+            if not isinstance(attribute, str):
+                return Unknown(f"Fn::GetAtt {target_name} with an attribute known only at deployment")
+        target = self.resources.get(target_name)
+        if target is None:
+            if target_name in self.parameters:
+                self.error(line, f"Fn::GetAtt to {target_name}, which is a parameter, not a resource")
+                return Unknown(f"Fn::GetAtt of parameter {target_name}")
+            return self.missing(target_name, line, "Fn::GetAtt")
+        return Ref(target, attribute)
+
+    def sub(self, argument: Any, line: int) -> Any:
+        variables: dict[str, Any] = {}
+        if isinstance(argument, list) and len(argument) == 2 and isinstance(argument[1], dict):
+            text, raw_variables = argument
+            variable_lines = raw_variables.key_lines if isinstance(raw_variables, Mapping) else {}
+            for key, raw in raw_variables.items():
+                variables[key] = self.value(raw, variable_lines.get(key, line))
+        else:
+            text = argument
+        if not isinstance(text, str):
+            self.error(line, "Fn::Sub needs a string, or [string, {variables}]")
+            return Unknown("malformed Fn::Sub")
+        parts: list[Any] = []
+        position = 0
+        for match in _SUB_VARIABLE.finditer(text):
+            parts.extend(self.text_parts(text[position : match.start()]))
+            position = match.end()
+            if match.group(1):  # ${!Literal}
+                parts.append("${" + match.group(2) + "}")
+                continue
+            name = match.group(2).strip()
+            if name in variables:
+                parts.append(variables[name])
+            elif name in PSEUDO_PARAMETERS or name in self.parameters or name in self.resources:
+                parts.append(self.ref_name(name, line))
+            elif "." in name:
+                parts.append(self.get_att(name.split(".", 1), line))
+            else:
+                parts.append(self.missing(name, line, "Fn::Sub reference"))
+        parts.extend(self.text_parts(text[position:]))
+        return _collapse(parts)
+
+    def join(self, argument: Any, line: int) -> Any:
+        if not isinstance(argument, list) or len(argument) != 2:
+            self.error(line, "Fn::Join needs [delimiter, [values]]")
+            return Unknown("malformed Fn::Join")
+        delimiter, items = argument
+        delimiter = self.value(delimiter, line)
+        if not isinstance(delimiter, str):
+            return Unknown("Fn::Join with a delimiter known only at deployment")
+        converted = self.value(items, line)
+        inputs: tuple[Input, ...] = ()
+        if isinstance(converted, FromInputs) and isinstance(converted.value, list):
+            inputs = converted.inputs
+            converted = converted.value
+        if not isinstance(converted, list):
+            return Unknown("Fn::Join of a list known only at deployment")
+        parts: list[Any] = []
+        for index, item in enumerate(converted):
+            if index:
+                parts.append(delimiter)
+            parts.append(item)
+        result = _collapse(parts)
+        if inputs:
+            return FromInputs(result, inputs)
+        return result
+
+    def if_(self, argument: Any, line: int) -> Any:
+        if not isinstance(argument, list) or len(argument) != 3 or not isinstance(argument[0], str):
+            self.error(line, "Fn::If needs [condition name, value if true, value if false]")
+            return Unknown("malformed Fn::If")
+        condition = self.condition(argument[0], line)
+        branches = []
+        for branch in argument[1:]:
+            converted = self.value(branch, line)
+            branches.append(None if converted is NO_VALUE else converted)
+        return Conditional(condition, branches[0], branches[1])
+
+    def find_in_map(self, argument: Any, line: int) -> Any:
+        if not isinstance(argument, list) or len(argument) not in (3, 4):
+            self.error(line, "Fn::FindInMap needs [map, top-level key, second-level key]")
+            return Unknown("malformed Fn::FindInMap")
+        keys: list[Any] = []
+        inputs: tuple[Input, ...] = ()
+        try:
+            for raw in argument[:3]:
+                key, key_inputs = self.known(self.value(raw, line))
+                keys.append(key)
+                inputs += key_inputs
+        except _Undecided:
+            return Unknown("Fn::FindInMap with a key known only at deployment")
+        found: Any = self.mappings
+        for key in keys:
+            found = found.get(str(key) if not isinstance(key, str) else key) if isinstance(found, dict) else None
+            if found is None:
+                break
+        if found is None:
+            if len(argument) == 4 and isinstance(argument[3], dict) and "DefaultValue" in argument[3]:
+                found = argument[3]["DefaultValue"]
+            else:
+                if not inputs:
+                    self.error(line, f"Fn::FindInMap: no entry {keys[1]}/{keys[2]} in mapping {keys[0]}")
+                return Unknown(f"Fn::FindInMap {'/'.join(str(k) for k in keys)} has no entry")
+        result = self.value(found, line)
+        return FromInputs(result, _unique(inputs)) if inputs else result
+
+    def import_value(self, argument: Any, line: int) -> Unknown:
+        return Unknown(f"Fn::ImportValue {_describe_text(self.value(argument, line))}")
+
+    def select(self, argument: Any, line: int) -> Any:
+        if not isinstance(argument, list) or len(argument) != 2:
+            self.error(line, "Fn::Select needs [index, list]")
+            return Unknown("malformed Fn::Select")
+        try:
+            index, inputs = self.known(self.value(argument[0], line))
+            index = int(index)
+        except (_Undecided, TypeError, ValueError):
+            return Unknown("Fn::Select with an index known only at deployment")
+        items = self.value(argument[1], line)
+        if isinstance(items, FromInputs) and isinstance(items.value, list):
+            inputs += items.inputs
+            items = items.value
+        if not isinstance(items, list):
+            return Unknown("Fn::Select from a list known only at deployment")
+        if not 0 <= index < len(items):
+            self.error(line, f"Fn::Select index {index} is out of range for a list of {len(items)}")
+            return Unknown("Fn::Select index out of range")
+        result = items[index]
+        return FromInputs(result, _unique(inputs)) if inputs else result
+
+    def evaluate(self, name: str, argument: Any, line: int) -> Any:
+        """Functions without edges: computed when every argument is known."""
+        function = _EVALUATORS.get(name)
+        if function is None:
+            if name == "Fn::GetAZs":
+                return Unknown("Fn::GetAZs (depends on the deployment region)")
+            if name in ("Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or"):
+                outcome, inputs = self.decide({name: argument}, line)
+                value: Any = outcome if outcome is not None else Unknown(f"{name} known only at deployment")
+                return FromInputs(value, inputs) if inputs else value
+            return Unknown(f"{name} is not evaluated")
+        try:
+            known, inputs = self.known(self.value(argument, line))
+            result = function(known)
+        except _Undecided:
+            return Unknown(f"{name} of a value known only at deployment")
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError) as error:
+            self.error(line, f"{name}: {error}")
+            return Unknown(f"{name} cannot be evaluated")
+        return FromInputs(result, inputs) if inputs else result
+
+    def known(self, value: Any) -> tuple[Any, tuple[Input, ...]]:
+        """A plain value and the inputs behind it; raises ``_Undecided`` if not known."""
+        inputs: list[Input] = []
+
+        def walk(item: Any) -> Any:
+            if isinstance(item, FromInputs):
+                inputs.extend(item.inputs)
+                return walk(item.value)
+            if isinstance(item, Template):
+                text = [walk(part) for part in item.parts]
+                if not all(isinstance(part, (str, int, float)) for part in text):
+                    raise _Undecided()
+                return "".join(_comparable(part) for part in text)
+            if isinstance(item, (Unknown, Ref, Conditional)) or item is NO_VALUE:
+                raise _Undecided()
+            if isinstance(item, dict):
+                return {k: walk(v) for k, v in item.items()}
+            if isinstance(item, list):
+                return [walk(v) for v in item]
+            return item
+
+        result = walk(value)
+        return result, _unique(tuple(inputs))
+
+    # -- conditions ----------------------------------------------------------------------
+
+    def condition(self, name: str, line: int) -> Condition:
+        cached = self.condition_cache.get(name)
+        if cached is not None:
+            return cached
+        if name not in self.conditions:
+            self.error(line, f"condition {name} is not defined in the Conditions section")
+            result = Condition(name, None, ())
+        elif name in self.evaluating:
+            self.error(line, f"condition {name} depends on itself")
+            return Condition(name, None, ())
+        else:
+            self.evaluating.add(name)
+            try:
+                expression = self.conditions[name]
+                outcome, inputs = self.decide(expression, _line_of_key(self.data.get("Conditions"), name, line))
+            finally:
+                self.evaluating.discard(name)
+            result = Condition(name, outcome, inputs)
+        self.condition_cache[name] = result
+        return result
+
+    def decide(self, expression: Any, line: int) -> tuple[Optional[bool], tuple[Input, ...]]:
+        """Three-valued outcome of a condition expression under parameter defaults."""
+        line = getattr(expression, "start_line", 0) or line
+        if isinstance(expression, bool):
+            return expression, ()
+        if not isinstance(expression, dict) or len(expression) != 1:
+            self.error(line, "a condition must be Fn::Equals, Fn::Not, Fn::And, Fn::Or or Condition")
+            return None, ()
+        ((function, argument),) = expression.items()
+        if function == "Condition":
+            if not isinstance(argument, str):
+                self.error(line, "Condition needs a condition name")
+                return None, ()
+            found = self.condition(argument, line)
+            return found.default, found.inputs
+        if not isinstance(argument, list):
+            self.error(line, f"{function} needs a list")
+            return None, ()
+        if function == "Fn::Equals":
+            if len(argument) != 2:
+                self.error(line, "Fn::Equals needs two values")
+                return None, ()
+            values = []
+            inputs: tuple[Input, ...] = ()
+            for operand in argument:
+                converted = self.value(operand, line)
+                inputs += _inputs_of(converted)
+                try:
+                    values.append(_comparable(self.known(converted)[0]))
+                except _Undecided:
+                    values.append(_Undecided)
+            if _Undecided in values:
+                return None, _unique(inputs)
+            return values[0] == values[1], _unique(inputs)
+        outcomes = []
+        inputs = ()
+        for operand in argument:
+            outcome, operand_inputs = self.decide(operand, line)
+            outcomes.append(outcome)
+            inputs += operand_inputs
+        inputs = _unique(inputs)
+        if function == "Fn::Not":
+            if len(outcomes) != 1:
+                self.error(line, "Fn::Not needs one condition")
+                return None, inputs
+            return (None if outcomes[0] is None else not outcomes[0]), inputs
+        if function == "Fn::And":
+            if False in outcomes:
+                return False, inputs
+            return (True if None not in outcomes else None), inputs
+        if function == "Fn::Or":
+            if True in outcomes:
+                return True, inputs
+            return (False if None not in outcomes else None), inputs
+        self.error(line, f"{function} cannot be used in a condition")
+        return None, inputs
+
+
+_HANDLERS = {
+    "Ref": _TemplateLoader.ref,
+    "Fn::GetAtt": _TemplateLoader.get_att,
+    "Fn::Sub": _TemplateLoader.sub,
+    "Fn::Join": _TemplateLoader.join,
+    "Fn::If": _TemplateLoader.if_,
+    "Fn::FindInMap": _TemplateLoader.find_in_map,
+    "Fn::ImportValue": _TemplateLoader.import_value,
+    "Fn::Select": _TemplateLoader.select,
+}
+
+
+def _base64(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("Fn::Base64 needs a string")
+    return base64.b64encode(value.encode("utf-8")).decode("ascii")
+
+
+def _split(value: Any) -> list[str]:
+    delimiter, text = value
+    if not isinstance(delimiter, str) or not isinstance(text, str):
+        raise TypeError("Fn::Split needs [delimiter, string]")
+    return text.split(delimiter)
+
+
+def _cidr(value: Any) -> list[str]:
+    block, count, bits = value
+    network = ipaddress.ip_network(str(block), strict=False)
+    prefix = network.max_prefixlen - int(bits)
+    count = int(count)
+    subnets = []
+    for subnet in network.subnets(new_prefix=prefix):
+        if len(subnets) == count:
+            break
+        subnets.append(str(subnet))
+    return subnets
+
+
+def _length(value: Any) -> int:
+    if not isinstance(value, list):
+        raise TypeError("Fn::Length needs a list")
+    return len(value)
+
+
+def _to_json_string(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
+_EVALUATORS = {
+    "Fn::Base64": _base64,
+    "Fn::Split": _split,
+    "Fn::Cidr": _cidr,
+    "Fn::Length": _length,
+    "Fn::ToJsonString": _to_json_string,
+}
+
+
+def _collapse(parts: list[Any]) -> Any:
+    """Join adjacent literal parts; a plain string when every part is literal."""
+    flat: list[Any] = []
+    for part in parts:
+        if isinstance(part, Template):
+            flat.extend(part.parts)
+        elif part is NO_VALUE:
+            continue
+        elif isinstance(part, bool):
+            flat.append("true" if part else "false")
+        elif isinstance(part, (int, float)):
+            flat.append(str(part))
+        elif isinstance(part, (dict, list)):
+            flat.append(Unknown("a mapping or list used as text"))
+        else:
+            flat.append(part)
+    merged: list[Any] = []
+    for part in flat:
+        if isinstance(part, str):
+            if not part:
+                continue
+            if merged and isinstance(merged[-1], str):
+                merged[-1] += part
+                continue
+        merged.append(part)
+    if all(isinstance(part, str) for part in merged):
+        return "".join(merged)
+    if len(merged) == 1:  # "${Key.Arn}" is the edge itself, "{{resolve:...}}" the Unknown
+        return merged[0]
+    return Template(tuple(merged))
+
+
+def _describe_text(value: Any) -> str:
+    """A name as written, with ``${X}`` for the parts known only at deployment."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Template):
+        return "".join(_describe_text(part) for part in value.parts)
+    if isinstance(value, FromInputs) and len(value.inputs) == 1:
+        return "${" + value.inputs[0].name + "}"
+    if isinstance(value, Unknown) and value.reason in PSEUDO_PARAMETERS:
+        return "${" + value.reason + "}"
+    if isinstance(value, Ref):
+        return "${" + value.target.address + ("." + value.attribute if value.attribute else "") + "}"
+    return "${...}"
+
+
+def _comparable(value: Any) -> Any:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return str(value)
+    if isinstance(value, list):
+        return [_comparable(v) for v in value]
+    return value
+
+
+def _inputs_of(value: Any) -> tuple[Input, ...]:
+    found: list[Input] = []
+
+    def walk(item: Any, depth: int) -> None:
+        if depth > 64:
+            return
+        if isinstance(item, FromInputs):
+            found.extend(item.inputs)
+            walk(item.value, depth + 1)
+        elif isinstance(item, Conditional):
+            found.extend(item.condition.inputs)
+            walk(item.when_true, depth + 1)
+            walk(item.when_false, depth + 1)
+        elif isinstance(item, Template):
+            for part in item.parts:
+                walk(part, depth + 1)
+        elif isinstance(item, dict):
+            for v in item.values():
+                walk(v, depth + 1)
+        elif isinstance(item, list):
+            for v in item:
+                walk(v, depth + 1)
+
+    walk(value, 0)
+    return _unique(tuple(found))
+
+
+def _unique(items: tuple) -> tuple:
+    seen: list = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return tuple(seen)
+
+
+def _skips(metadata: dict) -> dict[str, str]:
+    checkov = metadata.get("checkov")
+    skips: dict[str, str] = {}
+    if not isinstance(checkov, dict) or not isinstance(checkov.get("skip"), list):
+        return skips
+    for entry in checkov["skip"]:
+        if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+            comment = entry.get("comment")
+            skips[entry["id"]] = comment if isinstance(comment, str) else ""
+    return skips
+
+
+def _with_lines(translated: dict, original: Any) -> Mapping:
+    """The translator's version of a resource with the original's lines where keys agree."""
+    result = Mapping(translated)
+    result.start_line = getattr(original, "start_line", 0)
+    result.end_line = getattr(original, "end_line", 0)
+    if isinstance(original, Mapping):
+        result.key_lines = dict(original.key_lines)
+        result.key_columns = dict(original.key_columns)
+        properties = translated.get("Properties")
+        original_properties = original.get("Properties")
+        if isinstance(properties, dict) and isinstance(original_properties, Mapping):
+            lined = Mapping(properties)
+            lined.start_line = original_properties.start_line
+            lined.end_line = original_properties.end_line
+            lined.key_lines = {k: v for k, v in original_properties.key_lines.items() if k in properties}
+            result["Properties"] = lined
+    return result
+
+
+def _generated_lines(resource: Resource, attributes: dict, sam_node: Any) -> dict[str, int]:
+    """Lines for a generated resource's properties: the SAM property of the same name, or,
+    for a resource made from one of the function's events, that event's properties."""
+    properties = sam_node.get("Properties")
+    if not isinstance(properties, Mapping):
+        return {}
+    lines = {k: properties.key_lines[k] for k in attributes if k in properties.key_lines}
+    if resource.type == "AWS::IAM::Role" and "Policies" in properties.key_lines:
+        for key in ("Policies", "ManagedPolicyArns"):
+            if key in attributes:
+                lines[key] = properties.key_lines["Policies"]
+    events = properties.get("Events")
+    if isinstance(events, Mapping) and resource.generated_from:
+        for event_name, event in events.items():
+            if resource.address != resource.generated_from + event_name or not isinstance(event, Mapping):
+                continue
+            event_line = events.key_lines[event_name]
+            event_properties = event.get("Properties")
+            event_lines = event_properties.key_lines if isinstance(event_properties, Mapping) else {}
+            renamed = {"EventSourceArn": event_lines.get("Stream", event_lines.get("Queue"))}
+            lines = {}
+            for key in attributes:
+                lines[key] = event_lines.get(key) or renamed.get(key) or event_line
+    return lines

@@ -1,0 +1,511 @@
+"""Terraform HCL loader: one root module directory becomes one ``Model``.
+
+The module is evaluated by tfparse (trivy's Terraform evaluator) in one call: variables
+(declared defaults, ``terraform.tfvars``, ``*.auto.tfvars``, the user's var files and
+``-var`` values, in Terraform's order), locals, ``count``/``for_each``, functions and local
+modules. Remote modules are never downloaded; tfparse does read a remote module that
+``terraform init`` put under ``.terraform/modules`` (listed in ``modules.json``), and any
+other remote module call becomes an "info" diagnostic.
+
+Every ``resource`` and ``data`` block becomes a ``Resource`` with Terraform's own address
+(``module.events.aws_kinesis_stream.this["a"]``, ``data.aws_iam_policy_document.x``). Values
+and their inputs are described in ``kds_iac.loaders.terraform_values``.
+
+Nothing in a template is executed, and nothing is fetched over the network. A file that
+cannot be read (syntax error, bad encoding, too large, too deeply nested) becomes a
+``Diagnostic`` with its file and line; the rest of the module is still loaded where tfparse
+allows it, and no error escapes ``load_module``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import threading
+from typing import Any, Mapping, Optional, Sequence
+
+from kds_iac.loaders.discovery import MAX_FILE_BYTES, is_terraform_file
+from kds_iac.loaders.terraform_values import (
+    Assigned,
+    Evaluation,
+    FileCache,
+    SourceFile,
+    call_name,
+    split_module_path,
+)
+from kds_iac.model import Diagnostic, Model
+
+# tfparse cannot be interrupted: it runs in a daemon thread that is abandoned after this
+# many seconds (e.g. `count = 10000` makes it quadratic; it takes minutes).
+TFPARSE_TIMEOUT_SECONDS = 60.0
+MAX_NESTING = 200  # deeper brackets than this make tfparse's JSON too deep for Python
+
+_ERROR_PREFIX = "unable to create TerraformConverter: "
+_HCL_ERROR = re.compile(
+    r"(?P<file>[^\s:][^:\n]*?):(?P<line>\d+),(?P<col>\d+)(?:-(?:\d+,)?\d+)?: (?P<message>.*)", re.S
+)
+_VARS_ERROR = re.compile(r"failed to load tfvars from (?P<file>.+?): (?P<rest>.*)", re.S)
+_MORE_ERRORS = re.compile(r",? and (\d+) other diagnostic\(s\)\s*$")
+_TOP_LEVEL_BLOCK = re.compile(
+    r'^(resource|data|module)[ \t]+("[^"\n]*"|[A-Za-z_][\w-]*)(?:[ \t]+("[^"\n]*"|[A-Za-z_][\w-]*))?[ \t]*\{',
+    re.M,
+)
+_LOCAL_SOURCE = re.compile(r"^\.\.?[/\\]|^\.\.?$")
+
+
+class _Timeout(Exception):
+    pass
+
+
+def load_module(
+    directory: str,
+    var_files: Sequence[str] = (),
+    variables: Optional[Mapping[str, str]] = None,
+    *,
+    timeout: Optional[float] = None,
+) -> Model:
+    """Evaluate the root module in ``directory`` (not recursive: child modules are read
+    through their ``module`` calls). ``var_files`` and ``variables`` act like Terraform's
+    ``-var-file`` and ``-var``, after ``terraform.tfvars`` and ``*.auto.tfvars``."""
+    loader = _ModuleLoader(directory, var_files, variables or {}, timeout or TFPARSE_TIMEOUT_SECONDS)
+    try:
+        loader.run()
+    except Exception as error:  # the module boundary: never a traceback for a user's input
+        loader.model.resources.clear()
+        loader.diagnostic(
+            "error",
+            loader.root,
+            0,
+            f"Terraform module could not be loaded ({type(error).__name__}: {error}); not checked",
+        )
+    return loader.model
+
+
+class _ModuleLoader:
+    def __init__(self, directory: str, var_files: Sequence[str], variables: Mapping[str, str], timeout: float):
+        self.directory = str(directory)
+        self.root = os.path.normpath(self.directory)
+        self.var_files = list(var_files)
+        self.variables = dict(variables)
+        self.timeout = timeout
+        self.model = Model()
+        self.files = FileCache(self.directory)
+        self._tmp: Optional[str] = None
+        self._reported_files: set[str] = set()
+
+    def diagnostic(self, level: str, file: str, line: int, message: str, column: int = 1) -> None:
+        self.model.diagnostics.append(Diagnostic(level, file, line, message, column))
+
+    # -- the steps ---------------------------------------------------------------------
+
+    def run(self) -> None:
+        try:
+            self._run()
+        finally:
+            if self._tmp:
+                shutil.rmtree(self._tmp, ignore_errors=True)
+
+    def _run(self) -> None:
+        names = self._module_files()
+        if not names:
+            return
+        self.model.files.extend(self.files.path_of(n) for n in names)
+        for name in names:
+            size = os.path.getsize(self.files.path_of(name))
+            if size > MAX_FILE_BYTES:
+                self.diagnostic(
+                    "error",
+                    self.files.path_of(name),
+                    1,
+                    f"file is {size} bytes, larger than the {MAX_FILE_BYTES}-byte limit; "
+                    f"module {self.root} not checked",
+                )
+                return
+        vars_paths = self._vars_paths()
+        raw, stopped = self._evaluate(vars_paths)
+        if raw is None:
+            return
+        assigned = self._assigned(vars_paths)
+        evaluation = Evaluation(self.directory, raw, self.files, assigned)
+        resources = evaluation.resources()
+        for resource, problem in evaluation.failures:
+            self.diagnostic(
+                "error",
+                resource.location.file,
+                resource.location.start_line,
+                f"{resource.address} could not be read ({problem}); not checked",
+            )
+        order = {id(r): i for i, r in enumerate(resources)}
+        resources.sort(key=lambda r: (r.location.file, r.location.start_line, order[id(r)]))
+        self.model.resources.extend(resources)
+        self._dropped_files(evaluation, names if stopped else [])
+        self._module_call_diagnostics(evaluation)
+        self._uncreated_blocks(evaluation, resources + [r for r, _ in evaluation.failures], names)
+        known = set(self.model.files)
+        read = [self.files.path_of(f) for f in sorted(evaluation.filenames)] + sorted(self._reported_files)
+        for path in read:
+            if is_terraform_file(path) and path not in known:
+                known.add(path)
+                self.model.files.append(path)
+
+    def _module_files(self) -> list[str]:
+        try:
+            entries = sorted(os.listdir(self.directory))
+        except OSError as error:
+            self.diagnostic("error", self.root, 0, f"cannot read directory: {error.strerror}")
+            return []
+        return [n for n in entries if is_terraform_file(n) and os.path.isfile(os.path.join(self.directory, n))]
+
+    # -- variables ---------------------------------------------------------------------
+
+    def _vars_paths(self) -> list[tuple[str, str]]:
+        """(path as the user knows it, path for tfparse: relative to the module) in Terraform's order."""
+        out: list[tuple[str, str]] = []
+        entries = sorted(os.listdir(self.directory))
+        for name in ("terraform.tfvars", "terraform.tfvars.json"):
+            if name in entries:
+                out.append((self.files.path_of(name), name))
+        for name in entries:
+            if name.endswith((".auto.tfvars", ".auto.tfvars.json")):
+                out.append((self.files.path_of(name), name))
+        for path in self.var_files:
+            if not os.path.isfile(path):
+                message = "var file not found; its values were not applied"
+                self.diagnostic("error", os.path.normpath(path), 0, message)
+                continue
+            self._add_var_file(out, os.path.normpath(path), path)
+        if self.variables:
+            self._tmp = self._tmp or tempfile.mkdtemp(prefix="kds-iac-")
+            path = os.path.join(self._tmp, "cli-variables.auto.tfvars.json")
+            with open(path, "w", encoding="utf-8") as handle:
+                json.dump({k: _cli_value(v) for k, v in self.variables.items()}, handle)
+            self._add_var_file(out, "-var", path)
+        return out
+
+    def _add_var_file(self, out: list[tuple[str, str]], shown: str, path: str) -> None:
+        # tfparse opens a var file relative to the module directory, absolute paths included
+        try:
+            out.append((shown, os.path.relpath(os.path.abspath(path), os.path.abspath(self.directory))))
+        except ValueError:  # Windows: another drive, no relative path
+            message = f"var file is not reachable from {self.root}; its values were not applied"
+            self.diagnostic("error", shown, 0, message)
+
+    def _assigned(self, vars_paths: list[tuple[str, str]]) -> dict[str, Assigned]:
+        """Root variables the var files set (later files win): the inputs' ``default``."""
+        hcl = [os.path.join(self.directory, rel) for _, rel in vars_paths if not rel.endswith(".json")]
+        hcl_values = self._evaluate_tfvars(hcl) if hcl else {}
+        assigned: dict[str, Assigned] = {}
+        for shown, relative in vars_paths:
+            full = os.path.join(self.directory, relative)
+            if relative.endswith(".json"):
+                try:
+                    with open(full, encoding="utf-8") as handle:
+                        values = json.load(handle)
+                except (OSError, ValueError):
+                    values = {}
+            else:
+                values = hcl_values.get(full, {})
+            if isinstance(values, dict):
+                for name, value in values.items():
+                    assigned[name] = Assigned(value, shown)
+        return assigned
+
+    def _evaluate_tfvars(self, paths: list[str]) -> dict[str, dict]:
+        """Values of HCL var files, evaluated by tfparse as objects inside a ``locals`` block."""
+        tmp = tempfile.mkdtemp(prefix="kds-iac-tfvars-")
+        try:
+            chunks = ["locals {"]
+            for index, path in enumerate(paths):
+                with open(path, "rb") as handle:
+                    text = handle.read().decode("utf-8", errors="replace")
+                chunks.append(f"tfvars_{index} = {{\n{text}\n}}")
+            chunks.append("}")
+            with open(os.path.join(tmp, "tfvars.tf"), "w", encoding="utf-8") as handle:
+                handle.write("\n".join(chunks) + "\n")
+            raw = self._tfparse(tmp, [], stop=True)
+        except Exception:
+            return {}
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        values: dict[str, dict] = {}
+        for block in raw.get("locals") or []:
+            for index, path in enumerate(paths):
+                found = block.get(f"tfvars_{index}")
+                if isinstance(found, dict):
+                    values[path] = found
+        return values
+
+    # -- tfparse -----------------------------------------------------------------------
+
+    def _evaluate(self, vars_paths: list[tuple[str, str]]) -> tuple[Optional[dict], bool]:
+        """tfparse's result and whether a syntax error made it drop files (stop=False)."""
+        stop = True
+        for _ in range(len(vars_paths) + 3):
+            try:
+                return self._tfparse(self.directory, [rel for _, rel in vars_paths], stop), not stop
+            except _Timeout:
+                self.diagnostic(
+                    "error",
+                    self.root,
+                    0,
+                    f"Terraform evaluation did not finish within {self.timeout:g} s; module not checked",
+                )
+                return None, False
+            except RecursionError:
+                file, line = self._too_deep()
+                self.diagnostic(
+                    "error",
+                    file,
+                    line,
+                    f"expressions are nested more than {MAX_NESTING} levels deep; module {self.root} not checked",
+                )
+                return None, False
+            except Exception as error:  # tfparse.ParseError and anything from the library
+                message = str(error)
+                if message.startswith(_ERROR_PREFIX):
+                    message = message[len(_ERROR_PREFIX) :]
+                vars_error = _VARS_ERROR.match(message)
+                if vars_error:
+                    failed = vars_error.group("file")
+                    for entry in vars_paths:
+                        if entry[1] == failed:
+                            self._report(vars_error.group("rest"), default_file=entry[0], shown_as=entry[0])
+                            vars_paths.remove(entry)
+                            break
+                    else:
+                        self._report(message, default_file=self.root)
+                        return None, False
+                    continue
+                if stop and _HCL_ERROR.match(message):
+                    self._report(message, default_file=self.root)
+                    stop = False  # tfparse then leaves out the broken file(s) and loads the rest
+                    continue
+                self._report(message, default_file=self.root)
+                return None, False
+        return None, False
+
+    def _tfparse(self, directory: str, vars_paths: list[str], stop: bool) -> dict:
+        import tfparse
+
+        result: dict[str, Any] = {}
+
+        def target() -> None:
+            try:
+                result["raw"] = tfparse.load_from_path(
+                    directory,
+                    stop_on_hcl_error=stop,
+                    allow_downloads=False,
+                    vars_paths=vars_paths,
+                )
+            except BaseException as error:  # handed to the caller's thread
+                result["error"] = error
+
+        thread = threading.Thread(target=target, name="kds-iac-tfparse", daemon=True)
+        thread.start()
+        thread.join(self.timeout)
+        if thread.is_alive():
+            raise _Timeout()
+        if "error" in result:
+            raise result["error"]
+        raw = result.get("raw")
+        return raw if isinstance(raw, dict) else {}
+
+    def _report(self, message: str, default_file: str, shown_as: Optional[str] = None) -> None:
+        """A tfparse error message (``file:line,col-...: Summary; Detail``) as a diagnostic."""
+        match = _HCL_ERROR.match(message.strip())
+        if not match:
+            self.diagnostic("error", default_file, 0, _clean(message))
+            return
+        file = shown_as or self.files.path_of(match.group("file"))
+        self._reported_files.add(file)
+        line, column = int(match.group("line")), int(match.group("col"))
+        self.diagnostic("error", file, line, _clean(match.group("message")), column)
+
+    def _too_deep(self) -> tuple[str, int]:
+        for name in self._module_files():
+            source = self.files.get(name)
+            if source is None:
+                continue
+            depth = 0
+            for match in re.finditer(r"[\[({]|[\])}]", source.masked):
+                depth += 1 if match.group(0) in "[({" else -1
+                if depth > MAX_NESTING:
+                    return source.path, source.line_of(match.start())
+        return self.root, 0
+
+    # -- what tfparse left out ---------------------------------------------------------
+
+    def _module_call_diagnostics(self, evaluation: Evaluation) -> None:
+        seen: set[tuple[str, int]] = set()
+        for path, block in evaluation.module_calls.items():
+            meta = block.get("__tfmeta") or {}
+            source = block.get("source")
+            filename = meta.get("filename", "")
+            line = int(meta.get("line_start") or 0)
+            file = self.files.path_of(filename)
+            if not isinstance(source, str) or (file, line) in seen:
+                continue
+            seen.add((file, line))
+            shown = _without_keys(path)
+            if _LOCAL_SOURCE.match(source):
+                target = os.path.normpath(os.path.join(self.directory, os.path.dirname(filename), source))
+                if not os.path.isdir(target):
+                    self.diagnostic(
+                        "error", file, line, f'{shown} (source "{source}") was not checked: directory not found'
+                    )
+                elif path not in evaluation.loaded_modules and any(
+                    os.path.dirname(broken) == target for broken in self._reported_files
+                ):
+                    # tfparse leaves out a whole child module when one of its files is broken
+                    self.diagnostic(
+                        "info",
+                        file,
+                        line,
+                        f'{shown} (source "{source}") was not checked: a file of the module has a syntax error',
+                    )
+                continue
+            if path in evaluation.loaded_modules:
+                continue  # read from .terraform/modules, where `terraform init` put it
+            self.diagnostic(
+                "info",
+                file,
+                line,
+                f'{shown} (source "{source}") was not checked: remote module sources are not '
+                "downloaded; run terraform init to check it",
+            )
+
+    def _uncreated_blocks(self, evaluation: Evaluation, resources: list, root_names: list[str]) -> None:
+        """A resource or module block that gave no instance (``count = 0``, a ``for_each``
+        tfparse could not evaluate) is not in the model: say so, rather than never check it."""
+        created = {(r.location.file, r.location.start_line) for r in resources}
+        instances = {p[: p.rindex("[") + 1] for p in evaluation.module_calls if p.endswith("]")}
+        modules_of_file = {os.path.normpath(f): m for f, m in evaluation.modules_of_file.items()}
+        for name in root_names:
+            modules_of_file.setdefault(os.path.normpath(name), set()).add("")
+        for filename in sorted(modules_of_file):
+            source = self.files.get(filename)
+            if source is None or source.is_json or source.path in self._reported_files:
+                continue
+            modules = sorted(modules_of_file[filename])
+            for match in _TOP_LEVEL_BLOCK.finditer(source.masked):
+                line = source.line_of(match.start())
+                kind = match.group(1)
+                labels = [_label(source.text, match.start(g), match.end(g)) for g in (2, 3) if match.group(g)]
+                if kind == "module":
+                    if len(labels) != 1:
+                        continue
+                    calls = [f"{m}.module.{labels[0]}" if m else f"module.{labels[0]}" for m in modules]
+                    if any(c in evaluation.module_calls or f"{c}[" in instances for c in calls):
+                        continue
+                    address = _without_keys(calls[0])
+                else:
+                    if len(labels) != 2 or (source.path, line) in created:
+                        continue
+                    address = ("data." if kind == "data" else "") + ".".join(labels)
+                    if modules[0]:
+                        address = f"{_without_keys(modules[0])}.{address}"
+                body = source.block(line, labels[-1])
+                why = "it was not evaluated"
+                for meta_arg in ("count", "for_each"):
+                    item = body.attribute(meta_arg) if body is not None else None
+                    if item is not None:
+                        text = " ".join(source.source_text(item).split())
+                        why = f"{meta_arg} = {text} gives no instance with the input values of this scan"
+                        break
+                self.diagnostic("info", source.path, line, f"{address} was not checked: {why}")
+
+    def _dropped_files(self, evaluation: Evaluation, root_names: list[str]) -> None:
+        """Find syntax errors in files tfparse silently left out.
+
+        With ``stop_on_hcl_error=False`` (after a first error) every broken root file is left
+        out; a broken file of a local child module is left out even with ``True``. A file
+        that should have given blocks but gave none is parsed alone to get its error.
+        """
+        present = {os.path.normpath(f) for f in evaluation.filenames}
+        candidates: list[str] = [n for n in root_names if n not in present]
+        child_dirs: set[str] = set()
+        for block in evaluation.module_calls.values():
+            source = block.get("source")
+            filename = (block.get("__tfmeta") or {}).get("filename", "")
+            if isinstance(source, str) and _LOCAL_SOURCE.match(source):
+                child_dirs.add(os.path.normpath(os.path.join(os.path.dirname(filename), source)))
+        for child in sorted(child_dirs):
+            full = os.path.join(self.directory, child)
+            try:
+                entries = sorted(os.listdir(full))
+            except OSError:
+                continue
+            for name in entries:
+                relative = os.path.normpath(os.path.join(child, name))
+                if is_terraform_file(name) and relative not in present and relative not in candidates:
+                    if os.path.isfile(os.path.join(full, name)):
+                        candidates.append(relative)
+        for relative in candidates:
+            path = self.files.path_of(relative)
+            if path in self._reported_files:
+                continue
+            source = self.files.get(relative)
+            if source is None or "{" not in source.masked:
+                continue  # empty or comments only
+            self._parse_alone(relative, source)
+
+    def _parse_alone(self, relative: str, source: SourceFile) -> None:
+        tmp = tempfile.mkdtemp(prefix="kds-iac-check-")
+        try:
+            name = os.path.basename(relative)
+            shutil.copyfile(source.path, os.path.join(tmp, name))  # the bytes: encoding errors too
+            try:
+                self._tfparse(tmp, [], stop=True)
+            except _Timeout:
+                return
+            except Exception as error:
+                message = str(error)
+                if message.startswith(_ERROR_PREFIX):
+                    message = message[len(_ERROR_PREFIX) :]
+                match = _HCL_ERROR.match(message.strip())
+                if match and match.group("file") == name:
+                    message = message.replace(name, relative, 1)
+                self._report(message, default_file=source.path)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _label(text: str, start: int, end: int) -> str:
+    label = text[start:end]
+    return label[1:-1] if label.startswith('"') and label.endswith('"') else label
+
+
+def _clean(message: str) -> str:
+    message = " ".join(message.split())
+    more = _MORE_ERRORS.search(message)
+    if more:
+        message = message[: more.start()].rstrip(" .,") + f" (and {more.group(1)} more error(s) in this file)"
+    summary, sep, detail = message.partition("; ")
+    return f"{summary}: {detail}" if sep else message
+
+
+def _cli_value(text: str) -> Any:
+    """A ``-var`` value: text, or a list/map written as JSON (Terraform takes HCL there)."""
+    stripped = text.strip()
+    if stripped[:1] in ("[", "{"):
+        try:
+            return json.loads(stripped)
+        except ValueError:
+            pass
+    return text
+
+
+def _without_keys(path: str) -> str:
+    out = []
+    rest = path
+    while rest:
+        module, own = split_module_path(rest)
+        out.append(f"module.{call_name(rest)}")
+        rest = module
+    return ".".join(reversed(out))
+
+
+__all__ = ["TFPARSE_TIMEOUT_SECONDS", "load_module"]

@@ -1,0 +1,978 @@
+"""From tfparse's evaluated blocks to model values, with the inputs each value came from.
+
+tfparse (trivy's Terraform evaluator) substitutes variable defaults, locals and module
+arguments, and writes a reference to another block as that block's uuid. This module turns
+its output into model values:
+
+- a uuid of a resource or data block becomes ``Ref(resource)``; a uuid inside a string
+  becomes a ``Template`` part (a JSON string, e.g. ``jsonencode(...)`` or a heredoc policy,
+  is decoded into a mapping so the edges inside it survive);
+- an unevaluated reference ``{"__attribute__": "aws_kms_key.k.key_id"}`` becomes
+  ``Ref(resource, "key_id")`` when the resource is in the model, else ``Unknown``;
+- an unresolved input ``var.x`` becomes ``FromInputs(Unknown(...), (Input(var.x),))``;
+- each attribute is wrapped in ``FromInputs(value, inputs)`` naming the variables its
+  expression reads, directly, through locals, through module call arguments and through
+  module outputs, because tfparse substitutes defaults silently.
+
+A reference to a variable whose default is ``null`` comes back from tfparse unevaluated; it
+becomes ``FromInputs(None, (input,))``: the setting is unset under the defaults. A value that
+reads a variable with no value at all (no default, no tfvars) is ``Unknown`` inside its
+``FromInputs``, because tfparse evaluates such expressions to null or to text. When
+``count``/``for_each`` (of the resource or of an enclosing module call) reads inputs,
+``Resource.condition`` names that expression, its inputs and whether the instance exists
+under the defaults (``None``: tfparse could not tell and made one instance).
+
+Inputs are named as a deployer knows them: ``var.NAME`` for a variable of the root module
+(its ``default`` is the value the scan used: a tfvars file, ``-var`` or the declared
+default); ``module.events.var.NAME`` for a variable of a child module that the module call
+leaves at its declared default. A child variable the call sets is not an input of its own:
+the inputs of the call's argument expression (resolved in the calling module) stand for it.
+
+The expressions are read from the source text (tfparse gives values, not expressions): a
+small HCL scanner masks strings and comments (keeping ``${...}`` interpolations, which are
+code) so that attributes, nested blocks and references can be found with plain regexes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Optional
+
+from kds_iac.model import (
+    TERRAFORM,
+    Condition,
+    FromInputs,
+    Input,
+    Location,
+    Ref,
+    Resource,
+    Template,
+    Unknown,
+)
+
+# ---------------------------------------------------------------------------------------
+# HCL source text
+# ---------------------------------------------------------------------------------------
+
+FILL = "\x01"  # what string contents become in masked text (comments become spaces)
+
+# In code: a whole string without interpolation (the common case, one match), the start of
+# any other string, a comment, a heredoc opener; braces only matter inside an interpolation.
+_SIMPLE_STRING = r'"(?:[^"\\\n$%]|\\.|\$\$\{|%%\{|\$(?!\{)|%(?!\{))*"'
+_CODE_TOKEN = re.compile(_SIMPLE_STRING + r'|"|#|//|/\*|<<-?([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n|[{}]')
+_TOP_CODE_TOKEN = re.compile(_SIMPLE_STRING + r'|"|#|//|/\*|<<-?([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n')
+_STRING_TOKEN = re.compile(r'\\.|\$\$\{|%%\{|[$%]\{|"|\n', re.S)
+_HEREDOC_TOKEN = re.compile(r"\$\$\{|%%\{|[$%]\{")
+_ATTR = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)[ \t]*=(?![=>])")
+_BLOCK = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*)((?:[ \t]*(?:"[^"\n]*"|[A-Za-z_][A-Za-z0-9_-]*))*)[ \t]*\{')
+_LABEL = re.compile(r'"([^"\n]*)"|([A-Za-z_][A-Za-z0-9_-]*)')
+_JSON_KEY = re.compile(r'"([^"\n]*)"\s*:')
+_OPENING_BRACE = re.compile(r"\s*\{")
+_SKIP_SPACE = re.compile(r"[ \t\r\n,;]*")
+_BRACKETS = re.compile(r"[\[\](){}\n]")
+_JSON_BRACKETS = re.compile(r"[\[\]{},]")
+_BRACES = re.compile(r"[{}]")
+_SKIP_COMMENT = re.compile(
+    r"(?:#|//|/\*)[ \t]*(?:checkov|bridgecrew):skip=[ \t]*([A-Za-z0-9_.*-]+)(?:[ \t]*:([^\n]*))?"
+)
+# var.x, local.x, module.x.out (also module.x["k"].out); not x.var.y
+_REF = re.compile(
+    r"(?<![\w.])(var|local|module)\.([A-Za-z_][A-Za-z0-9_-]*)"
+    r"(?:\s*\[[^\]\n]*\])?(?:\.([A-Za-z_][A-Za-z0-9_-]*))?"
+)
+
+
+def mask(text: str) -> str:
+    """``text`` with string contents replaced by ``FILL`` and comments by spaces.
+
+    Offsets are kept (same length). ``${...}``/``%{...}`` inside strings and heredocs stay
+    code (their braces are kept, the ``$`` is masked); newlines inside heredocs are masked so
+    that a heredoc does not end its attribute; other newlines are kept.
+    """
+    out: list[str] = []
+    n = len(text)
+    pos = 0
+    # open braces inside interpolations: None for a brace, else the state to return to
+    stack: list[Optional[tuple[str, Optional[str]]]] = []
+    state = "code"
+    marker: Optional[str] = None
+    while pos < n:
+        if state == "code":
+            match = (_CODE_TOKEN if stack else _TOP_CODE_TOKEN).search(text, pos)
+            if not match:
+                out.append(text[pos:])
+                break
+            start = match.start()
+            out.append(text[pos:start])
+            token = match.group(0)
+            if len(token) > 1 and token[0] == '"':  # a whole string without interpolation
+                out.append('"' + FILL * (len(token) - 2) + '"')
+                pos = match.end()
+            elif token == '"':
+                out.append('"')
+                pos, state = match.end(), "string"
+            elif token in ("#", "//"):
+                end = text.find("\n", start)
+                end = n if end < 0 else end
+                out.append(" " * (end - start))
+                pos = end
+            elif token == "/*":
+                end = text.find("*/", start + 2)
+                end = n if end < 0 else end + 2
+                out.append(re.sub(r"[^\n]", " ", text[start:end]))
+                pos = end
+            elif token == "{":
+                stack.append(None)
+                out.append("{")
+                pos = match.end()
+            elif token == "}":
+                back = stack.pop() if stack else None
+                out.append("}")
+                pos = match.end()
+                if back is not None:
+                    state, marker = back
+            else:  # heredoc opener, including its newline
+                marker = match.group(1)
+                out.append(" " * (match.end() - start))
+                pos, state = match.end(), "heredoc"
+        elif state == "string":
+            match = _STRING_TOKEN.search(text, pos)
+            if not match:
+                out.append(FILL * (n - pos))
+                break
+            out.append(FILL * (match.start() - pos))
+            token = match.group(0)
+            pos = match.end()
+            if token == '"':
+                out.append('"')
+                state = "code"
+            elif token == "\n":  # unterminated string: recover at the line end
+                out.append("\n")
+                state = "code"
+            elif token in ("${", "%{"):
+                out.append(FILL + "{")
+                stack.append(("string", None))
+                state = "code"
+            else:
+                out.append(FILL * len(token))
+        else:  # heredoc
+            newline = text.find("\n", pos)
+            line_end = n if newline < 0 else newline
+            if (pos == 0 or text[pos - 1] == "\n") and text[pos:line_end].strip() == marker:
+                out.append(" " * (line_end - pos))
+                pos, state = line_end, "code"
+                continue
+            match = _HEREDOC_TOKEN.search(text, pos, line_end)
+            if match and match.group(0) in ("${", "%{"):
+                out.append(FILL * (match.start() - pos) + FILL + "{")
+                stack.append(("heredoc", marker))
+                pos, state = match.end(), "code"
+            elif match:
+                out.append(FILL * (match.end() - pos))
+                pos = match.end()
+            else:
+                out.append(FILL * (line_end - pos))
+                if newline >= 0:
+                    out.append(FILL)
+                pos = line_end + 1
+    return "".join(out)
+
+
+@dataclass(eq=False)
+class Item:
+    """An attribute (``name = expr``) or a nested block (``name "label" { body }``) in a body."""
+
+    kind: str  # "attr" or "block"
+    name: str
+    offset: int  # where the name starts
+    start: int  # expression or body start
+    end: int  # expression or body end (exclusive; for a block, its closing brace)
+    labels: tuple[str, ...] = ()
+    _body: Optional["Body"] = None
+
+
+@dataclass(eq=False)
+class Body:
+    source: "SourceFile"
+    items: list[Item] = field(default_factory=list)
+    _by_line: Optional[dict[int, Item]] = None
+
+    def attribute(self, name: str) -> Optional[Item]:
+        for item in self.items:
+            if item.kind == "attr" and item.name == name:
+                return item
+        return None
+
+    def line_of(self, name: str) -> Optional[int]:
+        """The line of attribute ``name`` or of the first nested block written as ``name``."""
+        for item in self.items:
+            if item.name == name or (item.name == "dynamic" and item.labels[:1] == (name,)):
+                return self.source.line_of(item.offset)
+        return None
+
+    def block_at(self, line: int) -> Optional[Item]:
+        """The nested block whose header is on ``line`` (the ``content`` of a dynamic block too)."""
+        if self._by_line is None:
+            self._by_line = {}
+            for item in self.items:
+                if item.kind != "block":
+                    continue
+                self._by_line.setdefault(self.source.line_of(item.offset), item)
+                if item.name == "dynamic":
+                    for inner in self.source.body_of(item).items:
+                        if inner.kind == "block" and inner.name == "content":
+                            self._by_line.setdefault(self.source.line_of(inner.offset), inner)
+        return self._by_line.get(line)
+
+
+class SourceFile:
+    """One .tf / .tf.json file: text, masked text, line offsets and block bodies (cached)."""
+
+    def __init__(self, path: str, data: bytes):
+        self.path = path
+        self.text = data.decode("utf-8", errors="replace")
+        self.is_json = path.endswith(".json")
+        self._masked: Optional[str] = None
+        self._line_starts: Optional[list[int]] = None
+        self._bodies: dict[tuple[int, str], Optional[Body]] = {}
+
+    @property
+    def masked(self) -> str:
+        if self._masked is None:
+            self._masked = mask(self.text)
+        return self._masked
+
+    @property
+    def line_starts(self) -> list[int]:
+        if self._line_starts is None:
+            self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+        return self._line_starts
+
+    def line_of(self, offset: int) -> int:
+        return bisect.bisect_right(self.line_starts, offset)
+
+    def offset_of(self, line: int) -> int:
+        starts = self.line_starts
+        if line < 1:
+            return 0
+        return starts[line - 1] if line <= len(starts) else len(self.text)
+
+    def expression(self, item: Item) -> str:
+        """The masked text of an attribute's expression (or a block's body)."""
+        return self.masked[item.start : item.end]
+
+    def source_text(self, item: Item) -> str:
+        return self.text[item.start : item.end]
+
+    def block(self, line: int, name: str = "") -> Optional[Body]:
+        """The body of the top-level block that starts on ``line`` (``name``: its last label)."""
+        key = (line, name)
+        if key not in self._bodies:
+            self._bodies[key] = self._find_block(line, name)
+        return self._bodies[key]
+
+    def body_of(self, item: Item) -> Body:
+        if item._body is None:
+            item._body = self._parse(item.start, item.end)
+        return item._body
+
+    def skips(self, start_line: int, end_line: int) -> dict[str, str]:
+        """``#checkov:skip=ID:reason`` comments written inside the block's lines."""
+        begin, end = self.offset_of(start_line), self.offset_of(end_line + 1)
+        chunk = self.text[begin:end]
+        if "skip=" not in chunk:
+            return {}
+        found: dict[str, str] = {}
+        masked = self.masked
+        for match in _SKIP_COMMENT.finditer(chunk):
+            if self.is_json or masked[begin + match.start()] != " ":  # inside a string, not a comment
+                continue
+            reason = (match.group(2) or "").strip()
+            if reason.endswith("*/"):
+                reason = reason[:-2].rstrip()
+            found.setdefault(match.group(1), reason)
+        return found
+
+    # -- parsing -----------------------------------------------------------------------
+
+    def _find_block(self, line: int, name: str) -> Optional[Body]:
+        masked = self.masked
+        begin = self.offset_of(line)
+        line_end = masked.find("\n", begin)
+        line_end = len(masked) if line_end < 0 else line_end
+        if self.is_json:
+            # tfparse's line is the one holding `"name": {`; a one-line file holds all of them
+            opening = -1
+            for match in _JSON_KEY.finditer(masked, begin):
+                key = self.text[match.start() + 1 : match.start() + 1 + len(match.group(1))]
+                if key == name:
+                    brace = _OPENING_BRACE.match(masked, match.end())
+                    if brace:
+                        opening = brace.end() - 1
+                        break
+                if match.start() > line_end:
+                    break
+            if opening < 0:
+                opening = masked.find("{", begin, line_end)
+        else:
+            opening = masked.find("{", begin, line_end)
+        if opening < 0:
+            return None
+        close = _closing_brace(masked, opening + 1, len(masked))
+        return self._parse(opening + 1, close)
+
+    def _parse(self, start: int, end: int) -> Body:
+        return _parse_json_body(self, start, end) if self.is_json else _parse_body(self, start, end)
+
+
+def _closing_brace(masked: str, start: int, end: int) -> int:
+    depth = 1
+    for match in _BRACES.finditer(masked, start, end):
+        depth += 1 if match.group(0) == "{" else -1
+        if depth == 0:
+            return match.start()
+    return end
+
+
+def _expression_end(masked: str, start: int, end: int) -> int:
+    """Where an attribute expression ends: a newline outside brackets, or the body's end."""
+    depth = 0
+    for match in _BRACKETS.finditer(masked, start, end):
+        char = match.group(0)
+        if char == "\n":
+            if depth <= 0:
+                return match.start()
+        elif char in "([{":
+            depth += 1
+        else:
+            depth -= 1
+            if depth < 0:  # `}` of the enclosing one-line block
+                return match.start()
+    return end
+
+
+def _parse_body(source: SourceFile, start: int, end: int) -> Body:
+    masked = source.masked
+    body = Body(source)
+    pos = start
+    while pos < end:
+        pos = _SKIP_SPACE.match(masked, pos, end).end()
+        if pos >= end:
+            break
+        attr = _ATTR.match(masked, pos, end)
+        if attr:
+            expr_end = _expression_end(masked, attr.end(), end)
+            body.items.append(Item("attr", attr.group(1), pos, attr.end(), expr_end))
+            pos = expr_end
+            continue
+        block = _BLOCK.match(masked, pos, end)
+        if block:
+            close = _closing_brace(masked, block.end(), end)
+            labels = tuple(
+                m.group(1) if m.group(1) is not None else m.group(2)
+                for m in _LABEL.finditer(source.text, block.start(2), block.end(2))
+            )
+            body.items.append(Item("block", block.group(1), pos, block.end(), close, labels))
+            pos = close + 1
+            continue
+        pos = _expression_end(masked, pos, end) + 1  # something else: skip the line
+    return body
+
+
+def _parse_json_body(source: SourceFile, start: int, end: int) -> Body:
+    """Top-level keys of a JSON object body; every value counts as an attribute."""
+    masked, text = source.masked, source.text
+    body = Body(source)
+    pos = start
+    while pos < end:
+        key = _JSON_KEY.search(masked, pos, end)
+        if not key:
+            break
+        depth = 0
+        value_end = end
+        for match in _JSON_BRACKETS.finditer(masked, key.end(), end):
+            char = match.group(0)
+            if char in "[{":
+                depth += 1
+            elif char in "]}":
+                depth -= 1
+            if depth < 0 or (depth == 0 and char == ","):
+                value_end = match.start()
+                break
+        name = text[key.start() + 1 : key.start() + 1 + len(key.group(1))]
+        body.items.append(Item("attr", name, key.start(), key.end(), value_end))
+        pos = value_end + 1
+    return body
+
+
+def references(masked_expression: str) -> Iterable[tuple[str, str, Optional[str]]]:
+    """``(kind, name, sub)`` for each var./local./module. reference in a masked expression."""
+    for match in _REF.finditer(masked_expression):
+        yield match.group(1), match.group(2), match.group(3)
+
+
+# ---------------------------------------------------------------------------------------
+# Addresses
+# ---------------------------------------------------------------------------------------
+
+_MODULE_SEGMENT = re.compile(r'module\.([A-Za-z_][A-Za-z0-9_-]*)(\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\])?')
+_RESOURCE_REF = re.compile(r"^(data\.)?([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)(\[[^\]]*\])?(?:\.(.+))?$")
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_EMBEDDED = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\$\{([^{}]*)\}")
+_LOOKS_LIKE_REF = re.compile(
+    r"(?<![\w.])(?:var|local|module|data|each|count|path|self)\.[A-Za-z_]"
+    r"|(?<![\w.])[a-z][a-z0-9]*_[a-z0-9_]+\.[A-Za-z_]"
+)
+_WHOLE_REF = re.compile(r"^[A-Za-z_][\w-]*(?:\.[A-Za-z_][\w-]*|\[[^\]]*\])+$")
+
+
+def split_module_path(path: str) -> tuple[str, str]:
+    """``module.a["k"].module.b.aws_x.y`` -> (``module.a["k"].module.b``, ``aws_x.y``).
+
+    For a module call's own path (``module.a.module.b``) this gives (parent, ``module.b``).
+    """
+    pos = 0
+    module_end = 0
+    while True:
+        match = _MODULE_SEGMENT.match(path, pos)
+        if not match or match.end() >= len(path) or path[match.end()] != ".":
+            break
+        module_end = match.end()
+        pos = module_end + 1
+    return path[:module_end], path[pos:]
+
+
+def call_name(path: str) -> str:
+    """``module.a.module.b["k"]`` -> ``b``."""
+    _, own = split_module_path(path)
+    match = _MODULE_SEGMENT.match(own)
+    return match.group(1) if match else own
+
+
+# ---------------------------------------------------------------------------------------
+# Evaluation: tfparse blocks -> resources with values and inputs
+# ---------------------------------------------------------------------------------------
+
+_META_KEYS = ("id", "__tfmeta")
+_TOP_LEVEL_DROPPED = ("count", "for_each")
+_MAX_DEPTH = 12
+_NO_JSON = object()
+
+
+@dataclass(frozen=True)
+class Assigned:
+    """A root variable set outside its declaration (tfvars file or ``-var``)."""
+
+    value: Any
+    source: str
+
+
+class Evaluation:
+    """Index of one tfparse result and the conversions that need it."""
+
+    def __init__(
+        self,
+        directory: str,
+        raw: dict,
+        files: "FileCache",
+        assigned: Optional[dict[str, Assigned]] = None,
+    ):
+        self.directory = directory
+        self.files = files
+        self.assigned = assigned or {}
+        self.ids: dict[str, dict] = {}
+        self.resource_of_id: dict[str, Resource] = {}
+        self.blocks: list[tuple[dict, Resource]] = []
+        self.by_address: dict[str, Resource] = {}
+        self.instances: dict[str, list[Resource]] = {}
+        self.variables: dict[tuple[str, str], dict] = {}
+        self.module_calls: dict[str, dict] = {}
+        self.locals: dict[tuple[str, str], tuple[SourceFile, Item]] = {}
+        self.outputs: dict[tuple[str, str], tuple[SourceFile, Item]] = {}
+        self.loaded_modules: set[str] = set()
+        self.filenames: set[str] = set()
+        self.modules_of_file: dict[str, set[str]] = {}  # module instances with blocks in a file
+        self.failures: list[tuple[Resource, str]] = []  # resources that could not be converted
+        self._locals_blocks: list[tuple[str, dict]] = []
+        self._output_blocks: list[tuple[str, str, dict]] = []
+        self._text_indexed = False
+        self._memo: dict[tuple, tuple[Input, ...]] = {}
+        self._active: set[tuple] = set()
+        self._index(raw)
+
+    # -- indexing ----------------------------------------------------------------------
+
+    def _index(self, raw: dict) -> None:
+        for key, blocks in raw.items():
+            if not isinstance(blocks, list):
+                continue
+            for block in blocks:
+                if not isinstance(block, dict):
+                    continue
+                meta = block.get("__tfmeta") or {}
+                path = meta.get("path") or ""
+                block_id = block.get("id")
+                if isinstance(block_id, str):
+                    self.ids[block_id] = block
+                filename = meta.get("filename")
+                module, own = split_module_path(path)
+                if filename:
+                    self.filenames.add(filename)
+                    self.modules_of_file.setdefault(filename, set()).add(module)
+                self._mark_loaded(module)
+                kind = meta.get("type")
+                if kind in ("resource", "data"):
+                    self._add_resource(key, block, meta, path, module)
+                elif key == "variable":
+                    self.variables[(module, own.split(".", 1)[-1])] = block
+                elif key == "module" and own.startswith("module."):
+                    self.module_calls[path] = block
+                elif key == "locals":
+                    self._locals_blocks.append((module, block))
+                elif key == "output":
+                    self._output_blocks.append((module, own.split(".", 1)[-1], block))
+
+    def _mark_loaded(self, module: str) -> None:
+        while module and module not in self.loaded_modules:
+            self.loaded_modules.add(module)
+            module, _ = split_module_path(module)
+
+    def _add_resource(self, type_: str, block: dict, meta: dict, path: str, module: str) -> None:
+        location = Location(
+            file=self.files.path_of(meta.get("filename", "")),
+            start_line=int(meta.get("line_start") or 0),
+            end_line=int(meta.get("line_end") or meta.get("line_start") or 0),
+        )
+        resource = Resource(
+            type=type_,
+            address=path,
+            attributes={},
+            location=location,
+            source_format=TERRAFORM,
+            module=module,
+            unit=self.directory,
+        )
+        self.blocks.append((block, resource))
+        self.by_address[path] = resource
+        base = path.rsplit("[", 1)[0] if path.endswith("]") else path
+        self.instances.setdefault(base, []).append(resource)
+        if isinstance(block.get("id"), str):
+            self.resource_of_id[block["id"]] = resource
+
+    def _lazy_text_index(self) -> None:
+        """Locals and outputs by name, from the source text (done on first need)."""
+        if self._text_indexed:
+            return
+        self._text_indexed = True
+        for module, block in self._locals_blocks:
+            found = self._body(block)
+            if found:
+                source, body = found
+                for item in body.items:
+                    self.locals.setdefault((module, item.name), (source, item))
+        for module, name, block in self._output_blocks:
+            found = self._body(block)
+            if found:
+                source, body = found
+                item = body.attribute("value")
+                if item is not None:
+                    self.outputs[(module, name)] = (source, item)
+
+    def _body(self, block: dict) -> Optional[tuple[SourceFile, Body]]:
+        meta = block.get("__tfmeta") or {}
+        source = self.files.get(meta.get("filename", ""))
+        if source is None or not meta.get("line_start"):
+            return None
+        path = meta.get("path") or ""
+        _, own = split_module_path(path)
+        name = own.split("[", 1)[0].rsplit(".", 1)[-1]
+        body = source.block(int(meta["line_start"]), name)
+        return (source, body) if body is not None else None
+
+    # -- resources ---------------------------------------------------------------------
+
+    def resources(self) -> list[Resource]:
+        """Every resource and data source with converted attributes, lines, skips, inputs."""
+        self._lazy_text_index()
+        out = []
+        for block, resource in self.blocks:
+            try:
+                self._fill(block, resource)
+            except Exception as error:  # one odd block must not cost the whole module
+                self.failures.append((resource, f"{type(error).__name__}: {error}"))
+                continue
+            out.append(resource)
+        return out
+
+    def _fill(self, block: dict, resource: Resource) -> None:
+        found = self._body(block)
+        source, body = found if found else (None, None)
+        resource.attributes = self._convert_body(block, resource.module, body, top=True)
+        if body is not None:
+            for name in resource.attributes:
+                line = body.line_of(name)
+                if line is not None:
+                    resource.attribute_lines[name] = line
+            resource.condition = self._condition(block, resource, body)
+        if source is not None:
+            resource.skips = source.skips(resource.location.start_line, resource.location.end_line)
+
+    def _convert_body(self, raw: dict, module: str, body: Optional[Body], top: bool) -> dict:
+        out: dict[str, Any] = {}
+        for name, value in raw.items():
+            if name in _META_KEYS or (top and name in _TOP_LEVEL_DROPPED):
+                continue
+            if _is_block(value) or (isinstance(value, list) and value and all(_is_block(v) for v in value)):
+                blocks = value if isinstance(value, list) else [value]
+                converted = [self._convert_nested(b, module, body) for b in blocks]
+                out[name] = converted if isinstance(value, list) else converted[0]
+                continue
+            converted_value = self.convert(value, module)
+            item = body.attribute(name) if body is not None else None
+            if item is not None:
+                inputs = self.inputs_of_expression(module, body.source.expression(item))
+                converted_value = self._with_inputs(converted_value, inputs)
+            out[name] = converted_value
+        return out
+
+    def _convert_nested(self, block: dict, module: str, parent: Optional[Body]) -> dict:
+        inner: Optional[Body] = None
+        if parent is not None and not parent.source.is_json:
+            line = (block.get("__tfmeta") or {}).get("line_start")
+            item = parent.block_at(int(line)) if line else None
+            if item is not None:
+                inner = parent.source.body_of(item)
+        return self._convert_body(block, module, inner, top=False)
+
+    def _condition(self, block: dict, resource: Resource, body: Body) -> Optional[Condition]:
+        """Resource.condition when ``count``/``for_each`` (its own or a module call's) reads inputs."""
+        for meta_arg in _TOP_LEVEL_DROPPED:
+            item = body.attribute(meta_arg)
+            if item is None:
+                continue
+            inputs = self.inputs_of_expression(resource.module, body.source.expression(item))
+            # tfparse makes one instance of a count it cannot evaluate: not decided
+            decided = block.get(meta_arg) is not None and all(i.has_default for i in inputs)
+            if inputs or not decided:
+                name = _condition_name(meta_arg, body.source.source_text(item))
+                return Condition(name, True if decided else None, inputs)
+        module = resource.module
+        while module:
+            call = self.module_calls.get(module)
+            parent, _ = split_module_path(module)
+            found = self._body(call) if call is not None else None
+            if found:
+                source, call_body = found
+                for meta_arg in _TOP_LEVEL_DROPPED:
+                    item = call_body.attribute(meta_arg)
+                    if item is None:
+                        continue
+                    inputs = self.inputs_of_expression(parent, source.expression(item))
+                    if inputs:
+                        name = _condition_name(meta_arg, source.source_text(item), module)
+                        return Condition(name, True, inputs)
+            module = parent
+        return None
+
+    # -- values ------------------------------------------------------------------------
+
+    def convert(self, value: Any, module: str) -> Any:
+        if isinstance(value, dict):
+            if "__attribute__" in value:
+                return self._marker(str(value["__attribute__"]), module)
+            strip = "__tfmeta" in value
+            return {
+                k: self.convert(v, module) for k, v in value.items() if not (strip and k in _META_KEYS)
+            }
+        if isinstance(value, list):
+            return [self.convert(v, module) for v in value]
+        if isinstance(value, str):
+            return self._string(value, module)
+        return value
+
+    def _string(self, text: str, module: str) -> Any:
+        if len(text) == 36 and text in self.ids:
+            return self._uuid_value(text)
+        if "${" not in text and not ("-" in text and _UUID.search(text)):
+            return text
+        parts = self._split(text, module)
+        if parts is None:
+            return text
+        if text.lstrip()[:1] in ("{", "["):
+            try:
+                decoded = json.loads(text)
+            except ValueError:
+                decoded = _NO_JSON
+            if decoded is not _NO_JSON:
+                return self.convert(decoded, module)
+        if len(parts) == 1 and not isinstance(parts[0], str):
+            return parts[0]
+        return Template(tuple(parts))
+
+    def _split(self, text: str, module: str) -> Optional[list]:
+        parts: list[Any] = []
+        literal_from = 0
+        changed = False
+        for match in _EMBEDDED.finditer(text):
+            if match.group(1) is None:
+                if match.group(0) not in self.ids:
+                    continue
+                part = self._uuid_value(match.group(0))
+            else:
+                content = match.group(1).strip()
+                if ":" in content or not _LOOKS_LIKE_REF.search(content):
+                    continue  # ${aws:username} and friends, or a literal ${...}
+                part = self._unevaluated(content, module)
+            if match.start() > literal_from:
+                parts.append(text[literal_from : match.start()])
+            parts.append(part)
+            literal_from = match.end()
+            changed = True
+        if not changed:
+            return None
+        if literal_from < len(text):
+            parts.append(text[literal_from:])
+        return parts
+
+    def _uuid_value(self, block_id: str) -> Any:
+        resource = self.resource_of_id.get(block_id)
+        if resource is not None:
+            return Ref(resource)
+        path = ((self.ids[block_id].get("__tfmeta") or {}).get("path")) or "a block that is not a resource"
+        if path in self.module_calls and path not in self.loaded_modules:
+            return Unknown(f"comes from {path}, a module that was not checked")
+        return Unknown(f"comes from {path}")
+
+    def _unevaluated(self, content: str, module: str) -> Any:
+        """A ``${...}`` tfparse left in a string (its references could not be evaluated)."""
+        if _WHOLE_REF.match(content):
+            return self._marker(content, module)
+        inputs = self.inputs_of_expression(module, content)
+        unknown = Unknown(f"${{{content}}} could not be evaluated")
+        return FromInputs(unknown, inputs) if inputs else unknown
+
+    def _marker(self, text: str, module: str) -> Any:
+        """tfparse's ``{"__attribute__": text}``: a reference it could not evaluate."""
+        head, _, rest = text.partition(".")
+        name = re.split(r"[.\[]", rest, maxsplit=1)[0]
+        if head == "var":
+            inputs = self.inputs_of_var(module, name)
+            return self._unknown_from(inputs, text, direct=rest == name)
+        if head == "local":
+            return self._unknown_from(self.inputs_of_local(module, name), text, direct=False)
+        if head == "module":
+            after = rest[len(name) :]
+            after = re.sub(r"^\[[^\]]*\]", "", after)
+            output = after[1:].split(".", 1)[0].split("[", 1)[0] if after.startswith(".") else None
+            inputs = self.inputs_of_output(module, name, output) if output else ()
+            prefix = f"{module}.module.{name}" if module else f"module.{name}"
+            loaded = any(m == prefix or m.startswith(prefix + "[") for m in self.loaded_modules)
+            if loaded:
+                reason = f"{text} could not be evaluated"
+            else:
+                reason = f"{text} comes from a module that was not checked"
+            return FromInputs(Unknown(reason), inputs) if inputs else Unknown(reason)
+        if head in ("each", "count", "path", "self", "terraform"):
+            return Unknown(f"{text} could not be evaluated")
+        target, attribute = self._find_resource(module, text)
+        if target is not None:
+            return Ref(target, attribute)
+        return Unknown(f"{text} refers to a resource that is not in the configuration (or not created)")
+
+    def _unknown_from(self, inputs: tuple[Input, ...], text: str, direct: bool) -> Any:
+        if not inputs:
+            return Unknown(f"{text} could not be evaluated")
+        missing = [i.name for i in inputs if not i.has_default]
+        if missing:
+            verb = "has" if len(missing) == 1 else "have"
+            return FromInputs(Unknown(f"{', '.join(missing)} {verb} no value"), inputs)
+        if direct and len(inputs) == 1 and inputs[0].default is None:
+            return FromInputs(None, inputs)  # a null default: tfparse leaves the reference
+        return FromInputs(Unknown(f"{text} could not be evaluated"), inputs)
+
+    def _find_resource(self, module: str, text: str) -> tuple[Optional[Resource], Optional[str]]:
+        match = _RESOURCE_REF.match(text)
+        if not match:
+            return None, None
+        data, type_, name, index, attribute = match.groups()
+        base = f"{module}." if module else ""
+        base += f"{data or ''}{type_}.{name}"
+        target = self.by_address.get(base + (index or ""))
+        if target is None and not index:
+            instances = self.instances.get(base, [])
+            if len(instances) == 1:
+                target = instances[0]
+        return target, attribute
+
+    def _with_inputs(self, value: Any, inputs: tuple[Input, ...]) -> Any:
+        if not inputs:
+            return value
+        if isinstance(value, FromInputs):
+            return FromInputs(value.value, _unique(value.inputs + inputs))
+        missing = [i.name for i in inputs if not i.has_default]
+        if missing and not _contains_unknown(value):
+            # tfparse evaluates an expression on an input without value to null or garbage
+            verb = "has" if len(missing) == 1 else "have"
+            value = Unknown(f"{', '.join(missing)} {verb} no value")
+        return FromInputs(value, inputs)
+
+    # -- inputs ------------------------------------------------------------------------
+
+    def inputs_of_expression(self, module: str, masked: str, depth: int = 0) -> tuple[Input, ...]:
+        found: list[Input] = []
+        for kind, name, sub in references(masked):
+            if kind == "var":
+                found.extend(self.inputs_of_var(module, name, depth))
+            elif kind == "local":
+                found.extend(self.inputs_of_local(module, name, depth))
+            elif sub:
+                found.extend(self.inputs_of_output(module, name, sub, depth))
+        return _unique(tuple(found))
+
+    def _memoized(self, key: tuple, depth: int, compute) -> tuple[Input, ...]:
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._active or depth > _MAX_DEPTH:
+            return ()
+        self._active.add(key)
+        try:
+            result = compute()
+        finally:
+            self._active.discard(key)
+        self._memo[key] = result
+        return result
+
+    def inputs_of_var(self, module: str, name: str, depth: int = 0) -> tuple[Input, ...]:
+        def compute() -> tuple[Input, ...]:
+            if not module:
+                return (self._root_input(name),)
+            call = self.module_calls.get(module)
+            found = self._body(call) if call is not None else None
+            if found:
+                source, body = found
+                item = body.attribute(name)
+                if item is not None:  # the caller sets it: its inputs stand for this variable
+                    parent, _ = split_module_path(module)
+                    return self.inputs_of_expression(parent, source.expression(item), depth + 1)
+            return (self._variable_input(module, name, f"{module}.var.{name}"),)
+
+        return self._memoized(("var", module, name), depth, compute)
+
+    def inputs_of_local(self, module: str, name: str, depth: int = 0) -> tuple[Input, ...]:
+        def compute() -> tuple[Input, ...]:
+            self._lazy_text_index()
+            found = self.locals.get((module, name))
+            if found is None:
+                return ()
+            source, item = found
+            return self.inputs_of_expression(module, source.expression(item), depth + 1)
+
+        return self._memoized(("local", module, name), depth, compute)
+
+    def inputs_of_output(self, module: str, call: str, output: str, depth: int = 0) -> tuple[Input, ...]:
+        def compute() -> tuple[Input, ...]:
+            self._lazy_text_index()
+            prefix = f"{module}.module.{call}" if module else f"module.{call}"
+            found: list[Input] = []
+            for (child, name), (source, item) in self.outputs.items():
+                if name == output and (child == prefix or child.startswith(prefix + "[")):
+                    found.extend(self.inputs_of_expression(child, source.expression(item), depth + 1))
+            return _unique(tuple(found))
+
+        return self._memoized(("output", module, call, output), depth, compute)
+
+    def _root_input(self, name: str) -> Input:
+        if name in self.assigned:
+            block = self.variables.get(("", name))
+            location = self._location(block) if block is not None else None
+            return Input("variable", f"var.{name}", self.assigned[name].value, True, location)
+        return self._variable_input("", name, f"var.{name}")
+
+    def _variable_input(self, module: str, name: str, label: str) -> Input:
+        block = self.variables.get((module, name))
+        if block is None:
+            return Input("variable", label, None, False, None)
+        has_default = "default" in block
+        default = _plain(block.get("default")) if has_default else None
+        return Input("variable", label, default, has_default, self._location(block))
+
+    def _location(self, block: dict) -> Optional[Location]:
+        meta = block.get("__tfmeta") or {}
+        if not meta.get("filename"):
+            return None
+        start = int(meta.get("line_start") or 0)
+        return Location(self.files.path_of(meta["filename"]), start, int(meta.get("line_end") or start))
+
+
+class FileCache:
+    """Files of one module evaluation, read once, keyed by tfparse's filename."""
+
+    def __init__(self, directory: str):
+        self.directory = directory
+        self._files: dict[str, Optional[SourceFile]] = {}
+        self._paths: dict[str, str] = {}
+
+    def path_of(self, filename: str) -> str:
+        path = self._paths.get(filename)
+        if path is None:
+            path = self._paths[filename] = os.path.normpath(os.path.join(self.directory, filename))
+        return path
+
+    def get(self, filename: str) -> Optional[SourceFile]:
+        if filename not in self._files:
+            path = self.path_of(filename)
+            try:
+                with open(path, "rb") as handle:
+                    self._files[filename] = SourceFile(path, handle.read())
+            except OSError:
+                self._files[filename] = None
+        return self._files[filename]
+
+
+def _is_block(value: Any) -> bool:
+    return isinstance(value, dict) and "__tfmeta" in value
+
+
+def _contains_unknown(value: Any) -> bool:
+    if isinstance(value, Unknown):
+        return True
+    if isinstance(value, FromInputs):
+        return _contains_unknown(value.value)
+    if isinstance(value, Template):
+        return any(_contains_unknown(p) for p in value.parts)
+    if isinstance(value, dict):
+        return any(_contains_unknown(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_contains_unknown(v) for v in value)
+    return False
+
+
+def _plain(value: Any) -> Any:
+    """A variable default as a plain value (defaults are literals; drop tfparse's markers)."""
+    if isinstance(value, dict):
+        if "__attribute__" in value:
+            return Unknown(f"{value['__attribute__']} could not be evaluated")
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _condition_name(meta_arg: str, source_text: str, module: str = "") -> str:
+    text = " ".join(source_text.split())
+    if len(text) > 80:
+        text = text[:77] + "..."
+    where = f"{module}: " if module else ""
+    return f"{where}{meta_arg} = {text}"
+
+
+def _unique(items: tuple) -> tuple:
+    seen: list = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return tuple(seen)

@@ -1,0 +1,95 @@
+"""JSON: the stable machine format (schema version 1, documented in ``docs/output-json.md``).
+
+Keys are always present (``null`` when a value does not apply) and keep the order below;
+new keys may be added within version 1, nothing is renamed or removed without bumping it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+
+from kds_iac.model import Diagnostic, Resource
+from kds_iac.output.common import (
+    TOOL_NAME,
+    ReportContext,
+    all_findings,
+    rules_in_report,
+    summary_counts,
+    suppression_reason,
+)
+from kds_iac.rules.base import Finding
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kds_iac.engine import ScanResult
+
+SCHEMA_VERSION = 1
+
+
+def render(result: "ScanResult", context: ReportContext) -> str:
+    return json.dumps(document(result, context), indent=2, ensure_ascii=False) + "\n"
+
+
+def document(result: "ScanResult", context: ReportContext) -> dict[str, Any]:
+    return {
+        "version": SCHEMA_VERSION,
+        "tool": {"name": TOOL_NAME, "version": context.tool_version},
+        "scope": list(result.scope),
+        "config": context.config_source,
+        "rules": [
+            {
+                "id": rule.id,
+                "checkov_id": rule.checkov_id,
+                "severity": rule.severity.name.lower(),
+                "title": rule.title,
+                "help_uri": rule.help_uri,
+            }
+            for rule, _module in rules_in_report(result)
+        ],
+        "findings": [finding_record(f, suppressed) for f, suppressed in all_findings(result)],
+        "diagnostics": [diagnostic_record(d) for d in result.diagnostics],
+        "summary": summary_counts(result, context),
+    }
+
+
+def finding_record(finding: Finding, suppressed: bool) -> dict[str, Any]:
+    resource = finding.resource
+    return {
+        "rule_id": finding.rule.id,
+        "checkov_id": finding.rule.checkov_id,
+        "severity": finding.rule.severity.name.lower(),
+        "title": finding.rule.title,
+        "file": resource.location.file,
+        "start_line": resource.location.start_line,
+        "end_line": resource.location.end_line,
+        "line": finding.primary_line,
+        "resource": resource.address,
+        "resource_type": resource.type,
+        "message": finding.message,
+        "construct_path": resource.construct_path,
+        "generated_from": resource.generated_from,
+        "suppressed": suppressed,
+        "suppression_reason": suppression_reason(finding) if suppressed else None,
+        "help_uri": finding.rule.help_uri,
+        "related": [related_record(r) for r in finding.related],
+    }
+
+
+def related_record(resource: Resource) -> dict[str, Any]:
+    return {
+        "resource": resource.address,
+        "resource_type": resource.type,
+        "file": resource.location.file,
+        "start_line": resource.location.start_line,
+        "end_line": resource.location.end_line,
+    }
+
+
+def diagnostic_record(diagnostic: Diagnostic) -> dict[str, Any]:
+    return {
+        "level": diagnostic.level,
+        "file": diagnostic.file,
+        "line": diagnostic.line,
+        "column": diagnostic.column,
+        "message": diagnostic.message,
+    }

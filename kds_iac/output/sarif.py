@@ -1,0 +1,234 @@
+"""SARIF 2.1.0 (GitHub code scanning, Azure DevOps, VS Code SARIF viewer).
+
+One run. ``tool.driver.rules`` lists every rule that ran (help text from the rule module's
+docstring); each finding is a result whose ``partialFingerprints`` hash the rule id, the
+file (relative to the working directory) and the resource address, never line numbers, so
+an alert survives edits above it. Suppressed findings are results with ``suppressions``;
+input errors and notes are ``toolExecutionNotifications`` of the invocation; the scope and
+the settings file are run properties. URIs are relative to ``%SRCROOT%`` (the working
+directory) when the file lies under it, else absolute ``file://`` URIs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Optional
+
+from kds_iac.model import Diagnostic, Resource
+from kds_iac.output.common import (
+    INFORMATION_URI,
+    TOOL_NAME,
+    ReportContext,
+    all_findings,
+    artifact_uri,
+    diagnostic_position,
+    finding_column,
+    rules_in_report,
+    suppression_reason,
+)
+from kds_iac.rules.base import Finding, Rule, RuleModule, Severity
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kds_iac.engine import ScanResult
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SRCROOT = "%SRCROOT%"
+FINGERPRINT_KEY = "kdsIacResource/v1"
+
+LEVELS = {
+    Severity.CRITICAL: "error",
+    Severity.HIGH: "error",
+    Severity.MEDIUM: "warning",
+    Severity.LOW: "note",
+    Severity.INFO: "note",
+}
+# GitHub reads properties.security-severity as a CVSS-like score (a number written as a
+# string, as CodeQL and checkov write it): >= 9.0 critical, 7.0-8.9 high, 4.0-6.9 medium,
+# 0.1-3.9 low.
+SECURITY_SEVERITY = {
+    Severity.CRITICAL: "9.5",
+    Severity.HIGH: "8.0",
+    Severity.MEDIUM: "5.5",
+    Severity.LOW: "3.0",
+    Severity.INFO: "0.0",
+}
+
+
+def render(result: "ScanResult", context: ReportContext) -> str:
+    return json.dumps(document(result, context), indent=2, ensure_ascii=False) + "\n"
+
+
+def document(result: "ScanResult", context: ReportContext) -> dict[str, Any]:
+    rules = rules_in_report(result)
+    index = {rule.id: i for i, (rule, _module) in enumerate(rules)}
+    run: dict[str, Any] = {
+        "tool": {
+            "driver": {
+                "name": TOOL_NAME,
+                "version": context.tool_version,
+                "informationUri": INFORMATION_URI,
+                "rules": [rule_descriptor(rule, module) for rule, module in rules],
+            }
+        },
+        "invocations": [invocation(result, context)],
+        "originalUriBaseIds": {SRCROOT: {"uri": Path(context.cwd).resolve().as_uri() + "/"}},
+        "results": [sarif_result(f, suppressed, index[f.rule.id], context) for f, suppressed in all_findings(result)],
+        "columnKind": "unicodeCodePoints",
+        "properties": {"scope": list(result.scope), "configFile": context.config_source},
+    }
+    return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+
+
+def rule_descriptor(rule: Rule, module: Optional[RuleModule]) -> dict[str, Any]:
+    doc = inspect.cleandoc(module.doc) if module and module.doc else ""
+    tags = ["security", "kinesis", *(module.rule.formats if module else rule.formats)]
+    descriptor: dict[str, Any] = {
+        "id": rule.id,
+        "name": rule_name(rule, module),
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": full_description(doc) or rule.title},
+        "help": {
+            "text": doc or f"{rule.title}\n\nSee {rule.help_uri}",
+            "markdown": doc or f"**{rule.title}**\n\nSee [{rule.id}]({rule.help_uri}).",
+        },
+        "helpUri": rule.help_uri,
+        "defaultConfiguration": {"level": LEVELS[rule.severity]},
+        "properties": {
+            "security-severity": SECURITY_SEVERITY[rule.severity],
+            "severity": rule.severity.name.lower(),
+            "checkov_id": rule.checkov_id,
+            "precision": "high",
+            "tags": _unique(tags),
+        },
+    }
+    return descriptor
+
+
+def rule_name(rule: Rule, module: Optional[RuleModule]) -> str:
+    """PascalCase from the module name (``kds001_stream_unencrypted`` -> ``StreamUnencrypted``)."""
+    words: list[str] = []
+    if module:
+        stem = module.module_name.rsplit(".", 1)[-1]
+        words = re.sub(r"^kds\d+_?", "", stem).split("_")
+    if not any(words):
+        words = re.findall(r"[A-Za-z0-9]+", rule.title)
+    name = "".join(w[:1].upper() + w[1:] for w in words if w)
+    return name or rule.id
+
+
+def full_description(doc: str) -> str:
+    """The "What it does" section of a rule docstring, else its first paragraph."""
+    match = re.search(r"^#+\s*What it does\s*$(.*?)(?=^#+\s|\Z)", doc, re.M | re.S)
+    if match and match.group(1).strip():
+        return " ".join(match.group(1).split())
+    first = doc.split("\n\n", 1)[0].strip()
+    return " ".join(first.split())
+
+
+def sarif_result(finding: Finding, suppressed: bool, rule_index: int, context: ReportContext) -> dict[str, Any]:
+    uri, relative = artifact_uri(finding.location.file, context.cwd)
+    result: dict[str, Any] = {
+        "ruleId": finding.rule.id,
+        "ruleIndex": rule_index,
+        "level": LEVELS[finding.rule.severity],
+        "message": {"text": finding.message},
+        "locations": [
+            {
+                "physicalLocation": physical_location(finding, uri, relative),
+                "logicalLocations": [logical_location(finding.resource)],
+            }
+        ],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding, uri)},
+        "properties": {
+            "severity": finding.rule.severity.name.lower(),
+            "checkov_id": finding.rule.checkov_id,
+            "resource": finding.address,
+            "resourceType": finding.resource.type,
+        },
+    }
+    if finding.resource.construct_path:
+        result["properties"]["constructPath"] = finding.resource.construct_path
+    if finding.related:
+        result["relatedLocations"] = [
+            related_location(i, resource, context) for i, resource in enumerate(finding.related, start=1)
+        ]
+    if suppressed:
+        result["suppressions"] = [
+            {"kind": "inSource", "status": "accepted", "justification": suppression_reason(finding)}
+        ]
+    return result
+
+
+def physical_location(finding: Finding, uri: str, relative: bool) -> dict[str, Any]:
+    block = finding.location
+    line = finding.primary_line
+    if finding.line is None:  # the whole block is the problem
+        region = {"startLine": line, "startColumn": finding_column(finding), "endLine": max(block.end_line, line)}
+    else:
+        region = {"startLine": line, "startColumn": finding_column(finding), "endLine": line}
+    location: dict[str, Any] = {"artifactLocation": _artifact(uri, relative), "region": region}
+    if (region["startLine"], region["endLine"]) != (block.start_line, block.end_line) and (
+        block.start_line <= line <= block.end_line
+    ):
+        location["contextRegion"] = {"startLine": block.start_line, "endLine": block.end_line}
+    return location
+
+
+def logical_location(resource: Resource) -> dict[str, Any]:
+    return {"name": resource.address, "fullyQualifiedName": resource.address, "kind": "resource"}
+
+
+def related_location(identifier: int, resource: Resource, context: ReportContext) -> dict[str, Any]:
+    uri, relative = artifact_uri(resource.location.file, context.cwd)
+    return {
+        "id": identifier,
+        "physicalLocation": {
+            "artifactLocation": _artifact(uri, relative),
+            "region": {"startLine": max(resource.location.start_line, 1), "endLine": max(resource.location.end_line, 1)},
+        },
+        "logicalLocations": [logical_location(resource)],
+        "message": {"text": f"{resource.type} {resource.address}"},
+    }
+
+
+def fingerprint(finding: Finding, uri: str) -> str:
+    """Stable across runs and line moves: rule id, artifact URI and resource address."""
+    key = "\x00".join((finding.rule.id, uri, finding.address))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def invocation(result: "ScanResult", context: ReportContext) -> dict[str, Any]:
+    errors = [d for d in result.diagnostics if d.level == "error"]
+    return {
+        "executionSuccessful": not errors,
+        "exitCode": context.exit_code,
+        "workingDirectory": {"uri": Path(context.cwd).resolve().as_uri() + "/"},
+        "toolExecutionNotifications": [notification(d, context) for d in result.diagnostics],
+    }
+
+
+def notification(diagnostic: Diagnostic, context: ReportContext) -> dict[str, Any]:
+    uri, relative = artifact_uri(diagnostic.file, context.cwd)
+    physical: dict[str, Any] = {"artifactLocation": _artifact(uri, relative)}
+    if diagnostic.line >= 1:
+        line, column = diagnostic_position(diagnostic)
+        physical["region"] = {"startLine": line, "startColumn": column}
+    is_error = diagnostic.level == "error"
+    return {
+        "level": "error" if is_error else "note",
+        "message": {"text": diagnostic.message},
+        "locations": [{"physicalLocation": physical}],
+        "descriptor": {"id": "input-error" if is_error else "input-note"},
+    }
+
+
+def _artifact(uri: str, relative: bool) -> dict[str, Any]:
+    return {"uri": uri, "uriBaseId": SRCROOT} if relative else {"uri": uri}
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))

@@ -1,0 +1,93 @@
+"""Text: one line per problem, in the ``path:line:col: ...`` form editors and grep understand.
+
+The report itself (what ``render`` returns; stdout or ``--output``) holds only problem lines::
+
+    infra/broken.yaml:7:3: ERROR parse mapping values are not allowed here
+    infra/main.tf:3:1: NOTE input module "remote" not loaded: registry modules are not fetched
+    infra/streams.tf:12:1: HIGH KDS001 stream stores records unencrypted [aws_kinesis_stream.events]
+
+Input errors and notes come first (they explain missing results), then findings in file and
+line order. Suppressed findings are left out; the summary counts them. The header (what
+was scanned) and the summary line are separate strings the command line writes to stderr,
+so every line on stdout matches ``PROBLEM_PATTERN`` (for editor problem matchers): groups
+file, line, column, severity (CRITICAL, HIGH, MEDIUM, LOW, INFO for findings; ERROR for an
+input that could not be read; NOTE for a part of the input not checked), code (rule id,
+``parse`` or ``input``) and message (ending in ``[resource address]`` for findings).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Sequence
+
+from kds_iac.model import Diagnostic
+from kds_iac.output.common import (
+    TOOL_NAME,
+    ReportContext,
+    diagnostic_position,
+    finding_column,
+    summary_line,
+)
+from kds_iac.rules.base import Finding, Severity
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kds_iac.engine import ScanResult
+
+PROBLEM_PATTERN = r"^(.+):(\d+):(\d+): (CRITICAL|HIGH|MEDIUM|LOW|INFO|ERROR|NOTE) (\S+) (.*)$"
+
+_RESET = "\x1b[0m"
+_SEVERITY_STYLE = {
+    Severity.CRITICAL: "\x1b[1;31m",
+    Severity.HIGH: "\x1b[31m",
+    Severity.MEDIUM: "\x1b[33m",
+    Severity.LOW: "\x1b[36m",
+    Severity.INFO: "\x1b[2m",
+}
+_ERROR_STYLE = "\x1b[1;31m"
+_NOTE_STYLE = "\x1b[2m"
+_PATH_STYLE = "\x1b[1m"
+
+
+def render(result: "ScanResult", context: ReportContext) -> str:
+    lines = [diagnostic_line(d, context.color) for d in result.diagnostics]
+    lines.extend(finding_line(f, context.color) for f in result.findings)
+    return "".join(line + "\n" for line in lines)
+
+
+def finding_line(finding: Finding, color: bool = False) -> str:
+    severity = finding.rule.severity
+    where = f"{finding.location.file}:{finding.primary_line}:{finding_column(finding)}:"
+    label = severity.name
+    if color:
+        where = _PATH_STYLE + where + _RESET
+        label = _SEVERITY_STYLE[severity] + label + _RESET
+    return f"{where} {label} {finding.rule.id} {_one_line(finding.message)} [{finding.address}]"
+
+
+def diagnostic_line(diagnostic: Diagnostic, color: bool = False) -> str:
+    line, column = diagnostic_position(diagnostic)
+    where = f"{diagnostic.file}:{line}:{column}:"
+    if diagnostic.level == "error":
+        label, token, style = "ERROR", "parse", _ERROR_STYLE
+    else:
+        label, token, style = "NOTE", "input", _NOTE_STYLE
+    if color:
+        where = _PATH_STYLE + where + _RESET
+        label = style + label + _RESET
+    return f"{where} {label} {token} {_one_line(diagnostic.message)}"
+
+
+def header(scope: Sequence[str], context: ReportContext) -> str:
+    """``kds-iac 0.1.0: scanning infra/, stacks/app.yaml (config: pyproject.toml)``."""
+    text = f"{TOOL_NAME} {context.tool_version}: scanning {', '.join(scope) or '(nothing)'}"
+    if context.config_source:
+        text += f" (config: {context.config_source})"
+    return text
+
+
+def summary(result: "ScanResult", context: ReportContext) -> str:
+    """``kds-iac: 2 findings (1 high, 1 medium) in 3 files; 1 suppressed``."""
+    return f"{TOOL_NAME}: {summary_line(result, context)}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(str(text).split())
