@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Callable, Mapping, Optional, Sequence
 
 from kds_iac.config import Config
 from kds_iac.loaders import load
-from kds_iac.loaders.discovery import discover
 from kds_iac.model import Diagnostic, Model
 from kds_iac.rules import RuleModule, all_rules
 from kds_iac.rules.base import Finding
@@ -42,14 +42,17 @@ def scan(
     """``progress(done, total, unit)`` is handed to the loaders (the CLI's progress bar)."""
     config = config or Config()
     rules = [r for r in all_rules() if not ({r.rule.id, r.rule.checkov_id} & config.skip_rules)]
-    if progress is None:
-        model = load(paths, var_files=var_files, variables=variables)
-    else:
-        model = load(paths, var_files=var_files, variables=variables, progress=progress)
+    model = load(paths, var_files=var_files, variables=variables, progress=progress)
     result = ScanResult(diagnostics=model.diagnostics, scope=model.scope, files=model.files, rules=rules)
     for finding in run_rules(model, rules):
+        if model.focus_files and not _in_focus(finding, model.focus_files):
+            continue
         (result.suppressed if finding.suppressed_reason is not None else result.findings).append(finding)
     return result
+
+
+def _in_focus(finding: Finding, focus_files: set[str]) -> bool:
+    return os.path.normpath(finding.location.file) in focus_files
 
 
 def _sort_key(finding: Finding) -> tuple:

@@ -165,6 +165,9 @@ class Model:
     diagnostics: list[Diagnostic] = field(default_factory=list)
     scope: list[str] = field(default_factory=list)  # the paths the user pointed the scan at
     files: list[str] = field(default_factory=list)  # every file that was read
+    # Files the user named one by one: a Terraform file is evaluated with its module
+    # directory, but only what sits in the named files is reported.
+    focus_files: set[str] = field(default_factory=set)
 
     def of_type(self, *types: str) -> Iterator[Resource]:
         wanted = set(types)

@@ -25,8 +25,6 @@ def load(
     ``progress(done, total, unit)``, if given, is called before each unit (module directory,
     plan, template) is loaded and once more with ``done == total`` at the end.
     """
-    from kds_iac.loaders import cloudformation, terraform, terraform_plan
-
     found = discover(paths)
     models: list[Model] = [Model(diagnostics=list(found.diagnostics))]
     total = len(found.terraform_modules) + len(found.terraform_plans) + len(found.cloudformation_templates)
@@ -38,15 +36,28 @@ def load(
             progress(done, total, unit)
         done += 1
 
-    for directory in found.terraform_modules:
-        step(directory)
-        models.append(terraform.load_module(directory, var_files=var_files, variables=variables))
-    for path in found.terraform_plans:
-        step(path)
-        models.append(terraform_plan.load_plan(path))
-    for path in found.cloudformation_templates:
-        step(path)
-        models.append(cloudformation.load_template(path))
+    # Each loader is imported only when its format is present: start-up time is the
+    # on-save budget, and a CloudFormation-only scan need not pay for tfparse.
+    if found.terraform_modules:
+        from kds_iac.loaders import terraform
+
+        for directory in found.terraform_modules:
+            step(directory)
+            models.append(terraform.load_module(directory, var_files=var_files, variables=variables))
+    if found.terraform_plans:
+        from kds_iac.loaders import terraform_plan
+
+        for path in found.terraform_plans:
+            step(path)
+            models.append(terraform_plan.load_plan(path))
+    if found.cloudformation_templates:
+        from kds_iac.loaders import cloudformation
+
+        for path in found.cloudformation_templates:
+            step(path)
+            models.append(cloudformation.load_template(path))
     if progress is not None:
         progress(total, total, "")
-    return Model.merge(models, scope=[str(p) for p in paths])
+    model = Model.merge(models, scope=[str(p) for p in paths])
+    model.focus_files = found.focus_files
+    return model

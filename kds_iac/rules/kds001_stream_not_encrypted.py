@@ -91,13 +91,13 @@ def check(model: Model) -> Iterator[Finding]:
         if stream.encrypted is not False:
             continue
         setting = stream.encryption_setting
-        if stream.encryption.absent or stream.resource.get(setting.split(".")[0]) is None:
+        if not stream.encryption_written:
             why = f"{setting} is not set, so records are stored unencrypted"
         else:
-            why = f"{setting} resolves to {stream.encryption.value}"
+            why = f"{setting} is {stream.encryption.value}"
         provenance = stream.encryption.provenance()
         if provenance:
-            why += f"; decided by {provenance}"
+            why += f" with input defaults; decided by {provenance}"
         yield Finding(
             rule=RULE,
             resource=stream.resource,

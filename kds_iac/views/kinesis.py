@@ -24,6 +24,7 @@ class Stream:
     key: Fact  # KmsKey, AwsManagedKey, ExternalKey, Unknown, or ABSENT
     encryption_setting: str  # the attribute a person edits: encryption_type / StreamEncryption
     key_setting: str  # kms_key_id / StreamEncryption.KeyId
+    encryption_written: bool  # False: left out (under input defaults), so the AWS default applies
 
     @property
     def address(self) -> str:
@@ -62,19 +63,17 @@ def _stream(model: Model, resource: Resource) -> Stream:
         settings = ("encryption_type", "kms_key_id")
     else:
         block = attribute(resource.attributes, "StreamEncryption")
-        if block.absent:
-            encryption = block.with_value("NONE")
-        else:
-            encryption = nested(block, "EncryptionType")
-        key = nested(block, "KeyId") if not block.absent else block
+        encryption = block if block.absent else nested(block, "EncryptionType")
+        key = block if block.absent else nested(block, "KeyId")
         settings = ("StreamEncryption", "StreamEncryption.KeyId")
-    if encryption.absent:
+    written = not encryption.absent
+    if not written:
         encryption = encryption.with_value("NONE")
     elif isinstance(encryption.value, str):
         encryption = encryption.with_value(encryption.value.upper())
     elif not isinstance(encryption.value, Unknown):
         encryption = encryption.with_value(Unknown("encryption type is not a string"))
-    return Stream(resource, encryption, keys.resolve(key, resource.unit), *settings)
+    return Stream(resource, encryption, keys.resolve(key, resource.unit), *settings, encryption_written=written)
 
 
 __all__ = ["ABSENT", "STREAM_TYPES", "Stream", "resolve", "streams"]

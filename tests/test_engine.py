@@ -1,0 +1,43 @@
+"""The engine end to end: what a scan of named files and directories reports."""
+
+from __future__ import annotations
+
+from kds_iac.engine import scan
+
+
+def _write_module(root):
+    (root / "variables.tf").write_text('variable "encryption" {\n  default = "NONE"\n}\n')
+    (root / "main.tf").write_text(
+        'resource "aws_kinesis_stream" "main" {\n'
+        '  name            = "main"\n'
+        "  shard_count     = 1\n"
+        "  encryption_type = var.encryption\n"
+        "}\n"
+    )
+    (root / "other.tf").write_text('resource "aws_kinesis_stream" "other" {\n  name = "other"\n}\n')
+
+
+def test_a_named_terraform_file_is_evaluated_with_its_module_but_only_it_is_reported(tmp_path):
+    _write_module(tmp_path)
+    result = scan([str(tmp_path / "main.tf")])
+    assert {(f.rule.id, f.address) for f in result.findings} == {("KDS001", "aws_kinesis_stream.main")}
+    (finding,) = result.findings
+    assert 'var.encryption (default: "NONE")' in finding.message  # declared in a sibling file
+    assert finding.location.file == str(tmp_path / "main.tf")
+    assert finding.primary_line == 4
+
+
+def test_a_directory_reports_every_file_of_the_module(tmp_path):
+    _write_module(tmp_path)
+    result = scan([str(tmp_path)])
+    assert {(f.rule.id, f.address) for f in result.findings} == {
+        ("KDS001", "aws_kinesis_stream.main"),
+        ("KDS001", "aws_kinesis_stream.other"),
+    }
+
+
+def test_skip_rules_from_the_config_drop_a_rule(tmp_path):
+    from kds_iac.config import Config
+
+    _write_module(tmp_path)
+    assert scan([str(tmp_path)], config=Config(skip_rules={"CKV_KDS_1"})).findings == []
