@@ -32,14 +32,6 @@ from kds_iac.rules.base import Finding, Rule
 
 LOG = logging.getLogger("kds_iac.checkov")
 
-# checkov's CheckCategories member for each rule. The Rule dataclass has no category field;
-# a rule that is missing here is reported under DEFAULT_CATEGORY.
-CATEGORY_BY_RULE: Mapping[str, str] = {
-    "KDS001": "ENCRYPTION",
-    "KDS002": "ENCRYPTION",
-    "KDS003": "ENCRYPTION",
-}
-DEFAULT_CATEGORY = "GENERAL_SECURITY"
 
 _TERRAFORM_TYPE = re.compile(r"^aws_[a-z0-9_]+$")
 _CLOUDFORMATION_TYPE = re.compile(r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$")
@@ -66,10 +58,6 @@ class CheckSpec:
         return self.rule.help_uri
 
 
-def category_of(rule: Rule) -> str:
-    return getattr(rule, "category", None) or CATEGORY_BY_RULE.get(rule.id, DEFAULT_CATEGORY)
-
-
 def resource_types_for(rule: Rule, framework: str) -> tuple[str, ...]:
     """The rule's resource types that belong to ``framework`` (lowercase aws_* or AWS::...)."""
     if framework not in rule.formats:
@@ -86,7 +74,7 @@ def check_specs(framework: str) -> list[CheckSpec]:
     for module in rules.all_rules():
         types = resource_types_for(module.rule, framework)
         if types:
-            specs.append(CheckSpec(module.rule, framework, types, category_of(module.rule)))
+            specs.append(CheckSpec(module.rule, framework, types, module.rule.category))
     return specs
 
 

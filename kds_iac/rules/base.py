@@ -40,6 +40,7 @@ class Rule:
     severity: Severity
     title: str
     resource_types: tuple[str, ...]  # where findings sit (Terraform and CloudFormation types)
+    category: str  # checkov's CheckCategories name: ENCRYPTION, IAM, LOGGING, ...
     formats: tuple[str, ...] = ("terraform", "cloudformation")
 
     @property

@@ -59,6 +59,7 @@ RULE = Rule(
     severity=Severity.HIGH,
     title="Kinesis stream is not encrypted at rest with KMS",
     resource_types=STREAM_TYPES,
+    category="ENCRYPTION",
 )
 
 EXAMPLES = {

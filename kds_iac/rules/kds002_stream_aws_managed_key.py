@@ -67,6 +67,7 @@ RULE = Rule(
     severity=Severity.LOW,
     title="Kinesis stream uses the AWS managed key instead of a customer managed key",
     resource_types=STREAM_TYPES,
+    category="ENCRYPTION",
 )
 
 EXAMPLES = {

@@ -71,6 +71,7 @@ RULE = Rule(
     severity=Severity.MEDIUM,
     title="Customer managed key of a Kinesis stream has rotation disabled or a public key policy",
     resource_types=KEY_TYPES,
+    category="ENCRYPTION",
 )
 
 EXAMPLES = {

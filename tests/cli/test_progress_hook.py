@@ -32,7 +32,7 @@ def test_load_without_progress_is_unchanged(monkeypatch):
     assert loaders.load(["infra"]).scope == ["infra"]
 
 
-def test_scan_hands_progress_to_the_loaders_only_when_given(monkeypatch):
+def test_scan_hands_its_progress_callback_to_the_loaders(monkeypatch):
     seen = []
 
     def load(paths, **kwargs):
@@ -44,5 +44,5 @@ def test_scan_hands_progress_to_the_loaders_only_when_given(monkeypatch):
     engine.scan(["infra"])
     callback = lambda done, total, unit: None  # noqa: E731
     engine.scan(["infra"], progress=callback)
-    assert "progress" not in seen[0]
+    assert seen[0]["progress"] is None
     assert seen[1]["progress"] is callback

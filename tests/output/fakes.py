@@ -26,9 +26,9 @@ Set `encryption_type = "KMS"`.
 
 STREAM_TYPES = ("aws_kinesis_stream", "AWS::Kinesis::Stream")
 
-UNENCRYPTED = Rule("KDS901", "CKV_KDS_901", Severity.HIGH, "Stream is not encrypted", STREAM_TYPES)
-RETENTION = Rule("KDS902", "CKV_KDS_902", Severity.MEDIUM, "Stream keeps records for 24 hours only", STREAM_TYPES)
-MANAGED_KEY = Rule("KDS903", "CKV_KDS_903", Severity.LOW, "Stream uses the AWS managed key", STREAM_TYPES)
+UNENCRYPTED = Rule("KDS901", "CKV_KDS_901", Severity.HIGH, "Stream is not encrypted", STREAM_TYPES, "ENCRYPTION")
+RETENTION = Rule("KDS902", "CKV_KDS_902", Severity.MEDIUM, "Stream keeps records for 24 hours only", STREAM_TYPES, "ENCRYPTION")
+MANAGED_KEY = Rule("KDS903", "CKV_KDS_903", Severity.LOW, "Stream uses the AWS managed key", STREAM_TYPES, "ENCRYPTION")
 
 
 def _no_check(model: Model) -> Iterator[Finding]:
