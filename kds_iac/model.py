@@ -186,6 +186,15 @@ class Model:
         return merged
 
 
+def unique(items: Iterable) -> tuple:
+    """Items in first-seen order without repeats (inputs may be unhashable: lists, dicts)."""
+    seen: list = []
+    for item in items:
+        if item not in seen:
+            seen.append(item)
+    return tuple(seen)
+
+
 def _render(value: Any) -> str:
     if value is None:
         return "null"

@@ -66,6 +66,7 @@ from kds_iac.model import (
     Resource,
     Template,
     Unknown,
+    unique,
 )
 
 PSEUDO_PARAMETERS = frozenset(
@@ -533,7 +534,7 @@ class _TemplateLoader:
                     self.error(line, f"Fn::FindInMap: no entry {keys[1]}/{keys[2]} in mapping {keys[0]}")
                 return Unknown(f"Fn::FindInMap {'/'.join(str(k) for k in keys)} has no entry")
         result = self.value(found, line)
-        return FromInputs(result, _unique(inputs)) if inputs else result
+        return FromInputs(result, unique(inputs)) if inputs else result
 
     def import_value(self, argument: Any, line: int) -> Unknown:
         return Unknown(f"Fn::ImportValue {_describe_text(self.value(argument, line))}")
@@ -557,7 +558,7 @@ class _TemplateLoader:
             self.error(line, f"Fn::Select index {index} is out of range for a list of {len(items)}")
             return Unknown("Fn::Select index out of range")
         result = items[index]
-        return FromInputs(result, _unique(inputs)) if inputs else result
+        return FromInputs(result, unique(inputs)) if inputs else result
 
     def evaluate(self, name: str, argument: Any, line: int) -> Any:
         """Functions without edges: computed when every argument is known."""
@@ -602,7 +603,7 @@ class _TemplateLoader:
             return item
 
         result = walk(value)
-        return result, _unique(tuple(inputs))
+        return result, unique(tuple(inputs))
 
     # -- conditions ----------------------------------------------------------------------
 
@@ -659,15 +660,15 @@ class _TemplateLoader:
                 except _Undecided:
                     values.append(_Undecided)
             if _Undecided in values:
-                return None, _unique(inputs)
-            return values[0] == values[1], _unique(inputs)
+                return None, unique(inputs)
+            return values[0] == values[1], unique(inputs)
         outcomes = []
         inputs = ()
         for operand in argument:
             outcome, operand_inputs = self.decide(operand, line)
             outcomes.append(outcome)
             inputs += operand_inputs
-        inputs = _unique(inputs)
+        inputs = unique(inputs)
         if function == "Fn::Not":
             if len(outcomes) != 1:
                 self.error(line, "Fn::Not needs one condition")
@@ -823,15 +824,8 @@ def _inputs_of(value: Any) -> tuple[Input, ...]:
                 walk(v, depth + 1)
 
     walk(value, 0)
-    return _unique(tuple(found))
+    return unique(tuple(found))
 
-
-def _unique(items: tuple) -> tuple:
-    seen: list = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return tuple(seen)
 
 
 def _skips(metadata: dict) -> dict[str, str]:

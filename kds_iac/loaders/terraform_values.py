@@ -52,6 +52,7 @@ from kds_iac.model import (
     Resource,
     Template,
     Unknown,
+    unique,
 )
 
 # ---------------------------------------------------------------------------------------
@@ -812,7 +813,7 @@ class Evaluation:
         if not inputs:
             return value
         if isinstance(value, FromInputs):
-            return FromInputs(value.value, _unique(value.inputs + inputs))
+            return FromInputs(value.value, unique(value.inputs + inputs))
         missing = [i.name for i in inputs if not i.has_default]
         if missing and not _contains_unknown(value):
             # tfparse evaluates an expression on an input without value to null or garbage
@@ -831,7 +832,7 @@ class Evaluation:
                 found.extend(self.inputs_of_local(module, name, depth))
             elif sub:
                 found.extend(self.inputs_of_output(module, name, sub, depth))
-        return _unique(tuple(found))
+        return unique(tuple(found))
 
     def _memoized(self, key: tuple, depth: int, compute) -> tuple[Input, ...]:
         if key in self._memo:
@@ -881,7 +882,7 @@ class Evaluation:
             for (child, name), (source, item) in self.outputs.items():
                 if name == output and (child == prefix or child.startswith(prefix + "[")):
                     found.extend(self.inputs_of_expression(child, source.expression(item), depth + 1))
-            return _unique(tuple(found))
+            return unique(tuple(found))
 
         return self._memoized(("output", module, call, output), depth, compute)
 
@@ -969,10 +970,3 @@ def _condition_name(meta_arg: str, source_text: str, module: str = "") -> str:
     where = f"{module}: " if module else ""
     return f"{where}{meta_arg} = {text}"
 
-
-def _unique(items: tuple) -> tuple:
-    seen: list = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return tuple(seen)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kds_iac.model import Condition, Conditional, FromInputs, Input, Ref, Template, Unknown
+from kds_iac.model import Condition, Conditional, FromInputs, Input, Ref, Template, Unknown, unique
 
 
 class _Absent:
@@ -52,8 +52,8 @@ class Fact:
         inner = resolve(value)
         return Fact(
             inner.value,
-            _unique(self.inputs + inner.inputs),
-            _unique(self.conditions + inner.conditions),
+            unique(self.inputs + inner.inputs),
+            unique(self.conditions + inner.conditions),
         )
 
     def with_value(self, value: Any) -> "Fact":
@@ -96,7 +96,7 @@ def resolve(value: Any) -> Fact:
             break
     if value is None:  # null (e.g. a variable defaulting to null): the setting is not made
         value = ABSENT
-    return Fact(value, _unique(inputs), _unique(conditions))
+    return Fact(value, unique(inputs), unique(conditions))
 
 
 def attribute(resource_attributes: dict, name: str) -> Fact:
@@ -139,10 +139,3 @@ def template_refs(value: Any) -> list[Ref]:
         return [p for p in (resolve(part).value for part in value.parts) if isinstance(p, Ref)]
     return []
 
-
-def _unique(items: tuple) -> tuple:
-    seen: list = []
-    for item in items:
-        if item not in seen:
-            seen.append(item)
-    return tuple(seen)
