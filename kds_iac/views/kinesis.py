@@ -12,7 +12,7 @@ from typing import Iterator
 
 from kds_iac.model import Model, Resource, Unknown
 from kds_iac.views.facts import ABSENT, Fact, attribute, nested, resolve
-from kds_iac.views.kms import key_resolver
+from kds_iac.views.kms import is_data_source, key_resolver
 
 STREAM_TYPES = ("aws_kinesis_stream", "AWS::Kinesis::Stream")
 
@@ -46,13 +46,9 @@ class Stream:
 def streams(model: Model) -> Iterator[Stream]:
     cached = getattr(model, "_kds_streams", None)
     if cached is None:
-        cached = [_stream(model, r) for r in model.of_type(*STREAM_TYPES) if not _is_data(r)]
+        cached = [_stream(model, r) for r in model.of_type(*STREAM_TYPES) if not is_data_source(r)]
         setattr(model, "_kds_streams", cached)
     return iter(cached)
-
-
-def _is_data(resource: Resource) -> bool:
-    return ("." + resource.address).find(".data.") >= 0
 
 
 def _stream(model: Model, resource: Resource) -> Stream:
