@@ -45,14 +45,22 @@ def scan(
     model = load(paths, var_files=var_files, variables=variables, progress=progress)
     result = ScanResult(diagnostics=model.diagnostics, scope=model.scope, files=model.files, rules=rules)
     for finding in run_rules(model, rules):
-        if model.focus_files and not _in_focus(finding, model.focus_files):
+        if model.focus_files and not _in_focus(finding, model):
             continue
         (result.suppressed if finding.suppressed_reason is not None else result.findings).append(finding)
     return result
 
 
-def _in_focus(finding: Finding, focus_files: set[str]) -> bool:
-    return os.path.normpath(finding.location.file) in focus_files
+def _in_focus(finding: Finding, model: Model) -> bool:
+    """A finding is reported when its file was named, or lies under a named directory."""
+    file = os.path.normpath(finding.location.file)
+    if file in model.focus_files:
+        return True
+    for path in model.scope:
+        path = os.path.normpath(path)
+        if os.path.isdir(path) and (path == "." or os.path.commonpath([path, file]) == path):
+            return True
+    return False
 
 
 def _sort_key(finding: Finding) -> tuple:

@@ -41,3 +41,17 @@ def test_skip_rules_from_the_config_drop_a_rule(tmp_path):
 
     _write_module(tmp_path)
     assert scan([str(tmp_path)], config=Config(skip_rules={"CKV_KDS_1"})).findings == []
+
+
+def test_a_named_file_does_not_hide_the_findings_of_a_named_directory(tmp_path):
+    module = tmp_path / "module"
+    module.mkdir()
+    _write_module(module)
+    template = tmp_path / "stack.yaml"
+    template.write_text("Resources:\n  Plain:\n    Type: AWS::Kinesis::Stream\n    Properties:\n      ShardCount: 1\n")
+    result = scan([str(module), str(template)])
+    assert {(f.rule.id, f.address) for f in result.findings} == {
+        ("KDS001", "aws_kinesis_stream.main"),
+        ("KDS001", "aws_kinesis_stream.other"),
+        ("KDS001", "Plain"),
+    }
