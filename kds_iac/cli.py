@@ -1,4 +1,4 @@
-"""The ``kds-iac`` command line: ``scan``, ``rules`` and ``checkov-dir``.
+"""The ``kds-iac`` command line: ``scan``, ``rules``, ``lsp``, ``checkov-dir`` and ``cfnlint-dir``.
 
 Startup matters (editors run ``kds-iac scan FILE`` on save), so this module imports only the
 standard library at load time; the engine is imported by ``scan`` and each output format
@@ -33,6 +33,12 @@ settings:
   scanned directory upward to the git root, then from the current directory; or
   --config FILE. Keys: skip-rules (list of KDS/CKV_KDS ids), fail-on (severity).
   Command-line flags win over the file; --skip-rule adds to skip-rules.
+
+baseline:
+  --create-baseline records today's findings (rule id, file, resource address; never
+  line numbers) in .kds-iac.baseline in the first scanned directory, or in --baseline
+  FILE, and exits 0 unless an input could not be read. --baseline FILE then leaves
+  out the findings it lists: only new findings are reported and fail the run.
 
 output:
   text      one "path:line:col: SEVERITY RULE message [resource]" line per finding on
@@ -121,15 +127,54 @@ def build_parser() -> argparse.ArgumentParser:
         help="colour text output: auto = only on a terminal and when NO_COLOR is unset (default)",
     )
     scan.add_argument("-q", "--quiet", action="store_true", help="no header and summary lines on stderr")
+    scan.add_argument(
+        "--baseline",
+        metavar="FILE",
+        help="leave out the findings recorded in FILE (see --create-baseline): only new findings count",
+    )
+    scan.add_argument(
+        "--create-baseline",
+        action="store_true",
+        help="record the findings of this scan in --baseline FILE, else .kds-iac.baseline in the first "
+        "scanned directory; exits 0 unless an input could not be read",
+    )
+    scan.add_argument(
+        "--whole-module",
+        action="store_true",
+        help="a named .tf, .tf.json or .tfvars file stands for every Terraform file of its directory: "
+        "report the findings of the whole module (what the pre-commit hook passes)",
+    )
+    scan.add_argument(
+        "--ignore-unrecognized",
+        action="store_true",
+        help="skip named files that are neither Terraform, a CloudFormation template nor a plan JSON "
+        "instead of failing on them (pre-commit and editors pass every changed .yaml and .json)",
+    )
 
     rules = commands.add_parser("rules", help="list the rules: id, checkov id, severity, title")
     rules.add_argument("-f", "--format", choices=("text", "json"), default="text")
+
+    lsp = commands.add_parser(
+        "lsp",
+        help="run the language server (LSP over stdio) for editors",
+        description="Language server over stdio: validates Terraform and CloudFormation files on open "
+        "and save and publishes diagnostics (rule id, severity, range, link to the rule's doc).",
+    )
+    lsp.add_argument("--stdio", action="store_true", help="use stdin/stdout (the default and only transport)")
 
     commands.add_parser(
         "checkov-dir",
         help="print the folder to pass to checkov --external-checks-dir",
         description="Print the absolute folder of the checkov checks shipped with kds-iac, for "
         'checkov -d DIR --external-checks-dir "$(kds-iac checkov-dir)" --skip-download',
+    )
+
+    commands.add_parser(
+        "cfnlint-dir",
+        help="print the folder to pass to cfn-lint --append-rules",
+        description="Print the absolute folder of the cfn-lint rule pack shipped with kds-iac, for "
+        'cfn-lint --append-rules "$(kds-iac cfnlint-dir)" TEMPLATE (the dotted module '
+        "kds_iac.frontends.cfnlint_rules works too)",
     )
     return parser
 
@@ -148,6 +193,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return scan_command(args)
         if args.command == "rules":
             return rules_command(args)
+        if args.command == "lsp":
+            return lsp_command(args)
+        if args.command == "cfnlint-dir":
+            return cfnlint_dir_command()
         return checkov_dir_command()
     except UsageError as error:
         _error(str(error))
@@ -180,6 +229,17 @@ def scan_command(args: argparse.Namespace) -> int:
         parent = os.path.dirname(os.path.abspath(args.output))
         if not os.path.isdir(parent):
             raise UsageError(f"--output {args.output}: directory {parent} does not exist")
+
+    if args.baseline and not args.create_baseline and not os.path.isfile(args.baseline):
+        raise UsageError(f"--baseline {args.baseline}: no such file (create it with --create-baseline)")
+    if args.whole_module:
+        args.paths = whole_module_paths(args.paths)
+    if args.ignore_unrecognized:
+        args.paths = recognized_paths(args.paths)
+        if not args.paths:
+            if not args.quiet:
+                _stderr_line(f"{PROG}: nothing to scan: no Terraform file, CloudFormation template or plan JSON named")
+            return 0
 
     cwd = os.getcwd()
     try:
@@ -225,6 +285,7 @@ def scan_command(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
 
+    baseline_note = apply_baseline(args, result, context) if (args.baseline or args.create_baseline) else None
     context.exit_code = compute_exit_code(result, fail_on, args.soft_fail)
     stream = None if args.output else sys.stdout
     context.color = args.format == "text" and _use_color(args.color, stream)
@@ -247,7 +308,76 @@ def scan_command(args: argparse.Namespace) -> int:
         from kds_iac.output.text import summary
 
         _stderr_line(summary(result, context))
+    if baseline_note and not args.quiet:
+        _stderr_line(f"{PROG}: {baseline_note}")
     return context.exit_code
+
+
+def apply_baseline(args: argparse.Namespace, result, context) -> str:
+    """Write the baseline (``--create-baseline``) or drop the findings it lists (``--baseline``).
+
+    Either way the findings the baseline holds leave ``result.findings``, so they neither
+    appear in the report nor fail the run; ``context.baselined`` counts them for the summary.
+    """
+    from kds_iac import baseline
+
+    try:
+        if args.create_baseline:
+            path = args.baseline or baseline.default_path(args.paths)
+            count = baseline.write(result.findings, path)
+            context.baselined = len(result.findings)
+            result.findings = []
+            return f"baseline written to {_display_path(path, context.cwd)}: {count} resource{'s' if count != 1 else ''}, {context.baselined} finding{'s' if context.baselined != 1 else ''}"
+        recorded = baseline.load(args.baseline)
+    except baseline.BaselineError as error:
+        raise UsageError(str(error)) from None
+    new, known = recorded.split(result.findings)
+    result.findings = new
+    context.baselined = len(known)
+    stale = recorded.stale(known, result.files)
+    note = f"baseline {_display_path(args.baseline, context.cwd)}: {len(known)} known finding{'s' if len(known) != 1 else ''} left out"
+    if stale:
+        note += f"; {len(stale)} entr{'ies' if len(stale) != 1 else 'y'} no longer found (fixed?), re-create the baseline to drop {'them' if len(stale) != 1 else 'it'}"
+    return note
+
+
+def whole_module_paths(paths: Sequence[str]) -> list[str]:
+    """Each named Terraform file (or .tfvars) replaced by every Terraform file of its directory."""
+    out: dict[str, None] = {}
+    for path in paths:
+        name = os.path.basename(path)
+        is_tf = name.endswith((".tf", ".tf.json"))
+        if os.path.isfile(path) and (is_tf or name.endswith((".tfvars", ".tfvars.json"))):
+            directory = os.path.dirname(path)
+            try:
+                siblings = sorted(n for n in os.listdir(directory or ".") if n.endswith((".tf", ".tf.json")))
+            except OSError:
+                siblings = []
+            for sibling in siblings:
+                full = os.path.join(directory, sibling)
+                if os.path.isfile(full):
+                    out.setdefault(full, None)
+            if is_tf:
+                out.setdefault(path, None)
+        else:
+            out.setdefault(path, None)
+    return list(out)
+
+
+def recognized_paths(paths: Sequence[str]) -> list[str]:
+    """``paths`` without the named files that are not ours (directories and missing paths stay)."""
+    from kds_iac.loaders.discovery import discover, is_terraform_file
+
+    kept = []
+    for path in paths:
+        if os.path.isfile(path) and not is_terraform_file(os.path.basename(path)):
+            found = discover([path])
+            if not (found.cloudformation_templates or found.terraform_plans) and all(
+                d.message.startswith("not a Terraform file") for d in found.diagnostics
+            ):
+                continue
+        kept.append(path)
+    return kept
 
 
 def _variable(text: str) -> tuple[str, str]:
@@ -289,6 +419,8 @@ def rules_command(args: argparse.Namespace) -> int:
     if args.format == "json":
         import json
 
+        from kds_iac.frontends.cfnlint_ids import cfnlint_id
+
         rows = [
             {
                 "id": r.id,
@@ -298,6 +430,7 @@ def rules_command(args: argparse.Namespace) -> int:
                 "resource_types": list(r.resource_types),
                 "formats": list(r.formats),
                 "help_uri": r.help_uri,
+                "cfnlint_id": cfnlint_id(r) if "cloudformation" in r.formats else None,
             }
             for r in rules
         ]
@@ -319,18 +452,46 @@ def format_rules_table(rules: Sequence) -> str:
     )
 
 
+# --- lsp -------------------------------------------------------------------------------
+
+
+def lsp_command(args: argparse.Namespace) -> int:
+    try:
+        from kds_iac.lsp import server
+    except ImportError as error:  # pygls is a dependency; a broken install should say so
+        raise UsageError(f"the language server needs pygls: {error}") from None
+    return server.main(_version())
+
+
 # --- checkov-dir -----------------------------------------------------------------------
 
 
 def checkov_checks_dir() -> str:
     """The shipped checkov checks folder, found without importing checkov or the checks."""
+    return _package_folder("frontends", "checkov_checks")
+
+
+def cfnlint_rules_dir() -> str:
+    """The shipped cfn-lint rule pack folder, found without importing cfn-lint."""
+    return _package_folder("frontends", "cfnlint_rules")
+
+
+def _package_folder(*parts: str) -> str:
     import importlib.util
 
     spec = importlib.util.find_spec("kds_iac")
     if spec is None or not spec.submodule_search_locations:
         raise UsageError("cannot locate the kds_iac package")
     package_dir = list(spec.submodule_search_locations)[0]
-    return os.path.abspath(os.path.join(package_dir, "frontends", "checkov_checks"))
+    return os.path.abspath(os.path.join(package_dir, *parts))
+
+
+def cfnlint_dir_command() -> int:
+    folder = cfnlint_rules_dir()
+    if not os.path.isdir(folder):
+        raise UsageError(f"the cfn-lint rule pack is missing from this installation: {folder}")
+    sys.stdout.write(folder + "\n")
+    return 0
 
 
 def checkov_dir_command() -> int:

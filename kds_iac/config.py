@@ -26,7 +26,6 @@ severity or a file that is not valid TOML/YAML raises ``ConfigError`` naming the
 
 from __future__ import annotations
 
-import difflib
 import os
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional, Sequence
@@ -188,6 +187,8 @@ def _rule_ids(value: Any, source: str) -> Iterable[str]:
 
 
 def _did_you_mean(key: str) -> str:
+    import difflib  # only for a mistyped key: keeps start-up light
+
     close = difflib.get_close_matches(key.replace("_", "-"), KNOWN_KEYS, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
 

@@ -56,6 +56,19 @@ class Unknown:
         return False
 
 
+@dataclass(frozen=True)
+class Encoded(Unknown):
+    """An encoding, done at deployment, of a value the template does show.
+
+    ``Fn::Base64`` of a ``Fn::Sub``, ``base64encode()`` of an interpolated heredoc: the
+    encoded text is not known before deployment (so this is an ``Unknown``), but ``value``
+    (a ``Template``, string or structure) is what gets encoded. ``encoding``: ``"base64"``.
+    """
+
+    encoding: str = "base64"
+    value: Any = None
+
+
 @dataclass(frozen=True, eq=False)
 class Ref:
     """An edge to another resource of the same model (``!Ref``, ``!GetAtt``, ``aws_x.y.arn``)."""
@@ -144,6 +157,10 @@ class Resource:
     condition: Optional[Condition] = None
     construct_path: Optional[str] = None  # CDK: Metadata.aws:cdk:path
     generated_from: Optional[str] = None  # SAM: the serverless resource that produced it
+    # SAM: the serverless resource as written (type, attributes, lines, skips), shared by
+    # everything it generated; not itself in ``Model.resources``. Findings about what it
+    # generated sit on it, since that is what a person edits.
+    origin: Optional["Resource"] = None
     module: str = ""  # Terraform module path ("" for the root module)
     unit: str = ""  # the Terraform module directory or template file it was loaded from
 
@@ -168,6 +185,10 @@ class Model:
     # Files the user named one by one: a Terraform file is evaluated with its module
     # directory, but only what sits in the named files is reported.
     focus_files: set[str] = field(default_factory=set)
+    # What a template exports: Terraform ``output`` blocks (``type`` "output", address
+    # ``output.NAME`` or ``module.m.output.NAME``, attribute ``value``) and CloudFormation
+    # ``Outputs`` (type "Output", address ``Outputs.NAME``, attribute ``Value``).
+    outputs: list[Resource] = field(default_factory=list)
 
     def of_type(self, *types: str) -> Iterator[Resource]:
         wanted = set(types)
@@ -175,6 +196,7 @@ class Model:
 
     def extend(self, other: "Model") -> None:
         self.resources.extend(other.resources)
+        self.outputs.extend(other.outputs)
         self.diagnostics.extend(other.diagnostics)
         self.files.extend(other.files)
 

@@ -35,6 +35,10 @@ LOG = logging.getLogger("kds_iac.checkov")
 
 _TERRAFORM_TYPE = re.compile(r"^aws_[a-z0-9_]+$")
 _CLOUDFORMATION_TYPE = re.compile(r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$")
+_PROVIDER_TYPE = re.compile(r"^provider\.([a-z0-9-]+)$")
+# checkov's provider address: [module.m.]<provider name>.<alias or "default">. Provider
+# names have no "_", resource types always do: a resource address never matches.
+_CHECKOV_PROVIDER = re.compile(r'^((?:module\.[A-Za-z0-9_-]+(?:\[(?:"[^"]*"|[^\]]*)\])?\.)*)([a-z0-9-]+)\.([A-Za-z0-9_-]+)$')
 
 FAILED = "FAILED"
 PASSED = "PASSED"
@@ -64,6 +68,43 @@ def resource_types_for(rule: Rule, framework: str) -> tuple[str, ...]:
         return ()
     pattern = _TERRAFORM_TYPE if framework == TERRAFORM else _CLOUDFORMATION_TYPE
     return tuple(t for t in rule.resource_types if pattern.match(t))
+
+
+def provider_names_for(rule: Rule) -> tuple[str, ...]:
+    """Terraform providers whose blocks the rule reports on (``provider.aws`` -> ``aws``).
+
+    checkov checks provider blocks with provider checks, not resource checks: a rule with
+    such types gets one of those too, under the same id.
+    """
+    if TERRAFORM not in rule.formats:
+        return ()
+    return tuple(m.group(1) for m in (_PROVIDER_TYPE.match(t) for t in rule.resource_types) if m)
+
+
+def provider_check_specs() -> list[CheckSpec]:
+    """One spec per rule that reports on Terraform provider blocks (types: provider names)."""
+    from kds_iac import rules
+
+    specs = []
+    for module in rules.all_rules():
+        names = provider_names_for(module.rule)
+        if names:
+            specs.append(CheckSpec(module.rule, TERRAFORM, names, module.rule.category))
+    return specs
+
+
+def provider_address(checkov_address: str) -> str:
+    """checkov's address of a provider block as the engine's.
+
+    ``aws.default`` -> ``provider.aws``; ``aws.west`` -> ``provider.aws.west``;
+    ``module.m.aws.inner`` -> ``module.m.provider.aws.inner``.
+    """
+    match = _CHECKOV_PROVIDER.match(checkov_address)
+    if not match:
+        return checkov_address
+    modules, name, alias = match.groups()
+    own = f"provider.{name}" if alias == "default" else f"provider.{name}.{alias}"
+    return f"{modules}{own}"
 
 
 def check_specs(framework: str) -> list[CheckSpec]:
@@ -199,7 +240,7 @@ def _graph_files(graph: Any) -> dict[str, list[str]]:
         nodes = list(graph.nodes())  # rustworkx (checkov's default): payloads are (index, attributes)
     for node in nodes:
         attributes = node[1] if isinstance(node, tuple) and len(node) == 2 else node
-        if not isinstance(attributes, Mapping) or attributes.get("block_type_") != "resource":
+        if not isinstance(attributes, Mapping) or attributes.get("block_type_") not in ("resource", "provider"):
             continue
         address, path = attributes.get("__address__"), attributes.get("file_path_")
         if isinstance(address, str) and isinstance(path, str):

@@ -29,7 +29,8 @@ Value conventions (see ``kds_iac.model``):
 * ``Fn::ImportValue``, ``Fn::GetAZs``, ``{{resolve:...}}`` dynamic references: ``Unknown``.
 * ``Fn::FindInMap`` with keys known (literal or parameter defaults): the mapped value.
 * ``Fn::Select``/``Split``/``Base64``/``Cidr``/``Length``/``ToJsonString``: evaluated when
-  their arguments are known, else ``Unknown``. Anything else: ``Unknown``.
+  their arguments are known, else ``Unknown`` (``Fn::Base64``: ``Encoded``, an ``Unknown``
+  that keeps the value it encodes). Anything else: ``Unknown``.
 * a reference to a logical id the template does not define: ``Unknown`` and an error
   ``Diagnostic`` at the reference's line.
 
@@ -46,7 +47,6 @@ reference or condition names nothing, the SAM transform fails.
 from __future__ import annotations
 
 import base64
-import ipaddress
 import json
 import re
 from typing import Any, NamedTuple, Optional
@@ -58,6 +58,7 @@ from kds_iac.model import (
     Condition,
     Conditional,
     Diagnostic,
+    Encoded,
     FromInputs,
     Input,
     Location,
@@ -198,6 +199,7 @@ class _TemplateLoader:
             entries = self._expand_sam(sam, entries)
 
         # Pass 1: every resource exists before any reference is resolved.
+        origins: dict[str, Resource] = {}
         for logical_id, entry in entries.items():
             origin = entry.origin
             resource = Resource(
@@ -209,11 +211,75 @@ class _TemplateLoader:
                 unit=self.path,
                 generated_from=origin.logical_id if origin else None,
             )
+            if origin is not None:
+                resource.origin = origins.get(origin.logical_id)
+                if resource.origin is None:
+                    resource.origin = origins[origin.logical_id] = self._origin_resource(origin)
             self.resources[logical_id] = resource
         # Pass 2: properties, conditions, metadata.
         for logical_id, entry in entries.items():
             self._fill(self.resources[logical_id], entry)
+        for origin in origins.values():
+            self._fill_origin(origin)
         self.model.resources.extend(self.resources.values())
+        self._read_outputs(data.get("Outputs"))
+
+    def _origin_resource(self, origin: "_Origin") -> Resource:
+        """The SAM resource as written: findings about what it generated sit on it."""
+        node = origin.node
+        type_ = node.get("Type") if isinstance(node, dict) else None
+        resource = Resource(
+            type=type_ if isinstance(type_, str) else SERVERLESS_PREFIX + "Resource",
+            address=origin.logical_id,
+            attributes={},
+            location=origin.location,
+            source_format=CLOUDFORMATION,
+            unit=self.path,
+        )
+        resource._sam_node = node  # type: ignore[attr-defined]  # read once by _fill_origin
+        return resource
+
+    def _fill_origin(self, resource: Resource) -> None:
+        """Properties of a SAM resource, converted like any other (its own problems were
+        reported by the translator, so conversion diagnostics are not repeated)."""
+        node = resource.__dict__.pop("_sam_node", None)
+        if not isinstance(node, dict):
+            return
+        properties = node.get("Properties")
+        kept = len(self.model.diagnostics)
+        try:
+            attributes = self.value(properties, resource.location.start_line) if properties is not None else {}
+        finally:
+            del self.model.diagnostics[kept:]
+        resource.attributes = attributes if isinstance(attributes, dict) else {}
+        if isinstance(properties, Mapping):
+            resource.attribute_lines = {k: properties.key_lines[k] for k in resource.attributes if k in properties.key_lines}
+        metadata = node.get("Metadata")
+        if isinstance(metadata, dict):
+            resource.skips = _skips(metadata)
+
+    def _read_outputs(self, outputs: Any) -> None:
+        """``Outputs`` as ``Model.outputs`` (type ``Output``, address ``Outputs.NAME``)."""
+        if not isinstance(outputs, dict):
+            return
+        for name, node in outputs.items():
+            line = _line_of_key(outputs, name)
+            end = getattr(node, "end_line", 0) or line
+            if not isinstance(node, dict):
+                continue
+            kept = len(self.model.diagnostics)
+            value = self.value(node.get("Value"), _line_of_key(node, "Value", line))
+            del self.model.diagnostics[kept:]  # a bad output is not a resource problem of ours
+            output = Resource(
+                type="Output",
+                address=f"Outputs.{name}",
+                attributes={} if value is NO_VALUE else {"Value": value},
+                location=Location(self.path, line, end),
+                source_format=CLOUDFORMATION,
+                attribute_lines={"Value": _line_of_key(node, "Value", line)},
+                unit=self.path,
+            )
+            self.model.outputs.append(output)
 
     def _location(self, entry: "_Entry") -> Location:
         """From the logical id's line to the last line of its mapping."""
@@ -571,10 +637,13 @@ class _TemplateLoader:
                 value: Any = outcome if outcome is not None else Unknown(f"{name} known only at deployment")
                 return FromInputs(value, inputs) if inputs else value
             return Unknown(f"{name} is not evaluated")
+        converted = self.value(argument, line)
         try:
-            known, inputs = self.known(self.value(argument, line))
+            known, inputs = self.known(converted)
             result = function(known)
         except _Undecided:
+            if name == "Fn::Base64":  # keep what gets encoded: user data is read from it
+                return Encoded(f"{name} of a value known only at deployment", "base64", converted)
             return Unknown(f"{name} of a value known only at deployment")
         except (TypeError, ValueError, IndexError, KeyError, AttributeError) as error:
             self.error(line, f"{name}: {error}")
@@ -713,6 +782,8 @@ def _split(value: Any) -> list[str]:
 
 def _cidr(value: Any) -> list[str]:
     block, count, bits = value
+    import ipaddress  # Fn::Cidr only: keeps start-up light
+
     network = ipaddress.ip_network(str(block), strict=False)
     prefix = network.max_prefixlen - int(bits)
     count = int(count)

@@ -29,7 +29,6 @@ the function whose ``Api``/``HttpApi`` event asked for them.
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import threading
@@ -177,6 +176,8 @@ def _translate(fragment: dict) -> dict:
     parameter_values: dict[str, Any] = {}
     policies = _NoManagedPolicies()
     metrics = Metrics("ServerlessTransform", DummyMetricsPublisher())
+    import logging  # only when a SAM template is expanded: keeps start-up light
+
     logger = logging.getLogger("samtranslator")
     with _LOCK:
         saved_region = ArnGenerator.BOTO_SESSION_REGION_NAME

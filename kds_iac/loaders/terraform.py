@@ -141,6 +141,7 @@ class _ModuleLoader:
         order = {id(r): i for i, r in enumerate(resources)}
         resources.sort(key=lambda r: (r.location.file, r.location.start_line, order[id(r)]))
         self.model.resources.extend(resources)
+        self.model.outputs.extend(evaluation.output_values())
         self._dropped_files(evaluation, names if stopped else [])
         self._module_call_diagnostics(evaluation)
         self._uncreated_blocks(evaluation, resources + [r for r, _ in evaluation.failures], names)

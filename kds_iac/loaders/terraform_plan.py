@@ -343,17 +343,16 @@ class _PlanReader:
                 if match is None:
                     continue
                 attribute = match.group("rest").lstrip(".") or None
-                for entry in self._instances(context.module, match.group("base"), match.group("key"), per_instance, context):
-                    found.append((entry, attribute))
+                instances = self._instances(context, match.group("base"), match.group("key"), per_instance)
+                found.extend((entry, attribute) for entry in instances)
         return found
 
-    def _instances(
-        self, module: str, base: str, key: Optional[str], per_instance: bool, context: "_Context"
-    ) -> list[_Entry]:
+    def _instances(self, context: "_Context", base: str, key: Optional[str], per_instance: bool) -> list[_Entry]:
+        """The plan's instances of resource ``base`` in the context's module instance."""
         if key:
-            entry = self.by_address.get(_join(module, base + key))
+            entry = self.by_address.get(_join(context.module, base + key))
             return [entry] if entry is not None else []
-        candidates = self.by_base.get((module, base), [])
+        candidates = self.by_base.get((context.module, base), [])
         if len(candidates) > 1 and per_instance and context.key:
             same = [c for c in candidates if c.key == context.key]
             if same:

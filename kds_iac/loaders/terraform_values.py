@@ -35,6 +35,7 @@ code) so that attributes, nested blocks and references can be found with plain r
 
 from __future__ import annotations
 
+import base64
 import bisect
 import json
 import os
@@ -54,6 +55,7 @@ from kds_iac.model import (
     Unknown,
     unique,
 )
+from kds_iac.loaders.terraform_expr import collapse, read_expression, starts_with_fallback_call
 
 # ---------------------------------------------------------------------------------------
 # HCL source text
@@ -423,6 +425,7 @@ def references(masked_expression: str) -> Iterable[tuple[str, str, Optional[str]
 _MODULE_SEGMENT = re.compile(r'module\.([A-Za-z_][A-Za-z0-9_-]*)(\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\])?')
 _RESOURCE_REF = re.compile(r"^(data\.)?([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)(\[[^\]]*\])?(?:\.(.+))?$")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
 _EMBEDDED = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\$\{([^{}]*)\}")
 _LOOKS_LIKE_REF = re.compile(
     r"(?<![\w.])(?:var|local|module|data|each|count|path|self)\.[A-Za-z_]"
@@ -528,6 +531,8 @@ class Evaluation:
                 kind = meta.get("type")
                 if kind in ("resource", "data"):
                     self._add_resource(key, block, meta, path, module)
+                elif key == "provider":
+                    self._add_provider(block, meta, module)
                 elif key == "variable":
                     self.variables[(module, own.split(".", 1)[-1])] = block
                 elif key == "module" and own.startswith("module."):
@@ -563,6 +568,29 @@ class Evaluation:
         self.instances.setdefault(base, []).append(resource)
         if isinstance(block.get("id"), str):
             self.resource_of_id[block["id"]] = resource
+
+    def _add_provider(self, block: dict, meta: dict, module: str) -> None:
+        """A ``provider`` block as a resource of type ``provider.<name>`` (``provider.aws``),
+        addressed ``provider.aws`` or ``provider.aws.<alias>`` (in a module:
+        ``module.m.provider.aws``). Only its attributes are read (credentials written into
+        it); nothing refers to it by edge."""
+        name = meta.get("label") or "unknown"
+        alias = block.get("alias")
+        address = f"provider.{name}" + (f".{alias}" if isinstance(alias, str) and alias else "")
+        resource = Resource(
+            type=f"provider.{name}",
+            address=f"{module}.{address}" if module else address,
+            attributes={},
+            location=Location(
+                file=self.files.path_of(meta.get("filename", "")),
+                start_line=int(meta.get("line_start") or 0),
+                end_line=int(meta.get("line_end") or meta.get("line_start") or 0),
+            ),
+            source_format=TERRAFORM,
+            module=module,
+            unit=self.directory,
+        )
+        self.blocks.append((block, resource))
 
     def _lazy_text_index(self) -> None:
         """Locals and outputs by name, from the source text (done on first need)."""
@@ -609,6 +637,40 @@ class Evaluation:
             out.append(resource)
         return out
 
+    def output_values(self) -> list[Resource]:
+        """``output`` blocks as ``Model.outputs``: type ``output``, attribute ``value``."""
+        self._lazy_text_index()
+        out = []
+        for module, name, block in self._output_blocks:
+            meta = block.get("__tfmeta") or {}
+            address = f"{module}.output.{name}" if module else f"output.{name}"
+            try:
+                value = self.convert(block.get("value"), module)
+            except Exception:  # an odd output must not cost the module
+                continue
+            output = Resource(
+                type="output",
+                address=address,
+                attributes={"value": value, "sensitive": block.get("sensitive") is True},
+                location=Location(
+                    file=self.files.path_of(meta.get("filename", "")),
+                    start_line=int(meta.get("line_start") or 0),
+                    end_line=int(meta.get("line_end") or meta.get("line_start") or 0),
+                ),
+                source_format=TERRAFORM,
+                module=module,
+                unit=self.directory,
+            )
+            found = self.outputs.get((module, name))
+            if found is not None:
+                output.attribute_lines["value"] = found[0].line_of(found[1].offset)
+                if _has_null(value) and not found[0].is_json:
+                    refs = self._references_only(found[0].expression(found[1]), module)
+                    if refs is not None:
+                        output.attributes["value"] = refs
+            out.append(output)
+        return out
+
     def _fill(self, block: dict, resource: Resource) -> None:
         found = self._body(block)
         source, body = found if found else (None, None)
@@ -634,11 +696,262 @@ class Evaluation:
                 continue
             converted_value = self.convert(value, module)
             item = body.attribute(name) if body is not None else None
+            if item is not None and value is None and not body.source.is_json:
+                read = self._file_function(body.source, item, module)
+                if read is None:
+                    read = self._source_expression(body.source, item, module)
+                if read is not None:
+                    converted_value = read
+            elif item is not None and not body.source.is_json and self._lost_parts(value, body.source.expression(item)):
+                read = self._source_expression(body.source, item, module)
+                if read is not None:
+                    converted_value = read
+            if item is not None and _has_null(converted_value) and not body.source.is_json:
+                refs = self._references_only(body.source.expression(item), module)
+                if refs is not None:
+                    converted_value = refs
             if item is not None:
                 inputs = self.inputs_of_expression(module, body.source.expression(item))
                 converted_value = self._with_inputs(converted_value, inputs)
             out[name] = converted_value
         return out
+
+    # -- references tfparse evaluated to null ---------------------------------------------
+
+    def _references_only(self, masked: str, module: str) -> Optional[Any]:
+        """An expression that is only references (``aws_iam_user.u[0].name``, a splat
+        ``aws_iam_access_key.k.*.secret``, or a list of them) as edges, when tfparse
+        evaluated it to null (an attribute of a resource that is only known once deployed,
+        such as a name built from inputs without value); ``None`` for any other expression."""
+        text = masked.strip()
+        listed = text.startswith("[") and text.endswith("]")
+        items = [t.strip() for t in text[1:-1].split(",")] if listed else [text]
+        items = [t for t in items if t]
+        if not items or not all(_REFERENCE_ONLY.match(t) for t in items):
+            return None
+        out: list[Any] = []
+        for item in items:
+            splat = _SPLAT.search(item)
+            if splat:
+                listed = True  # a splat gives a list, whatever its length
+                base = item[: splat.start()]
+                attribute = item[splat.end() :].lstrip(".") or None
+                prefix = f"{module}." if module else ""
+                instances = self.instances.get(prefix + base, [])
+                if not instances:
+                    return None
+                out.extend(Ref(r, attribute) for r in instances)
+            else:
+                found = self._marker(item, module)
+                if not isinstance(found, Ref):
+                    return None
+                out.append(found)
+        if listed or len(out) != 1:
+            return out
+        return out[0]
+
+    # -- file() and templatefile(), which tfparse leaves null ----------------------------
+
+    def _file_function(self, source: "SourceFile", item: Item, module: str) -> Any:
+        """``file(PATH)`` / ``templatefile(PATH, VARS)`` of a file of the module, read here.
+
+        tfparse evaluates neither when the file is missing or the function is
+        ``templatefile``. The path may use ``path.module``/``path.root``/``path.cwd``; the
+        file must lie in the module's or the root module's directory tree. Template
+        variables that are literals, resource references or variables keep their values
+        (``${stream_arn}`` of ``{ stream_arn = aws_kinesis_stream.s.arn }`` becomes that
+        edge); anything else, and template directives (``%{ for }``), are unknown.
+        """
+        masked = source.expression(item)
+        call = _FILE_CALL.match(masked)
+        if not call:
+            return None
+        function = call.group(1)
+        close = _closing_paren(masked, call.end())
+        if close is None or masked[close + 1 :].strip():
+            return None  # the call is part of a larger expression
+        arguments = _split_top_level(masked, call.end(), close)
+        if not arguments or (function == "templatefile") != (len(arguments) == 2):
+            return None
+        text = source.source_text(item)  # the spans above are offsets in the expression
+        path = self._file_path(text[arguments[0][0] : arguments[0][1]].strip(), source)
+        if path is None:
+            return Unknown(f"{function}() of a path known only at deployment")
+        try:
+            with open(path, "rb") as handle:
+                content = handle.read(MAX_READ_BYTES + 1)
+        except OSError:
+            return Unknown(f"{function}(): {os.path.basename(path)} cannot be read")
+        if len(content) > MAX_READ_BYTES:
+            return Unknown(f"{function}(): {os.path.basename(path)} is too large")
+        content_text = content.decode("utf-8", errors="replace")
+        if function == "file":
+            return self._decoded(content_text, {}, module)
+        variables = self._template_variables(masked, text, arguments[1], module)
+        if variables is None:
+            return Unknown("templatefile() variables could not be evaluated")
+        if "%{" in content_text.replace("%%{", ""):
+            return Unknown(f"templatefile(): {os.path.basename(path)} uses template directives")
+        return self._decoded(content_text, variables, module)
+
+    def _file_path(self, raw: str, source: "SourceFile") -> Optional[str]:
+        if not (len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"'):
+            return None
+        module_dir = os.path.dirname(source.path)
+        text = raw[1:-1]
+        anchored = False  # starts from path.module/root/cwd (a path as this process sees it)
+        for name, value in (("path.module", module_dir), ("path.root", self.directory), ("path.cwd", self.directory)):
+            text, count = re.subn(r"\$\{\s*" + re.escape(name) + r"\s*\}", lambda _m, v=value: v, text)
+            anchored = anchored or count > 0
+        if "${" in text or "%{" in text or "\\" in text:
+            return None
+        # Terraform reads a relative path from the directory it runs in: the root module's
+        path = text if os.path.isabs(text) or anchored else os.path.join(self.directory, text)
+        real = os.path.realpath(path)
+        for allowed in {os.path.realpath(module_dir), os.path.realpath(self.directory)}:
+            if real == allowed or real.startswith(allowed.rstrip(os.sep) + os.sep):
+                return real if os.path.isfile(real) else None
+        return None
+
+    def _template_variables(self, masked: str, text: str, span: tuple[int, int], module: str) -> Optional[dict]:
+        """The object literal at ``span`` of an expression (``masked`` and raw ``text``)."""
+        start, end = span
+        inner = masked[start:end].strip()
+        if not (inner.startswith("{") and inner.endswith("}")):
+            return None
+        open_at = masked.index("{", start)
+        close_at = masked.rindex("}", start, end)
+        variables: dict[str, Any] = {}
+        for begin, finish in _split_top_level(masked, open_at + 1, close_at, newline=True):
+            pair = re.match(r'\s*"?([A-Za-z_][\w-]*)"?\s*[=:]\s*', text[begin:finish])
+            if not pair:
+                continue
+            expression = text[begin + pair.end() : finish].strip()
+            variables[pair.group(1)] = self._template_value(expression, masked[begin + pair.end() : finish], module)
+        return variables
+
+    def _template_value(self, expression: str, masked_expression: str, module: str) -> Any:
+        if re.fullmatch(r'"(?:[^"\\$]|\\.|\$(?!\{))*"', expression):
+            try:
+                return json.loads(expression)
+            except ValueError:
+                return Unknown(f"{expression} could not be evaluated")
+        if _WHOLE_REF.match(expression):
+            head, _, rest = expression.partition(".")
+            if head == "var" and re.fullmatch(r"[A-Za-z_][\w-]*", rest):
+                inputs = self.inputs_of_var(module, rest)
+                if len(inputs) == 1 and inputs[0].has_default and isinstance(inputs[0].default, (str, int, float, bool)):
+                    default = inputs[0].default
+                    return FromInputs(default if isinstance(default, str) else json.dumps(default), inputs)
+            return self._marker(expression, module)
+        inputs = self.inputs_of_expression(module, masked_expression.strip())
+        unknown = Unknown(f"{expression} could not be evaluated")
+        return FromInputs(unknown, inputs) if inputs else unknown
+
+    def _decoded(self, content: str, variables: dict[str, Any], module: str) -> Any:
+        """Template text with ``${name}`` replaced, decoded as JSON when it is JSON."""
+        pieces: list[Any] = []
+        position = 0
+        for match in _TEMPLATE_INTERPOLATION.finditer(content):
+            if match.group(0).startswith("$${"):
+                pieces.append(content[position : match.start()] + "${")
+                position = match.end()
+                continue
+            pieces.append(content[position : match.start()])
+            name = match.group(1).strip()
+            pieces.append(variables[name] if name in variables else Unknown(f"${{{name}}} could not be evaluated"))
+            position = match.end()
+        pieces.append(content[position:])
+        values = [p for p in pieces if not isinstance(p, str)]
+        if not variables and not values:
+            return self._string(content, module) if content.lstrip()[:1] in ("{", "[") else content
+        marked = "".join(p if isinstance(p, str) else f"{_PART_OPEN}{i}{_PART_CLOSE}" for i, p in enumerate(pieces))
+        try:
+            decoded = json.loads(marked)
+        except ValueError:
+            # not JSON (a shell script, a config file): the text with its parts
+            return collapse(pieces)
+        parts_by_number = {i: p for i, p in enumerate(pieces) if not isinstance(p, str)}
+        return _put_back(decoded, parts_by_number)
+
+    # -- base64encode(), jsonencode()... of values tfparse could not evaluate -------------
+
+    def _source_expression(self, source: "SourceFile", item: Item, module: str) -> Any:
+        """A call tfparse left null (``base64encode(<<EOT ... ${var.x} ... EOT)``,
+        ``jsonencode([... var.x ...])``) read from its text by ``terraform_expr``: the parts
+        it can know keep their values, the others are ``Unknown``; ``None`` for any other
+        expression."""
+        if not starts_with_fallback_call(source.expression(item)):
+            return None
+        return read_expression(
+            source.source_text(item),
+            lambda path: self._source_reference(path, module),
+            lambda name, args: self._file_call(name, args, source, module),
+            os.path.abspath(os.path.dirname(source.path) or "."),
+        )
+
+    def _lost_parts(self, value: Any, masked_expression: str) -> bool:
+        """Whether tfparse's value of a call lost parts the text still has: ``jsonencode()``
+        of a structure with an unknown value comes back with ``null`` in its place (a whole
+        ``Statement`` list of a policy, say); ``base64encode()`` of a string with a resource
+        reference is encoded with the reference's block id."""
+        if not isinstance(value, str) or not starts_with_fallback_call(masked_expression):
+            return False
+        if masked_expression.lstrip().startswith("jsonencode"):
+            try:
+                return _holds_null(json.loads(value))
+            except ValueError:
+                return False
+        if len(value) < 48 or not _BASE64.fullmatch(value):
+            return False
+        try:
+            text = base64.b64decode(value, validate=True).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return False
+        return any(match.group(0) in self.ids for match in _UUID.finditer(text))
+
+    def _source_reference(self, path: str, module: str) -> Any:
+        """A reference inside an expression read from text: a root variable's value (with
+        its input), a local's evaluated value, else what a reference tfparse left gives."""
+        head, _, rest = path.partition(".")
+        if head == "var" and re.fullmatch(r"[A-Za-z_][\w-]*", rest):
+            inputs = self.inputs_of_var(module, rest)
+            if len(inputs) == 1 and inputs[0].has_default and inputs[0].name.endswith(f"var.{rest}"):
+                return FromInputs(self.convert(inputs[0].default, module), inputs)
+        if head == "local" and re.fullmatch(r"[A-Za-z_][\w-]*", rest):
+            for local_module, block in self._locals_blocks:
+                if local_module == module and block.get(rest) is not None:
+                    inputs = self.inputs_of_local(module, rest)
+                    return self._with_inputs(self.convert(block[rest], module), inputs)
+        return self._unevaluated(path, module)
+
+    def _file_call(self, name: str, args: list, source: "SourceFile", module: str) -> Any:
+        """``file``/``filebase64``/``templatefile`` inside an expression read from text, with
+        the same file rules as ``_file_function``."""
+        path = args[0] if args else None
+        if not isinstance(path, str) or any(c in path for c in '"\\') or "${" in path:
+            return Unknown(f"{name}() of a path known only at deployment")
+        real = self._file_path(f'"{path}"', source)
+        if real is None:
+            return Unknown(f"{name}(): {os.path.basename(path)} cannot be read")
+        try:
+            with open(real, "rb") as handle:
+                content = handle.read(MAX_READ_BYTES + 1)
+        except OSError:
+            return Unknown(f"{name}(): {os.path.basename(path)} cannot be read")
+        if len(content) > MAX_READ_BYTES:
+            return Unknown(f"{name}(): {os.path.basename(path)} is too large")
+        if name == "filebase64":
+            return base64.b64encode(content).decode("ascii")
+        text = content.decode("utf-8", errors="replace")
+        if name == "file":
+            return self._decoded(text, {}, module)
+        variables = args[1] if len(args) > 1 and isinstance(args[1], dict) else None
+        if variables is None:
+            return Unknown("templatefile() variables could not be evaluated")
+        if "%{" in text.replace("%%{", ""):
+            return Unknown(f"templatefile(): {os.path.basename(path)} uses template directives")
+        return self._decoded(text, variables, module)
 
     def _convert_nested(self, block: dict, module: str, parent: Optional[Body]) -> dict:
         inner: Optional[Body] = None
@@ -909,6 +1222,79 @@ class Evaluation:
         return Location(self.files.path_of(meta["filename"]), start, int(meta.get("line_end") or start))
 
 
+_REFERENCE_ONLY = re.compile(
+    r"^(?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][\w-]*(?:\[[0-9]+\]|\[\*\]|\.\*)?(?:\.[A-Za-z_][\w-]*)*$"
+)
+_SPLAT = re.compile(r"\[\*\]|\.\*")
+
+
+def _has_null(value: Any) -> bool:
+    """None, or a list holding None: what tfparse gives for a reference it could not evaluate."""
+    if isinstance(value, FromInputs):
+        value = value.value
+    return value is None or (isinstance(value, list) and any(v is None for v in value))
+
+
+_FILE_CALL = re.compile(r"^\s*(templatefile|file)\s*\(")
+_TEMPLATE_INTERPOLATION = re.compile(r"\$\$\{|\$\{([^{}]*)\}")
+_PART_OPEN, _PART_CLOSE = "\ue000", "\ue001"
+_PART = re.compile("\ue000(\\d+)\ue001")
+MAX_READ_BYTES = 10 * 1024 * 1024  # as discovery's limit for templates
+
+
+def _closing_paren(masked: str, start: int) -> Optional[int]:
+    depth = 1
+    for position in range(start, len(masked)):
+        char = masked[position]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+            if depth == 0:
+                return position if char == ")" else None
+    return None
+
+
+def _split_top_level(masked: str, start: int, end: int, newline: bool = False) -> list[tuple[int, int]]:
+    """Spans of the comma- (and, for object bodies, newline-) separated items in [start, end)."""
+    spans: list[tuple[int, int]] = []
+    depth = 0
+    begin = start
+    for position in range(start, end):
+        char = masked[position]
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+        elif depth == 0 and (char == "," or (newline and char == "\n")):
+            if masked[begin:position].strip():
+                spans.append((begin, position))
+            begin = position + 1
+    if masked[begin:end].strip():
+        spans.append((begin, end))
+    return spans
+
+
+def _put_back(value: Any, parts: dict[int, Any]) -> Any:
+    """Decoded JSON with each marked part put back as a model value (a ``Template`` part)."""
+    if isinstance(value, dict):
+        return {k: _put_back(v, parts) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_put_back(v, parts) for v in value]
+    if isinstance(value, str) and _PART_OPEN in value:
+        out: list[Any] = []
+        position = 0
+        for match in _PART.finditer(value):
+            if match.start() > position:
+                out.append(value[position : match.start()])
+            out.append(parts.get(int(match.group(1)), Unknown("template part")))
+            position = match.end()
+        if position < len(value):
+            out.append(value[position:])
+        return out[0] if len(out) == 1 else Template(tuple(out))
+    return value
+
+
 class FileCache:
     """Files of one module evaluation, read once, keyed by tfparse's filename."""
 
@@ -932,6 +1318,19 @@ class FileCache:
             except OSError:
                 self._files[filename] = None
         return self._files[filename]
+
+
+def _holds_null(value: Any, depth: int = 0) -> bool:
+    """Whether decoded JSON holds a ``null`` anywhere (tfparse's mark of a lost part)."""
+    if value is None:
+        return True
+    if depth > 40:
+        return False
+    if isinstance(value, dict):
+        return any(_holds_null(v, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_null(v, depth + 1) for v in value)
+    return False
 
 
 def _is_block(value: Any) -> bool:

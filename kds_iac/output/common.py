@@ -10,9 +10,7 @@ import os
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Optional
-from urllib.parse import quote
 
 from kds_iac.model import Diagnostic
 from kds_iac.rules.base import Finding, Rule, RuleModule, Severity
@@ -39,6 +37,7 @@ class ReportContext:
     config_source: Optional[str] = None
     cwd: str = field(default_factory=os.getcwd)  # base of SARIF's relative URIs
     color: bool = False  # text only
+    baselined: int = 0  # findings left out because the --baseline file lists them
 
 
 @lru_cache(maxsize=1)
@@ -180,6 +179,8 @@ def summary_line(result: "ScanResult", context: ReportContext) -> str:
     text += f" in {_plural(counts['files_scanned'], 'file')}"
     if counts["suppressed"]:
         text += f"; {counts['suppressed']} suppressed"
+    if context.baselined:
+        text += f"; {context.baselined} in the baseline"
     if counts["errors"]:
         text += f"; {_plural(counts['errors'], 'input')} could not be read"
     if counts["notes"]:
@@ -193,12 +194,16 @@ def summary_line(result: "ScanResult", context: ReportContext) -> str:
 
 def artifact_uri(path: str, cwd: str) -> tuple[str, bool]:
     """``(uri, relative)``: a URI relative to ``cwd`` when the file lies under it, else ``file://``."""
+    from pathlib import Path, PurePath  # SARIF only: the text report need not pay for it
+
     absolute = os.path.abspath(os.path.join(cwd, path))
     try:
         relative = os.path.relpath(absolute, cwd)
     except ValueError:  # another drive on Windows
         relative = None
     if relative is not None and not relative.startswith(os.pardir):
+        from urllib.parse import quote  # SARIF only: the text report need not pay for it
+
         return quote(PurePath(relative).as_posix(), safe="/"), True
     return Path(absolute).as_uri(), False
 

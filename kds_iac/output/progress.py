@@ -9,7 +9,6 @@ scan ends, so the report and the summary are never interleaved with it. The bar 
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 import time
 from typing import Callable, Optional, TextIO
@@ -78,6 +77,8 @@ class ProgressBar:
 
     def render(self) -> str:
         done, total, current = self._state
+        import shutil  # only when a bar is drawn: keeps start-up light
+
         columns = self.width or shutil.get_terminal_size((80, 24)).columns
         bar_width = 20
         filled = bar_width * done // total if total else 0

@@ -1,8 +1,13 @@
 """IAM policy documents, however a template wrote them, as normalized statements.
 
-Sources: a JSON string (Terraform ``jsonencode``/heredoc), a mapping (CloudFormation), or a
-``data.aws_iam_policy_document`` reached through an edge. Values the template builds at
-deploy time are rendered as patterns with ``*`` for the unknown parts.
+Sources: a JSON string (Terraform ``jsonencode``/heredoc/``file()``/``templatefile()``), a
+mapping (CloudFormation), or a ``data.aws_iam_policy_document`` reached through an edge
+(its ``statement`` blocks, ``source_policy_documents`` and ``override_policy_documents``
+merged as Terraform merges them). Values the template builds at deploy time are kept as
+patterns in which each part not known before deployment is ``UNKNOWN_PART``: such a part
+matches nothing for sure, and is never a wildcard the author wrote. Resource elements
+keep their edges (``ResourceValue.refs``), so ``arn:...:stream/${aws_kinesis_stream.s.name}``
+is known to name that stream, not every stream.
 """
 
 from __future__ import annotations
@@ -10,10 +15,17 @@ from __future__ import annotations
 import fnmatch
 import json
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterable
 
-from kds_iac.model import Ref, Resource, Unknown
+from kds_iac import iam_actions
+from kds_iac.model import Input, Ref, Resource, Template, Unknown
+from kds_iac.model import Condition as _Condition
 from kds_iac.views.facts import ABSENT, Fact, render_pattern, resolve
+
+# Stands, inside a pattern, for a part not known before deployment (a runtime attribute,
+# an input without default): it matches no action or ARN and is never a written wildcard.
+UNKNOWN_PART = "\x00"
 
 # Stands for a value not known before deployment: matches no pattern and is never "*".
 UNKNOWN_TEXT = "<unknown>"
@@ -49,6 +61,15 @@ class Statement:
     # (operator, condition key lower-cased) -> values
     conditions: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
     sid: str = ""
+    # ``resources``/``not_resources`` again, each with its edges (same order)
+    resource_values: tuple["ResourceValue", ...] = field(default=(), compare=False)
+    not_resource_values: tuple["ResourceValue", ...] = field(default=(), compare=False)
+    # the inputs and conditions the statement's values depend on (``provenance()``)
+    depends: Fact = field(default=Fact(None), compare=False)
+    # where the statement is written when that is not the document's holder, e.g.
+    # ``data.aws_iam_policy_document.reader`` or ``AWS managed policy AmazonKinesisFullAccess``
+    origin: str = field(default="", compare=False)
+    origin_resource: Resource | None = field(default=None, compare=False)
 
     @property
     def allows(self) -> bool:
@@ -60,6 +81,44 @@ class Statement:
         if self.not_actions:
             return not any(fnmatch.fnmatchcase(wanted, p.lower()) for p in self.not_actions)
         return any(fnmatch.fnmatchcase(wanted, p.lower()) for p in self.actions)
+
+    def provenance(self) -> str:
+        return self.depends.provenance()
+
+    @cached_property
+    def actions_known(self) -> bool:
+        """False when some entry of ``Action``/``NotAction`` is not known before deployment."""
+        return not any(UNKNOWN_PART in a for a in self.actions + self.not_actions)
+
+    @cached_property
+    def expanded_actions(self) -> frozenset[str]:
+        """The known actions (Kinesis, KMS: ``iam_actions.SERVICES``) this statement takes in.
+
+        ``Action``: every known action one of its patterns matches (``kinesis:Put*`` ->
+        ``PutRecord``, ``PutRecords``, ``PutResourcePolicy``); ``NotAction``: every known
+        action none of its patterns matches. Entries not known before deployment match
+        nothing here (see ``actions_known``).
+        """
+        if self.not_actions:
+            excluded: set[str] = set()
+            for pattern in self.not_actions:
+                if UNKNOWN_PART in pattern:
+                    continue
+                excluded |= iam_actions.expand(pattern)
+            return iam_actions.expand("*") - excluded
+        found: set[str] = set()
+        for pattern in self.actions:
+            if UNKNOWN_PART not in pattern:
+                found |= iam_actions.expand(pattern)
+        return frozenset(found)
+
+    @cached_property
+    def kinesis_actions(self) -> frozenset[str]:
+        return frozenset(a for a in self.expanded_actions if a.startswith("kinesis:"))
+
+    def actions_from(self, pattern: str) -> frozenset[str]:
+        """The known actions one ``Action`` entry takes in."""
+        return frozenset() if UNKNOWN_PART in pattern else iam_actions.expand(pattern)
 
     @property
     def everyone(self) -> bool:
@@ -74,13 +133,43 @@ class Statement:
         return False
 
 
+@dataclass(frozen=True)
+class ResourceValue:
+    """One ``Resource``/``NotResource`` entry: its pattern and the resources it names.
+
+    ``pattern`` is the ARN glob with ``UNKNOWN_PART`` for each part not known before
+    deployment (a reference to a resource of the scan is such a part: its value is only
+    known once deployed; ``refs`` says which resource it is). ``text`` is for messages.
+    """
+
+    pattern: str
+    text: str
+    refs: tuple[Resource, ...] = ()
+    # the resource whose ARN (or name) the value begins with: ``${aws_s3_bucket.b.arn}/*``
+    # is an S3 ARN whatever the rest says
+    head: Resource | None = None
+
+    @property
+    def known(self) -> bool:
+        return UNKNOWN_PART not in self.pattern
+
+
+_DOCUMENT_DEPTH = 8
+
+
 def policy_statements(fact: Fact) -> Fact:
     """A fact whose value is a list of statements, ``Unknown`` or ``ABSENT``."""
+    return _statements(fact, 0)
+
+
+def _statements(fact: Fact, depth: int) -> Fact:
     value = fact.value
     if value is ABSENT or isinstance(value, Unknown):
         return fact
     if isinstance(value, Ref):
-        return fact.with_value(_from_policy_document(value.target))
+        return _from_reference(fact, value.target, depth)
+    if isinstance(value, Template):
+        return fact.with_value(Unknown("policy is text assembled at deployment"))
     if isinstance(value, str):
         try:
             value = json.loads(value)
@@ -88,65 +177,217 @@ def policy_statements(fact: Fact) -> Fact:
             return fact.with_value(Unknown("policy is not valid JSON"))
     if not isinstance(value, dict):
         return fact.with_value(Unknown("policy is not a document"))
-    raw = resolve(value.get("Statement")).value
+    statement_fact = fact.then(value.get("Statement"))
+    raw = statement_fact.value
     if isinstance(raw, dict):
         raw = [raw]
+    if raw is ABSENT:
+        return statement_fact.with_value([])
     if not isinstance(raw, list):
-        return fact.with_value(Unknown("policy statements are not known"))
-    return fact.with_value([_from_json_statement(resolve(s).value) for s in raw if isinstance(resolve(s).value, dict)])
+        return statement_fact.with_value(Unknown("policy statements are not known"))
+    out = []
+    for item in raw:
+        item_fact = statement_fact.then(item)
+        if isinstance(item_fact.value, dict):
+            out.append(_from_json_statement(item_fact.value, item_fact))
+    return statement_fact.with_value(out)
 
 
-def _from_json_statement(raw: dict) -> Statement:
+def _from_reference(fact: Fact, target: Resource, depth: int) -> Fact:
+    """A policy written elsewhere: a policy document data source, another policy's text."""
+    if depth > _DOCUMENT_DEPTH:
+        return fact.with_value(Unknown(f"policy documents nest too deep at {target.address}"))
+    if target.type == "aws_iam_policy_document":
+        found = _from_policy_document(target, depth)
+        return _joined(fact, found).with_value(found.value) if isinstance(found, Fact) else fact.with_value(found)
+    if target.type == "aws_iam_policy" and not _is_data(target):
+        return _statements(fact.then(target.get("policy")), depth + 1)
+    return fact.with_value(Unknown(f"policy comes from {target.address}"))
+
+
+def _is_data(resource: Resource) -> bool:
+    return ("." + resource.address).find(".data.") >= 0
+
+
+class _Collector:
+    """Resolves the values of one statement, gathering the inputs they depend on."""
+
+    def __init__(self, base: Fact):
+        self.inputs: tuple[Input, ...] = base.inputs
+        self.conditions: tuple[_Condition, ...] = base.conditions
+
+    def resolve(self, value: Any) -> Any:
+        fact = resolve(value)
+        self.inputs += tuple(i for i in fact.inputs if i not in self.inputs)
+        self.conditions += tuple(c for c in fact.conditions if c not in self.conditions)
+        return fact.value
+
+    def fact(self) -> Fact:
+        return Fact(None, self.inputs, self.conditions)
+
+    def items(self, value: Any) -> list[Any]:
+        value = self.resolve(value)
+        if value is ABSENT or value is None:
+            return []
+        if not isinstance(value, list):
+            return [value]
+        return [self.resolve(v) for v in value]
+
+    def patterns(self, value: Any) -> tuple[str, ...]:
+        return tuple(self.value(v).pattern for v in self.items(value))
+
+    def values(self, value: Any) -> tuple[ResourceValue, ...]:
+        return tuple(self.value(v) for v in self.items(value))
+
+    def value(self, value: Any) -> ResourceValue:
+        value = self.resolve(value)
+        if isinstance(value, str):
+            return ResourceValue(value, value)
+        if isinstance(value, Ref):
+            return ResourceValue(UNKNOWN_PART, _ref_text(value), (value.target,), value.target)
+        if isinstance(value, Template):
+            pattern, text, refs = [], [], []
+            first = self.resolve(value.parts[0]) if value.parts else None
+            head = first.target if isinstance(first, Ref) else None
+            for part in value.parts:
+                part = self.resolve(part)
+                if isinstance(part, str):
+                    pattern.append(part)
+                    text.append(part)
+                    continue
+                pattern.append(UNKNOWN_PART)
+                if isinstance(part, Ref):
+                    refs.append(part.target)
+                    text.append(_ref_text(part))
+                elif isinstance(part, Unknown) and part.reason.startswith("AWS::"):
+                    text.append("${" + part.reason + "}")
+                else:
+                    text.append("${...}")
+            return ResourceValue("".join(pattern), "".join(text), tuple(refs), head)
+        if isinstance(value, (bool, int, float)):
+            return ResourceValue(json.dumps(value), json.dumps(value))
+        return ResourceValue(UNKNOWN_PART, "${...}")
+
+
+def _ref_text(ref: Ref) -> str:
+    return "${" + ref.target.address + (f".{ref.attribute}" if ref.attribute else "") + "}"
+
+
+def _from_json_statement(raw: dict, base: Fact) -> Statement:
+    values = _Collector(base)
+    resources = values.values(raw.get("Resource"))
+    not_resources = values.values(raw.get("NotResource"))
     return Statement(
-        effect=_text(raw.get("Effect", "Allow")),
-        actions=_strings(raw.get("Action")),
-        not_actions=_strings(raw.get("NotAction")),
-        resources=_strings(raw.get("Resource")),
-        not_resources=_strings(raw.get("NotResource")),
-        principals=_principals(raw["Principal"]) if "Principal" in raw else None,
-        conditions=_conditions(resolve(raw.get("Condition")).value),
+        effect=_text(values.resolve(raw.get("Effect", "Allow"))),
+        actions=values.patterns(raw.get("Action")),
+        not_actions=values.patterns(raw.get("NotAction")),
+        resources=tuple(r.pattern for r in resources),
+        not_resources=tuple(r.pattern for r in not_resources),
+        principals=_principals(values.resolve(raw["Principal"])) if "Principal" in raw else None,
+        conditions=_conditions(values.resolve(raw.get("Condition"))),
         sid=_text(raw.get("Sid", "")),
+        resource_values=resources,
+        not_resource_values=not_resources,
+        depends=values.fact(),
     )
 
 
-def _from_policy_document(doc: Resource) -> Any:
-    """Statements of a Terraform ``data.aws_iam_policy_document`` (its ``statement`` blocks)."""
+def _from_policy_document(doc: Resource, depth: int = 0) -> Any:
+    """Statements of a Terraform ``data.aws_iam_policy_document``, merged as Terraform does.
+
+    ``source_policy_documents`` come first; the document's own ``statement`` blocks replace
+    those with the same non-empty ``sid`` and are appended otherwise; each of the
+    ``override_policy_documents`` then does the same to the result. A ``Fact``, or
+    ``Unknown`` when a part is not known before deployment.
+    """
     if doc.type != "aws_iam_policy_document":
         return Unknown(f"policy comes from {doc.address}")
-    blocks = resolve(doc.get("statement")).value
-    if blocks in (ABSENT, None):
-        return []
+    base = Fact(None)
+    merged: list[Statement] = []
+    for source in _document_list(doc.get("source_policy_documents")):
+        found = _statements(source, depth + 1)
+        if not isinstance(found.value, list):
+            return found.with_value(Unknown(f"a source policy document of {doc.address} is not known"))
+        base = _joined(base, found)
+        merged = _merge(merged, found.value)
+    blocks_fact = resolve(doc.get("statement"))
+    base = _joined(base, blocks_fact)
+    blocks = blocks_fact.value
+    if blocks is ABSENT or blocks is None:
+        blocks = []
     if isinstance(blocks, dict):
         blocks = [blocks]
     if not isinstance(blocks, list):
-        return Unknown(f"statements of {doc.address} are not known")
-    out = []
+        return base.with_value(Unknown(f"statements of {doc.address} are not known"))
+    own = []
     for block in blocks:
-        block = resolve(block).value
-        if not isinstance(block, dict):
-            continue
-        principals: list[tuple[str, str]] = []
-        for p in _blocks(block.get("principals")):
-            kind = _text(p.get("type", ""))
-            principals += [(kind, ident) for ident in _strings(p.get("identifiers"))]
-        conditions: dict[tuple[str, str], tuple[str, ...]] = {}
-        for c in _blocks(block.get("condition")):
-            key = (_text(c.get("test", "")), _text(c.get("variable", "")).lower())
-            conditions[key] = conditions.get(key, ()) + _strings(c.get("values"))
-        has_principals = "principals" in block and block.get("principals") not in (None, [])
-        out.append(
-            Statement(
-                effect=_text(block.get("effect", "Allow")),
-                actions=_strings(block.get("actions")),
-                not_actions=_strings(block.get("not_actions")),
-                resources=_strings(block.get("resources")),
-                not_resources=_strings(block.get("not_resources")),
-                principals=tuple(principals) if has_principals else None,
-                conditions=conditions,
-                sid=_text(block.get("sid", "")),
-            )
-        )
+        block_fact = blocks_fact.then(block)
+        if isinstance(block_fact.value, dict):
+            own.append(_from_block(block_fact.value, block_fact, doc))
+    merged = _merge(merged, own)
+    for override in _document_list(doc.get("override_policy_documents")):
+        found = _statements(override, depth + 1)
+        if not isinstance(found.value, list):
+            return found.with_value(Unknown(f"an override policy document of {doc.address} is not known"))
+        base = _joined(base, found)
+        merged = _merge(merged, found.value)
+    return base.with_value(merged)
+
+
+def _document_list(value: Any) -> list[Fact]:
+    fact = resolve(value)
+    if fact.value is ABSENT or fact.value is None:
+        return []
+    if not isinstance(fact.value, list):
+        return [fact]
+    return [fact.then(v) for v in fact.value]
+
+
+def _joined(first: Fact, second: Fact) -> Fact:
+    inputs = first.inputs + tuple(i for i in second.inputs if i not in first.inputs)
+    conditions = first.conditions + tuple(c for c in second.conditions if c not in first.conditions)
+    return Fact(first.value, inputs, conditions)
+
+
+def _merge(statements: list[Statement], newer: list[Statement]) -> list[Statement]:
+    out = list(statements)
+    for statement in newer:
+        at = next((i for i, s in enumerate(out) if statement.sid and s.sid == statement.sid), None)
+        if at is None:
+            out.append(statement)
+        else:
+            out[at] = statement
     return out
+
+
+def _from_block(block: dict, base: Fact, doc: Resource) -> Statement:
+    values = _Collector(base)
+    principals: list[tuple[str, str]] = []
+    for p in _blocks(values.resolve(block.get("principals"))):
+        kind = _text(p.get("type", ""))
+        principals += [(kind, ident) for ident in _strings(p.get("identifiers"))]
+    conditions: dict[tuple[str, str], tuple[str, ...]] = {}
+    for c in _blocks(values.resolve(block.get("condition"))):
+        key = (_text(c.get("test", "")), _text(c.get("variable", "")).lower())
+        conditions[key] = conditions.get(key, ()) + _strings(c.get("values"))
+    has_principals = "principals" in block and block.get("principals") not in (None, [])
+    resources = values.values(block.get("resources"))
+    not_resources = values.values(block.get("not_resources"))
+    return Statement(
+        effect=_text(values.resolve(block.get("effect", "Allow"))),
+        actions=values.patterns(block.get("actions")),
+        not_actions=values.patterns(block.get("not_actions")),
+        resources=tuple(r.pattern for r in resources),
+        not_resources=tuple(r.pattern for r in not_resources),
+        principals=tuple(principals) if has_principals else None,
+        conditions=conditions,
+        sid=_text(block.get("sid", "")),
+        resource_values=resources,
+        not_resource_values=not_resources,
+        depends=values.fact(),
+        origin=doc.address,
+        origin_resource=doc,
+    )
 
 
 def _blocks(value: Any) -> Iterable[dict]:

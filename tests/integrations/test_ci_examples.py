@@ -1,0 +1,139 @@
+"""The pipeline files in ``examples/ci/``: every command in them is run for real.
+
+Each workflow or job is parsed, its shell lines are taken in order, and every ``kds-iac``
+or ``checkov`` line runs under bash in a scratch repository holding a bad Terraform module
+and a bad template, exactly as written (``$(kds-iac checkov-dir)`` included). ``pip
+install`` lines are checked, not run. The reports the upload steps and artifacts name must
+then exist and be what the code-scanning service accepts: SARIF valid against the 2.1.0
+schema with our rules, gitlab_sast JSON with our checks, JUnit XML.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+
+from kds_iac.rules import all_rules
+from tests.conftest import EXAMPLES, REPO
+
+CI = REPO / "examples" / "ci"
+SCHEMA = json.loads((REPO / "tests" / "data" / "sarif-2.1.0-schema.json").read_text(encoding="utf-8"))
+KDS_IDS = {m.rule.id for m in all_rules()}
+CHECKOV_IDS = {m.rule.checkov_id for m in all_rules()}
+
+
+def shell_lines(document: dict) -> list[str]:
+    """Shell lines in order: GitHub ``steps[].run``, GitLab ``script``."""
+    lines: list[str] = []
+    if "jobs" in document:  # GitHub Actions
+        for job in document["jobs"].values():
+            for step in job["steps"]:
+                if "run" in step:
+                    lines.extend(step["run"].splitlines())
+    else:  # GitLab CI: every top-level mapping with a script is a job
+        for job in document.values():
+            if isinstance(job, dict) and "script" in job:
+                lines.extend(job["script"])
+    return [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+
+
+def reports(document: dict) -> dict[str, str]:
+    """{kind: file}: SARIF files uploaded by GitHub steps; GitLab artifact reports."""
+    found: dict[str, str] = {}
+    if "jobs" in document:
+        for job in document["jobs"].values():
+            for step in job["steps"]:
+                if str(step.get("uses", "")).startswith("github/codeql-action/upload-sarif@"):
+                    found[f"sarif:{step['with']['category']}"] = step["with"]["sarif_file"]
+    else:
+        for job in document.values():
+            if isinstance(job, dict):
+                for kind, file in job.get("artifacts", {}).get("reports", {}).items():
+                    found[kind] = file
+    return found
+
+
+@pytest.fixture()
+def workspace(tmp_path) -> Path:
+    """A repository as CI checks it out: a bad Terraform module and a bad template."""
+    shutil.copytree(EXAMPLES / "terraform" / "unencrypted-streams", tmp_path / "infra")
+    (tmp_path / "stacks").mkdir()
+    shutil.copy(EXAMPLES / "cloudformation" / "unencrypted-streams.yaml", tmp_path / "stacks" / "streams.yaml")
+    return tmp_path
+
+
+def run_line(line: str, cwd: Path) -> subprocess.CompletedProcess:
+    bin_dir = str(Path(sys.executable).parent)
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    return subprocess.run(["bash", "-c", line], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+
+
+def validate_sarif(path: Path, ids: set[str]) -> None:
+    document = json.loads(path.read_text(encoding="utf-8"))
+    jsonschema.Draft4Validator(SCHEMA).validate(document)
+    results = [r for run in document["runs"] for r in run["results"]]
+    assert {r["ruleId"] for r in results} & ids, f"no result of ours in {path.name}"
+
+
+def check_raw_checkov_sarif(workspace: Path) -> None:
+    """The reason for the fix-up step in github-actions-checkov.yml: checkov's SARIF carries
+    our checks' details as string attachment descriptions, which the schema refuses. When
+    this stops being true, drop the fix-up step from the example and this check."""
+    raw = json.loads((workspace / "checkov.sarif").read_text(encoding="utf-8"))
+    errors = [e for e in jsonschema.Draft4Validator(SCHEMA).iter_errors(raw)]
+    assert errors and all("attachments" in e.absolute_path for e in errors), "checkov's SARIF is valid now"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CI.glob("*.yml")))
+def test_pipeline_commands_run_and_produce_the_reports(name, workspace):
+    document = yaml.safe_load((CI / name).read_text(encoding="utf-8"))
+    lines = shell_lines(document)
+    ran = 0
+    for line in lines:
+        words = shlex.split(line)
+        if words[:2] == ["pip", "install"]:
+            assert set(words[2:]) <= {"kds-iac", "checkov"}, line
+            continue
+        if words[:2] == ["python", "-c"]:  # a fix-up step: runs on the reports written so far
+            check_raw_checkov_sarif(workspace)
+            done = run_line(line, workspace)
+            assert done.returncode == 0, done.stderr
+            continue
+        assert words[0] in ("kds-iac", "checkov"), f"unexpected command in {name}: {line}"
+        done = run_line(line, workspace)
+        # 1: findings (the workspace is bad on purpose); anything else is a broken command
+        assert done.returncode == 1, f"{line}\nexit {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+        assert "Traceback" not in done.stderr and "error:" not in done.stderr, done.stderr
+        ran += 1
+    assert ran, f"{name} runs neither kds-iac nor checkov"
+
+    expected = reports(document)
+    assert expected, f"{name} uploads no report"
+    for kind, file in expected.items():
+        path = workspace / file
+        assert path.is_file(), f"{name}: {file} was not written"
+        if kind == "sarif:kds-iac":
+            validate_sarif(path, KDS_IDS)
+            rules = json.loads(path.read_text())["runs"][0]["tool"]["driver"]["rules"]
+            assert all(r["help"]["markdown"] and r["properties"]["security-severity"] for r in rules)
+        elif kind.startswith("sarif:"):
+            validate_sarif(path, CHECKOV_IDS)
+        elif kind == "sast":
+            report = json.loads(path.read_text(encoding="utf-8"))
+            ids = {i["value"] for v in report["vulnerabilities"] for i in v["identifiers"]}
+            assert ids & CHECKOV_IDS, f"no CKV_KDS finding in {file}"
+        elif kind == "junit":
+            suites = ET.parse(path).getroot().findall("testsuite")
+            assert {s.get("name").split(":")[0] for s in suites} >= {"KDS001"}
+        else:
+            raise AssertionError(f"unknown report kind {kind}")
