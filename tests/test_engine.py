@@ -55,3 +55,17 @@ def test_a_named_file_does_not_hide_the_findings_of_a_named_directory(tmp_path):
         ("KDS001", "aws_kinesis_stream.other"),
         ("KDS001", "Plain"),
     }
+
+
+def test_rules_judge_a_terraform_plan_like_the_configuration():
+    """Plan JSON: values unknown in HCL are known, and the key is reached through its Ref."""
+    from tests.conftest import REPO
+
+    plan = REPO / "tests" / "fixtures" / "terraform_plan" / "kms_stream.json"
+    result = scan([str(plan)])
+    assert {(f.rule.id, f.address) for f in result.findings} == {
+        ("KDS001", "aws_kinesis_stream.plain"),
+        ("KDS002", "aws_kinesis_stream.managed"),
+        ("KDS003", "aws_kms_key.stream"),
+    }
+    assert result.diagnostics == []
