@@ -53,13 +53,14 @@ def scan(
 
 def _in_focus(finding: Finding, model: Model) -> bool:
     """A finding is reported when its file was named, or lies under a named directory."""
-    file = os.path.normpath(finding.location.file)
-    if file in model.focus_files:
+    if os.path.normpath(finding.location.file) in model.focus_files:
         return True
+    file = os.path.abspath(finding.location.file)
     for path in model.scope:
-        path = os.path.normpath(path)
-        if os.path.isdir(path) and (path == "." or os.path.commonpath([path, file]) == path):
-            return True
+        if os.path.isdir(path):
+            directory = os.path.abspath(path)
+            if os.path.commonpath([directory, file]) == directory:
+                return True
     return False
 
 

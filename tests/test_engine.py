@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from kds_iac.engine import scan
 
 
@@ -49,7 +51,7 @@ def test_a_named_file_does_not_hide_the_findings_of_a_named_directory(tmp_path):
     _write_module(module)
     template = tmp_path / "stack.yaml"
     template.write_text("Resources:\n  Plain:\n    Type: AWS::Kinesis::Stream\n    Properties:\n      ShardCount: 1\n")
-    result = scan([str(module), str(template)])
+    result = scan([str(module), os.path.relpath(template)])  # absolute and relative together
     assert {(f.rule.id, f.address) for f in result.findings} == {
         ("KDS001", "aws_kinesis_stream.main"),
         ("KDS001", "aws_kinesis_stream.other"),
