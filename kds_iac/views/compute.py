@@ -493,6 +493,10 @@ class EventSourceMapping:
     source_setting: str
     function: Fact  # Function, or Unknown
     function_setting: str
+    # the on-failure destination ARN as written (Ref, ARN, ABSENT, Unknown); see
+    # kds_iac.views.storage.message_store_of for what it points at
+    on_failure: Fact = Fact(ABSENT)
+    on_failure_setting: str = ""
 
 
 def event_source_mappings(model: Model) -> list[EventSourceMapping]:
@@ -502,9 +506,18 @@ def event_source_mappings(model: Model) -> list[EventSourceMapping]:
         for resource in model.of_type(*MAPPING_TYPES):
             source, source_setting = _setting(resource, "event_source_arn", "EventSourceArn")
             function, function_setting = _setting(resource, "function_name", "FunctionName")
+            on_failure, on_failure_setting = _setting(
+                resource, "destination_config.on_failure.destination_arn", "DestinationConfig.OnFailure.Destination"
+            )
             cached.append(
                 EventSourceMapping(
-                    resource, stream_source(source, model), source_setting, function_of(function, model), function_setting
+                    resource,
+                    stream_source(source, model),
+                    source_setting,
+                    function_of(function, model),
+                    function_setting,
+                    on_failure,
+                    on_failure_setting,
                 )
             )
         setattr(model, "_kds_mappings", cached)

@@ -2,7 +2,7 @@
 
 Resolves what a stream's key setting points at: a key resource in the scan (through
 references, aliases, ARNs and data sources), the AWS managed key, a key defined elsewhere,
-or something unknown. AWS defaults for keys (rotation off) live here.
+or something unknown. AWS defaults for keys (rotation off, key enabled) live here.
 """
 
 from __future__ import annotations
@@ -44,6 +44,12 @@ class KmsKey:
     policy: Fact  # list of Statement, Unknown, or ABSENT (AWS default key policy)
     policy_resource: Resource  # where the policy is written (the key or aws_kms_key_policy)
     policy_attribute: str
+    # bool; AWS default: True (Terraform ``is_enabled``, CloudFormation ``Enabled``)
+    enabled: Fact = Fact(True)
+
+    @property
+    def enabled_setting(self) -> str:
+        return "is_enabled" if self.resource.source_format.startswith("terraform") else "Enabled"
 
 
 def is_data_source(resource: Resource) -> bool:
@@ -78,15 +84,21 @@ class KeyResolver:
         attrs = resource.attributes
         if resource.source_format.startswith("terraform"):
             rotation = attribute(attrs, "enable_key_rotation")
+            enabled = attribute(attrs, "is_enabled")
             policy_holder = self._policies.get(id(resource), resource)
             policy_attr = "policy"
         else:
             rotation = attribute(attrs, "EnableKeyRotation")
+            enabled = attribute(attrs, "Enabled")
             policy_holder, policy_attr = resource, "KeyPolicy"
         if rotation.absent:
             rotation = rotation.with_value(False)
+        if enabled.absent:
+            enabled = enabled.with_value(True)
+        elif isinstance(enabled.value, str) and enabled.value.lower() in ("true", "false"):
+            enabled = enabled.with_value(enabled.value.lower() == "true")
         policy = policy_statements(attribute(policy_holder.attributes, policy_attr))
-        return KmsKey(resource, rotation, policy, policy_holder, policy_attr)
+        return KmsKey(resource, rotation, policy, policy_holder, policy_attr, enabled)
 
     def resolve(self, fact: Fact, unit: str) -> Fact:
         """What a key setting points at: KmsKey, AwsManagedKey, ExternalKey, Unknown or ABSENT."""

@@ -1,0 +1,192 @@
+"""DynamoDB table written by a consumer of an encrypted stream is not encrypted with a customer managed key.
+
+## What it does
+Reports a DynamoDB table of the scan (`aws_dynamodb_table`, `AWS::DynamoDB::Table`) that a
+consumer of a KMS-encrypted Kinesis stream writes to, when the table is not encrypted with
+a customer managed KMS key. A consumer is a role that surely gets `kinesis:GetRecords` or
+`kinesis:SubscribeToShard` on such a stream (a KCL application's role, on any compute), or
+the function of a Lambda event source mapping that reads one. It writes to a table when its
+role's policies allow `dynamodb:PutItem`, `UpdateItem`, `BatchWriteItem` or `DeleteItem` on
+the table (by reference or by an ARN that names the table), or when the function's
+environment variables refer to the table. This is where KCL keeps its lease and checkpoint
+tables, and often where consumers put what they read.
+
+Tables are always encrypted at rest: by default with an AWS owned key, and with
+`server_side_encryption { enabled = true }` / `SSESpecification.SSEEnabled: true` but no
+key, with the AWS managed key `alias/aws/dynamodb`. Neither is a key the account controls,
+so both are reported; `kms_key_arn` / `KMSMasterKeyId` naming another key passes. The
+finding sits on the table, at `server_side_encryption` / `SSESpecification` (or the
+block start; on the SAM `AWS::Serverless::SimpleTable` that generated it, if any), and
+names the consumers. Grants by wildcard table ARNs, tables outside the
+scan and settings from inputs without defaults are not reported.
+
+## Why is this bad?
+The stream is encrypted with a key whose policy decides who may read its records. What the
+consumer writes to DynamoDB -- shard ids and sequence-number checkpoints, and often the
+records' contents -- then sits under a key the account cannot restrict, disable or audit
+through its own key policy, so the stream's key no longer guards all of the data path.
+
+## Remediation
+Terraform:
+
+```hcl
+resource "aws_dynamodb_table" "leases" {
+  name         = "orders-consumer"
+  billing_mode = "PAY_PER_REQUEST"
+  hash_key     = "leaseKey"
+  attribute {
+    name = "leaseKey"
+    type = "S"
+  }
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = aws_kms_key.streams.arn
+  }
+}
+```
+
+CloudFormation:
+
+```yaml
+Leases:
+  Type: AWS::DynamoDB::Table
+  Properties:
+    SSESpecification:
+      SSEEnabled: true
+      SSEType: KMS
+      KMSMasterKeyId: !GetAtt StreamsKey.Arn
+```
+
+## References
+- https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/EncryptionAtRest.html
+- https://docs.aws.amazon.com/streams/latest/dev/shared-throughput-kcl-consumers.html
+- https://registry.terraform.io/providers/hashicorp/aws/latest/docs/resources/dynamodb_table#server_side_encryption
+- https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-properties-dynamodb-table-ssespecification.html
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from kds_iac.model import Model, Ref, Resource
+from kds_iac.rules.base import Examples, Finding, Rule, Severity
+from kds_iac.views import compute
+from kds_iac.views.facts import resolve, template_refs
+from kds_iac.views.iam import editable, iam
+from kds_iac.views.kinesis import streams
+from kds_iac.views.storage import AWS_MANAGED, TABLE_TYPES, table_encryption, tables_named
+
+RULE = Rule(
+    id="KDS018",
+    checkov_id="CKV_KDS_18",
+    severity=Severity.MEDIUM,
+    title="DynamoDB table written by a consumer of an encrypted stream is not encrypted with a customer managed key",
+    resource_types=TABLE_TYPES + ("AWS::Serverless::SimpleTable",),
+    category="ENCRYPTION",
+)
+
+EXAMPLES = {
+    "terraform": Examples(
+        bad={"datapath-consumer-tables": frozenset({"aws_dynamodb_table.leases", "aws_dynamodb_table.results"})},
+        good=("roles-readers-granted", "customer-managed-key"),
+    ),
+    "cloudformation": Examples(
+        bad={"datapath-consumer-tables.yaml": frozenset({"Leases", "Results"})},
+        good=("roles-readers-granted.yaml", "sam-consumer.yaml"),
+    ),
+}
+
+READ_ACTIONS = ("kinesis:GetRecords", "kinesis:SubscribeToShard")
+WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem")
+
+
+def check(model: Model) -> Iterator[Finding]:
+    encrypted = [s for s in streams(model) if s.encrypted]
+    if not encrypted:
+        return
+    writers: dict[int, tuple[Resource, list[str]]] = {}
+
+    def note(table: Resource, who: str) -> None:
+        entry = writers.setdefault(id(table), (table, []))
+        if who not in entry[1]:
+            entry[1].append(who)
+
+    view = iam(model)
+    consumer_roles: dict[int, tuple[Resource, str]] = {}
+    for principal in view.principals:
+        if principal.kind != "role":
+            continue
+        for stream in encrypted:
+            access = view.kinesis_access(principal, stream)
+            if any(a in access.actions for a in READ_ACTIONS):
+                consumer_roles[id(principal.resource)] = (principal.resource, f"role {editable(principal.resource).address} (reads {stream.address})")
+                break
+    encrypted_ids = {id(s.resource) for s in encrypted}
+    for mapping in compute.event_source_mappings(model):
+        source, function = mapping.source.value, mapping.function.value
+        if not isinstance(source, compute.StreamSource) or source.stream is None or id(source.stream) not in encrypted_ids:
+            continue
+        if not isinstance(function, compute.Function):
+            continue
+        who = f"Lambda function {editable(function.resource).address} (reads {source.stream.address}; the table is named in its environment)"
+        for table in _tables_in(function.environment.value, model):
+            note(table, who)
+        if isinstance(function.role.value, Resource):
+            consumer_roles.setdefault(id(function.role.value), (function.role.value, who))
+    for role, who in consumer_roles.values():
+        principal = view.principal(role)
+        if principal is None:
+            continue
+        for grant in principal.grants:
+            statement = grant.statement
+            if not statement.allows or statement.not_resources or not any(statement.grants_action(a) for a in WRITE_ACTIONS):
+                continue
+            for value in statement.resource_values:
+                for table in _tables_of(value, model):
+                    note(table, who)
+    for table, whos in writers.values():
+        encryption = table_encryption(table)
+        if encryption.customer_managed is not False:
+            continue
+        if encryption.key.value == AWS_MANAGED:
+            why = f"{encryption.setting} enables SSE with the AWS managed key alias/aws/dynamodb"
+        else:
+            why = f"{encryption.setting} does not enable SSE with a KMS key, so an AWS owned key encrypts it"
+        provenance = encryption.key.provenance()
+        if provenance:
+            why += f" with input defaults; decided by {provenance}"
+        target = editable(table)
+        yield Finding(
+            RULE,
+            target,
+            f"DynamoDB table {table.address} is written by {', '.join(sorted(whos))}, a consumer of a "
+            f"KMS-encrypted Kinesis stream, but {why}; encrypt it with a customer managed key",
+            line=encryption.line if target is table else None,
+        )
+
+
+def _tables_of(value, model: Model) -> list[Resource]:
+    found = [r for r in value.refs if r.type in TABLE_TYPES]
+    if value.head is not None and value.head.type in TABLE_TYPES and value.head not in found:
+        found.append(value.head)
+    if found:
+        return found
+    return tables_named(value.pattern, model)
+
+
+def _tables_in(value, model: Model, depth: int = 0) -> list[Resource]:
+    """Tables an environment names: by reference, by their exact name or by table ARN."""
+    if depth > 8:
+        return []
+    if isinstance(value, Ref):
+        return [value.target] if value.target.type in TABLE_TYPES else []
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _tables_in(v, model, depth + 1)]
+    if isinstance(value, list):
+        return [t for v in value for t in _tables_in(v, model, depth + 1)]
+    if isinstance(value, str):
+        return tables_named(value, model) or tables_named(f"arn:aws:dynamodb:::table/{value}", model)
+    inner = resolve(value).value
+    if inner is not value:
+        return _tables_in(inner, model, depth + 1)
+    return [r.target for r in template_refs(value) if r.target.type in TABLE_TYPES]

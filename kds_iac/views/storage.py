@@ -1,0 +1,463 @@
+"""Where stream data lands, as rules see it: S3 buckets, SQS queues and SNS topics.
+
+Format knowledge and AWS defaults for encryption at rest live here:
+
+- S3: every bucket has SSE-S3 (``AES256``) by default since January 2023; only ``aws:kms``
+  or ``aws:kms:dsse`` count as SSE-KMS. A bucket's default encryption is its Terraform
+  ``aws_s3_bucket_server_side_encryption_configuration`` (or the legacy inline
+  ``server_side_encryption_configuration`` block) or its CloudFormation ``BucketEncryption``.
+- SQS: a queue without ``kms_master_key_id`` / ``KmsMasterKeyId`` is unencrypted or uses
+  SSE-SQS (``sqs_managed_sse_enabled`` / ``SqsManagedSseEnabled``, on by default for new
+  queues), which is not KMS.
+- SNS: a topic is unencrypted unless ``kms_master_key_id`` / ``KmsMasterKeyId`` is set.
+- DynamoDB: a table is always encrypted at rest, by default with an AWS owned key;
+  ``server_side_encryption { enabled = true }`` / ``SSESpecification.SSEEnabled: true``
+  without a key uses the AWS managed key ``alias/aws/dynamodb``; only a key named in
+  ``kms_key_arn`` / ``KMSMasterKeyId`` (other than that alias) is a customer managed key.
+- Firehose: where a delivery stream writes to S3 (its S3 destination and its S3 backup),
+  with the KMS key it encrypts objects with. Firehose's own server-side encryption
+  (``server_side_encryption`` / ``DeliveryStreamEncryptionConfigurationInput``) covers only
+  Direct PUT sources and is not read here.
+
+A value known only at deployment (an input without default, a bucket, queue or topic that
+is not a resource of this scan) is ``Unknown``, never a judgement.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Optional
+
+from kds_iac.model import Model, Ref, Resource, Unknown
+from kds_iac.views.facts import ABSENT, Fact, attribute, nested, render_pattern, resolve, template_refs
+
+BUCKET_TYPES = ("aws_s3_bucket", "AWS::S3::Bucket")
+BUCKET_SSE_TYPES = ("aws_s3_bucket_server_side_encryption_configuration",)
+QUEUE_TYPES = ("aws_sqs_queue", "AWS::SQS::Queue")
+TABLE_TYPES = ("aws_dynamodb_table", "AWS::DynamoDB::Table")
+TOPIC_TYPES = ("aws_sns_topic", "AWS::SNS::Topic")
+KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
+
+_BUCKET_ARN = re.compile(r"^arn:[a-z*-]*:s3:::([^/]+)$")
+_QUEUE_ARN = re.compile(r"^arn:[a-z*-]*:sqs:[^:]*:[^:]*:([^:/]+)$")
+_TABLE_ARN = re.compile(r"^arn:[^:]*:dynamodb:[^:]*:[^:]*:table/([^/]+)(?:/.*)?$")
+_AWS_MANAGED_DYNAMODB = re.compile(r"(^|:)alias/aws/dynamodb$")
+_TOPIC_ARN = re.compile(r"^arn:[a-z*-]*:sns:[^:]*:[^:]*:([^:/]+)$")
+
+
+def _is_terraform(resource: Resource) -> bool:
+    return resource.source_format.startswith("terraform")
+
+
+def _is_data_source(resource: Resource) -> bool:
+    return ("." + resource.address).find(".data.") >= 0
+
+
+def _block(fact: Fact) -> Fact:
+    """A Terraform nested block (a one-item list) as its mapping."""
+    if isinstance(fact.value, list):
+        return fact.then(fact.value[0]) if fact.value else fact.with_value(ABSENT)
+    return fact
+
+
+def _path(fact: Fact, *names: str) -> Fact:
+    for name in names:
+        if fact.absent or not fact.known:
+            return fact
+        fact = _block(nested(_block(fact), name))
+    return fact
+
+
+def _name_of(resource: Resource, terraform: str, cloudformation: str) -> Optional[str]:
+    value = resolve(resource.attributes.get(terraform if _is_terraform(resource) else cloudformation)).value
+    return value if isinstance(value, str) else None
+
+
+def _set(fact: Fact) -> Optional[bool]:
+    """Whether a setting is made: ``None`` when known only at deployment."""
+    if isinstance(fact.value, Unknown):
+        return None
+    return fact.value not in (ABSENT, "", None)
+
+
+# --------------------------------------------------------------------------- S3 buckets
+
+
+@dataclass(eq=False)
+class BucketEncryption:
+    """A bucket's default encryption."""
+
+    bucket: Resource
+    algorithm: Fact  # "AES256", "aws:kms", "aws:kms:dsse" or Unknown; AWS default: "AES256"
+    written_on: Resource  # where the setting is (or would be) written
+    setting: str
+
+    @property
+    def kms(self) -> Optional[bool]:
+        """SSE-KMS by default: True/False, None when known only at deployment."""
+        if isinstance(self.algorithm.value, Unknown):
+            return None
+        return self.algorithm.value in KMS_ALGORITHMS
+
+    @property
+    def line(self) -> int:
+        return self.written_on.line_of(self.setting.split(".")[0])
+
+
+def _algorithm_in_rules(fact: Fact, default_name: str, algorithm_name: str) -> Fact:
+    """The SSE algorithm in a list of rules (Terraform blocks or CFN mappings)."""
+    rules = fact.value
+    if isinstance(rules, Unknown) or fact.absent:
+        return fact
+    if isinstance(rules, dict):
+        rules = [rules]
+    if not isinstance(rules, list):
+        return fact.with_value(Unknown("encryption rules are not a list"))
+    found: Optional[Fact] = None
+    for item in rules:
+        rule = fact.then(item)
+        algorithm = _path(rule, default_name, algorithm_name)
+        if not algorithm.known:
+            return algorithm
+        if isinstance(algorithm.value, str):
+            if found is None or algorithm.value in KMS_ALGORITHMS:
+                found = algorithm
+    return found if found is not None else fact.with_value(ABSENT)
+
+
+def bucket_encryption(bucket: Resource, model: Model) -> BucketEncryption:
+    """The default encryption of a bucket of this scan."""
+    cache = getattr(model, "_kds_bucket_encryption", None)
+    if cache is None:
+        cache = {}
+        setattr(model, "_kds_bucket_encryption", cache)
+    if id(bucket) not in cache:
+        cache[id(bucket)] = _bucket_encryption(bucket, model)
+    return cache[id(bucket)]
+
+
+def _bucket_encryption(bucket: Resource, model: Model) -> BucketEncryption:
+    if not _is_terraform(bucket):
+        config = _path(attribute(bucket.attributes, "BucketEncryption"), "ServerSideEncryptionConfiguration")
+        algorithm = _algorithm_in_rules(config, "ServerSideEncryptionByDefault", "SSEAlgorithm")
+        return BucketEncryption(bucket, _default_algorithm(algorithm), bucket, "BucketEncryption")
+    name = _name_of(bucket, "bucket", "")
+    for sse in model.of_type(*BUCKET_SSE_TYPES):
+        if _is_data_source(sse):
+            continue
+        target = resolve(sse.get("bucket"))
+        value = target.value
+        refs = template_refs(value)
+        if isinstance(value, Ref) or refs:
+            matches = (value if isinstance(value, Ref) else refs[0]).target is bucket
+        elif isinstance(value, str):
+            matches = name is not None and value == name
+        else:
+            if sse.unit == bucket.unit:  # a configuration whose bucket is not known: may be this one
+                return BucketEncryption(bucket, target.with_value(Unknown(f"bucket of {sse.address} is not known")), sse, "rule")
+            continue
+        if matches:
+            rules = attribute(sse.attributes, "rule")
+            algorithm = _algorithm_in_rules(rules, "apply_server_side_encryption_by_default", "sse_algorithm")
+            return BucketEncryption(bucket, _default_algorithm(algorithm), sse, "rule")
+    inline = _path(attribute(bucket.attributes, "server_side_encryption_configuration"), "rule")
+    algorithm = _algorithm_in_rules(inline, "apply_server_side_encryption_by_default", "sse_algorithm")
+    return BucketEncryption(bucket, _default_algorithm(algorithm), bucket, "server_side_encryption_configuration")
+
+
+def _default_algorithm(fact: Fact) -> Fact:
+    if fact.absent:
+        return fact.with_value("AES256")  # SSE-S3: the default of every bucket since 2023
+    return fact
+
+
+def bucket_of(fact: Fact, model: Model) -> Fact:
+    """A bucket setting (ARN or name) as a bucket ``Resource`` of this scan, or Unknown."""
+    value = fact.value
+    if value is ABSENT or isinstance(value, Unknown):
+        return fact
+    refs = [value] if isinstance(value, Ref) else template_refs(value)
+    if refs:
+        target = refs[0].target
+        if target.type in BUCKET_TYPES and not _is_data_source(target):
+            return fact.with_value(target)
+        return fact.with_value(Unknown(f"bucket comes from {target.address}"))
+    text = render_pattern(value)
+    if text is None:
+        return fact.with_value(Unknown("bucket is not an ARN or name"))
+    match = _BUCKET_ARN.match(text)
+    name = match.group(1) if match else text
+    candidates = [b for b in model.of_type(*BUCKET_TYPES) if not _is_data_source(b) and _name_of(b, "bucket", "BucketName") == name]
+    if len(candidates) == 1 and "*" not in name:
+        return fact.with_value(candidates[0])
+    return fact.with_value(Unknown(f"bucket {text} is not defined in this scan"))
+
+
+# --------------------------------------------------------------------------- queues and topics
+
+
+@dataclass(eq=False)
+class MessageStore:
+    """An SQS queue or SNS topic of this scan and how it is encrypted at rest."""
+
+    resource: Resource
+    kind: str  # "SQS queue" or "SNS topic"
+    kms_key: Fact  # the KMS key setting: set, ABSENT or Unknown
+    kms_setting: str
+    sqs_managed_sse: Fact  # SQS only: bool (AWS default for new queues: True); ABSENT for topics
+    sqs_managed_sse_setting: str = ""
+
+    @property
+    def address(self) -> str:
+        return self.resource.address
+
+    @property
+    def kms(self) -> Optional[bool]:
+        """Encrypted with a KMS key: True/False, None when known only at deployment."""
+        return _set(self.kms_key)
+
+    @property
+    def line(self) -> int:
+        if self.kms_setting in self.resource.attribute_lines:
+            return self.resource.line_of(self.kms_setting)
+        if self.sqs_managed_sse_setting:
+            return self.resource.line_of(self.sqs_managed_sse_setting)
+        return self.resource.location.start_line
+
+
+def message_store(resource: Resource) -> MessageStore:
+    terraform = _is_terraform(resource)
+    kms_setting = "kms_master_key_id" if terraform else "KmsMasterKeyId"
+    key = attribute(resource.attributes, kms_setting)
+    if resource.type in QUEUE_TYPES:
+        sse_setting = "sqs_managed_sse_enabled" if terraform else "SqsManagedSseEnabled"
+        sse = attribute(resource.attributes, sse_setting)
+        if sse.absent:
+            sse = sse.with_value(True)
+        return MessageStore(resource, "SQS queue", key, kms_setting, sse, sse_setting)
+    return MessageStore(resource, "SNS topic", key, kms_setting, Fact(ABSENT))
+
+
+def message_store_of(fact: Fact, model: Model) -> Fact:
+    """A destination ARN as a ``MessageStore`` of this scan; ABSENT when it is neither an
+    SQS queue nor an SNS topic (an S3 bucket, a function); Unknown when it cannot be told."""
+    value = fact.value
+    if value is ABSENT or isinstance(value, Unknown):
+        return fact
+    refs = [value] if isinstance(value, Ref) else template_refs(value)
+    if refs:
+        target = refs[0].target
+        if target.type in QUEUE_TYPES + TOPIC_TYPES and not _is_data_source(target):
+            return fact.with_value(message_store(target))
+        if target.type in QUEUE_TYPES + TOPIC_TYPES:
+            return fact.with_value(Unknown(f"destination comes from {target.address}"))
+        return fact.with_value(ABSENT)
+    text = render_pattern(value)
+    if text is None:
+        return fact.with_value(Unknown("destination is not an ARN"))
+    for pattern, types, tf_name, cfn_name in (
+        (_QUEUE_ARN, QUEUE_TYPES, "name", "QueueName"),
+        (_TOPIC_ARN, TOPIC_TYPES, "name", "TopicName"),
+    ):
+        match = pattern.match(text)
+        if match:
+            name = match.group(1)
+            candidates = [r for r in model.of_type(*types) if not _is_data_source(r) and _name_of(r, tf_name, cfn_name) == name]
+            if len(candidates) == 1 and "*" not in name:
+                return fact.with_value(message_store(candidates[0]))
+            return fact.with_value(Unknown(f"destination {text} is not defined in this scan"))
+    return fact.with_value(ABSENT)
+
+
+# --------------------------------------------------------------------------- DynamoDB tables
+
+AWS_OWNED = "AWS owned key"
+AWS_MANAGED = "AWS managed key"
+CUSTOMER_MANAGED = "customer managed key"
+
+
+@dataclass(eq=False)
+class TableEncryption:
+    """How a DynamoDB table of this scan is encrypted at rest."""
+
+    resource: Resource
+    key: Fact  # AWS_OWNED, AWS_MANAGED, CUSTOMER_MANAGED or Unknown
+    setting: str  # server_side_encryption / SSESpecification
+
+    @property
+    def address(self) -> str:
+        return self.resource.address
+
+    @property
+    def customer_managed(self) -> Optional[bool]:
+        if isinstance(self.key.value, Unknown):
+            return None
+        return self.key.value == CUSTOMER_MANAGED
+
+    @property
+    def line(self) -> int:
+        return self.resource.line_of(self.setting)
+
+
+def table_encryption(table: Resource) -> TableEncryption:
+    terraform = _is_terraform(table)
+    setting = "server_side_encryption" if terraform else "SSESpecification"
+    block = _block(attribute(table.attributes, setting))
+    if not block.known:
+        return TableEncryption(table, block, setting)
+    enabled = _path(block, "enabled" if terraform else "SSEEnabled")
+    if isinstance(enabled.value, str) and enabled.value.lower() in ("true", "false"):
+        enabled = enabled.with_value(enabled.value.lower() == "true")
+    if not enabled.known:
+        return TableEncryption(table, enabled, setting)
+    if enabled.value is not True:
+        return TableEncryption(table, enabled.with_value(AWS_OWNED), setting)
+    key = _path(block, "kms_key_arn" if terraform else "KMSMasterKeyId")
+    if not key.known:
+        return TableEncryption(table, key, setting)
+    if key.value in (ABSENT, "", None):
+        return TableEncryption(table, key.with_value(AWS_MANAGED), setting)
+    text = render_pattern(key.value)
+    if text is not None and _AWS_MANAGED_DYNAMODB.search(text):
+        return TableEncryption(table, key.with_value(AWS_MANAGED), setting)
+    return TableEncryption(table, key.with_value(CUSTOMER_MANAGED), setting)
+
+
+def tables_named(pattern: str, model: Model) -> list[Resource]:
+    """The tables of this scan a DynamoDB ARN names (an exact table name only)."""
+    match = _TABLE_ARN.match(pattern)
+    if not match or any(c in match.group(1) for c in "*?\x00"):
+        return []
+    name = match.group(1)
+    return [t for t in model.of_type(*TABLE_TYPES) if not _is_data_source(t) and _name_of(t, "name", "TableName") == name]
+
+
+# --------------------------------------------------------------------------- Firehose to S3
+
+
+@dataclass(eq=False)
+class S3Delivery:
+    """One place a Firehose delivery stream writes objects to S3."""
+
+    role: str  # "S3 destination", "S3 backup", "S3 staging bucket", "S3 configuration"
+    setting: str  # the block a person edits, e.g. extended_s3_configuration
+    bucket: Fact  # bucket Resource of this scan, or Unknown
+    kms_key: Fact  # the KMS key Firehose encrypts objects with: set, ABSENT, Unknown
+    encryption_disabled: bool  # CFN NoEncryptionConfig: NoEncryption written
+    backup_mode: Fact = Fact(ABSENT)  # for a backup: its mode, when one decides whether it is used
+
+
+# Terraform: destination blocks and the S3 configuration each holds (None: the block itself)
+_TF_S3 = (
+    ("extended_s3_configuration", None, "S3 destination"),
+    ("extended_s3_configuration", "s3_backup_configuration", "S3 backup"),
+    ("s3_configuration", None, "S3 configuration"),  # provider v4: top level
+    ("redshift_configuration", "s3_configuration", "S3 staging bucket"),
+    ("redshift_configuration", "s3_backup_configuration", "S3 backup"),
+    ("elasticsearch_configuration", "s3_configuration", "S3 backup"),
+    ("opensearch_configuration", "s3_configuration", "S3 backup"),
+    ("opensearchserverless_configuration", "s3_configuration", "S3 backup"),
+    ("splunk_configuration", "s3_configuration", "S3 backup"),
+    ("http_endpoint_configuration", "s3_configuration", "S3 backup"),
+    ("snowflake_configuration", "s3_configuration", "S3 backup"),
+    ("iceberg_configuration", "s3_configuration", "S3 backup"),
+)
+_CFN_S3 = (
+    ("ExtendedS3DestinationConfiguration", None, "S3 destination"),
+    ("ExtendedS3DestinationConfiguration", "S3BackupConfiguration", "S3 backup"),
+    ("S3DestinationConfiguration", None, "S3 destination"),
+    ("RedshiftDestinationConfiguration", "S3Configuration", "S3 staging bucket"),
+    ("RedshiftDestinationConfiguration", "S3BackupConfiguration", "S3 backup"),
+    ("ElasticsearchDestinationConfiguration", "S3Configuration", "S3 backup"),
+    ("AmazonopensearchserviceDestinationConfiguration", "S3Configuration", "S3 backup"),
+    ("AmazonOpenSearchServerlessDestinationConfiguration", "S3Configuration", "S3 backup"),
+    ("SplunkDestinationConfiguration", "S3Configuration", "S3 backup"),
+    ("HttpEndpointDestinationConfiguration", "S3Configuration", "S3 backup"),
+    ("SnowflakeDestinationConfiguration", "S3Configuration", "S3 backup"),
+    ("IcebergDestinationConfiguration", "S3DestinationConfiguration", "S3 backup"),
+)
+# backups that are written only when the destination's backup mode is "Enabled" (AWS default
+# "Disabled"); the other destinations' S3 configuration is always used (at least for failures)
+_GATED_BACKUPS = ("s3_backup_configuration", "S3BackupConfiguration")
+
+
+def s3_deliveries(resource: Resource, model: Model) -> list[S3Delivery]:
+    """The S3 destination, staging bucket and S3 backups of a Firehose delivery stream.
+
+    An extended S3 or Redshift destination's ``s3_backup_configuration`` /
+    ``S3BackupConfiguration`` counts only when its backup mode is ``Enabled``
+    (``s3_backup_mode`` / ``S3BackupMode``; AWS default ``Disabled``).
+    """
+    out: list[S3Delivery] = []
+    terraform = _is_terraform(resource)
+    for outer, inner, role in _TF_S3 if terraform else _CFN_S3:
+        block = _block(attribute(resource.attributes, outer))
+        if block.absent or not block.known:
+            continue
+        if inner:
+            if inner in _GATED_BACKUPS:
+                mode = _path(block, "s3_backup_mode" if terraform else "S3BackupMode")
+                if not mode.known:
+                    continue
+                if not (isinstance(mode.value, str) and mode.value.lower() == "enabled"):
+                    continue
+            block = _path(block, inner)
+            if block.absent or not block.known:
+                continue
+        setting = outer if not inner else f"{outer}.{inner}"
+        if terraform:
+            bucket = _path(block, "bucket_arn")
+            key = _path(block, "kms_key_arn")
+            disabled = False
+        else:
+            bucket = _path(block, "BucketARN")
+            encryption = _path(block, "EncryptionConfiguration")
+            key = _path(encryption, "KMSEncryptionConfig", "AWSKMSKeyARN")
+            no_encryption = _path(encryption, "NoEncryptionConfig")
+            disabled = isinstance(no_encryption.value, str) and no_encryption.value == "NoEncryption"
+        out.append(S3Delivery(role, setting, bucket_of(bucket, model), key, disabled))
+    return out
+
+
+def delivery_kms(delivery: S3Delivery, model: Model) -> tuple[Optional[bool], Fact, Any]:
+    """Whether objects get SSE-KMS: (True/False/None, the deciding fact, where it is decided).
+
+    The delivery stream's own KMS key wins; without it the bucket's default encryption
+    decides. The third item is the ``BucketEncryption`` when the bucket decided, else None.
+    """
+    key_set = _set(delivery.kms_key)
+    if key_set and not delivery.encryption_disabled:
+        return True, delivery.kms_key, None
+    if key_set is None:
+        return None, delivery.kms_key, None
+    bucket = delivery.bucket.value
+    if not isinstance(bucket, Resource):
+        return None, delivery.bucket, None
+    encryption = bucket_encryption(bucket, model)
+    return encryption.kms, encryption.algorithm, encryption
+
+
+__all__ = [
+    "AWS_MANAGED",
+    "AWS_OWNED",
+    "CUSTOMER_MANAGED",
+    "TABLE_TYPES",
+    "TableEncryption",
+    "table_encryption",
+    "tables_named",
+    "BUCKET_SSE_TYPES",
+    "BUCKET_TYPES",
+    "BucketEncryption",
+    "KMS_ALGORITHMS",
+    "MessageStore",
+    "QUEUE_TYPES",
+    "S3Delivery",
+    "TOPIC_TYPES",
+    "bucket_encryption",
+    "bucket_of",
+    "delivery_kms",
+    "message_store",
+    "message_store_of",
+    "s3_deliveries",
+]

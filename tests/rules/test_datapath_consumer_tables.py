@@ -1,0 +1,75 @@
+"""KDS018: DynamoDB tables that consumers of an encrypted stream write to."""
+
+from __future__ import annotations
+
+from tests.rules.roles_helpers import findings
+
+TEMPLATE = """
+variable "key" {
+  type = string
+}
+
+resource "aws_kms_key" "k" {
+  description         = "k"
+  enable_key_rotation = true
+}
+
+resource "aws_kinesis_stream" "s" {
+  name            = "s"
+  shard_count     = 1
+  encryption_type = "%s"
+  kms_key_id      = aws_kms_key.k.arn
+}
+
+resource "aws_dynamodb_table" "t" {
+  name     = "leases"
+  hash_key = "leaseKey"
+  attribute {
+    name = "leaseKey"
+    type = "S"
+  }
+  %s
+}
+
+resource "aws_iam_role" "app" {
+  name               = "app"
+  assume_role_policy = "{}"
+}
+
+resource "aws_iam_role_policy" "app" {
+  role = aws_iam_role.app.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      { Effect = "Allow", Action = ["kinesis:GetRecords", "kinesis:GetShardIterator"], Resource = aws_kinesis_stream.s.arn },
+      { Effect = "Allow", Action = ["%s"], Resource = %s }
+    ]
+  })
+}
+"""
+
+TABLE_ARN = '"arn:aws:dynamodb:eu-west-1:111122223333:table/leases"'
+
+
+def test_lease_table_with_the_default_key_is_reported(tmp_path):
+    found = findings("KDS018", tmp_path, TEMPLATE % ("KMS", "", "dynamodb:PutItem", TABLE_ARN))
+    assert set(found) == {"aws_dynamodb_table.t"}
+    assert "role aws_iam_role.app" in found["aws_dynamodb_table.t"].message
+    assert "AWS owned key" in found["aws_dynamodb_table.t"].message
+
+
+def test_aws_managed_key_is_reported_and_a_customer_key_passes(tmp_path):
+    managed = "server_side_encryption {\n    enabled = true\n  }"
+    assert set(findings("KDS018", tmp_path, TEMPLATE % ("KMS", managed, "dynamodb:*", "aws_dynamodb_table.t.arn"))) == {
+        "aws_dynamodb_table.t"
+    }
+    customer = "server_side_encryption {\n    enabled     = true\n    kms_key_arn = aws_kms_key.k.arn\n  }"
+    assert findings("KDS018", tmp_path, TEMPLATE % ("KMS", customer, "dynamodb:PutItem", TABLE_ARN)) == {}
+    unknown = "server_side_encryption {\n    enabled     = true\n    kms_key_arn = var.key\n  }"
+    assert findings("KDS018", tmp_path, TEMPLATE % ("KMS", unknown, "dynamodb:PutItem", TABLE_ARN)) == {}
+
+
+def test_not_a_consumer_of_an_encrypted_stream_or_not_a_writer(tmp_path):
+    assert findings("KDS018", tmp_path, TEMPLATE % ("NONE", "", "dynamodb:PutItem", TABLE_ARN)) == {}
+    assert findings("KDS018", tmp_path, TEMPLATE % ("KMS", "", "dynamodb:GetItem", TABLE_ARN)) == {}
+    assert findings("KDS018", tmp_path, TEMPLATE % ("KMS", "", "dynamodb:PutItem", '"*"')) == {}  # wildcard: not proven
