@@ -168,7 +168,9 @@ class Resource:
         return self.attributes.get(name, default)
 
     def line_of(self, name: str) -> int:
-        return self.attribute_lines.get(name, self.location.start_line)
+        """Line of a top-level attribute; a dotted setting (``StreamEncryption.KeyId``) gives
+        the line of its top-level part. The block start when the loader does not know it."""
+        return self.attribute_lines.get(name.split(".")[0], self.location.start_line)
 
     def __repr__(self) -> str:
         return f"Resource({self.type} {self.address} @ {self.location.file}:{self.location.start_line})"

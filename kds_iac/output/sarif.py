@@ -18,7 +18,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
-from kds_iac.model import Diagnostic, Resource
+from kds_iac.model import Diagnostic, Resource, unique
 from kds_iac.output.common import (
     INFORMATION_URI,
     TOOL_NAME,
@@ -102,7 +102,7 @@ def rule_descriptor(rule: Rule, module: Optional[RuleModule]) -> dict[str, Any]:
             "severity": rule.severity.name.lower(),
             "checkov_id": rule.checkov_id,
             "precision": "high",
-            "tags": _unique(tags),
+            "tags": list(unique(tags)),
         },
     }
     return descriptor
@@ -228,7 +228,3 @@ def notification(diagnostic: Diagnostic, context: ReportContext) -> dict[str, An
 
 def _artifact(uri: str, relative: bool) -> dict[str, Any]:
     return {"uri": uri, "uriBaseId": SRCROOT} if relative else {"uri": uri}
-
-
-def _unique(items: list[str]) -> list[str]:
-    return list(dict.fromkeys(items))

@@ -105,4 +105,4 @@ def check(model: Model) -> Iterator[Finding]:
         provenance = stream.key.provenance()
         if provenance:
             message += f" (key decided by {provenance})"
-        yield Finding(RULE, stream.resource, message, line=stream.resource.line_of(stream.key_setting.split(".")[0]))
+        yield Finding(RULE, stream.resource, message, line=stream.key_line)

@@ -115,7 +115,7 @@ def _defects(key: KmsKey) -> tuple[list[str], int | None]:
         if key.rotation.provenance():
             text += f" (decided by {key.rotation.provenance()})"
         defects.append(text)
-        line = key.resource.line_of("enable_key_rotation" if key.resource.type == "aws_kms_key" else "EnableKeyRotation")
+        line = key.resource.line_of(key.rotation_setting)
     statements = key.policy.value
     if isinstance(statements, list):
         for statement in statements:

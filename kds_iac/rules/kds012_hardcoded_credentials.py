@@ -93,7 +93,7 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from kds_iac.model import Model, Resource
+from kds_iac.model import Model, Resource, unique
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views import compute
 from kds_iac.views.credentials import Credential, in_setting, in_structure, in_text, named_pairs
@@ -188,7 +188,7 @@ def check(model: Model) -> Iterator[Finding]:
 def _report(resource: Resource, kind: str, found: list[Credential], setting: str, role: str) -> Iterator[Finding]:
     if not found:
         return
-    what = "; ".join(_unique(c.describe() for c in found))
+    what = "; ".join(unique(c.describe() for c in found))
     if kind == "Terraform provider":
         fix = "take credentials from the environment, a shared profile or an assumed role instead"
     else:
@@ -204,13 +204,4 @@ def _line(resource: Resource, found: list[Credential], setting: str) -> Optional
         for item in credential.inputs:
             if item.has_default and item.location is not None and item.location.file == resource.location.file:
                 return item.location.start_line
-    head = setting.split(".")[0]
-    return resource.line_of(head) if head in resource.attribute_lines else None
-
-
-def _unique(items) -> list[str]:
-    out: list[str] = []
-    for item in items:
-        if item not in out:
-            out.append(item)
-    return out
+    return resource.line_of(setting) if setting.split(".")[0] in resource.attribute_lines else None

@@ -176,7 +176,7 @@ def check(model: Model) -> Iterator[Finding]:
             f"Kinesis only with long-term access keys; set a task role that allows the stream actions they need"
         )
         target = editable(task.resource)
-        yield Finding(RULE, target, message, line=target.line_of(task.containers_setting.split(".")[0]))
+        yield Finding(RULE, target, message, line=target.line_of(task.containers_setting))
 
 
 def _what_machine_does(agent: bool, mentions: list[compute.StreamMention]) -> str:

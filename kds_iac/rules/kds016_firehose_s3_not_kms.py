@@ -132,7 +132,7 @@ def check(model: Model) -> Iterator[Finding]:
                 what += f" with input defaults; decided by {provenance}"
             problems.append(what)
             related.append(bucket)
-            line = line or resource.line_of(delivery.setting.split(".")[0])
+            line = line or resource.line_of(delivery.setting)
         if problems:
             source = delivery_stream.source.value
             reads = source.describe() if isinstance(source, StreamSource) else "stream"

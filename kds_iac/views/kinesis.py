@@ -40,7 +40,11 @@ class Stream:
 
     @property
     def encryption_line(self) -> int:
-        return self.resource.line_of(self.encryption_setting.split(".")[0])
+        return self.resource.line_of(self.encryption_setting)
+
+    @property
+    def key_line(self) -> int:
+        return self.resource.line_of(self.key_setting)
 
 
 def streams(model: Model) -> Iterator[Stream]:

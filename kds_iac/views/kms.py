@@ -49,7 +49,15 @@ class KmsKey:
 
     @property
     def enabled_setting(self) -> str:
-        return "is_enabled" if self.resource.source_format.startswith("terraform") else "Enabled"
+        return "is_enabled" if self._terraform else "Enabled"
+
+    @property
+    def rotation_setting(self) -> str:
+        return "enable_key_rotation" if self._terraform else "EnableKeyRotation"
+
+    @property
+    def _terraform(self) -> bool:
+        return self.resource.source_format.startswith("terraform")
 
 
 def is_data_source(resource: Resource) -> bool:
