@@ -167,6 +167,11 @@ class Resource:
     def get(self, name: str, default: Any = None) -> Any:
         return self.attributes.get(name, default)
 
+    @property
+    def is_data_source(self) -> bool:
+        """A Terraform ``data`` block (``data.x.y``, ``module.m.data.x.y``): read, not created."""
+        return ("." + self.address).find(f".data.{self.type}.") >= 0
+
     def line_of(self, name: str) -> int:
         """Line of a top-level attribute; a dotted setting (``StreamEncryption.KeyId``) gives
         the line of its top-level part. The block start when the loader does not know it."""

@@ -78,10 +78,6 @@ class StreamMention:
         return f"stream {self.text}" if self.text else "a Kinesis stream"
 
 
-def is_data_source(resource: Resource) -> bool:
-    return ("." + resource.address).find(".data.") >= 0
-
-
 def _is_terraform(resource: Resource) -> bool:
     return resource.source_format.startswith("terraform")
 
@@ -266,7 +262,7 @@ class Machine:
 def machines(model: Model) -> list[Machine]:
     cached = getattr(model, "_kds_machines", None)
     if cached is None:
-        cached = [_machine(r) for r in model.of_type(*MACHINE_TYPES) if not is_data_source(r)]
+        cached = [_machine(r) for r in model.of_type(*MACHINE_TYPES) if not r.is_data_source]
         setattr(model, "_kds_machines", cached)
     return cached
 
@@ -360,7 +356,7 @@ def role_of(fact: Fact, model: Model) -> Fact:
     if value is ABSENT or isinstance(value, Unknown):
         return fact
     if isinstance(value, Ref):
-        if value.target.type in ROLE_TYPES and not is_data_source(value.target):
+        if value.target.type in ROLE_TYPES and not value.target.is_data_source:
             return fact.with_value(value.target)
         return fact.with_value(Unknown(f"role comes from {value.target.address}"))
     text = render_pattern(value)
@@ -370,7 +366,7 @@ def role_of(fact: Fact, model: Model) -> Fact:
     name = match.group(1) if match else text
     if "*" in name:
         return fact.with_value(Unknown(f"role {text} is known only at deployment"))
-    candidates = [r for r in model.of_type(*ROLE_TYPES) if not is_data_source(r) and _name_of(r, "name", "RoleName") == name]
+    candidates = [r for r in model.of_type(*ROLE_TYPES) if not r.is_data_source and _name_of(r, "name", "RoleName") == name]
     if len(candidates) == 1:
         return fact.with_value(candidates[0])
     return fact.with_value(Unknown(f"role {text} is not defined in this scan"))
@@ -397,7 +393,7 @@ def functions(model: Model) -> list[Function]:
     if cached is None:
         cached = []
         for resource in model.of_type(*FUNCTION_TYPES):
-            if is_data_source(resource):
+            if resource.is_data_source:
                 continue
             role, role_setting = _setting(resource, "role", "Role")
             env, env_setting = _setting(resource, "environment.variables", "Environment.Variables")
@@ -480,7 +476,7 @@ def stream_source(fact: Fact, model: Model) -> Fact:
     if not match:
         return fact.with_value(ABSENT)
     refs = [p for p in (resolve(part).value for part in getattr(value, "parts", ())) if isinstance(p, Ref)]
-    streams = [r.target for r in refs if r.target.type in STREAM_TYPES and not is_data_source(r.target)]
+    streams = [r.target for r in refs if r.target.type in STREAM_TYPES and not r.target.is_data_source]
     if streams:
         return fact.with_value(StreamSource(streams[0], arn=text))
     return fact.with_value(StreamSource(None, arn=text))
@@ -541,7 +537,7 @@ def delivery_streams(model: Model) -> list[DeliveryStream]:
     if cached is None:
         cached = []
         for resource in model.of_type(*DELIVERY_STREAM_TYPES):
-            if is_data_source(resource):
+            if resource.is_data_source:
                 continue
             if _is_terraform(resource):
                 block, block_name = _setting(resource, "kinesis_source_configuration", "")
@@ -589,7 +585,7 @@ def task_definitions(model: Model) -> list[TaskDefinition]:
     if cached is None:
         cached = []
         for resource in model.of_type(*TASK_TYPES):
-            if is_data_source(resource):
+            if resource.is_data_source:
                 continue
             task_role, task_role_setting = _setting(resource, "task_role_arn", "TaskRoleArn")
             execution_role, _ = _setting(resource, "execution_role_arn", "ExecutionRoleArn")
@@ -650,7 +646,7 @@ def streams_by_name(model: Model) -> dict[str, list[Resource]]:
     if cached is None:
         cached = {}
         for resource in model.of_type(*STREAM_TYPES):
-            if is_data_source(resource):
+            if resource.is_data_source:
                 continue
             name = _name_of(resource, "name", "Name")
             if name:

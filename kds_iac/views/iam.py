@@ -78,7 +78,7 @@ from kds_iac import iam_actions
 from kds_iac.model import Model, Ref, Resource, Template, Unknown
 from kds_iac.views.facts import ABSENT, Fact, attribute, resolve
 from kds_iac.views.kinesis import STREAM_TYPES, Stream
-from kds_iac.views.kms import KEY_TYPES, KmsKey, is_data_source, key_resolver
+from kds_iac.views.kms import KEY_TYPES, KmsKey, key_resolver
 from kds_iac.views.policy import UNKNOWN_PART, ResourceValue, Statement, policy_statements
 
 ROLE, USER, GROUP = "role", "user", "group"
@@ -438,7 +438,7 @@ class IamView:
         model = self.model
         for resource in model.resources:
             kind = PRINCIPAL_TYPES.get(resource.type)
-            if kind is None or is_data_source(resource):
+            if kind is None or resource.is_data_source:
                 continue
             principal = Principal(resource, kind)
             self.principals.append(principal)
@@ -447,13 +447,13 @@ class IamView:
             if isinstance(name, str):
                 self._by_name.setdefault((resource.unit, kind, name), []).append(principal)
         for resource in model.of_type("aws_iam_policy", "AWS::IAM::ManagedPolicy"):
-            if is_data_source(resource):
+            if resource.is_data_source:
                 continue
             name = resolve(resource.get("name", resource.get("ManagedPolicyName"))).value
             if isinstance(name, str):
                 self._customer_by_name.setdefault((resource.unit, name), []).append(resource)
         for resource in model.resources:
-            if is_data_source(resource):
+            if resource.is_data_source:
                 continue
             handler = _HANDLERS.get(resource.type)
             if handler is not None:
@@ -519,7 +519,7 @@ class IamView:
         item = fact.value
         if isinstance(item, Ref):
             target = item.target
-            if target.type in ("aws_iam_policy", "AWS::IAM::ManagedPolicy") and not is_data_source(target):
+            if target.type in ("aws_iam_policy", "AWS::IAM::ManagedPolicy") and not target.is_data_source:
                 return self._customer_document(target)
             if target.type == "aws_iam_policy":  # data source: looked up by arn or name
                 looked_up = resolve(target.get("arn", target.get("name"))).value
@@ -688,7 +688,7 @@ class IamView:
     def _key_policies(self) -> None:
         keys = key_resolver(self.model)
         for resource in self.model.of_type(*KEY_TYPES):
-            if is_data_source(resource):
+            if resource.is_data_source:
                 continue
             key = keys.key(resource)
             document = PolicyDocument(key.policy_resource, key.policy_attribute, KEY_POLICY, key.policy, key=key)

@@ -12,7 +12,7 @@ from typing import Iterator
 
 from kds_iac.model import Model, Resource, Unknown
 from kds_iac.views.facts import ABSENT, Fact, attribute, nested, resolve
-from kds_iac.views.kms import is_data_source, key_resolver
+from kds_iac.views.kms import key_resolver
 
 STREAM_TYPES = ("aws_kinesis_stream", "AWS::Kinesis::Stream")
 
@@ -50,7 +50,7 @@ class Stream:
 def streams(model: Model) -> Iterator[Stream]:
     cached = getattr(model, "_kds_streams", None)
     if cached is None:
-        cached = [_stream(model, r) for r in model.of_type(*STREAM_TYPES) if not is_data_source(r)]
+        cached = [_stream(model, r) for r in model.of_type(*STREAM_TYPES) if not r.is_data_source]
         setattr(model, "_kds_streams", cached)
     return iter(cached)
 

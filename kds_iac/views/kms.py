@@ -60,10 +60,6 @@ class KmsKey:
         return self.resource.source_format.startswith("terraform")
 
 
-def is_data_source(resource: Resource) -> bool:
-    return ("." + resource.address).find(f".data.{resource.type}.") >= 0
-
-
 class KeyResolver:
     """Index of the keys, aliases and key policies of one model."""
 
@@ -72,7 +68,7 @@ class KeyResolver:
         self._aliases: dict[str, list[Resource]] = {}
         self._policies: dict[int, Resource] = {}
         for alias in model.of_type(*ALIAS_TYPES):
-            if is_data_source(alias):
+            if alias.is_data_source:
                 continue
             name = resolve(alias.get("name", alias.get("AliasName"))).value
             if isinstance(name, str):
@@ -127,9 +123,9 @@ class KeyResolver:
         return fact.with_value(self._from_text(text, unit, depth))
 
     def _from_resource(self, fact: Fact, target: Resource, unit: str, depth: int) -> Fact:
-        if target.type in KEY_TYPES and not is_data_source(target):
+        if target.type in KEY_TYPES and not target.is_data_source:
             return fact.with_value(self.key(target))
-        if target.type in ALIAS_TYPES and not is_data_source(target):
+        if target.type in ALIAS_TYPES and not target.is_data_source:
             attrs = target.attributes
             inner = attrs.get("target_key_id", attrs.get("TargetKeyId"))
             return self._resolve(fact.then(inner), unit, depth + 1)

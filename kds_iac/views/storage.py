@@ -50,10 +50,6 @@ def _is_terraform(resource: Resource) -> bool:
     return resource.source_format.startswith("terraform")
 
 
-def _is_data_source(resource: Resource) -> bool:
-    return ("." + resource.address).find(".data.") >= 0
-
-
 def _block(fact: Fact) -> Fact:
     """A Terraform nested block (a one-item list) as its mapping."""
     if isinstance(fact.value, list):
@@ -144,7 +140,7 @@ def _bucket_encryption(bucket: Resource, model: Model) -> BucketEncryption:
         return BucketEncryption(bucket, _default_algorithm(algorithm), bucket, "BucketEncryption")
     name = _name_of(bucket, "bucket", "")
     for sse in model.of_type(*BUCKET_SSE_TYPES):
-        if _is_data_source(sse):
+        if sse.is_data_source:
             continue
         target = resolve(sse.get("bucket"))
         value = target.value
@@ -177,10 +173,10 @@ def bucket_of(fact: Fact, model: Model) -> Fact:
     value = fact.value
     if value is ABSENT or isinstance(value, Unknown):
         return fact
-    refs = [value] if isinstance(value, Ref) else template_refs(value)
+    refs = template_refs(value)
     if refs:
         target = refs[0].target
-        if target.type in BUCKET_TYPES and not _is_data_source(target):
+        if target.type in BUCKET_TYPES and not target.is_data_source:
             return fact.with_value(target)
         return fact.with_value(Unknown(f"bucket comes from {target.address}"))
     text = render_pattern(value)
@@ -188,7 +184,7 @@ def bucket_of(fact: Fact, model: Model) -> Fact:
         return fact.with_value(Unknown("bucket is not an ARN or name"))
     match = _BUCKET_ARN.match(text)
     name = match.group(1) if match else text
-    candidates = [b for b in model.of_type(*BUCKET_TYPES) if not _is_data_source(b) and _name_of(b, "bucket", "BucketName") == name]
+    candidates = [b for b in model.of_type(*BUCKET_TYPES) if not b.is_data_source and _name_of(b, "bucket", "BucketName") == name]
     if len(candidates) == 1 and "*" not in name:
         return fact.with_value(candidates[0])
     return fact.with_value(Unknown(f"bucket {text} is not defined in this scan"))
@@ -245,10 +241,10 @@ def message_store_of(fact: Fact, model: Model) -> Fact:
     value = fact.value
     if value is ABSENT or isinstance(value, Unknown):
         return fact
-    refs = [value] if isinstance(value, Ref) else template_refs(value)
+    refs = template_refs(value)
     if refs:
         target = refs[0].target
-        if target.type in QUEUE_TYPES + TOPIC_TYPES and not _is_data_source(target):
+        if target.type in QUEUE_TYPES + TOPIC_TYPES and not target.is_data_source:
             return fact.with_value(message_store(target))
         if target.type in QUEUE_TYPES + TOPIC_TYPES:
             return fact.with_value(Unknown(f"destination comes from {target.address}"))
@@ -263,7 +259,7 @@ def message_store_of(fact: Fact, model: Model) -> Fact:
         match = pattern.match(text)
         if match:
             name = match.group(1)
-            candidates = [r for r in model.of_type(*types) if not _is_data_source(r) and _name_of(r, tf_name, cfn_name) == name]
+            candidates = [r for r in model.of_type(*types) if not r.is_data_source and _name_of(r, tf_name, cfn_name) == name]
             if len(candidates) == 1 and "*" not in name:
                 return fact.with_value(message_store(candidates[0]))
             return fact.with_value(Unknown(f"destination {text} is not defined in this scan"))
@@ -330,7 +326,7 @@ def tables_named(pattern: str, model: Model) -> list[Resource]:
     if not match or any(c in match.group(1) for c in "*?\x00"):
         return []
     name = match.group(1)
-    return [t for t in model.of_type(*TABLE_TYPES) if not _is_data_source(t) and _name_of(t, "name", "TableName") == name]
+    return [t for t in model.of_type(*TABLE_TYPES) if not t.is_data_source and _name_of(t, "name", "TableName") == name]
 
 
 # --------------------------------------------------------------------------- Firehose to S3
