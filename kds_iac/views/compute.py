@@ -35,7 +35,7 @@ from typing import Any, Optional
 
 from kds_iac.model import Encoded, Model, Ref, Resource, Unknown
 from kds_iac.views.credentials import PLACEHOLDER, Text, named_pairs, text_of
-from kds_iac.views.facts import ABSENT, Fact, attribute, nested, render_pattern, resolve
+from kds_iac.views.facts import ABSENT, Fact, attribute, name_of, nested, render_pattern, resolve, resources_named
 from kds_iac.views.kinesis import STREAM_TYPES
 
 FUNCTION_TYPES = ("aws_lambda_function", "AWS::Lambda::Function")
@@ -299,7 +299,7 @@ def launch_template_of(machine: Machine, model: Model) -> Fact:
         if isinstance(ref, Ref):
             found = [m for m in templates if m.resource is ref.target]
         elif isinstance(ref, str) and key in ("name", "LaunchTemplateName"):
-            found = [m for m in templates if _name_of(m.resource, "name", "LaunchTemplateName") == ref]
+            found = [m for m in templates if name_of(m.resource, "name", "LaunchTemplateName") == ref]
         else:
             continue
         if len(found) == 1:
@@ -320,7 +320,7 @@ def profile_roles(profile: Fact, model: Model) -> Fact:
         if text is not None and "*" not in text:
             match = PROFILE_ARN.match(text)
             name = match.group(1) if match else text
-            candidates = [r for r in model.of_type(*PROFILE_TYPES) if _name_of(r, "name", "InstanceProfileName") == name]
+            candidates = [r for r in model.of_type(*PROFILE_TYPES) if name_of(r, "name", "InstanceProfileName") == name]
             target = candidates[0] if len(candidates) == 1 else None
     if target is None or target.type not in PROFILE_TYPES:
         return profile.with_value(Unknown("instance profile is not a resource of this scan"))
@@ -338,11 +338,6 @@ def profile_roles(profile: Fact, model: Model) -> Fact:
 
 
 # --------------------------------------------------------------------------- roles
-
-
-def _name_of(resource: Resource, terraform: str, cloudformation: str) -> Optional[str]:
-    value = resolve(resource.attributes.get(terraform if _is_terraform(resource) else cloudformation)).value
-    return value if isinstance(value, str) else None
 
 
 def role_of(fact: Fact, model: Model) -> Fact:
@@ -366,7 +361,7 @@ def role_of(fact: Fact, model: Model) -> Fact:
     name = match.group(1) if match else text
     if "*" in name:
         return fact.with_value(Unknown(f"role {text} is known only at deployment"))
-    candidates = [r for r in model.of_type(*ROLE_TYPES) if not r.is_data_source and _name_of(r, "name", "RoleName") == name]
+    candidates = resources_named(model, ROLE_TYPES, "name", "RoleName", name)
     if len(candidates) == 1:
         return fact.with_value(candidates[0])
     return fact.with_value(Unknown(f"role {text} is not defined in this scan"))
@@ -416,7 +411,7 @@ def function_of(fact: Fact, model: Model) -> Fact:
     if text is None:
         return fact.with_value(Unknown("function is not a name or ARN"))
     name = re.sub(r"^arn:[a-z*-]*:lambda:[^:]*:[^:]*:function:", "", text).split(":")[0]
-    candidates = [f for f in functions(model) if _name_of(f.resource, "function_name", "FunctionName") == name]
+    candidates = [f for f in functions(model) if name_of(f.resource, "function_name", "FunctionName") == name]
     if len(candidates) == 1 and "*" not in name:
         return fact.with_value(candidates[0])
     return fact.with_value(Unknown(f"function {text} is not defined in this scan"))
@@ -648,7 +643,7 @@ def streams_by_name(model: Model) -> dict[str, list[Resource]]:
         for resource in model.of_type(*STREAM_TYPES):
             if resource.is_data_source:
                 continue
-            name = _name_of(resource, "name", "Name")
+            name = name_of(resource, "name", "Name")
             if name:
                 cached.setdefault(name, []).append(resource)
         setattr(model, "_kds_streams_by_name", cached)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from kds_iac.model import Condition, Conditional, FromInputs, Input, Ref, Template, Unknown, unique
+from kds_iac.model import Condition, Conditional, FromInputs, Input, Model, Ref, Resource, Template, Unknown, unique
 
 
 class _Absent:
@@ -129,6 +129,20 @@ def render_pattern(value: Any) -> str | None:
             out.append(part_value if isinstance(part_value, str) else "*")
         return "".join(out)
     return None
+
+
+def name_of(resource: Resource, terraform: str, cloudformation: str) -> str | None:
+    """The resource's own name setting (``name``/``RoleName``...), when known before deployment."""
+    setting = terraform if resource.source_format.startswith("terraform") else cloudformation
+    value = resolve(resource.attributes.get(setting)).value
+    return value if isinstance(value, str) else None
+
+
+def resources_named(model: Model, types: tuple[str, ...], terraform: str, cloudformation: str, name: str) -> list[Resource]:
+    """Resources (not data sources) of ``types`` in the scan whose name setting is ``name``."""
+    return [
+        r for r in model.of_type(*types) if not r.is_data_source and name_of(r, terraform, cloudformation) == name
+    ]
 
 
 def template_refs(value: Any) -> list[Ref]:

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Optional
 
 from kds_iac.model import Model, Ref, Resource, Unknown
-from kds_iac.views.facts import ABSENT, Fact, attribute, nested, render_pattern, resolve, template_refs
+from kds_iac.views.facts import ABSENT, Fact, attribute, name_of, nested, render_pattern, resolve, resources_named, template_refs
 
 BUCKET_TYPES = ("aws_s3_bucket", "AWS::S3::Bucket")
 BUCKET_SSE_TYPES = ("aws_s3_bucket_server_side_encryption_configuration",)
@@ -63,11 +63,6 @@ def _path(fact: Fact, *names: str) -> Fact:
             return fact
         fact = _block(nested(_block(fact), name))
     return fact
-
-
-def _name_of(resource: Resource, terraform: str, cloudformation: str) -> Optional[str]:
-    value = resolve(resource.attributes.get(terraform if _is_terraform(resource) else cloudformation)).value
-    return value if isinstance(value, str) else None
 
 
 def _set(fact: Fact) -> Optional[bool]:
@@ -138,7 +133,7 @@ def _bucket_encryption(bucket: Resource, model: Model) -> BucketEncryption:
         config = _path(attribute(bucket.attributes, "BucketEncryption"), "ServerSideEncryptionConfiguration")
         algorithm = _algorithm_in_rules(config, "ServerSideEncryptionByDefault", "SSEAlgorithm")
         return BucketEncryption(bucket, _default_algorithm(algorithm), bucket, "BucketEncryption")
-    name = _name_of(bucket, "bucket", "")
+    name = name_of(bucket, "bucket", "")
     for sse in model.of_type(*BUCKET_SSE_TYPES):
         if sse.is_data_source:
             continue
@@ -184,7 +179,7 @@ def bucket_of(fact: Fact, model: Model) -> Fact:
         return fact.with_value(Unknown("bucket is not an ARN or name"))
     match = _BUCKET_ARN.match(text)
     name = match.group(1) if match else text
-    candidates = [b for b in model.of_type(*BUCKET_TYPES) if not b.is_data_source and _name_of(b, "bucket", "BucketName") == name]
+    candidates = resources_named(model, BUCKET_TYPES, "bucket", "BucketName", name)
     if len(candidates) == 1 and "*" not in name:
         return fact.with_value(candidates[0])
     return fact.with_value(Unknown(f"bucket {text} is not defined in this scan"))
@@ -259,7 +254,7 @@ def message_store_of(fact: Fact, model: Model) -> Fact:
         match = pattern.match(text)
         if match:
             name = match.group(1)
-            candidates = [r for r in model.of_type(*types) if not r.is_data_source and _name_of(r, tf_name, cfn_name) == name]
+            candidates = resources_named(model, types, tf_name, cfn_name, name)
             if len(candidates) == 1 and "*" not in name:
                 return fact.with_value(message_store(candidates[0]))
             return fact.with_value(Unknown(f"destination {text} is not defined in this scan"))
@@ -326,7 +321,7 @@ def tables_named(pattern: str, model: Model) -> list[Resource]:
     if not match or any(c in match.group(1) for c in "*?\x00"):
         return []
     name = match.group(1)
-    return [t for t in model.of_type(*TABLE_TYPES) if not t.is_data_source and _name_of(t, "name", "TableName") == name]
+    return resources_named(model, TABLE_TYPES, "name", "TableName", name)
 
 
 # --------------------------------------------------------------------------- Firehose to S3
