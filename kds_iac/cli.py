@@ -219,6 +219,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def scan_command(args: argparse.Namespace) -> int:
+    from kds_iac.preload import preload_tfparse_if_terraform
+
+    preload_tfparse_if_terraform(args.paths)  # first: tfparse's Go start-up overlaps the imports below
     from kds_iac.config import ConfigError, resolve_config
     from kds_iac.rules.base import Severity
 
@@ -285,6 +288,10 @@ def scan_command(args: argparse.Namespace) -> int:
         if bar is not None:
             bar.close()
 
+    if not args.quiet and result.audit:
+        from kds_iac.output.text import audit_line
+
+        _stderr_line(audit_line(result))
     baseline_note = apply_baseline(args, result, context) if (args.baseline or args.create_baseline) else None
     context.exit_code = compute_exit_code(result, fail_on, args.soft_fail)
     stream = None if args.output else sys.stdout

@@ -19,6 +19,14 @@ Keys (the same in TOML and YAML):
     list of rule ids (``KDS001``) or checkov ids (``CKV_KDS_1``) not to run.
 ``fail-on``
     lowest severity that makes ``kds-iac scan`` exit 1: info, low, medium, high, critical.
+``organization-trail``
+    free text (the trail's ARN, the repository that defines it) declaring that a CloudTrail
+    organization trail outside this scope records the API calls of its accounts: the
+    coverage rule passes, and the output says so and why.
+``organization-trail-data-events``
+    true when that organization trail also records Kinesis data events (default false).
+``kinesis-data-events``
+    false to stop asking for Kinesis data events to be recorded (default true).
 
 An unknown key is a warning (``Config.warnings``); a key with the wrong type, an unknown
 severity or a file that is not valid TOML/YAML raises ``ConfigError`` naming the file.
@@ -35,11 +43,27 @@ from kds_iac.rules.base import Severity
 TOOL_KEY = "kds-iac"
 DEDICATED_NAMES = (".kds-iac.yaml", ".kds-iac.yml")
 PYPROJECT = "pyproject.toml"
-KNOWN_KEYS = ("skip-rules", "fail-on")
+KNOWN_KEYS = (
+    "skip-rules",
+    "fail-on",
+    "organization-trail",
+    "organization-trail-data-events",
+    "kinesis-data-events",
+)
 
 
 class ConfigError(ValueError):
     """A settings file that cannot be used; the message names the file."""
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """What rules about the whole scope need to know of the world outside it (CloudTrail)."""
+
+    organization_trail: Optional[str] = None  # free-text reference to a trail outside the scope
+    organization_trail_data_events: bool = False  # that trail records Kinesis data events
+    require_data_events: bool = True  # ask for Kinesis data events to be recorded
+    source: Optional[str] = None  # the settings file these came from, for messages
 
 
 @dataclass
@@ -49,6 +73,7 @@ class Config:
     source: str | None = None  # the file the settings came from, for the output header
     warnings: list[str] = field(default_factory=list)  # unknown keys and the like, "file: text"
     fail_on_set: bool = False  # True when the file gave fail-on (the CLI flag still wins)
+    audit: AuditSettings = field(default_factory=AuditSettings)
 
     @classmethod
     def from_mapping(cls, data: Any, source: str, where: Optional[str] = None) -> "Config":
@@ -62,6 +87,7 @@ class Config:
         if not isinstance(data, dict):
             raise ConfigError(f"{label}: settings must be a mapping of keys to values, not {_kind(data)}")
         config = cls(source=source)
+        audit: dict[str, Any] = {"source": source}
         for key, value in data.items():
             if key == "skip-rules":
                 config.skip_rules = set(_rule_ids(value, label))
@@ -73,8 +99,19 @@ class Config:
                 except ValueError as error:
                     raise ConfigError(f"{label}: 'fail-on': {error}") from None
                 config.fail_on_set = True
+            elif key == "organization-trail":
+                if not isinstance(value, str) or not value.strip():
+                    raise ConfigError(f"{label}: 'organization-trail' must be a non-empty text (the trail's ARN or where it is defined), not {_kind(value)}")
+                audit["organization_trail"] = value.strip()
+            elif key in ("organization-trail-data-events", "kinesis-data-events"):
+                if not isinstance(value, bool):
+                    raise ConfigError(f"{label}: {key!r} must be true or false, not {_kind(value)}")
+                audit["organization_trail_data_events" if key.startswith("organization") else "require_data_events"] = value
             else:
                 config.warnings.append(f"{label}: unknown key {key!r}{_did_you_mean(str(key))} (known keys: {', '.join(KNOWN_KEYS)})")
+        if audit.get("organization_trail_data_events") and "organization_trail" not in audit:
+            raise ConfigError(f"{label}: 'organization-trail-data-events' needs 'organization-trail' (which trail records them)")
+        config.audit = AuditSettings(**audit)
         return config
 
 

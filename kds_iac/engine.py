@@ -21,6 +21,7 @@ class ScanResult:
     scope: list[str] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     rules: list[RuleModule] = field(default_factory=list)
+    audit: str = ""  # how the scope's API calls are audited, for report headers
 
 
 def run_rules(model: Model, rules: Sequence[RuleModule]) -> list[Finding]:
@@ -43,12 +44,23 @@ def scan(
     config = config or Config()
     rules = [r for r in all_rules() if not ({r.rule.id, r.rule.checkov_id} & config.skip_rules)]
     model = load(paths, var_files=var_files, variables=variables, progress=progress)
-    result = ScanResult(diagnostics=model.diagnostics, scope=model.scope, files=model.files, rules=rules)
+    model.audit = config.audit
+    result = ScanResult(
+        diagnostics=model.diagnostics, scope=model.scope, files=model.files, rules=rules, audit=_audit_line(model)
+    )
     for finding in run_rules(model, rules):
         if model.focus_files and not _in_focus(finding, model):
             continue
         (result.suppressed if finding.suppressed_reason is not None else result.findings).append(finding)
     return result
+
+
+def _audit_line(model: Model) -> str:
+    """What covers the scope with CloudTrail; empty when it holds no stream to audit."""
+    from kds_iac.views.cloudtrail import audit
+
+    scope = audit(model)
+    return scope.describe() if scope.streams else ""
 
 
 def _in_focus(finding: Finding, model: Model) -> bool:

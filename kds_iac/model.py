@@ -9,36 +9,43 @@ Nothing here knows AWS defaults; those live in ``kds_iac.views``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, Optional
+
+from kds_iac.value import Value
 
 TERRAFORM = "terraform"
 TERRAFORM_PLAN = "terraform-plan"
 CLOUDFORMATION = "cloudformation"
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(Value):
     """Where a block or attribute was written; lines are 1-based and inclusive."""
 
-    file: str
-    start_line: int
-    end_line: int
-    column: int = 1
+    __slots__ = ("file", "start_line", "end_line", "column")
+
+    def __init__(self, file: str, start_line: int, end_line: int, column: int = 1):
+        self.file = file
+        self.start_line = start_line
+        self.end_line = end_line
+        self.column = column
 
 
-@dataclass(frozen=True)
-class Input:
+class Input(Value):
     """A value the deployer chooses: a Terraform variable or a CloudFormation parameter.
 
     ``has_default`` separates "default is null/empty" from "no default at all".
     """
 
-    kind: str  # "variable" or "parameter"
-    name: str  # as written in the template: "var.kms_key_id", "KmsKeyArn"
-    default: Any = None
-    has_default: bool = False
-    location: Optional[Location] = None
+    __slots__ = ("kind", "name", "default", "has_default", "location")
+
+    def __init__(
+        self, kind: str, name: str, default: Any = None, has_default: bool = False, location: Optional[Location] = None
+    ):
+        self.kind = kind  # "variable" or "parameter"
+        self.name = name  # as written in the template: "var.kms_key_id", "KmsKeyArn"
+        self.default = default
+        self.has_default = has_default
+        self.location = location
 
     def describe(self) -> str:
         if not self.has_default:
@@ -46,17 +53,18 @@ class Input:
         return f"{self.name} (default: {_render(self.default)})"
 
 
-@dataclass(frozen=True)
-class Unknown:
+class Unknown(Value):
     """A value that cannot be known before deployment (runtime attribute, import, SSM, ...)."""
 
-    reason: str
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str):
+        self.reason = reason
 
     def __bool__(self) -> bool:  # an Unknown must never pass for a truthy setting
         return False
 
 
-@dataclass(frozen=True)
 class Encoded(Unknown):
     """An encoding, done at deployment, of a value the template does show.
 
@@ -65,35 +73,45 @@ class Encoded(Unknown):
     (a ``Template``, string or structure) is what gets encoded. ``encoding``: ``"base64"``.
     """
 
-    encoding: str = "base64"
-    value: Any = None
+    __slots__ = ("encoding", "value")
+
+    def __init__(self, reason: str, encoding: str = "base64", value: Any = None):
+        super().__init__(reason)
+        self.encoding = encoding
+        self.value = value
 
 
-@dataclass(frozen=True, eq=False)
 class Ref:
-    """An edge to another resource of the same model (``!Ref``, ``!GetAtt``, ``aws_x.y.arn``)."""
+    """An edge to another resource of the same model (``!Ref``, ``!GetAtt``, ``aws_x.y.arn``).
 
-    target: "Resource"
-    attribute: Optional[str] = None
+    Compared by identity: two edges are the same only if they are the same object.
+    """
+
+    __slots__ = ("target", "attribute")
+
+    def __init__(self, target: "Resource", attribute: Optional[str] = None):
+        self.target = target
+        self.attribute = attribute
 
     def __repr__(self) -> str:
         suffix = f".{self.attribute}" if self.attribute else ""
         return f"Ref({self.target.address}{suffix})"
 
 
-@dataclass(frozen=True)
-class FromInputs:
+class FromInputs(Value):
     """A value that follows from inputs; ``value`` is what their defaults give.
 
     ``value`` may itself be ``Unknown`` (an input without default) or any other model value.
     """
 
-    value: Any
-    inputs: tuple[Input, ...]
+    __slots__ = ("value", "inputs")
+
+    def __init__(self, value: Any, inputs: tuple[Input, ...]):
+        self.value = value
+        self.inputs = inputs
 
 
-@dataclass(frozen=True)
-class Template:
+class Template(Value):
     """A string assembled at deploy time (``Fn::Sub``, ``Fn::Join``, TF interpolation).
 
     ``parts`` are literal strings and model values (``Ref``, ``Unknown``, ``FromInputs``...),
@@ -101,42 +119,50 @@ class Template:
     keeps both its fixed text and its edge to the stream.
     """
 
-    parts: tuple[Any, ...]
+    __slots__ = ("parts",)
+
+    def __init__(self, parts: tuple[Any, ...]):
+        self.parts = parts
 
 
-@dataclass(frozen=True)
-class Condition:
+class Condition(Value):
     """A named CloudFormation condition (or Terraform conditional) with its default outcome.
 
     ``default`` is the outcome under input defaults, or ``None`` when it cannot be decided.
     """
 
-    name: str
-    default: Optional[bool]
-    inputs: tuple[Input, ...] = ()
+    __slots__ = ("name", "default", "inputs")
+
+    def __init__(self, name: str, default: Optional[bool], inputs: tuple[Input, ...] = ()):
+        self.name = name
+        self.default = default
+        self.inputs = inputs
 
 
-@dataclass(frozen=True)
-class Conditional:
+class Conditional(Value):
     """``Fn::If``: both branches are kept, with the condition that picks one."""
 
-    condition: Condition
-    when_true: Any
-    when_false: Any
+    __slots__ = ("condition", "when_true", "when_false")
+
+    def __init__(self, condition: Condition, when_true: Any, when_false: Any):
+        self.condition = condition
+        self.when_true = when_true
+        self.when_false = when_false
 
 
-@dataclass(frozen=True)
-class Diagnostic:
+class Diagnostic(Value):
     """Something the scan could not read or check: a parse error, an unloaded module."""
 
-    level: str  # "error" (input could not be read) or "info" (part of the input not checked)
-    file: str
-    line: int
-    message: str
-    column: int = 1
+    __slots__ = ("level", "file", "line", "message", "column")
+
+    def __init__(self, level: str, file: str, line: int, message: str, column: int = 1):
+        self.level = level  # "error" (input could not be read) or "info" (part of the input not checked)
+        self.file = file
+        self.line = line
+        self.message = message
+        self.column = column
 
 
-@dataclass(eq=False)
 class Resource:
     """One resource (or data source) as the template declares it.
 
@@ -147,22 +173,38 @@ class Resource:
     ``skips`` maps a rule or checkov id to the reason given in a suppression comment.
     """
 
-    type: str
-    address: str
-    attributes: dict[str, Any]
-    location: Location
-    source_format: str
-    attribute_lines: dict[str, int] = field(default_factory=dict)
-    skips: dict[str, str] = field(default_factory=dict)
-    condition: Optional[Condition] = None
-    construct_path: Optional[str] = None  # CDK: Metadata.aws:cdk:path
-    generated_from: Optional[str] = None  # SAM: the serverless resource that produced it
-    # SAM: the serverless resource as written (type, attributes, lines, skips), shared by
-    # everything it generated; not itself in ``Model.resources``. Findings about what it
-    # generated sit on it, since that is what a person edits.
-    origin: Optional["Resource"] = None
-    module: str = ""  # Terraform module path ("" for the root module)
-    unit: str = ""  # the Terraform module directory or template file it was loaded from
+    def __init__(
+        self,
+        type: str,
+        address: str,
+        attributes: dict[str, Any],
+        location: Location,
+        source_format: str,
+        attribute_lines: Optional[dict[str, int]] = None,
+        skips: Optional[dict[str, str]] = None,
+        condition: Optional[Condition] = None,
+        construct_path: Optional[str] = None,
+        generated_from: Optional[str] = None,
+        origin: Optional["Resource"] = None,
+        module: str = "",
+        unit: str = "",
+    ):
+        self.type = type
+        self.address = address
+        self.attributes = attributes
+        self.location = location
+        self.source_format = source_format
+        self.attribute_lines = {} if attribute_lines is None else attribute_lines
+        self.skips = {} if skips is None else skips
+        self.condition = condition
+        self.construct_path = construct_path  # CDK: Metadata.aws:cdk:path
+        self.generated_from = generated_from  # SAM: the serverless resource that produced it
+        # SAM: the serverless resource as written (type, attributes, lines, skips), shared by
+        # everything it generated; not itself in ``Model.resources``. Findings about what it
+        # generated sit on it, since that is what a person edits.
+        self.origin = origin
+        self.module = module  # Terraform module path ("" for the root module)
+        self.unit = unit  # the Terraform module directory or template file it was loaded from
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.attributes.get(name, default)
@@ -181,21 +223,38 @@ class Resource:
         return f"Resource({self.type} {self.address} @ {self.location.file}:{self.location.start_line})"
 
 
-@dataclass
 class Model:
     """Everything scanned together: the scope of cross-resource rules."""
 
-    resources: list[Resource] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    scope: list[str] = field(default_factory=list)  # the paths the user pointed the scan at
-    files: list[str] = field(default_factory=list)  # every file that was read
-    # Files the user named one by one: a Terraform file is evaluated with its module
-    # directory, but only what sits in the named files is reported.
-    focus_files: set[str] = field(default_factory=set)
-    # What a template exports: Terraform ``output`` blocks (``type`` "output", address
-    # ``output.NAME`` or ``module.m.output.NAME``, attribute ``value``) and CloudFormation
-    # ``Outputs`` (type "Output", address ``Outputs.NAME``, attribute ``Value``).
-    outputs: list[Resource] = field(default_factory=list)
+    def __init__(
+        self,
+        resources: Optional[list[Resource]] = None,
+        diagnostics: Optional[list[Diagnostic]] = None,
+        scope: Optional[list[str]] = None,
+        files: Optional[list[str]] = None,
+        focus_files: Optional[set[str]] = None,
+        outputs: Optional[list[Resource]] = None,
+        uncreated: Optional[list[Resource]] = None,
+        audit: Any = None,
+    ):
+        self.resources = [] if resources is None else resources
+        self.diagnostics = [] if diagnostics is None else diagnostics
+        self.scope = [] if scope is None else scope  # the paths the user pointed the scan at
+        self.files = [] if files is None else files  # every file that was read
+        # Files the user named one by one: a Terraform file is evaluated with its module
+        # directory, but only what sits in the named files is reported.
+        self.focus_files = set() if focus_files is None else focus_files
+        # What a template exports: Terraform ``output`` blocks (``type`` "output", address
+        # ``output.NAME`` or ``module.m.output.NAME``, attribute ``value``) and CloudFormation
+        # ``Outputs`` (type "Output", address ``Outputs.NAME``, attribute ``Value``).
+        self.outputs = [] if outputs is None else outputs
+        # Blocks written in a template that give no resource under input defaults: a Terraform
+        # block whose ``count``/``for_each`` gives no instance. Not in ``resources`` (no rule
+        # judges them); their ``condition`` names the meta-argument and the inputs that decide.
+        self.uncreated = [] if uncreated is None else uncreated
+        # The project's audit settings (``kds_iac.config.AuditSettings``) for rules that judge
+        # the whole scope; ``None`` means the defaults. Set by the engine, not by loaders.
+        self.audit = audit
 
     def of_type(self, *types: str) -> Iterator[Resource]:
         wanted = set(types)
@@ -204,6 +263,7 @@ class Model:
     def extend(self, other: "Model") -> None:
         self.resources.extend(other.resources)
         self.outputs.extend(other.outputs)
+        self.uncreated.extend(other.uncreated)
         self.diagnostics.extend(other.diagnostics)
         self.files.extend(other.files)
 

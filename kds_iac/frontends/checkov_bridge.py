@@ -341,7 +341,7 @@ def _run_engine(root: str) -> ScopeResult:
     RUNS.append(root)
     result = ScopeResult(root=root)
     try:
-        scanned = engine.scan([root])
+        scanned = engine.scan([root], config=_scope_config(root))
     except Exception as error:  # report it on every resource rather than pass them all
         LOG.error("kds-iac: the engine failed on scope %s: %s", root, error, exc_info=True)
         result.error = error
@@ -363,6 +363,21 @@ def _run_engine(root: str) -> ScopeResult:
         root, len(scanned.files), count, len(scanned.suppressed),
     )
     return result
+
+
+def _scope_config(root: str):
+    """The project's audit settings for this scope (an organization trail declared elsewhere).
+
+    Rule selection stays checkov's (``--check``, ``--skip-check``, skip comments); a settings
+    file that cannot be used is logged and the defaults apply."""
+    from kds_iac.config import Config, ConfigError, resolve_config
+
+    try:
+        settings = resolve_config(None, [root], cwd=root)
+    except ConfigError as error:
+        LOG.warning("kds-iac: settings ignored: %s", error)
+        return Config()
+    return Config(audit=settings.audit, source=settings.source)
 
 
 # --------------------------------------------------------------------------- matching

@@ -28,11 +28,12 @@ template) and the last value wins, as in every YAML/JSON reader.
 from __future__ import annotations
 
 import codecs
-from dataclasses import dataclass, field
 from typing import Any, Optional
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+from kds_iac.value import Value
 
 try:  # libyaml: ~10x faster than the pure-Python parser
     _BaseLoader = yaml.CSafeLoader
@@ -82,14 +83,16 @@ class Sequence(list):
         self.end_line = 0
 
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Value):
     """Something wrong in a document that could still be read (a duplicate key)."""
 
-    level: str
-    line: int
-    column: int
-    message: str
+    __slots__ = ("level", "line", "column", "message")
+
+    def __init__(self, level: str, line: int, column: int, message: str):
+        self.level = level
+        self.line = line
+        self.column = column
+        self.message = message
 
 
 class ReadError(Exception):
@@ -102,11 +105,13 @@ class ReadError(Exception):
         self.column = column
 
 
-@dataclass
-class Document:
-    data: Any
-    is_json: bool
-    problems: list[Problem] = field(default_factory=list)
+class Document(Value):
+    __slots__ = ("data", "is_json", "problems")
+
+    def __init__(self, data: Any, is_json: bool, problems: Optional[list[Problem]] = None):
+        self.data = data
+        self.is_json = is_json
+        self.problems = [] if problems is None else problems
 
 
 def read_file(path: str) -> Document:

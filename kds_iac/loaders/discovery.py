@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
-from typing import Iterator, Sequence
+from typing import Iterator, Optional, Sequence
 
 from kds_iac.model import Diagnostic
+from kds_iac.value import Value
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
 SNIFF_BYTES = 64 * 1024
@@ -27,13 +27,22 @@ _CFN_MARKERS = (
 _PLAN_MARKERS = (re.compile(rb'"planned_values"\s*:'), re.compile(rb'"terraform_version"\s*:'))
 
 
-@dataclass
-class Discovered:
-    terraform_modules: list[str] = field(default_factory=list)
-    terraform_plans: list[str] = field(default_factory=list)
-    cloudformation_templates: list[str] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    focus_files: set[str] = field(default_factory=set)  # files named directly by the user
+class Discovered(Value):
+    __slots__ = ("terraform_modules", "terraform_plans", "cloudformation_templates", "diagnostics", "focus_files")
+
+    def __init__(
+        self,
+        terraform_modules: Optional[list[str]] = None,
+        terraform_plans: Optional[list[str]] = None,
+        cloudformation_templates: Optional[list[str]] = None,
+        diagnostics: Optional[list[Diagnostic]] = None,
+        focus_files: Optional[set[str]] = None,
+    ):
+        self.terraform_modules = [] if terraform_modules is None else terraform_modules
+        self.terraform_plans = [] if terraform_plans is None else terraform_plans
+        self.cloudformation_templates = [] if cloudformation_templates is None else cloudformation_templates
+        self.diagnostics = [] if diagnostics is None else diagnostics
+        self.focus_files = set() if focus_files is None else focus_files  # files named directly by the user
 
 
 def discover(paths: Sequence[str]) -> Discovered:
@@ -49,10 +58,38 @@ def discover(paths: Sequence[str]) -> Discovered:
             _classify(path, found, modules, explicit=True)
         else:
             found.diagnostics.append(Diagnostic("error", path, 0, "no such file or directory"))
+    _audit_companions(found)
     named_dirs = {os.path.normpath(str(p)) for p in paths if os.path.isdir(str(p))}
     called = _locally_called_modules(modules)
     found.terraform_modules = [m for m in modules if m not in called or m in named_dirs]
     return found
+
+
+_AUDIT_MARKERS = (b"AWS::CloudTrail::", b"aws_cloudtrail")
+
+
+def _audit_companions(found: Discovered) -> None:
+    """For a file named alone, the scope of rules about the whole account is its directory:
+    the sibling templates and plans that define CloudTrail trails are loaded too (outside the
+    focus, so nothing in them is reported), and nothing else is parsed."""
+    loaded = set(found.cloudformation_templates) | set(found.terraform_plans)
+    directories = sorted({os.path.dirname(f) for f in found.focus_files if not is_terraform_file(f)})
+    for directory in directories:
+        try:
+            names = sorted(os.listdir(directory or "."))
+        except OSError:
+            continue
+        for name in names:
+            path = os.path.join(directory, name)
+            if path in loaded or not name.lower().endswith(TEMPLATE_SUFFIXES) or not os.path.isfile(path):
+                continue
+            try:
+                with open(path, "rb") as handle:
+                    head = handle.read(SNIFF_BYTES)
+            except OSError:
+                continue
+            if any(marker in head for marker in _AUDIT_MARKERS):
+                _classify(path, found, {}, explicit=False)
 
 
 def is_terraform_file(name: str) -> bool:

@@ -32,11 +32,11 @@ from __future__ import annotations
 import os
 import re
 import threading
-from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from kds_iac.loaders.cfn_reader import Mapping, to_plain
 from kds_iac.model import Diagnostic
+from kds_iac.value import Value
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 DEFAULT_REGION = "us-east-1"
@@ -46,14 +46,22 @@ _LOCK = threading.Lock()
 _LOGICAL_ID_IN_MESSAGE = re.compile(r"\[([A-Za-z0-9]+)\]")
 
 
-@dataclass
-class Expansion:
+class Expansion(Value):
     """The translated template's resources, or ``None`` when translation failed."""
 
-    resources: Optional[dict[str, dict]]
-    origins: dict[str, str] = field(default_factory=dict)  # generated logical id -> SAM logical id
-    conditions: dict[str, Any] = field(default_factory=dict)  # conditions the translator added
-    diagnostics: list[Diagnostic] = field(default_factory=list)
+    __slots__ = ("resources", "origins", "conditions", "diagnostics")
+
+    def __init__(
+        self,
+        resources: Optional[dict[str, dict]],
+        origins: Optional[dict[str, str]] = None,
+        conditions: Optional[dict[str, Any]] = None,
+        diagnostics: Optional[list[Diagnostic]] = None,
+    ):
+        self.resources = resources
+        self.origins = {} if origins is None else origins  # generated logical id -> SAM logical id
+        self.conditions = {} if conditions is None else conditions  # conditions the translator added
+        self.diagnostics = [] if diagnostics is None else diagnostics
 
 
 def transforms(template: Any) -> list[str]:

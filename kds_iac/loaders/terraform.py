@@ -23,7 +23,6 @@ import json
 import os
 import re
 import shutil
-import tempfile
 import threading
 from typing import Any, Mapping, Optional, Sequence
 
@@ -36,7 +35,7 @@ from kds_iac.loaders.terraform_values import (
     call_name,
     split_module_path,
 )
-from kds_iac.model import Diagnostic, Model
+from kds_iac.model import TERRAFORM, Condition, Diagnostic, Location, Model, Resource
 
 # tfparse cannot be interrupted: it runs in a daemon thread that is abandoned after this
 # many seconds (e.g. `count = 10000` makes it quadratic; it takes minutes).
@@ -58,6 +57,12 @@ _LOCAL_SOURCE = re.compile(r"^\.\.?[/\\]|^\.\.?$")
 
 class _Timeout(Exception):
     pass
+
+
+def _temporary_directory(prefix: str) -> str:
+    import tempfile  # imported here: most scans need no temporary directory (~3 ms of start-up)
+
+    return tempfile.mkdtemp(prefix=prefix)
 
 
 def load_module(
@@ -179,7 +184,7 @@ class _ModuleLoader:
                 continue
             self._add_var_file(out, os.path.normpath(path), path)
         if self.variables:
-            self._tmp = self._tmp or tempfile.mkdtemp(prefix="kds-iac-")
+            self._tmp = self._tmp or _temporary_directory("kds-iac-")
             path = os.path.join(self._tmp, "cli-variables.auto.tfvars.json")
             with open(path, "w", encoding="utf-8") as handle:
                 json.dump({k: _cli_value(v) for k, v in self.variables.items()}, handle)
@@ -216,7 +221,7 @@ class _ModuleLoader:
 
     def _evaluate_tfvars(self, paths: list[str]) -> dict[str, dict]:
         """Values of HCL var files, evaluated by tfparse as objects inside a ``locals`` block."""
-        tmp = tempfile.mkdtemp(prefix="kds-iac-tfvars-")
+        tmp = _temporary_directory("kds-iac-tfvars-")
         try:
             chunks = ["locals {"]
             for index, path in enumerate(paths):
@@ -415,8 +420,27 @@ class _ModuleLoader:
                     if item is not None:
                         text = " ".join(source.source_text(item).split())
                         why = f"{meta_arg} = {text} gives no instance with the input values of this scan"
+                        if kind == "resource":
+                            inputs = evaluation.inputs_of_expression(modules[0], source.expression(item))
+                            self._record_uncreated(labels[0], address, source.path, line, f"{meta_arg} = {text}", inputs)
                         break
                 self.diagnostic("info", source.path, line, f"{address} was not checked: {why}")
+
+    def _record_uncreated(self, type_: str, address: str, file: str, line: int, meta: str, inputs: tuple) -> None:
+        """Keep a resource block that gave no instance, so that rules about the whole scope
+        can say which input would create it (a trail behind ``count = var.enabled ? 1 : 0``)."""
+        self.model.uncreated.append(
+            Resource(
+                type=type_,
+                address=address,
+                attributes={},
+                location=Location(file, line, line),
+                source_format=TERRAFORM,
+                condition=Condition(meta, False, inputs),
+                module=address.rsplit(".", 2)[0] if address.startswith("module.") else "",
+                unit=self.directory,
+            )
+        )
 
     def _dropped_files(self, evaluation: Evaluation, root_names: list[str]) -> None:
         """Find syntax errors in files tfparse silently left out.
@@ -454,7 +478,7 @@ class _ModuleLoader:
             self._parse_alone(relative, source)
 
     def _parse_alone(self, relative: str, source: SourceFile) -> None:
-        tmp = tempfile.mkdtemp(prefix="kds-iac-check-")
+        tmp = _temporary_directory("kds-iac-check-")
         try:
             name = os.path.basename(relative)
             shutil.copyfile(source.path, os.path.join(tmp, name))  # the bytes: encoding errors too

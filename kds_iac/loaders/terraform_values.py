@@ -40,7 +40,6 @@ import bisect
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional
 
 from kds_iac.model import (
@@ -56,6 +55,7 @@ from kds_iac.model import (
     unique,
 )
 from kds_iac.loaders.terraform_expr import collapse, read_expression, starts_with_fallback_call
+from kds_iac.value import Value
 
 # ---------------------------------------------------------------------------------------
 # HCL source text
@@ -185,24 +185,36 @@ def mask(text: str) -> str:
     return "".join(out)
 
 
-@dataclass(eq=False)
 class Item:
     """An attribute (``name = expr``) or a nested block (``name "label" { body }``) in a body."""
 
-    kind: str  # "attr" or "block"
-    name: str
-    offset: int  # where the name starts
-    start: int  # expression or body start
-    end: int  # expression or body end (exclusive; for a block, its closing brace)
-    labels: tuple[str, ...] = ()
-    _body: Optional["Body"] = None
+    __slots__ = ("kind", "name", "offset", "start", "end", "labels", "_body")
+
+    def __init__(
+        self,
+        kind: str,
+        name: str,
+        offset: int,
+        start: int,
+        end: int,
+        labels: tuple[str, ...] = (),
+    ):
+        self.kind = kind  # "attr" or "block"
+        self.name = name
+        self.offset = offset  # where the name starts
+        self.start = start  # expression or body start
+        self.end = end  # expression or body end (exclusive; for a block, its closing brace)
+        self.labels = labels
+        self._body: Optional[Body] = None  # parsed on first use
 
 
-@dataclass(eq=False)
 class Body:
-    source: "SourceFile"
-    items: list[Item] = field(default_factory=list)
-    _by_line: Optional[dict[int, Item]] = None
+    __slots__ = ("source", "items", "_by_line")
+
+    def __init__(self, source: "SourceFile", items: Optional[list[Item]] = None):
+        self.source = source
+        self.items = [] if items is None else items
+        self._by_line: Optional[dict[int, Item]] = None  # built on first use
 
     def attribute(self, name: str) -> Optional[Item]:
         for item in self.items:
@@ -467,12 +479,14 @@ _MAX_DEPTH = 12
 _NO_JSON = object()
 
 
-@dataclass(frozen=True)
-class Assigned:
+class Assigned(Value):
     """A root variable set outside its declaration (tfvars file or ``-var``)."""
 
-    value: Any
-    source: str
+    __slots__ = ("value", "source")
+
+    def __init__(self, value: Any, source: str):
+        self.value = value
+        self.source = source
 
 
 class Evaluation:
@@ -688,6 +702,9 @@ class Evaluation:
         out: dict[str, Any] = {}
         for name, value in raw.items():
             if name in _META_KEYS or (top and name in _TOP_LEVEL_DROPPED):
+                continue
+            if top and name == "provider" and isinstance(value, dict) and "__attribute__" in value:
+                out[name] = str(value["__attribute__"])  # the meta-argument: "aws.west", a name
                 continue
             if _is_block(value) or (isinstance(value, list) and value and all(_is_block(v) for v in value)):
                 blocks = value if isinstance(value, list) else [value]

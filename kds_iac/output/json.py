@@ -36,6 +36,7 @@ def document(result: "ScanResult", context: ReportContext) -> dict[str, Any]:
         "tool": {"name": TOOL_NAME, "version": context.tool_version},
         "scope": list(result.scope),
         "config": context.config_source,
+        "audit": result.audit or None,
         "rules": [
             {
                 "id": rule.id,

@@ -78,7 +78,11 @@ def document(result: "ScanResult", context: ReportContext) -> dict[str, Any]:
         "originalUriBaseIds": {SRCROOT: {"uri": Path(context.cwd).resolve().as_uri() + "/"}},
         "results": [sarif_result(f, suppressed, index[f.rule.id], context) for f, suppressed in all_findings(result)],
         "columnKind": "unicodeCodePoints",
-        "properties": {"scope": list(result.scope), "configFile": context.config_source},
+        "properties": {
+            "scope": list(result.scope),
+            "configFile": context.config_source,
+            "audit": result.audit or None,
+        },
     }
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 

@@ -84,6 +84,11 @@ def header(scope: Sequence[str], context: ReportContext) -> str:
     return text
 
 
+def audit_line(result: "ScanResult") -> str:
+    """``kds-iac: CloudTrail: trails aws_cloudtrail.audit``: what audits the scope's streams."""
+    return f"{TOOL_NAME}: CloudTrail for the streams of this scope: {result.audit}" if result.audit else ""
+
+
 def summary(result: "ScanResult", context: ReportContext) -> str:
     """``kds-iac: 2 findings (1 high, 1 medium) in 3 files; 1 suppressed``."""
     return f"{TOOL_NAME}: {summary_line(result, context)}"

@@ -5,20 +5,22 @@ Not a rule module (the registry loads ``kdsNNN_*`` modules only).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterable, Iterator, Optional
 
 from kds_iac.model import Resource
+from kds_iac.value import Value
 from kds_iac.rules.base import Finding, Rule
 from kds_iac.views.iam import PolicyDocument
 from kds_iac.views.policy import Statement
 
 
-@dataclass(frozen=True)
-class Problem:
-    resource: Resource  # what a person edits (``editable(...)`` already applied)
-    text: str
-    line: Optional[int] = None
+class Problem(Value):
+    __slots__ = ("resource", "text", "line")
+
+    def __init__(self, resource: Resource, text: str, line: Optional[int] = None):
+        self.resource = resource  # what a person edits (``editable(...)`` already applied)
+        self.text = text
+        self.line = line
 
 
 def findings(rule: Rule, problems: Iterable[Problem]) -> Iterator[Finding]:

@@ -8,10 +8,10 @@ and ``check(model)``, which yields findings. Rules read views, never raw templat
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional
 
 from kds_iac.model import Location, Model, Resource
+from kds_iac.value import Value
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Remediation", "References")
 DOCS_BASE_URL = "https://github.com/kds-iac/kds-iac/blob/main/docs/rules"
@@ -33,40 +33,62 @@ class Severity(enum.IntEnum):
             raise ValueError(f"unknown severity {text!r} (one of: {names})") from None
 
 
-@dataclass(frozen=True)
-class Rule:
-    id: str  # KDS001: stable, never reused
-    checkov_id: str  # CKV_KDS_1
-    severity: Severity
-    title: str
-    resource_types: tuple[str, ...]  # where findings sit (Terraform and CloudFormation types)
-    category: str  # checkov's CheckCategories name: ENCRYPTION, IAM, LOGGING, ...
-    formats: tuple[str, ...] = ("terraform", "cloudformation")
+class Rule(Value):
+    __slots__ = ("id", "checkov_id", "severity", "title", "resource_types", "category", "formats", "scope_wide")
+
+    def __init__(
+        self,
+        id: str,
+        checkov_id: str,
+        severity: Severity,
+        title: str,
+        resource_types: tuple[str, ...],
+        category: str,
+        formats: tuple[str, ...] = ("terraform", "cloudformation"),
+        scope_wide: bool = False,
+    ):
+        self.id = id  # KDS001: stable, never reused
+        self.checkov_id = checkov_id  # CKV_KDS_1
+        self.severity = severity
+        self.title = title
+        self.resource_types = resource_types  # where findings sit (Terraform and CloudFormation types)
+        self.category = category  # checkov's CheckCategories name: ENCRYPTION, IAM, LOGGING, ...
+        self.formats = formats
+        # True when findings depend on everything scanned together (CloudTrail coverage of the
+        # scope), not on one resource and what it references: the rule's examples are judged
+        # each scanned on its own.
+        self.scope_wide = scope_wide
 
     @property
     def help_uri(self) -> str:
         return f"{DOCS_BASE_URL}/{self.id}.md"
 
 
-@dataclass(frozen=True)
-class Examples:
+class Examples(Value):
     """Example paths are relative to ``examples/<format>/``.
 
     ``bad`` maps each bad example to the exact set of resource addresses the rule must
     report in it; ``good`` lists examples where the rule must report nothing.
     """
 
-    bad: dict[str, frozenset[str]]
-    good: tuple[str, ...]
+    __slots__ = ("bad", "good")
+
+    def __init__(self, bad: dict[str, frozenset[str]], good: tuple[str, ...]):
+        self.bad = bad
+        self.good = good
 
 
-@dataclass(frozen=True)
-class Finding:
-    rule: Rule
-    resource: Resource
-    message: str
-    line: Optional[int] = None  # the attribute line to point at; defaults to the block start
-    related: tuple[Resource, ...] = field(default=())
+class Finding(Value):
+    __slots__ = ("rule", "resource", "message", "line", "related")
+
+    def __init__(
+        self, rule: Rule, resource: Resource, message: str, line: Optional[int] = None, related: tuple[Resource, ...] = ()
+    ):
+        self.rule = rule
+        self.resource = resource
+        self.message = message
+        self.line = line  # the attribute line to point at; defaults to the block start
+        self.related = related
 
     @property
     def location(self) -> Location:
@@ -94,12 +116,14 @@ class Finding:
 Check = Callable[[Model], Iterator[Finding]]
 
 
-@dataclass(frozen=True)
-class RuleModule:
+class RuleModule(Value):
     """A loaded rule module: metadata, docs, examples and the check itself."""
 
-    rule: Rule
-    doc: str
-    examples: dict[str, Examples]
-    check: Check
-    module_name: str
+    __slots__ = ("rule", "doc", "examples", "check", "module_name")
+
+    def __init__(self, rule: Rule, doc: str, examples: dict[str, Examples], check: Check, module_name: str):
+        self.rule = rule
+        self.doc = doc
+        self.examples = examples
+        self.check = check
+        self.module_name = module_name

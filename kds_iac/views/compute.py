@@ -30,10 +30,10 @@ import gzip
 import json
 import re
 import zlib
-from dataclasses import dataclass
 from typing import Any, Optional
 
 from kds_iac.model import Encoded, Model, Ref, Resource, Unknown
+from kds_iac.value import Value
 from kds_iac.views.credentials import PLACEHOLDER, Text, named_pairs, text_of
 from kds_iac.views.facts import ABSENT, Fact, attribute, name_of, nested, render_pattern, resolve, resources_named
 from kds_iac.views.kinesis import STREAM_TYPES
@@ -64,13 +64,15 @@ _MAX_DECODED = 1024 * 1024
 # --------------------------------------------------------------------------- shared pieces
 
 
-@dataclass(frozen=True)
-class StreamMention:
+class StreamMention(Value):
     """How a configuration names a Kinesis stream."""
 
-    how: str  # "edge", "arn", "agent flow", "--stream-name", "stream name"
-    stream: Optional[Resource] = None  # the stream of the scan, when it is one
-    text: str = ""  # the ARN or name as written (without secrets)
+    __slots__ = ("how", "stream", "text")
+
+    def __init__(self, how: str, stream: Optional[Resource] = None, text: str = ""):
+        self.how = how  # "edge", "arn", "agent flow", "--stream-name", "stream name"
+        self.stream = stream  # the stream of the scan, when it is one
+        self.text = text  # the ARN or name as written (without secrets)
 
     def describe(self) -> str:
         if self.stream is not None:
@@ -115,11 +117,13 @@ def present(fact: Fact) -> Optional[bool]:
 # --------------------------------------------------------------------------- user data
 
 
-@dataclass(eq=False)
 class UserData:
-    setting: str  # the attribute a person edits: user_data, UserData, LaunchTemplateData.UserData
-    fact: Fact  # the value as written (for provenance)
-    text: Optional[Text]  # decoded; None when not known before deployment
+    __slots__ = ("setting", "fact", "text")
+
+    def __init__(self, setting: str, fact: Fact, text: Optional[Text]):
+        self.setting = setting  # the attribute a person edits: user_data, UserData, LaunchTemplateData.UserData
+        self.fact = fact  # the value as written (for provenance)
+        self.text = text  # decoded; None when not known before deployment
 
     @property
     def configures_agent(self) -> bool:
@@ -243,16 +247,26 @@ def _unique_mentions(items: list[StreamMention]) -> list[StreamMention]:
 # --------------------------------------------------------------------------- machines
 
 
-@dataclass(eq=False)
 class Machine:
     """An EC2 instance, launch template or launch configuration."""
 
-    resource: Resource
-    kind: str  # "EC2 instance", "launch template", "launch configuration"
-    profile: Fact  # the instance profile setting: Ref, name/ARN string, ABSENT, Unknown
-    profile_setting: str
-    user_data: Optional[UserData]
-    launch_template: Fact  # EC2 instance: the launch template it starts from (Ref, ABSENT...)
+    __slots__ = ("resource", "kind", "profile", "profile_setting", "user_data", "launch_template")
+
+    def __init__(
+        self,
+        resource: Resource,
+        kind: str,
+        profile: Fact,
+        profile_setting: str,
+        user_data: Optional[UserData],
+        launch_template: Fact,
+    ):
+        self.resource = resource
+        self.kind = kind  # "EC2 instance", "launch template", "launch configuration"
+        self.profile = profile  # the instance profile setting: Ref, name/ARN string, ABSENT, Unknown
+        self.profile_setting = profile_setting
+        self.user_data = user_data
+        self.launch_template = launch_template  # EC2 instance: the launch template it starts from (Ref, ABSENT...)
 
     @property
     def address(self) -> str:
@@ -370,13 +384,15 @@ def role_of(fact: Fact, model: Model) -> Fact:
 # --------------------------------------------------------------------------- functions
 
 
-@dataclass(eq=False)
 class Function:
-    resource: Resource
-    role: Fact  # role_of(): a role Resource, Unknown or ABSENT
-    role_setting: str
-    environment: Fact  # {name: value}, ABSENT or Unknown
-    environment_setting: str
+    __slots__ = ("resource", "role", "role_setting", "environment", "environment_setting")
+
+    def __init__(self, resource: Resource, role: Fact, role_setting: str, environment: Fact, environment_setting: str):
+        self.resource = resource
+        self.role = role  # role_of(): a role Resource, Unknown or ABSENT
+        self.role_setting = role_setting
+        self.environment = environment  # {name: value}, ABSENT or Unknown
+        self.environment_setting = environment_setting
 
     @property
     def address(self) -> str:
@@ -420,14 +436,22 @@ def function_of(fact: Fact, model: Model) -> Fact:
 # --------------------------------------------------------------------------- stream sources
 
 
-@dataclass(frozen=True)
-class StreamSource:
+class StreamSource(Value):
     """What a reader reads from: a stream of the scan, or one known only by ARN."""
 
-    stream: Optional[Resource]  # the stream resource (for a consumer: its stream)
-    arn: str = ""  # the ARN pattern as written, for a stream outside the scan
-    consumer: Optional[Resource] = None  # an enhanced fan-out consumer of the scan
-    consumer_arn: str = ""  # an enhanced fan-out consumer known by ARN
+    __slots__ = ("stream", "arn", "consumer", "consumer_arn")
+
+    def __init__(
+        self,
+        stream: Optional[Resource],
+        arn: str = "",
+        consumer: Optional[Resource] = None,
+        consumer_arn: str = "",
+    ):
+        self.stream = stream  # the stream resource (for a consumer: its stream)
+        self.arn = arn  # the ARN pattern as written, for a stream outside the scan
+        self.consumer = consumer  # an enhanced fan-out consumer of the scan
+        self.consumer_arn = consumer_arn  # an enhanced fan-out consumer known by ARN
 
     @property
     def fan_out(self) -> bool:
@@ -477,17 +501,28 @@ def stream_source(fact: Fact, model: Model) -> Fact:
     return fact.with_value(StreamSource(None, arn=text))
 
 
-@dataclass(eq=False)
 class EventSourceMapping:
-    resource: Resource
-    source: Fact  # StreamSource, ABSENT (not Kinesis) or Unknown
-    source_setting: str
-    function: Fact  # Function, or Unknown
-    function_setting: str
-    # the on-failure destination ARN as written (Ref, ARN, ABSENT, Unknown); see
-    # kds_iac.views.storage.message_store_of for what it points at
-    on_failure: Fact = Fact(ABSENT)
-    on_failure_setting: str = ""
+    __slots__ = ("resource", "source", "source_setting", "function", "function_setting", "on_failure", "on_failure_setting")
+
+    def __init__(
+        self,
+        resource: Resource,
+        source: Fact,
+        source_setting: str,
+        function: Fact,
+        function_setting: str,
+        on_failure: Fact = Fact(ABSENT),
+        on_failure_setting: str = "",
+    ):
+        self.resource = resource
+        self.source = source  # StreamSource, ABSENT (not Kinesis) or Unknown
+        self.source_setting = source_setting
+        self.function = function  # Function, or Unknown
+        self.function_setting = function_setting
+        # the on-failure destination ARN as written (Ref, ARN, ABSENT, Unknown); see
+        # kds_iac.views.storage.message_store_of for what it points at
+        self.on_failure = on_failure
+        self.on_failure_setting = on_failure_setting
 
 
 def event_source_mappings(model: Model) -> list[EventSourceMapping]:
@@ -515,15 +550,17 @@ def event_source_mappings(model: Model) -> list[EventSourceMapping]:
     return cached
 
 
-@dataclass(eq=False)
 class DeliveryStream:
     """A Firehose delivery stream that reads a Kinesis data stream."""
 
-    resource: Resource
-    source: Fact  # StreamSource or Unknown
-    source_setting: str
-    role: Fact  # role_of(): a role Resource, Unknown or ABSENT
-    role_setting: str
+    __slots__ = ("resource", "source", "source_setting", "role", "role_setting")
+
+    def __init__(self, resource: Resource, source: Fact, source_setting: str, role: Fact, role_setting: str):
+        self.resource = resource
+        self.source = source  # StreamSource or Unknown
+        self.source_setting = source_setting
+        self.role = role  # role_of(): a role Resource, Unknown or ABSENT
+        self.role_setting = role_setting
 
 
 def delivery_streams(model: Model) -> list[DeliveryStream]:
@@ -554,21 +591,33 @@ def delivery_streams(model: Model) -> list[DeliveryStream]:
 # --------------------------------------------------------------------------- ECS
 
 
-@dataclass(eq=False)
 class Container:
-    name: str
-    definition: Fact  # the container definition mapping
-    environment: list[tuple[str, Fact]]  # (variable name, value)
+    __slots__ = ("name", "definition", "environment")
+
+    def __init__(self, name: str, definition: Fact, environment: list[tuple[str, Fact]]):
+        self.name = name
+        self.definition = definition  # the container definition mapping
+        self.environment = environment  # (variable name, value)
 
 
-@dataclass(eq=False)
 class TaskDefinition:
-    resource: Resource
-    task_role: Fact  # the setting as written: Ref, ARN string, ABSENT, Unknown
-    task_role_setting: str
-    execution_role: Fact
-    containers: Fact  # list[Container], or Unknown
-    containers_setting: str
+    __slots__ = ("resource", "task_role", "task_role_setting", "execution_role", "containers", "containers_setting")
+
+    def __init__(
+        self,
+        resource: Resource,
+        task_role: Fact,
+        task_role_setting: str,
+        execution_role: Fact,
+        containers: Fact,
+        containers_setting: str,
+    ):
+        self.resource = resource
+        self.task_role = task_role  # the setting as written: Ref, ARN string, ABSENT, Unknown
+        self.task_role_setting = task_role_setting
+        self.execution_role = execution_role
+        self.containers = containers  # list[Container], or Unknown
+        self.containers_setting = containers_setting
 
     @property
     def address(self) -> str:
@@ -619,9 +668,11 @@ def _containers(fact: Fact) -> Fact:
 # --------------------------------------------------------------------------- providers
 
 
-@dataclass(eq=False)
 class Provider:
-    resource: Resource  # type provider.aws
+    __slots__ = ("resource",)
+
+    def __init__(self, resource: Resource):
+        self.resource = resource  # type provider.aws
 
     @property
     def address(self) -> str:

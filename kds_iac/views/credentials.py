@@ -26,10 +26,10 @@ access key id and nothing of a secret.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Iterator, Optional
 
 from kds_iac.model import Encoded, Input, Ref, Template, unique
+from kds_iac.value import Value
 from kds_iac.views.facts import Fact, resolve
 
 ACCESS_KEY_ID = re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])")
@@ -45,13 +45,15 @@ _ISSUED_SECRET_ATTRIBUTES = ("secret", "SecretAccessKey", "ses_smtp_password_v4"
 PLACEHOLDER = "\x00"  # stands for a part of a text known only at deployment
 
 
-@dataclass(frozen=True)
-class Credential:
-    kind: str  # "access key id", "secret access key", "agent key setting", "IAM access key"
-    where: str  # "environment variable AWS_ACCESS_KEY_ID", "user data", "argument secret_key"
-    shown: str  # safe to print: "AKIA...", "a 40-character secret", "awsAccessKeyId"
-    inputs: tuple[Input, ...] = ()  # the variables/parameters whose defaults hold it
-    key: Optional[Any] = None  # the IAM access key resource, for an edge
+class Credential(Value):
+    __slots__ = ("kind", "where", "shown", "inputs", "key")
+
+    def __init__(self, kind: str, where: str, shown: str, inputs: tuple[Input, ...] = (), key: Optional[Any] = None):
+        self.kind = kind  # "access key id", "secret access key", "agent key setting", "IAM access key"
+        self.where = where  # "environment variable AWS_ACCESS_KEY_ID", "user data", "argument secret_key"
+        self.shown = shown  # safe to print: "AKIA...", "a 40-character secret", "awsAccessKeyId"
+        self.inputs = inputs  # the variables/parameters whose defaults hold it
+        self.key = key  # the IAM access key resource, for an edge
 
     def describe(self) -> str:
         text = f"{self.where}: {self.shown}"
@@ -62,17 +64,19 @@ class Credential:
         return text
 
 
-@dataclass
-class Text:
+class Text(Value):
     """A text with the parts known only at deployment replaced by ``PLACEHOLDER``.
 
     ``spans`` gives, for each part that came from a value (a variable default, an edge,
     an unknown), its ``(start, end, fact)``; ``refs`` are the edges among them.
     """
 
-    text: str
-    spans: list[tuple[int, int, Fact]] = field(default_factory=list)
-    inputs: tuple[Input, ...] = ()
+    __slots__ = ("text", "spans", "inputs")
+
+    def __init__(self, text: str, spans: Optional[list[tuple[int, int, Fact]]] = None, inputs: tuple[Input, ...] = ()):
+        self.text = text
+        self.spans = [] if spans is None else spans
+        self.inputs = inputs
 
     @property
     def refs(self) -> list[Ref]:
@@ -169,7 +173,7 @@ def in_text(text: Text, where: str, agent_config: bool = True) -> list[Credentia
     for _, _, fact in text.spans:
         issued = issued_key(fact)
         if issued is not None:
-            found.append(replace(issued, where=where))
+            found.append(issued.replace(where=where))
     return _dedupe(found)
 
 
@@ -178,7 +182,7 @@ def in_setting(name: str, value: Any, where: str) -> list[Credential]:
     fact = value if isinstance(value, Fact) else resolve(value)
     issued = issued_key(fact)
     if issued is not None:
-        return [replace(issued, where=where)]
+        return [issued.replace(where=where)]
     text = text_of(fact)
     if text is None:
         return []
@@ -219,7 +223,7 @@ def in_structure(value: Any, where: str, depth: int = 0) -> Iterator[Credential]
     else:
         issued = issued_key(fact)
         if issued is not None:
-            yield replace(issued, where=where)
+            yield issued.replace(where=where)
             return
         text = text_of(fact)
         if text is not None:

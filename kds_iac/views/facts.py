@@ -7,10 +7,10 @@ their messages; an ``Unknown`` value is never a failure a rule can prove.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from kds_iac.model import Condition, Conditional, FromInputs, Input, Model, Ref, Resource, Template, Unknown, unique
+from kds_iac.value import Value
 
 
 class _Absent:
@@ -33,11 +33,13 @@ class _Absent:
 ABSENT = _Absent()
 
 
-@dataclass(frozen=True)
-class Fact:
-    value: Any
-    inputs: tuple[Input, ...] = ()
-    conditions: tuple[Condition, ...] = ()
+class Fact(Value):
+    __slots__ = ("value", "inputs", "conditions")
+
+    def __init__(self, value: Any, inputs: tuple[Input, ...] = (), conditions: tuple[Condition, ...] = ()):
+        self.value = value
+        self.inputs = inputs
+        self.conditions = conditions
 
     @property
     def known(self) -> bool:

@@ -70,12 +70,12 @@ import fnmatch
 import json
 import os
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Optional, Union
 
 from kds_iac import iam_actions
 from kds_iac.model import Model, Ref, Resource, Template, Unknown
+from kds_iac.value import Value
 from kds_iac.views.facts import ABSENT, Fact, attribute, resolve
 from kds_iac.views.kinesis import STREAM_TYPES, Stream
 from kds_iac.views.kms import KEY_TYPES, KmsKey, key_resolver
@@ -134,7 +134,6 @@ class Coverage(enum.IntEnum):
 # --------------------------------------------------------------------------- data
 
 
-@dataclass(eq=False)
 class PolicyDocument:
     """One policy document as the scan holds it.
 
@@ -143,16 +142,31 @@ class PolicyDocument:
     ``statements`` is a ``Fact`` whose value is a list of ``Statement`` or ``Unknown``.
     """
 
-    holder: Resource
-    attribute: str
-    kind: str  # IDENTITY, RESOURCE_POLICY or KEY_POLICY
-    statements: Fact
-    name: str = ""  # PolicyName, inline policy name, AWS managed policy name
-    aws_managed: Optional[str] = None  # the AWS managed policy's name
-    implicit: bool = False  # added by the SAM translator (a Kinesis event), not written
-    key: Optional[KmsKey] = None  # KEY_POLICY: the key
-    on: tuple[Resource, ...] = ()  # RESOURCE_POLICY: the streams/consumers it is attached to
-    attachments: list["Attachment"] = field(default_factory=list)  # IDENTITY: who it reaches
+    __slots__ = ("holder", "attribute", "kind", "statements", "name", "aws_managed", "implicit", "key", "on", "attachments")
+
+    def __init__(
+        self,
+        holder: Resource,
+        attribute: str,
+        kind: str,
+        statements: Fact,
+        name: str = "",
+        aws_managed: Optional[str] = None,
+        implicit: bool = False,
+        key: Optional[KmsKey] = None,
+        on: tuple[Resource, ...] = (),
+        attachments: Optional[list["Attachment"]] = None,
+    ):
+        self.holder = holder
+        self.attribute = attribute
+        self.kind = kind  # IDENTITY, RESOURCE_POLICY or KEY_POLICY
+        self.statements = statements
+        self.name = name  # PolicyName, inline policy name, AWS managed policy name
+        self.aws_managed = aws_managed  # the AWS managed policy's name
+        self.implicit = implicit  # added by the SAM translator (a Kinesis event), not written
+        self.key = key  # KEY_POLICY: the key
+        self.on = on  # RESOURCE_POLICY: the streams/consumers it is attached to
+        self.attachments = [] if attachments is None else attachments  # IDENTITY: who it reaches
 
     @property
     def known_statements(self) -> list[Statement]:
@@ -181,40 +195,68 @@ class PolicyDocument:
         return f"policy of {where}"
 
 
-@dataclass(eq=False)
 class Attachment:
     """A document reaching a principal (``principal`` None: not a resource of the scan)."""
 
-    document: PolicyDocument
-    principal: Optional["Principal"]
-    via: Resource  # the resource that attaches it (the document's holder for inline policies)
-    attribute: str
-    principal_text: str = ""  # as written, when ``principal`` is None
-    principal_kind: str = ""
+    __slots__ = ("document", "principal", "via", "attribute", "principal_text", "principal_kind")
+
+    def __init__(
+        self,
+        document: PolicyDocument,
+        principal: Optional["Principal"],
+        via: Resource,
+        attribute: str,
+        principal_text: str = "",
+        principal_kind: str = "",
+    ):
+        self.document = document
+        self.principal = principal
+        self.via = via  # the resource that attaches it (the document's holder for inline policies)
+        self.attribute = attribute
+        self.principal_text = principal_text  # as written, when ``principal`` is None
+        self.principal_kind = principal_kind
 
 
-@dataclass(eq=False)
 class Grant:
     """One statement a principal gets, and how."""
 
-    statement: Statement
-    attachment: Attachment
-    principal: "Principal"
-    via_group: Optional["Principal"] = None
+    __slots__ = ("statement", "attachment", "principal", "via_group")
+
+    def __init__(
+        self,
+        statement: Statement,
+        attachment: Attachment,
+        principal: "Principal",
+        via_group: Optional["Principal"] = None,
+    ):
+        self.statement = statement
+        self.attachment = attachment
+        self.principal = principal
+        self.via_group = via_group
 
     @property
     def document(self) -> PolicyDocument:
         return self.attachment.document
 
 
-@dataclass(eq=False)
 class Principal:
-    resource: Resource
-    kind: str  # ROLE, USER or GROUP
-    attachments: list[Attachment] = field(default_factory=list)
-    groups: list["Principal"] = field(default_factory=list)  # a user's groups
-    members: list["Principal"] = field(default_factory=list)  # a group's users
-    memberships: list[Resource] = field(default_factory=list)  # resources making those links
+    __slots__ = ("resource", "kind", "attachments", "groups", "members", "memberships")
+
+    def __init__(
+        self,
+        resource: Resource,
+        kind: str,
+        attachments: Optional[list[Attachment]] = None,
+        groups: Optional[list["Principal"]] = None,
+        members: Optional[list["Principal"]] = None,
+        memberships: Optional[list[Resource]] = None,
+    ):
+        self.resource = resource
+        self.kind = kind  # ROLE, USER or GROUP
+        self.attachments = [] if attachments is None else attachments
+        self.groups = [] if groups is None else groups  # a user's groups
+        self.members = [] if members is None else members  # a group's users
+        self.memberships = [] if memberships is None else memberships  # resources making those links
 
     @property
     def address(self) -> str:
@@ -248,26 +290,44 @@ class Principal:
         return [a.document for a in attachments if not isinstance(a.document.statements.value, list)]
 
 
-@dataclass(frozen=True)
-class Access:
+class Access(Value):
     """What ``IamView.kinesis_access`` answers for one principal and one stream."""
 
-    actions: frozenset[str]  # allowed for sure
-    maybe: frozenset[str]  # allowed if an unknown value turns out to cover it
-    denied: frozenset[str]  # removed by an unconditional explicit Deny
-    grants: dict[str, tuple[Grant, ...]] = field(default_factory=dict, compare=False)
-    unknown: tuple[str, ...] = ()  # why more could be allowed: documents/statements not known
+    __slots__ = ("actions", "maybe", "denied", "grants", "unknown")
+    _not_compared = ("grants",)
+
+    def __init__(
+        self,
+        actions: frozenset[str],
+        maybe: frozenset[str],
+        denied: frozenset[str],
+        grants: Optional[dict[str, tuple[Grant, ...]]] = None,
+        unknown: tuple[str, ...] = (),
+    ):
+        self.actions = actions  # allowed for sure
+        self.maybe = maybe  # allowed if an unknown value turns out to cover it
+        self.denied = denied  # removed by an unconditional explicit Deny
+        self.grants = {} if grants is None else grants
+        self.unknown = unknown  # why more could be allowed: documents/statements not known
 
     def grants_for(self, action: str) -> tuple[Grant, ...]:
         return self.grants.get(action, ())
 
 
-@dataclass(eq=False)
 class AccessKey:
-    resource: Resource
-    user: Optional[Principal]
-    user_text: str  # the user as written, for messages
-    exported_in: list[Resource] = field(default_factory=list)  # outputs that export its secret
+    __slots__ = ("resource", "user", "user_text", "exported_in")
+
+    def __init__(
+        self,
+        resource: Resource,
+        user: Optional[Principal],
+        user_text: str,
+        exported_in: Optional[list[Resource]] = None,
+    ):
+        self.resource = resource
+        self.user = user
+        self.user_text = user_text  # the user as written, for messages
+        self.exported_in = [] if exported_in is None else exported_in  # outputs that export its secret
 
 
 # --------------------------------------------------------------------------- action data
@@ -773,9 +833,7 @@ def _arn_covers(pattern: str, resource_part: str, sure: bool) -> bool:
 
 
 def _with_origin(statement: Statement, origin: str) -> Statement:
-    from dataclasses import replace
-
-    return replace(statement, origin=origin)
+    return statement.replace(origin=origin)
 
 
 def _added_by_sam(holder: Resource, name: str) -> bool:

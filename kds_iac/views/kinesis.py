@@ -7,7 +7,6 @@ unencrypted (Terraform ``encryption_type`` defaults to ``NONE``; CloudFormation 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterator
 
 from kds_iac.model import Model, Resource, Unknown
@@ -17,14 +16,24 @@ from kds_iac.views.kms import key_resolver
 STREAM_TYPES = ("aws_kinesis_stream", "AWS::Kinesis::Stream")
 
 
-@dataclass(eq=False)
 class Stream:
-    resource: Resource
-    encryption: Fact  # "KMS", "NONE" or Unknown, with the inputs that decide it
-    key: Fact  # KmsKey, AwsManagedKey, ExternalKey, Unknown, or ABSENT
-    encryption_setting: str  # the attribute a person edits: encryption_type / StreamEncryption
-    key_setting: str  # kms_key_id / StreamEncryption.KeyId
-    encryption_written: bool  # False: left out (under input defaults), so the AWS default applies
+    __slots__ = ("resource", "encryption", "key", "encryption_setting", "key_setting", "encryption_written")
+
+    def __init__(
+        self,
+        resource: Resource,
+        encryption: Fact,
+        key: Fact,
+        encryption_setting: str,
+        key_setting: str,
+        encryption_written: bool,
+    ):
+        self.resource = resource
+        self.encryption = encryption  # "KMS", "NONE" or Unknown, with the inputs that decide it
+        self.key = key  # KmsKey, AwsManagedKey, ExternalKey, Unknown, or ABSENT
+        self.encryption_setting = encryption_setting  # the attribute a person edits: encryption_type / StreamEncryption
+        self.key_setting = key_setting  # kms_key_id / StreamEncryption.KeyId
+        self.encryption_written = encryption_written  # False: left out (under input defaults), so the AWS default applies
 
     @property
     def address(self) -> str:

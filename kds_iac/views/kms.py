@@ -8,10 +8,10 @@ or something unknown. AWS defaults for keys (rotation off, key enabled) live her
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Optional
 
 from kds_iac.model import Model, Ref, Resource, Unknown
+from kds_iac.value import Value
 from kds_iac.views.facts import ABSENT, Fact, attribute, render_pattern, resolve, template_refs
 from kds_iac.views.policy import policy_statements
 
@@ -23,29 +23,43 @@ _AWS_MANAGED_KINESIS = re.compile(r"(^|:)alias/aws/kinesis$")
 _ALIAS_IN_ARN = re.compile(r"^arn:[^:]*:kms:[^:]*:[^:]*:(alias/.+)$")
 
 
-@dataclass(frozen=True)
-class AwsManagedKey:
+class AwsManagedKey(Value):
     """``alias/aws/kinesis``: AWS owns its key policy and rotation."""
 
-    reference: str
+    __slots__ = ("reference",)
+
+    def __init__(self, reference: str):
+        self.reference = reference
 
 
-@dataclass(frozen=True)
-class ExternalKey:
+class ExternalKey(Value):
     """A key id, ARN or alias that no resource of this scan defines."""
 
-    reference: str
+    __slots__ = ("reference",)
+
+    def __init__(self, reference: str):
+        self.reference = reference
 
 
-@dataclass(eq=False)
 class KmsKey:
-    resource: Resource
-    rotation: Fact  # bool; AWS default: False
-    policy: Fact  # list of Statement, Unknown, or ABSENT (AWS default key policy)
-    policy_resource: Resource  # where the policy is written (the key or aws_kms_key_policy)
-    policy_attribute: str
-    # bool; AWS default: True (Terraform ``is_enabled``, CloudFormation ``Enabled``)
-    enabled: Fact = Fact(True)
+    __slots__ = ("resource", "rotation", "policy", "policy_resource", "policy_attribute", "enabled")
+
+    def __init__(
+        self,
+        resource: Resource,
+        rotation: Fact,
+        policy: Fact,
+        policy_resource: Resource,
+        policy_attribute: str,
+        enabled: Fact = Fact(True),
+    ):
+        self.resource = resource
+        self.rotation = rotation  # bool; AWS default: False
+        self.policy = policy  # list of Statement, Unknown, or ABSENT (AWS default key policy)
+        self.policy_resource = policy_resource  # where the policy is written (the key or aws_kms_key_policy)
+        self.policy_attribute = policy_attribute
+        # bool; AWS default: True (Terraform ``is_enabled``, CloudFormation ``Enabled``)
+        self.enabled = enabled
 
     @property
     def enabled_setting(self) -> str:

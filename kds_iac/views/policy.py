@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Iterable
+from typing import Any, Iterable, Optional
 
 from kds_iac import iam_actions
 from kds_iac.model import Input, Ref, Resource, Template, Unknown
 from kds_iac.model import Condition as _Condition
+from kds_iac.value import Value
 from kds_iac.views.facts import ABSENT, Fact, render_pattern, resolve
 
 # Stands, inside a pattern, for a part not known before deployment (a runtime attribute,
@@ -49,27 +49,49 @@ CALLER_PINNING_KEYS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class Statement:
-    effect: str
-    actions: tuple[str, ...] = ()
-    not_actions: tuple[str, ...] = ()
-    resources: tuple[str, ...] = ()
-    not_resources: tuple[str, ...] = ()
-    # (principal type, identifier); a bare "*" principal is ("*", "*"). None: no Principal.
-    principals: tuple[tuple[str, str], ...] | None = None
-    # (operator, condition key lower-cased) -> values
-    conditions: dict[tuple[str, str], tuple[str, ...]] = field(default_factory=dict)
-    sid: str = ""
-    # ``resources``/``not_resources`` again, each with its edges (same order)
-    resource_values: tuple["ResourceValue", ...] = field(default=(), compare=False)
-    not_resource_values: tuple["ResourceValue", ...] = field(default=(), compare=False)
-    # the inputs and conditions the statement's values depend on (``provenance()``)
-    depends: Fact = field(default=Fact(None), compare=False)
-    # where the statement is written when that is not the document's holder, e.g.
-    # ``data.aws_iam_policy_document.reader`` or ``AWS managed policy AmazonKinesisFullAccess``
-    origin: str = field(default="", compare=False)
-    origin_resource: Resource | None = field(default=None, compare=False)
+class Statement(Value):
+    __slots__ = (
+        "effect", "actions", "not_actions", "resources", "not_resources", "principals", "conditions", "sid",
+        "resource_values", "not_resource_values", "depends", "origin", "origin_resource",
+        "__dict__",  # for the cached properties
+    )
+    _not_compared = ("resource_values", "not_resource_values", "depends", "origin", "origin_resource")
+
+    def __init__(
+        self,
+        effect: str,
+        actions: tuple[str, ...] = (),
+        not_actions: tuple[str, ...] = (),
+        resources: tuple[str, ...] = (),
+        not_resources: tuple[str, ...] = (),
+        principals: tuple[tuple[str, str], ...] | None = None,
+        conditions: Optional[dict[tuple[str, str], tuple[str, ...]]] = None,
+        sid: str = "",
+        resource_values: tuple["ResourceValue", ...] = (),
+        not_resource_values: tuple["ResourceValue", ...] = (),
+        depends: Fact = Fact(None),
+        origin: str = "",
+        origin_resource: Resource | None = None,
+    ):
+        self.effect = effect
+        self.actions = actions
+        self.not_actions = not_actions
+        self.resources = resources
+        self.not_resources = not_resources
+        # (principal type, identifier); a bare "*" principal is ("*", "*"). None: no Principal.
+        self.principals = principals
+        # (operator, condition key lower-cased) -> values
+        self.conditions = {} if conditions is None else conditions
+        self.sid = sid
+        # ``resources``/``not_resources`` again, each with its edges (same order)
+        self.resource_values = resource_values
+        self.not_resource_values = not_resource_values
+        # the inputs and conditions the statement's values depend on (``provenance()``)
+        self.depends = depends
+        # where the statement is written when that is not the document's holder, e.g.
+        # ``data.aws_iam_policy_document.reader`` or ``AWS managed policy AmazonKinesisFullAccess``
+        self.origin = origin
+        self.origin_resource = origin_resource
 
     @property
     def allows(self) -> bool:
@@ -133,8 +155,7 @@ class Statement:
         return False
 
 
-@dataclass(frozen=True)
-class ResourceValue:
+class ResourceValue(Value):
     """One ``Resource``/``NotResource`` entry: its pattern and the resources it names.
 
     ``pattern`` is the ARN glob with ``UNKNOWN_PART`` for each part not known before
@@ -142,12 +163,15 @@ class ResourceValue:
     known once deployed; ``refs`` says which resource it is). ``text`` is for messages.
     """
 
-    pattern: str
-    text: str
-    refs: tuple[Resource, ...] = ()
-    # the resource whose ARN (or name) the value begins with: ``${aws_s3_bucket.b.arn}/*``
-    # is an S3 ARN whatever the rest says
-    head: Resource | None = None
+    __slots__ = ("pattern", "text", "refs", "head")
+
+    def __init__(self, pattern: str, text: str, refs: tuple[Resource, ...] = (), head: Resource | None = None):
+        self.pattern = pattern
+        self.text = text
+        self.refs = refs
+        # the resource whose ARN (or name) the value begins with: ``${aws_s3_bucket.b.arn}/*``
+        # is an S3 ARN whatever the rest says
+        self.head = head
 
     @property
     def known(self) -> bool:

@@ -26,7 +26,6 @@ is not a resource of this scan) is ``Unknown``, never a judgement.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, Optional
 
 from kds_iac.model import Model, Ref, Resource, Unknown
@@ -75,14 +74,16 @@ def _set(fact: Fact) -> Optional[bool]:
 # --------------------------------------------------------------------------- S3 buckets
 
 
-@dataclass(eq=False)
 class BucketEncryption:
     """A bucket's default encryption."""
 
-    bucket: Resource
-    algorithm: Fact  # "AES256", "aws:kms", "aws:kms:dsse" or Unknown; AWS default: "AES256"
-    written_on: Resource  # where the setting is (or would be) written
-    setting: str
+    __slots__ = ("bucket", "algorithm", "written_on", "setting")
+
+    def __init__(self, bucket: Resource, algorithm: Fact, written_on: Resource, setting: str):
+        self.bucket = bucket
+        self.algorithm = algorithm  # "AES256", "aws:kms", "aws:kms:dsse" or Unknown; AWS default: "AES256"
+        self.written_on = written_on  # where the setting is (or would be) written
+        self.setting = setting
 
     @property
     def kms(self) -> Optional[bool]:
@@ -188,16 +189,26 @@ def bucket_of(fact: Fact, model: Model) -> Fact:
 # --------------------------------------------------------------------------- queues and topics
 
 
-@dataclass(eq=False)
 class MessageStore:
     """An SQS queue or SNS topic of this scan and how it is encrypted at rest."""
 
-    resource: Resource
-    kind: str  # "SQS queue" or "SNS topic"
-    kms_key: Fact  # the KMS key setting: set, ABSENT or Unknown
-    kms_setting: str
-    sqs_managed_sse: Fact  # SQS only: bool (AWS default for new queues: True); ABSENT for topics
-    sqs_managed_sse_setting: str = ""
+    __slots__ = ("resource", "kind", "kms_key", "kms_setting", "sqs_managed_sse", "sqs_managed_sse_setting")
+
+    def __init__(
+        self,
+        resource: Resource,
+        kind: str,
+        kms_key: Fact,
+        kms_setting: str,
+        sqs_managed_sse: Fact,
+        sqs_managed_sse_setting: str = "",
+    ):
+        self.resource = resource
+        self.kind = kind  # "SQS queue" or "SNS topic"
+        self.kms_key = kms_key  # the KMS key setting: set, ABSENT or Unknown
+        self.kms_setting = kms_setting
+        self.sqs_managed_sse = sqs_managed_sse  # SQS only: bool (AWS default for new queues: True); ABSENT for topics
+        self.sqs_managed_sse_setting = sqs_managed_sse_setting
 
     @property
     def address(self) -> str:
@@ -268,13 +279,15 @@ AWS_MANAGED = "AWS managed key"
 CUSTOMER_MANAGED = "customer managed key"
 
 
-@dataclass(eq=False)
 class TableEncryption:
     """How a DynamoDB table of this scan is encrypted at rest."""
 
-    resource: Resource
-    key: Fact  # AWS_OWNED, AWS_MANAGED, CUSTOMER_MANAGED or Unknown
-    setting: str  # server_side_encryption / SSESpecification
+    __slots__ = ("resource", "key", "setting")
+
+    def __init__(self, resource: Resource, key: Fact, setting: str):
+        self.resource = resource
+        self.key = key  # AWS_OWNED, AWS_MANAGED, CUSTOMER_MANAGED or Unknown
+        self.setting = setting  # server_side_encryption / SSESpecification
 
     @property
     def address(self) -> str:
@@ -327,16 +340,26 @@ def tables_named(pattern: str, model: Model) -> list[Resource]:
 # --------------------------------------------------------------------------- Firehose to S3
 
 
-@dataclass(eq=False)
 class S3Delivery:
     """One place a Firehose delivery stream writes objects to S3."""
 
-    role: str  # "S3 destination", "S3 backup", "S3 staging bucket", "S3 configuration"
-    setting: str  # the block a person edits, e.g. extended_s3_configuration
-    bucket: Fact  # bucket Resource of this scan, or Unknown
-    kms_key: Fact  # the KMS key Firehose encrypts objects with: set, ABSENT, Unknown
-    encryption_disabled: bool  # CFN NoEncryptionConfig: NoEncryption written
-    backup_mode: Fact = Fact(ABSENT)  # for a backup: its mode, when one decides whether it is used
+    __slots__ = ("role", "setting", "bucket", "kms_key", "encryption_disabled", "backup_mode")
+
+    def __init__(
+        self,
+        role: str,
+        setting: str,
+        bucket: Fact,
+        kms_key: Fact,
+        encryption_disabled: bool,
+        backup_mode: Fact = Fact(ABSENT),
+    ):
+        self.role = role  # "S3 destination", "S3 backup", "S3 staging bucket", "S3 configuration"
+        self.setting = setting  # the block a person edits, e.g. extended_s3_configuration
+        self.bucket = bucket  # bucket Resource of this scan, or Unknown
+        self.kms_key = kms_key  # the KMS key Firehose encrypts objects with: set, ABSENT, Unknown
+        self.encryption_disabled = encryption_disabled  # CFN NoEncryptionConfig: NoEncryption written
+        self.backup_mode = backup_mode  # for a backup: its mode, when one decides whether it is used
 
 
 # Terraform: destination blocks and the S3 configuration each holds (None: the block itself)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import subprocess
 
-from tests.conftest import tool
+from tests.conftest import declare_organization_trail, tool
 
 BILLION_LAUGHS = "\n".join(
     ["AWSTemplateFormatVersion: '2010-09-09'", 'a: &a ["x","x","x","x","x","x","x","x","x"]']
@@ -19,6 +19,7 @@ BILLION_LAUGHS = "\n".join(
 
 
 def _write_inputs(root):
+    declare_organization_trail(root)
     tf = root / "tf"
     tf.mkdir()
     (tf / "good.tf").write_text('resource "aws_kinesis_stream" "plain" {\n  name = "plain"\n}\n')

@@ -219,8 +219,9 @@ def test_text_stdout_holds_only_problem_lines(fake, capsys):
         "stacks/app.yaml:4:3: MEDIUM KDS902 retention is 24 hours [Stream]",
     ]
     assert all(re.match(PROBLEM_PATTERN, line) for line in out.splitlines())
-    header, summary = err.splitlines()
+    header, audit, summary = err.splitlines()
     assert re.fullmatch(r"kds-iac \S+: scanning infra, stacks", header)
+    assert audit == "kds-iac: CloudTrail for the streams of this scope: trails aws_cloudtrail.audit"
     assert summary == (
         "kds-iac: 2 findings (1 high, 1 medium) in 4 files; 1 suppressed; 1 input could not be read; 1 note"
     )

@@ -117,8 +117,8 @@ def test_unknown_key_is_a_warning(repo):
     config = load_config(path)
     assert config.skip_rules == set()
     assert config.warnings == [
-        f"{path}: unknown key 'skip_rules' (did you mean 'skip-rules'?) (known keys: skip-rules, fail-on)",
-        f"{path}: unknown key 'colour' (known keys: skip-rules, fail-on)",
+        f"{path}: unknown key 'skip_rules' (did you mean 'skip-rules'?) (known keys: skip-rules, fail-on, organization-trail, organization-trail-data-events, kinesis-data-events)",
+        f"{path}: unknown key 'colour' (known keys: skip-rules, fail-on, organization-trail, organization-trail-data-events, kinesis-data-events)",
     ]
 
 

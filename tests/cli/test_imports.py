@@ -62,3 +62,26 @@ def test_python_dash_m(tmp_path):
         [sys.executable, "-m", "kds_iac", "--version"], cwd=tmp_path, capture_output=True, text=True, timeout=60
     )
     assert completed.returncode == 0 and completed.stdout.startswith("kds-iac ")
+
+
+CLOUDFORMATION_SCAN = r"""
+import io, json, sys, threading, contextlib
+sys.path.insert(0, {repo!r})
+from kds_iac import cli
+with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    code = cli.main(["scan", "--no-progress", "stack.yaml"])
+threads = sorted(t.name for t in threading.enumerate() if t is not threading.main_thread())
+print(json.dumps({{"code": code, "tfparse": "tfparse" in sys.modules, "threads": threads}}))
+"""
+
+
+def test_a_cloudformation_scan_neither_loads_nor_warms_up_tfparse(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "stack.yaml").write_text(
+        "Resources:\n  Plain:\n    Type: AWS::Kinesis::Stream\n    Properties:\n      ShardCount: 1\n",
+        encoding="utf-8",
+    )
+    report = probe(CLOUDFORMATION_SCAN.format(repo=str(REPO)), str(tmp_path))
+    assert report["code"] == 1
+    assert report["tfparse"] is False
+    assert report["threads"] == []  # no tfparse warm-up, no rule imports on a thread

@@ -17,7 +17,7 @@ import jsonschema
 import pytest
 
 from kds_iac.rules import all_rules
-from tests.conftest import EXAMPLES, REPO, tool
+from tests.conftest import EXAMPLES, REPO, declare_organization_trail, tool
 
 SCHEMA = json.loads((REPO / "tests" / "data" / "sarif-2.1.0-schema.json").read_text(encoding="utf-8"))
 NEW_STREAM = '\nresource "aws_kinesis_stream" "brand_new" {\n  name        = "new"\n  shard_count = 1\n}\n'
@@ -40,6 +40,7 @@ def repo(tmp_path) -> Path:
     shutil.copytree(EXAMPLES / "terraform" / "aws-managed-key", root / "shared")
     (root / "stacks").mkdir()
     shutil.copy(EXAMPLES / "cloudformation" / "unencrypted-streams.yaml", root / "stacks" / "streams.yaml")
+    declare_organization_trail(root)
     return root
 
 

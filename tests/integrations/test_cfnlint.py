@@ -20,11 +20,15 @@ import pytest
 from kds_iac.model import CLOUDFORMATION
 from kds_iac.rules import all_rules
 from kds_iac.rules.base import Rule, Severity
-from tests.conftest import EXAMPLES, REPO, tool
+from tests.conftest import EXAMPLES, REPO, declare_organization_trail, tool
 
 PACK_DIR = REPO / "kds_iac" / "frontends" / "cfnlint_rules"
 PACK_MODULE = "kds_iac.frontends.cfnlint_rules"
-CFN_EXAMPLES = sorted(p for p in (EXAMPLES / "cloudformation").iterdir() if p.is_file())
+# the templates, with those of the CloudTrail examples' folders (a file linted alone is
+# audited by the trails of its folder, as with `kds-iac scan FILE`)
+CFN_EXAMPLES = sorted(
+    p for p in (EXAMPLES / "cloudformation").rglob("*") if p.is_file() and not p.name.startswith(".")
+)
 OUR_ID = re.compile(r"^[EWI]9\d{3}$")
 
 
@@ -168,6 +172,7 @@ Resources:
 def test_cfnlintrc_append_rules_folder_and_ignore_checks(tmp_path):
     (tmp_path / "stack.yaml").write_text(TEMPLATE)
     (tmp_path / ".cfnlintrc").write_text(f"append_rules:\n  - {PACK_DIR}\n")
+    declare_organization_trail(tmp_path)
     hits = ours(run_cfnlint(["stack.yaml"], tmp_path), tmp_path)
     assert hits == {Hit("E9001", str((tmp_path / "stack.yaml").resolve()), 3, "Plain")}
 

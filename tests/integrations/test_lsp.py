@@ -19,7 +19,7 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from kds_iac.rules import all_rules
-from tests.conftest import EXAMPLES, tool
+from tests.conftest import EXAMPLES, declare_organization_trail, tool
 
 HELP = {m.rule.id: m.rule.help_uri for m in all_rules()}
 
@@ -63,6 +63,7 @@ Resources:
 @pytest_lsp.fixture(config=ClientServerConfig(server_command=[tool("kds-iac"), "lsp", "--stdio"]))
 async def client(lsp_client: LanguageClient, tmp_path_factory):
     root = tmp_path_factory.mktemp("workspace")
+    declare_organization_trail(root)
     await lsp_client.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),

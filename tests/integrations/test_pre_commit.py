@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO, tool
+from tests.conftest import REPO, declare_organization_trail, tool
 
 HOOKS = REPO / ".pre-commit-hooks.yaml"
 
@@ -98,6 +98,7 @@ def project_repo(root: Path, fixed: bool) -> Path:
     (root / "infra" / "variables.tf").write_text(VARIABLES_TF % ("KMS" if fixed else "NONE"))
     (root / "stacks" / "orders.yaml").write_text(GOOD_TEMPLATE if fixed else BAD_TEMPLATE)
     (root / "stacks" / "compose.yaml").write_text("services:\n  web:\n    image: nginx\n")  # not a template
+    declare_organization_trail(root)
     git("init", "-q", cwd=root)
     git("add", "-A", cwd=root)
     return root

@@ -121,6 +121,7 @@ def result(
         scope=["infra", "stacks"],
         files=["infra/kms.tf", "infra/main.tf", "stacks/app.yaml", "stacks/broken.yaml"],
         rules=list(MODULES),
+        audit="trails aws_cloudtrail.audit",
     )
 
 

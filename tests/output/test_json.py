@@ -23,12 +23,13 @@ def document(result=None, **overrides) -> dict:
 
 
 def test_top_level_keys_in_order():
-    assert list(document()) == ["version", "tool", "scope", "config", "rules", "findings", "diagnostics", "summary"]
+    assert list(document()) == ["version", "tool", "scope", "config", "audit", "rules", "findings", "diagnostics", "summary"]
     doc = document()
     assert doc["version"] == 1
     assert doc["tool"] == {"name": "kds-iac", "version": "1.2.3"}
     assert doc["scope"] == ["infra", "stacks"]
     assert doc["config"] == "pyproject.toml"
+    assert doc["audit"] == "trails aws_cloudtrail.audit"
 
 
 def test_rules():

@@ -180,7 +180,11 @@ def test_parse_errors_are_tool_execution_notifications():
 
 
 def test_run_properties_carry_scope():
-    assert log()["runs"][0]["properties"] == {"scope": ["infra", "stacks"], "configFile": "pyproject.toml"}
+    assert log()["runs"][0]["properties"] == {
+        "scope": ["infra", "stacks"],
+        "configFile": "pyproject.toml",
+        "audit": "trails aws_cloudtrail.audit",
+    }
 
 
 def test_file_outside_working_directory_and_odd_names(validator, tmp_path):

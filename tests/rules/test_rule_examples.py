@@ -7,6 +7,7 @@ from functools import lru_cache
 
 import pytest
 
+from kds_iac.config import resolve_config
 from kds_iac.engine import run_rules
 from kds_iac.loaders import load
 from kds_iac.model import Model
@@ -26,7 +27,10 @@ def model_of(fmt: str, unit: str) -> Model:
     cwd = os.getcwd()
     os.chdir(EXAMPLES.parent)  # addresses and paths as a user running from the repo root sees them
     try:
-        return load([os.path.join("examples", fmt, unit)])
+        path = os.path.join("examples", fmt, unit)
+        model = load([path])
+        model.audit = resolve_config(None, [path]).audit  # the settings `kds-iac scan PATH` finds
+        return model
     finally:
         os.chdir(cwd)
 

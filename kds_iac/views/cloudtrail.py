@@ -1,0 +1,607 @@
+"""CloudTrail as rules see it: which trails and event data stores the scope creates, what
+they record, in which regions, and where their logs go.
+
+AWS defaults live here:
+
+- Trail: logging on (Terraform ``enable_logging``; CloudFormation requires ``IsLogging``),
+  single-region (``is_multi_region_trail`` / ``IsMultiRegionTrail`` false), log file
+  validation off, log files encrypted with SSE-S3 unless a KMS key is set (``kms_key_id`` /
+  ``KMSKeyId``), all management events (reads and writes) when no selector is written.
+- Basic event selectors: ``include_management_events`` true and ``read_write_type`` ``All``
+  by default; they cannot select Kinesis data events (only advanced selectors can).
+- Event data store: multi-region, ingesting, all management events when no selector is written.
+- Region: a Terraform resource is in its own ``region`` (provider v6) or its provider
+  configuration's region; a CloudFormation resource is in its stack's region, unknown before
+  deployment but the same for every resource of one template.
+
+"Present" means created with input defaults: a Terraform block whose ``count`` gives no
+instance (``Model.uncreated``) or a CloudFormation resource whose ``Condition`` is false with
+parameter defaults is absent, and the condition says which input would create it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from kds_iac.model import Condition, Model, Ref, Resource, Unknown
+from kds_iac.views.facts import ABSENT, Fact, attribute, name_of, render_pattern, resolve, template_refs
+from kds_iac.views.kinesis import Stream, streams
+
+TRAIL_TYPES = ("aws_cloudtrail", "AWS::CloudTrail::Trail")
+EVENT_DATA_STORE_TYPES = ("aws_cloudtrail_event_data_store", "AWS::CloudTrail::EventDataStore")
+KINESIS_STREAM_EVENT_TYPE = "AWS::Kinesis::Stream"
+KINESIS_EVENT_SOURCE = "kinesis.amazonaws.com"
+
+# Terraform name, CloudFormation name, AWS default (None: required, no default)
+_TRAIL_SETTINGS = {
+    "logging": ("enable_logging", "IsLogging", True),
+    "multi_region": ("is_multi_region_trail", "IsMultiRegionTrail", False),
+    "validation": ("enable_log_file_validation", "EnableLogFileValidation", False),
+    "kms_key": ("kms_key_id", "KMSKeyId", ABSENT),
+    "bucket": ("s3_bucket_name", "S3BucketName", ABSENT),
+    "basic_selectors": ("event_selector", "EventSelectors", ABSENT),
+    "advanced_selectors": ("advanced_event_selector", "AdvancedEventSelectors", ABSENT),
+}
+_STORE_SETTINGS = {
+    "logging": ("", "IngestionEnabled", True),  # Terraform has no switch: always ingesting
+    "multi_region": ("multi_region_enabled", "MultiRegionEnabled", True),
+    "validation": ("", "", True),  # not a property of event data stores
+    "kms_key": ("kms_key_id", "KmsKeyId", ABSENT),
+    "bucket": ("", "", ABSENT),
+    "basic_selectors": ("", "", ABSENT),
+    "advanced_selectors": ("advanced_event_selector", "AdvancedEventSelectors", ABSENT),
+}
+# advanced selector operators: Terraform block attribute -> CloudFormation key
+_OPERATORS = {
+    "equals": "Equals",
+    "not_equals": "NotEquals",
+    "starts_with": "StartsWith",
+    "not_starts_with": "NotStartsWith",
+    "ends_with": "EndsWith",
+    "not_ends_with": "NotEndsWith",
+}
+
+
+# --------------------------------------------------------------------------- regions
+
+
+@dataclass(frozen=True)
+class Region:
+    """Where a resource is deployed: a region name when known with input defaults, and what
+    decides it (a provider configuration, a stack) so that two resources deployed by the same
+    one are known to share a region even when its name is not known."""
+
+    name: Optional[str]
+    deployed_by: str  # "provider.aws.west in infra/", "the stack of app.yaml"
+    fixed: bool = True  # False when an input decides the name (the default may be changed)
+
+    def same_as(self, other: "Region") -> Optional[bool]:
+        if self.deployed_by == other.deployed_by:
+            return True
+        if self.name is None or other.name is None:
+            return None
+        if self.name == other.name:
+            return True
+        return False if self.fixed and other.fixed else None
+
+    def describe(self) -> str:
+        return self.name or f"the region of {self.deployed_by}"
+
+
+def region_of(resource: Resource, model: Model) -> Region:
+    if resource.source_format == "cloudformation":
+        return Region(None, f"the stack of {resource.unit or resource.location.file}")
+    if resource.source_format != "terraform":  # a plan: the region is in its configuration
+        return Region(None, f"the provider of {resource.address} in {resource.unit or resource.location.file}")
+    own = attribute(resource.attributes, "region")
+    if isinstance(own.value, str):
+        return Region(own.value, f"region = {own.value}", fixed=not own.inputs)
+    reference = resource.get("provider")
+    alias = reference.split(".", 1)[1] if isinstance(reference, str) and "." in reference else ""
+    provider = _provider_block(model, resource, alias)
+    if provider is None:
+        where = resource.unit or "."
+        name = f"aws.{alias}" if alias else "the default aws provider"
+        return Region(None, f"{name} of {where}")
+    region = attribute(provider.attributes, "region")
+    name = region.value if isinstance(region.value, str) else None
+    return Region(name, f"{provider.address} of {resource.unit or '.'}", fixed=not region.inputs)
+
+
+def _provider_block(model: Model, resource: Resource, alias: str) -> Optional[Resource]:
+    """The provider configuration a resource uses: its module's own, else the root's (a module
+    without provider blocks inherits the root's default provider)."""
+    own = "provider.aws" + (f".{alias}" if alias else "")
+    wanted = [f"{resource.module}.{own}" if resource.module else own]
+    if resource.module:
+        wanted.append(own)
+    for address in wanted:
+        for provider in model.of_type("provider.aws"):
+            if provider.unit == resource.unit and provider.address == address:
+                return provider
+    return None
+
+
+# --------------------------------------------------------------------------- selectors
+
+
+@dataclass(frozen=True)
+class FieldSelector:
+    field: str  # lower-cased: "eventcategory", "resources.type", "resources.arn", "readonly"
+    operators: dict[str, tuple[Any, ...]]  # Terraform operator name -> values (str, Ref, Unknown)
+
+
+@dataclass(frozen=True)
+class AdvancedSelector:
+    fields: tuple[FieldSelector, ...]
+    known: bool = True  # False when a part is not known before deployment
+
+    def values(self, field_name: str, operator: str) -> Optional[tuple[Any, ...]]:
+        for selector in self.fields:
+            if selector.field == field_name and operator in selector.operators:
+                return selector.operators[operator]
+        return None
+
+    def constrains(self, field_name: str) -> bool:
+        return any(s.field == field_name for s in self.fields)
+
+    def admits(self, field_name: str, text: str) -> Optional[bool]:
+        """Whether this selector lets events whose ``field_name`` is ``text`` through."""
+        verdict: Optional[bool] = True
+        for selector in self.fields:
+            if selector.field != field_name:
+                continue
+            for operator, values in selector.operators.items():
+                matched = _operator_matches(operator, values, text)
+                if matched is False:
+                    return False
+                if matched is None:
+                    verdict = None
+        return verdict
+
+
+def _operator_matches(operator: str, values: tuple[Any, ...], text: str) -> Optional[bool]:
+    negated = operator.startswith("not_")
+    test = operator.removeprefix("not_")
+    hit: Optional[bool] = False
+    for value in values:
+        if not isinstance(value, str):
+            hit = None if hit is False else hit
+            continue
+        if (test == "equals" and text == value) or (test == "starts_with" and text.startswith(value)) or (
+            test == "ends_with" and text.endswith(value)
+        ):
+            hit = True
+            break
+    if hit is None:
+        return None
+    return not hit if negated else hit
+
+
+@dataclass(frozen=True)
+class BasicSelector:
+    management: Fact  # include_management_events: bool
+    read_write: Fact  # "All", "ReadOnly", "WriteOnly"
+
+
+# --------------------------------------------------------------------------- trails
+
+
+@dataclass(eq=False)
+class Trail:
+    """A trail or an event data store of the scope."""
+
+    resource: Resource
+    is_store: bool
+    logging: Fact
+    multi_region: Fact
+    validation: Fact
+    kms_key: Fact
+    bucket: Fact  # the log bucket setting (a name, an ARN, a Ref)
+    basic: list[BasicSelector]
+    advanced: list[AdvancedSelector]
+    selectors_known: bool
+    region: Region
+    logging_written: bool  # False: left out, so the AWS default (or the requirement) applies
+    settings: dict[str, str] = field(default_factory=dict)  # what -> setting name, for lines
+
+    @property
+    def address(self) -> str:
+        return self.resource.address
+
+    def line_of(self, what: str) -> int:
+        setting = self.settings.get(what, "")
+        return self.resource.line_of(setting) if setting else self.resource.location.start_line
+
+    @property
+    def selectors_line(self) -> int:
+        return self.line_of("advanced_selectors" if self.advanced else "basic_selectors")
+
+    def records_management_writes(self) -> tuple[Optional[bool], str]:
+        """Whether write management events of Kinesis reach this trail, and if not, why."""
+        if not self.selectors_known:
+            return None, ""
+        if self.advanced:
+            return self._advanced_management()
+        if not self.basic:
+            return True, ""
+        reasons = []
+        for selector in self.basic:
+            included, mode = selector.management.value, selector.read_write.value
+            if isinstance(included, Unknown) or isinstance(mode, Unknown):
+                return None, ""
+            if included is False:
+                reasons.append("include_management_events = false" if self._terraform else "IncludeManagementEvents: false")
+            elif str(mode).lower() == "readonly":
+                reasons.append("read_write_type = ReadOnly" if self._terraform else "ReadWriteType: ReadOnly")
+            else:
+                return True, ""
+        return False, "its event selectors " + " and ".join(sorted(set(reasons))) + " drop management writes"
+
+    def _advanced_management(self) -> tuple[Optional[bool], str]:
+        reasons = set()
+        undecided = False
+        for selector in self.advanced:
+            if not selector.known:
+                undecided = True
+                continue
+            category = selector.admits("eventcategory", "Management")
+            if category is False:
+                reasons.add("select no Management category")
+                continue
+            writes = selector.admits("readonly", "false")
+            kinesis = selector.admits("eventsource", KINESIS_EVENT_SOURCE)
+            if writes is False:
+                reasons.add("record only read-only management events")
+            elif kinesis is False:
+                reasons.add(f"exclude {KINESIS_EVENT_SOURCE}")
+            elif None in (category, writes, kinesis):
+                undecided = True
+            else:
+                return True, ""
+        if undecided:
+            return None, ""
+        return False, "its advanced event selectors " + " and ".join(sorted(reasons))
+
+    def records_data_events_of(self, stream: Stream, model: Model) -> Optional[bool]:
+        """Whether an advanced selector records Kinesis data events for ``stream``."""
+        if not self.selectors_known:
+            return None
+        verdict: Optional[bool] = False
+        for selector in self.advanced:
+            if not selector.known:
+                verdict = None
+                continue
+            matched = _selects_stream(selector, stream, model)
+            if matched:
+                return True
+            if matched is None:
+                verdict = None
+        return verdict
+
+    @property
+    def _terraform(self) -> bool:
+        return self.resource.source_format.startswith("terraform")
+
+
+def _selects_stream(selector: AdvancedSelector, stream: Stream, model: Model) -> Optional[bool]:
+    category = selector.admits("eventcategory", "Data")
+    kind = selector.admits("resources.type", KINESIS_STREAM_EVENT_TYPE)
+    if category is False or kind is False or not selector.constrains("resources.type"):
+        return False  # data selectors must name a resource type
+    arn = _stream_arn_verdict(selector, stream, model)
+    if False in (category, kind, arn):
+        return False
+    if None in (category, kind, arn):
+        return None
+    return True
+
+
+def _stream_arn_verdict(selector: AdvancedSelector, stream: Stream, model: Model) -> Optional[bool]:
+    """Whether the selector's ``resources.ARN`` conditions let the stream's events through."""
+    verdict: Optional[bool] = True
+    for field_selector in selector.fields:
+        if field_selector.field != "resources.arn":
+            continue
+        for operator, values in field_selector.operators.items():
+            negated = operator.startswith("not_")
+            hit: Optional[bool] = False
+            for value in values:
+                matched = _arn_value_matches(operator.removeprefix("not_"), value, stream, model)
+                if matched:
+                    hit = True
+                    break
+                if matched is None:
+                    hit = None
+            if hit is None:
+                verdict = None
+            elif hit == negated:
+                return False
+    return verdict
+
+
+def _arn_value_matches(test: str, value: Any, stream: Stream, model: Model) -> Optional[bool]:
+    if isinstance(value, Ref):
+        if value.target is stream.resource:
+            return True
+        return False if value.target.type in TRAIL_TYPES + EVENT_DATA_STORE_TYPES or value.target.type == stream.resource.type else None
+    refs = template_refs(value)
+    if any(r.target is stream.resource for r in refs):
+        return True
+    if any(r.target.type == stream.resource.type for r in refs):
+        return False  # another stream's ARN or name
+    text = render_pattern(value)
+    if text is None:
+        return None
+    return _arn_text_matches(test, text, stream, model)
+
+
+def _arn_text_matches(test: str, text: str, stream: Stream, model: Model) -> Optional[bool]:
+    """Compare an ARN (or its start or end) with the stream's ARN. ``*`` in ``text`` marks a
+    part not known before deployment. The stream's account, and its region when not known,
+    are taken to match: a selector is written for the account it is deployed in."""
+    name = name_of(stream.resource, "name", "Name")
+    tail = f"stream/{name}" if name else None
+    if test == "ends_with":
+        if tail is None or "*" in text:
+            return None
+        if len(text) <= len(tail):
+            return tail.endswith(text)
+        return None if text.endswith(":" + tail) else False
+    parts = text.split(":", 5)
+    expected = ("arn", None, "kinesis", region_of(stream.resource, model).name, None, tail)
+    for index, part in enumerate(parts):
+        want = expected[index]
+        last = index == len(parts) - 1
+        if "*" in part:
+            known = part.split("*", 1)[0]
+            if want is not None and not want.startswith(known):
+                return False
+            return None if index == 5 else _arn_text_matches_rest(test, parts, index, expected)
+        if index == 1:
+            if not part.startswith("aws"):
+                return False
+        elif index == 5 and want is None:
+            return True if test == "starts_with" and "stream/".startswith(part) else None
+        elif want is not None:
+            if last and test == "starts_with":
+                if not want.startswith(part):
+                    return False
+            elif part != want:
+                return False
+    if test == "equals" and len(parts) < 6:
+        return False
+    return True
+
+
+def _arn_text_matches_rest(test: str, parts: list[str], index: int, expected: tuple) -> Optional[bool]:
+    """After an unknown part, the later parts still decide a mismatch."""
+    for later in range(index + 1, len(parts)):
+        want, part = expected[later], parts[later]
+        if "*" in part or want is None:
+            continue
+        last = later == len(parts) - 1
+        if (last and test == "starts_with" and not want.startswith(part)) or (not (last and test == "starts_with") and part != want):
+            return False
+    return True
+
+
+def _fact_of(resource: Resource, setting: str, default: Any) -> Fact:
+    if not setting:
+        return Fact(default)
+    fact = attribute(resource.attributes, setting)
+    return fact.with_value(default) if fact.absent and default is not None else fact
+
+
+def _list(fact: Fact) -> Optional[list[Fact]]:
+    value = fact.value
+    if fact.absent:
+        return []
+    if isinstance(value, dict):
+        value = [value]
+    if not isinstance(value, list):
+        return None
+    return [fact.then(item) for item in value]
+
+
+def _advanced(fact: Fact, terraform: bool) -> tuple[list[AdvancedSelector], bool]:
+    items = _list(fact)
+    if items is None:
+        return [], False
+    selectors = []
+    for item in items:
+        if not isinstance(item.value, dict):
+            selectors.append(AdvancedSelector((), known=False))
+            continue
+        raw_fields = item.then(item.value.get("field_selector" if terraform else "FieldSelectors"))
+        field_facts = _list(raw_fields)
+        if field_facts is None:
+            selectors.append(AdvancedSelector((), known=False))
+            continue
+        fields, known = [], True
+        for field_fact in field_facts:
+            raw = field_fact.value
+            if not isinstance(raw, dict):
+                known = False
+                continue
+            name = resolve(raw.get("field" if terraform else "Field")).value
+            if not isinstance(name, str):
+                known = False
+                continue
+            operators = {}
+            for tf_name, cfn_name in _OPERATORS.items():
+                values = resolve(raw.get(tf_name if terraform else cfn_name))
+                if values.absent:
+                    continue
+                listed = values.value if isinstance(values.value, list) else [values.value]
+                resolved = tuple(v if isinstance(v, Ref) else resolve(v).value for v in listed)
+                if any(isinstance(v, Unknown) for v in resolved):
+                    known = False
+                operators[tf_name] = resolved
+            fields.append(FieldSelector(name.lower(), operators))
+        selectors.append(AdvancedSelector(tuple(fields), known))
+    return selectors, True
+
+
+def _basic(fact: Fact, terraform: bool) -> tuple[list[BasicSelector], bool]:
+    items = _list(fact)
+    if items is None:
+        return [], False
+    selectors = []
+    for item in items:
+        if not isinstance(item.value, dict):
+            return [], False
+        management = item.then(item.value.get("include_management_events" if terraform else "IncludeManagementEvents"))
+        mode = item.then(item.value.get("read_write_type" if terraform else "ReadWriteType"))
+        selectors.append(
+            BasicSelector(
+                management.with_value(True) if management.absent else management,
+                mode.with_value("All") if mode.absent else mode,
+            )
+        )
+    return selectors, True
+
+
+def _trail(resource: Resource, model: Model, is_store: bool) -> Trail:
+    terraform = resource.source_format.startswith("terraform")
+    table = _STORE_SETTINGS if is_store else _TRAIL_SETTINGS
+    settings = {what: names[0 if terraform else 1] for what, names in table.items()}
+    facts = {what: _fact_of(resource, settings[what], names[2]) for what, names in table.items()}
+    logging_written = not settings["logging"] or settings["logging"] in resource.attributes
+    if not logging_written and not terraform and not is_store:
+        facts["logging"] = facts["logging"].with_value(False)  # IsLogging is required
+    basic, basic_known = _basic(facts["basic_selectors"], terraform) if settings["basic_selectors"] else ([], True)
+    advanced, advanced_known = _advanced(facts["advanced_selectors"], terraform)
+    return Trail(
+        resource=resource,
+        is_store=is_store,
+        logging=facts["logging"],
+        multi_region=facts["multi_region"],
+        validation=facts["validation"],
+        kms_key=facts["kms_key"],
+        bucket=facts["bucket"],
+        basic=basic,
+        advanced=advanced,
+        selectors_known=basic_known and advanced_known,
+        region=region_of(resource, model),
+        logging_written=logging_written,
+        settings={k: v for k, v in settings.items() if v},
+    )
+
+
+# --------------------------------------------------------------------------- the scope
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A trail written in the scope that is not created with input defaults."""
+
+    resource: Resource
+    condition: Condition
+
+    def describe(self) -> str:
+        inputs = ", ".join(i.describe() for i in self.condition.inputs)
+        if self.resource.source_format == "cloudformation":
+            what = f"its Condition {self.condition.name} is false"
+        else:
+            what = f"{self.condition.name} gives no instance"
+        if not inputs:
+            return f"{self.resource.address} is not created: {what} with input defaults"
+        names = " or ".join(i.name for i in self.condition.inputs)
+        return f"{self.resource.address} is not created: {what} with {inputs}; set {names} to create it"
+
+
+@dataclass
+class Audit:
+    """The audit trail of a scope: what every CloudTrail rule reads."""
+
+    streams: list[Stream]
+    trails: list[Trail]  # present trails and event data stores
+    missing: list[Missing]  # trails written but not created with input defaults
+    organization_trail: Optional[str]  # declared in settings: a trail outside the scope
+    organization_trail_data_events: bool
+    require_data_events: bool
+    settings_source: Optional[str]
+
+    model: Model = field(repr=False)
+
+    def covered_by(self, trail: Trail) -> list[Stream]:
+        """Streams whose API calls the trail records if it is effective (same or unknown region)."""
+        if trail.multi_region.value is not False:
+            return list(self.streams)
+        return [s for s in self.streams if trail.region.same_as(region_of(s.resource, self.model)) is not False]
+
+    def outside_region_of(self, trail: Trail) -> list[Stream]:
+        """Streams a single-region trail does not provably record: other or unknown regions."""
+        return [s for s in self.streams if trail.region.same_as(region_of(s.resource, self.model)) is not True]
+
+    def describe(self) -> str:
+        """One line for the report header: how the scope's API calls are audited."""
+        if self.organization_trail:
+            return f"organization trail declared in {self.settings_source}: {self.organization_trail}"
+        present = [t for t in self.trails if not t.is_store]
+        if present:
+            return "trails " + ", ".join(t.address for t in present)
+        stores = [t for t in self.trails if t.is_store]
+        if stores:
+            return "event data stores " + ", ".join(t.address for t in stores)
+        return "no CloudTrail trail in scope"
+
+
+def audit(model: Model) -> Audit:
+    cached = getattr(model, "_kds_audit", None)
+    if cached is not None:
+        return cached
+    settings = model.audit
+    trails: list[Trail] = []
+    missing: list[Missing] = []
+    for resource in model.of_type(*TRAIL_TYPES, *EVENT_DATA_STORE_TYPES):
+        if resource.is_data_source:
+            continue
+        if resource.condition is not None and resource.condition.default is False:
+            missing.append(Missing(resource, resource.condition))
+            continue
+        trails.append(_trail(resource, model, resource.type in EVENT_DATA_STORE_TYPES))
+    for resource in model.uncreated:
+        if resource.type in TRAIL_TYPES + EVENT_DATA_STORE_TYPES and resource.condition is not None:
+            missing.append(Missing(resource, resource.condition))
+    result = Audit(
+        streams=list(streams(model)),
+        trails=trails,
+        missing=missing,
+        organization_trail=getattr(settings, "organization_trail", None),
+        organization_trail_data_events=bool(getattr(settings, "organization_trail_data_events", False)),
+        require_data_events=bool(getattr(settings, "require_data_events", True)),
+        settings_source=_shown(getattr(settings, "source", None)),
+        model=model,
+    )
+    setattr(model, "_kds_audit", result)
+    return result
+
+
+def _shown(path: Optional[str]) -> Optional[str]:
+    """A settings file as messages show it: relative to the working directory when under it."""
+    if not path:
+        return path
+    relative = os.path.relpath(path)
+    return path if relative.startswith("..") else relative
+
+
+def scope_name(model: Model) -> str:
+    return ", ".join(model.scope) or "."
+
+
+__all__ = [
+    "Audit",
+    "EVENT_DATA_STORE_TYPES",
+    "KINESIS_STREAM_EVENT_TYPE",
+    "Missing",
+    "Region",
+    "TRAIL_TYPES",
+    "Trail",
+    "audit",
+    "region_of",
+    "scope_name",
+]

@@ -1,0 +1,34 @@
+"""When the command loads tfparse ahead of time: only for a scan that names Terraform."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from kds_iac.preload import preload_tfparse_if_terraform
+
+
+@pytest.mark.parametrize(
+    ("names", "paths", "preloaded"),
+    [
+        (["main.tf"], ["main.tf"], True),
+        (["prod.tfvars"], ["prod.tfvars"], True),
+        (["infra/main.tf.json"], ["infra"], True),  # a directory that holds Terraform itself
+        (["stack.yaml"], ["stack.yaml"], False),
+        (["stacks/app.yaml", "stacks/deep/main.tf"], ["stacks"], False),  # only the top level is looked at
+        ([], ["missing"], False),
+    ],
+)
+def test_preload_only_for_terraform(tmp_path, monkeypatch, names, paths, preloaded):
+    for name in names:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    assert preload_tfparse_if_terraform(paths) is preloaded
+
+
+def test_a_missing_tfparse_is_left_to_the_loader_to_report(tmp_path, monkeypatch):
+    (tmp_path / "main.tf").write_text("", encoding="utf-8")
+    monkeypatch.setitem(sys.modules, "tfparse", None)  # importing it raises ImportError
+    assert preload_tfparse_if_terraform([str(tmp_path / "main.tf")]) is False
