@@ -35,10 +35,10 @@ severity or a file that is not valid TOML/YAML raises ``ConfigError`` naming the
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any, Iterable, Optional, Sequence
 
 from kds_iac.rules.base import Severity
+from kds_iac.value import Value
 
 TOOL_KEY = "kds-iac"
 DEDICATED_NAMES = (".kds-iac.yaml", ".kds-iac.yml")
@@ -56,24 +56,42 @@ class ConfigError(ValueError):
     """A settings file that cannot be used; the message names the file."""
 
 
-@dataclass(frozen=True)
-class AuditSettings:
+class AuditSettings(Value):
     """What rules about the whole scope need to know of the world outside it (CloudTrail)."""
 
-    organization_trail: Optional[str] = None  # free-text reference to a trail outside the scope
-    organization_trail_data_events: bool = False  # that trail records Kinesis data events
-    require_data_events: bool = True  # ask for Kinesis data events to be recorded
-    source: Optional[str] = None  # the settings file these came from, for messages
+    __slots__ = ("organization_trail", "organization_trail_data_events", "require_data_events", "source")
+
+    def __init__(
+        self,
+        organization_trail: Optional[str] = None,
+        organization_trail_data_events: bool = False,
+        require_data_events: bool = True,
+        source: Optional[str] = None,
+    ):
+        self.organization_trail = organization_trail  # free-text reference to a trail outside the scope
+        self.organization_trail_data_events = organization_trail_data_events  # it records Kinesis data events
+        self.require_data_events = require_data_events  # ask for Kinesis data events to be recorded
+        self.source = source  # the settings file these came from, for messages
 
 
-@dataclass
-class Config:
-    skip_rules: set[str] = field(default_factory=set)  # rule ids or checkov ids
-    fail_on: Severity = Severity.INFO  # lowest severity that makes the exit code 1
-    source: str | None = None  # the file the settings came from, for the output header
-    warnings: list[str] = field(default_factory=list)  # unknown keys and the like, "file: text"
-    fail_on_set: bool = False  # True when the file gave fail-on (the CLI flag still wins)
-    audit: AuditSettings = field(default_factory=AuditSettings)
+class Config(Value):
+    __slots__ = ("skip_rules", "fail_on", "source", "warnings", "fail_on_set", "audit")
+
+    def __init__(
+        self,
+        skip_rules: Optional[set[str]] = None,
+        fail_on: Severity = Severity.INFO,
+        source: Optional[str] = None,
+        warnings: Optional[list[str]] = None,
+        fail_on_set: bool = False,
+        audit: Optional[AuditSettings] = None,
+    ):
+        self.skip_rules = set() if skip_rules is None else skip_rules  # rule ids or checkov ids
+        self.fail_on = fail_on  # lowest severity that makes the exit code 1
+        self.source = source  # the file the settings came from, for the output header
+        self.warnings = [] if warnings is None else warnings  # unknown keys and the like, "file: text"
+        self.fail_on_set = fail_on_set  # True when the file gave fail-on (the CLI flag still wins)
+        self.audit = AuditSettings() if audit is None else audit
 
     @classmethod
     def from_mapping(cls, data: Any, source: str, where: Optional[str] = None) -> "Config":

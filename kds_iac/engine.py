@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Callable, Mapping, Optional, Sequence
 
 from kds_iac.config import Config
@@ -13,15 +12,26 @@ from kds_iac.rules import RuleModule, all_rules
 from kds_iac.rules.base import Finding
 
 
-@dataclass
 class ScanResult:
-    findings: list[Finding] = field(default_factory=list)
-    suppressed: list[Finding] = field(default_factory=list)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    scope: list[str] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    rules: list[RuleModule] = field(default_factory=list)
-    audit: str = ""  # how the scope's API calls are audited, for report headers
+    __slots__ = ("findings", "suppressed", "diagnostics", "scope", "files", "rules", "audit")
+
+    def __init__(
+        self,
+        findings: Optional[list[Finding]] = None,
+        suppressed: Optional[list[Finding]] = None,
+        diagnostics: Optional[list[Diagnostic]] = None,
+        scope: Optional[list[str]] = None,
+        files: Optional[list[str]] = None,
+        rules: Optional[list[RuleModule]] = None,
+        audit: str = "",
+    ):
+        self.findings = [] if findings is None else findings
+        self.suppressed = [] if suppressed is None else suppressed
+        self.diagnostics = [] if diagnostics is None else diagnostics
+        self.scope = [] if scope is None else scope
+        self.files = [] if files is None else files
+        self.rules = [] if rules is None else rules
+        self.audit = audit  # what audits the scope's streams, for report headers ("" if none)
 
 
 def run_rules(model: Model, rules: Sequence[RuleModule]) -> list[Finding]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Optional
 
@@ -26,18 +25,30 @@ EXIT_FINDINGS = 1
 EXIT_ERROR = 2
 
 
-@dataclass
 class ReportContext:
     """How the run was asked for, and how it ends: what a report says besides the findings."""
 
-    tool_version: str = "0.0.0"
-    fail_on: Severity = Severity.INFO
-    soft_fail: bool = False
-    exit_code: int = EXIT_CLEAN
-    config_source: Optional[str] = None
-    cwd: str = field(default_factory=os.getcwd)  # base of SARIF's relative URIs
-    color: bool = False  # text only
-    baselined: int = 0  # findings left out because the --baseline file lists them
+    __slots__ = ("tool_version", "fail_on", "soft_fail", "exit_code", "config_source", "cwd", "color", "baselined")
+
+    def __init__(
+        self,
+        tool_version: str = "0.0.0",
+        fail_on: Severity = Severity.INFO,
+        soft_fail: bool = False,
+        exit_code: int = EXIT_CLEAN,
+        config_source: Optional[str] = None,
+        cwd: Optional[str] = None,
+        color: bool = False,
+        baselined: int = 0,
+    ):
+        self.tool_version = tool_version
+        self.fail_on = fail_on
+        self.soft_fail = soft_fail
+        self.exit_code = exit_code
+        self.config_source = config_source
+        self.cwd = os.getcwd() if cwd is None else cwd  # base of SARIF's relative URIs
+        self.color = color  # text only
+        self.baselined = baselined  # findings left out because the --baseline file lists them
 
 
 @lru_cache(maxsize=1)

@@ -22,10 +22,10 @@ parameter defaults is absent, and the condition says which input would create it
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from kds_iac.model import Condition, Model, Ref, Resource, Unknown
+from kds_iac.value import Value
 from kds_iac.views.facts import ABSENT, Fact, attribute, name_of, render_pattern, resolve, template_refs
 from kds_iac.views.kinesis import Stream, streams
 
@@ -67,15 +67,17 @@ _OPERATORS = {
 # --------------------------------------------------------------------------- regions
 
 
-@dataclass(frozen=True)
-class Region:
+class Region(Value):
     """Where a resource is deployed: a region name when known with input defaults, and what
     decides it (a provider configuration, a stack) so that two resources deployed by the same
     one are known to share a region even when its name is not known."""
 
-    name: Optional[str]
-    deployed_by: str  # "provider.aws.west in infra/", "the stack of app.yaml"
-    fixed: bool = True  # False when an input decides the name (the default may be changed)
+    __slots__ = ("name", "deployed_by", "fixed")
+
+    def __init__(self, name: Optional[str], deployed_by: str, fixed: bool = True):
+        self.name = name
+        self.deployed_by = deployed_by  # "provider.aws.west of infra/", "the stack of app.yaml"
+        self.fixed = fixed  # False when an input decides the name (the default may be changed)
 
     def same_as(self, other: "Region") -> Optional[bool]:
         if self.deployed_by == other.deployed_by:
@@ -127,16 +129,20 @@ def _provider_block(model: Model, resource: Resource, alias: str) -> Optional[Re
 # --------------------------------------------------------------------------- selectors
 
 
-@dataclass(frozen=True)
-class FieldSelector:
-    field: str  # lower-cased: "eventcategory", "resources.type", "resources.arn", "readonly"
-    operators: dict[str, tuple[Any, ...]]  # Terraform operator name -> values (str, Ref, Unknown)
+class FieldSelector(Value):
+    __slots__ = ("field", "operators")
+
+    def __init__(self, field: str, operators: dict[str, tuple[Any, ...]]):
+        self.field = field  # lower-cased: "eventcategory", "resources.type", "resources.arn", "readonly"
+        self.operators = operators  # Terraform operator name -> values (str, Ref, Unknown)
 
 
-@dataclass(frozen=True)
-class AdvancedSelector:
-    fields: tuple[FieldSelector, ...]
-    known: bool = True  # False when a part is not known before deployment
+class AdvancedSelector(Value):
+    __slots__ = ("fields", "known")
+
+    def __init__(self, fields: tuple[FieldSelector, ...], known: bool = True):
+        self.fields = fields
+        self.known = known  # False when a part is not known before deployment
 
     def values(self, field_name: str, operator: str) -> Optional[tuple[Any, ...]]:
         for selector in self.fields:
@@ -180,32 +186,45 @@ def _operator_matches(operator: str, values: tuple[Any, ...], text: str) -> Opti
     return not hit if negated else hit
 
 
-@dataclass(frozen=True)
-class BasicSelector:
-    management: Fact  # include_management_events: bool
-    read_write: Fact  # "All", "ReadOnly", "WriteOnly"
+class BasicSelector(Value):
+    __slots__ = ("management", "read_write")
+
+    def __init__(self, management: Fact, read_write: Fact):
+        self.management = management  # include_management_events: bool
+        self.read_write = read_write  # "All", "ReadOnly", "WriteOnly"
 
 
 # --------------------------------------------------------------------------- trails
 
 
-@dataclass(eq=False)
 class Trail:
-    """A trail or an event data store of the scope."""
+    """A trail or an event data store of the scope, its settings as facts (AWS defaults applied)."""
 
-    resource: Resource
-    is_store: bool
-    logging: Fact
-    multi_region: Fact
-    validation: Fact
-    kms_key: Fact
-    bucket: Fact  # the log bucket setting (a name, an ARN, a Ref)
-    basic: list[BasicSelector]
-    advanced: list[AdvancedSelector]
-    selectors_known: bool
-    region: Region
-    logging_written: bool  # False: left out, so the AWS default (or the requirement) applies
-    settings: dict[str, str] = field(default_factory=dict)  # what -> setting name, for lines
+    def __init__(
+        self,
+        resource: Resource,
+        is_store: bool,
+        facts: dict[str, Fact],
+        basic: list[BasicSelector],
+        advanced: list[AdvancedSelector],
+        selectors_known: bool,
+        region: Region,
+        logging_written: bool,
+        settings: dict[str, str],
+    ):
+        self.resource = resource
+        self.is_store = is_store
+        self.logging: Fact = facts["logging"]
+        self.multi_region: Fact = facts["multi_region"]
+        self.validation: Fact = facts["validation"]
+        self.kms_key: Fact = facts["kms_key"]
+        self.bucket: Fact = facts["bucket"]  # the log bucket setting (a name, an ARN, a Ref)
+        self.basic = basic
+        self.advanced = advanced
+        self.selectors_known = selectors_known
+        self.region = region
+        self.logging_written = logging_written  # False: left out, the default (or requirement) applies
+        self.settings = settings  # what ("logging", "kms_key", ...) -> setting name, for lines
 
     @property
     def address(self) -> str:
@@ -477,11 +496,7 @@ def _trail(resource: Resource, model: Model, is_store: bool) -> Trail:
     return Trail(
         resource=resource,
         is_store=is_store,
-        logging=facts["logging"],
-        multi_region=facts["multi_region"],
-        validation=facts["validation"],
-        kms_key=facts["kms_key"],
-        bucket=facts["bucket"],
+        facts=facts,
         basic=basic,
         advanced=advanced,
         selectors_known=basic_known and advanced_known,
@@ -494,12 +509,14 @@ def _trail(resource: Resource, model: Model, is_store: bool) -> Trail:
 # --------------------------------------------------------------------------- the scope
 
 
-@dataclass(frozen=True)
-class Missing:
+class Missing(Value):
     """A trail written in the scope that is not created with input defaults."""
 
-    resource: Resource
-    condition: Condition
+    __slots__ = ("resource", "condition")
+
+    def __init__(self, resource: Resource, condition: Condition):
+        self.resource = resource
+        self.condition = condition
 
     def describe(self) -> str:
         inputs = ", ".join(i.describe() for i in self.condition.inputs)
@@ -513,19 +530,19 @@ class Missing:
         return f"{self.resource.address} is not created: {what} with {inputs}; set {names} to create it"
 
 
-@dataclass
 class Audit:
     """The audit trail of a scope: what every CloudTrail rule reads."""
 
-    streams: list[Stream]
-    trails: list[Trail]  # present trails and event data stores
-    missing: list[Missing]  # trails written but not created with input defaults
-    organization_trail: Optional[str]  # declared in settings: a trail outside the scope
-    organization_trail_data_events: bool
-    require_data_events: bool
-    settings_source: Optional[str]
-
-    model: Model = field(repr=False)
+    def __init__(self, model: Model, streams: list[Stream], trails: list[Trail], missing: list[Missing]):
+        self.model = model
+        self.streams = streams
+        self.trails = trails  # present trails and event data stores
+        self.missing = missing  # trails written but not created with input defaults
+        settings = model.audit  # AuditSettings, or None for the defaults
+        self.organization_trail: Optional[str] = getattr(settings, "organization_trail", None)  # outside the scope
+        self.organization_trail_data_events = bool(getattr(settings, "organization_trail_data_events", False))
+        self.require_data_events = bool(getattr(settings, "require_data_events", True))
+        self.settings_source = _shown(getattr(settings, "source", None))
 
     def covered_by(self, trail: Trail) -> list[Stream]:
         """Streams whose API calls the trail records if it is effective (same or unknown region)."""
@@ -554,7 +571,6 @@ def audit(model: Model) -> Audit:
     cached = getattr(model, "_kds_audit", None)
     if cached is not None:
         return cached
-    settings = model.audit
     trails: list[Trail] = []
     missing: list[Missing] = []
     for resource in model.of_type(*TRAIL_TYPES, *EVENT_DATA_STORE_TYPES):
@@ -567,16 +583,7 @@ def audit(model: Model) -> Audit:
     for resource in model.uncreated:
         if resource.type in TRAIL_TYPES + EVENT_DATA_STORE_TYPES and resource.condition is not None:
             missing.append(Missing(resource, resource.condition))
-    result = Audit(
-        streams=list(streams(model)),
-        trails=trails,
-        missing=missing,
-        organization_trail=getattr(settings, "organization_trail", None),
-        organization_trail_data_events=bool(getattr(settings, "organization_trail_data_events", False)),
-        require_data_events=bool(getattr(settings, "require_data_events", True)),
-        settings_source=_shown(getattr(settings, "source", None)),
-        model=model,
-    )
+    result = Audit(model, list(streams(model)), trails, missing)
     setattr(model, "_kds_audit", result)
     return result
 

@@ -9,8 +9,8 @@ seen). ``block_public_acls``/``ignore_public_acls`` defeat a public ACL;
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from kds_iac.model import Model, Resource
+from kds_iac.value import Value
 from kds_iac.views.facts import Fact, attribute, nested
 from kds_iac.views.policy import policy_statements
 from kds_iac.views.storage import bucket_of
@@ -23,14 +23,16 @@ PUBLIC_CANNED_ACLS = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class PublicGrant:
+class PublicGrant(Value):
     """A setting that opens a bucket to principals outside the account."""
 
-    resource: Resource  # where it is written: the bucket, its ACL or its policy
-    setting: str
-    what: str  # for messages: 'canned ACL "public-read"'
-    provenance: str = ""
+    __slots__ = ("resource", "setting", "what", "provenance")
+
+    def __init__(self, resource: Resource, setting: str, what: str, provenance: str = ""):
+        self.resource = resource  # where it is written: the bucket, its ACL or its policy
+        self.setting = setting
+        self.what = what  # for messages: 'canned ACL "public-read"'
+        self.provenance = provenance  # the inputs that decide it
 
     @property
     def line(self) -> int:
