@@ -15,7 +15,7 @@ from kds_iac.engine import scan
 from kds_iac.loaders import load
 from kds_iac.views.cloudtrail import audit, region_of
 from kds_iac.views.kinesis import streams
-from tests.conftest import tool
+from tests.conftest import EXAMPLES, tool
 
 SCOPE_RULES = {"KDS020", "KDS021", "KDS022", "KDS023"}
 
@@ -294,3 +294,18 @@ def test_settings_turn_the_coverage_and_data_event_rules_off(tmp_path):
     assert found(tmp_path, config=Config(audit=AuditSettings(require_data_events=False))) == {
         ("KDS020", "aws_kinesis_stream.orders")
     }
+
+
+def test_the_report_says_which_declared_trail_covers_the_scope():
+    done = subprocess.run(
+        [tool("kds-iac"), "scan", "examples/terraform/cloudtrail-organization", "--format", "sarif"],
+        cwd=EXAMPLES.parent, capture_output=True, text=True, timeout=120,
+    )
+    declared = (
+        "organization trail declared in examples/terraform/cloudtrail-organization/.kds-iac.yaml:"
+        " arn:aws:cloudtrail:us-east-1:111122223333:trail/org-audit (repository acme/org-audit)"
+    )
+    assert f"kds-iac: CloudTrail for the streams of this scope: {declared}\n" in done.stderr
+    properties = json.loads(done.stdout)["runs"][0]["properties"]
+    assert properties["audit"] == declared
+    assert properties["scope"] == ["examples/terraform/cloudtrail-organization"]
