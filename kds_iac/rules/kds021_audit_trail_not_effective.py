@@ -68,7 +68,7 @@ from typing import Iterator
 
 from kds_iac.model import Model
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
-from kds_iac.views.cloudtrail import TRAIL_TYPES, Trail, audit
+from kds_iac.views.cloudtrail import TRAIL_TYPES, Trail, audit, listed
 from kds_iac.views.facts import Fact
 
 RULE = Rule(
@@ -176,9 +176,5 @@ def _finding(trail: Trail, what: str, text: str, fact: Fact) -> Finding:
     return Finding(RULE, trail.resource, f"CloudTrail trail {trail.address} is not effective: {text}{decided}", line=line)
 
 
-def _names(streams: list, shown: int = 5) -> str:
-    """The streams' addresses; past ``shown``, a count (a whole repository can hold hundreds)."""
-    names = sorted({s.address for s in streams})
-    if len(names) <= shown:
-        return ", ".join(names)
-    return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
+def _names(streams: list) -> str:
+    return listed(s.address for s in streams)

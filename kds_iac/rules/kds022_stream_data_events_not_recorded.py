@@ -70,7 +70,7 @@ from typing import Iterator
 
 from kds_iac.model import Model
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
-from kds_iac.views.cloudtrail import audit, scope_name
+from kds_iac.views.cloudtrail import audit, listed, scope_name
 from kds_iac.views.kinesis import STREAM_TYPES
 
 RULE = Rule(
@@ -115,7 +115,7 @@ def check(model: Model) -> Iterator[Finding]:
         if True in verdicts or None in verdicts:
             continue
         if recorders:
-            why = "no advanced event selector of " + ", ".join(t.address for t in recorders) + " takes in its ARN"
+            why = "no advanced event selector of " + listed(t.address for t in recorders) + " takes in its ARN"
         else:
             why = f"no logging trail or event data store in scope {scope_name(model)}"
         if scope.organization_trail:

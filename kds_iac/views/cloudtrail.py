@@ -22,7 +22,7 @@ parameter defaults is absent, and the condition says which input would create it
 from __future__ import annotations
 
 import os
-from typing import Any, Optional
+from typing import Any, Iterable, Optional
 
 from kds_iac.model import Condition, Model, Ref, Resource, Unknown
 from kds_iac.value import Value
@@ -558,13 +558,21 @@ class Audit:
         """One line for the report header: how the scope's API calls are audited."""
         if self.organization_trail:
             return f"organization trail declared in {self.settings_source}: {self.organization_trail}"
-        present = [t for t in self.trails if not t.is_store]
+        present = [t.address for t in self.trails if not t.is_store]
         if present:
-            return "trails " + ", ".join(t.address for t in present)
-        stores = [t for t in self.trails if t.is_store]
+            return "trails " + listed(present)
+        stores = [t.address for t in self.trails if t.is_store]
         if stores:
-            return "event data stores " + ", ".join(t.address for t in stores)
+            return "event data stores " + listed(stores)
         return "no CloudTrail trail in scope"
+
+
+def listed(addresses: Iterable[str], shown: int = 5) -> str:
+    """Addresses for a message, sorted; past ``shown``, a count (a repository can hold hundreds)."""
+    names = sorted(set(addresses))
+    if len(names) <= shown:
+        return ", ".join(names)
+    return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
 
 
 def audit(model: Model) -> Audit:
@@ -609,6 +617,7 @@ __all__ = [
     "TRAIL_TYPES",
     "Trail",
     "audit",
+    "listed",
     "region_of",
     "scope_name",
 ]
