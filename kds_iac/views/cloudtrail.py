@@ -93,6 +93,18 @@ class Region(Value):
 
 
 def region_of(resource: Resource, model: Model) -> Region:
+    """The resource's region, once per resource (trails compare it with every stream)."""
+    cache = getattr(model, "_kds_regions", None)
+    if cache is None:
+        cache = {}
+        setattr(model, "_kds_regions", cache)
+    found = cache.get(id(resource))
+    if found is None:
+        found = cache[id(resource)] = _region_of(resource, model)
+    return found
+
+
+def _region_of(resource: Resource, model: Model) -> Region:
     if resource.source_format == "cloudformation":
         return Region(None, f"the stack of {resource.unit or resource.location.file}")
     if resource.source_format != "terraform":  # a plan: the region is in its configuration
