@@ -73,3 +73,45 @@ def test_not_a_consumer_of_an_encrypted_stream_or_not_a_writer(tmp_path):
     assert findings("KDS018", tmp_path, TEMPLATE % ("NONE", "", "dynamodb:PutItem", TABLE_ARN)) == {}
     assert findings("KDS018", tmp_path, TEMPLATE % ("KMS", "", "dynamodb:GetItem", TABLE_ARN)) == {}
     assert findings("KDS018", tmp_path, TEMPLATE % ("KMS", "", "dynamodb:PutItem", '"*"')) == {}  # wildcard: not proven
+
+
+def test_only_roles_with_a_read_grant_are_asked_about_streams(tmp_path, monkeypatch):
+    """Many stacks make roles x streams large: a producer-only role is never asked about a
+    stream, and a consumer is asked about the stream its policy names first."""
+    from kds_iac.engine import run_rules
+    from kds_iac.loaders import load
+    from kds_iac.rules import all_rules
+    from kds_iac.views.iam import IamView
+
+    units = []
+    for n in range(20):
+        units.append(f"""
+  Stream{n}:
+    Type: AWS::Kinesis::Stream
+    Properties: {{ShardCount: 1, StreamEncryption: {{EncryptionType: KMS, KeyId: alias/aws/kinesis}}}}
+  Producer{n}:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {{}}
+      Policies:
+        - PolicyName: put
+          PolicyDocument:
+            Statement:
+              - {{Effect: Allow, Action: kinesis:PutRecords, Resource: !GetAtt Stream{n}.Arn}}""")
+    units.append("""
+  Consumer:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {}
+      Policies:
+        - PolicyName: read
+          PolicyDocument:
+            Statement:
+              - {Effect: Allow, Action: kinesis:GetRecords, Resource: !GetAtt Stream19.Arn}""")
+    (tmp_path / "t.yaml").write_text("Resources:" + "".join(units) + "\n")
+    asked = []
+    original = IamView.kinesis_access
+    monkeypatch.setattr(IamView, "kinesis_access", lambda self, p, s: asked.append((p.address, s.address)) or original(self, p, s))
+    kds018 = [m for m in all_rules() if m.rule.id == "KDS018"]
+    assert run_rules(load([str(tmp_path / "t.yaml")]), kds018) == []
+    assert asked == [("Consumer", "Stream19")]
