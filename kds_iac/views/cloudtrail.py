@@ -156,12 +156,6 @@ class AdvancedSelector(Value):
         self.fields = fields
         self.known = known  # False when a part is not known before deployment
 
-    def values(self, field_name: str, operator: str) -> Optional[tuple[Any, ...]]:
-        for selector in self.fields:
-            if selector.field == field_name and operator in selector.operators:
-                return selector.operators[operator]
-        return None
-
     def constrains(self, field_name: str) -> bool:
         return any(s.field == field_name for s in self.fields)
 
