@@ -309,3 +309,17 @@ def test_the_report_says_which_declared_trail_covers_the_scope():
     properties = json.loads(done.stdout)["runs"][0]["properties"]
     assert properties["audit"] == declared
     assert properties["scope"] == ["examples/terraform/cloudtrail-organization"]
+
+
+def test_a_terraform_plan_is_judged_like_the_configuration():
+    """Plan JSON spells unset arguments as null and absent blocks as empty lists."""
+    plan = EXAMPLES.parent / "tests" / "fixtures" / "terraform_plan" / "cloudtrail.json"
+    result = scan([str(plan)], config=Config())
+    assert [d for d in result.diagnostics if d.level == "error"] == []
+    defects = sorted(f.message.split(" is not effective: ")[1].split(":")[0] for f in result.findings if f.rule.id == "KDS021")
+    assert defects == [
+        "log file validation is off",
+        "log files recording aws_kinesis_stream.orders are not encrypted with a KMS key (SSE-S3 only)",
+        "management events are excluded (its advanced event selectors select no Management category)",
+    ]
+    assert {f.rule.id for f in result.findings} == {"KDS002", "KDS021"}  # its data events are recorded
