@@ -48,10 +48,3 @@ def statement_label(document: PolicyDocument, statement: Statement) -> str:
 def provenance(statement: Statement, document: Optional[PolicyDocument] = None) -> str:
     inputs = statement.provenance() or (document.statements.provenance() if document else "")
     return f" (with input defaults; decided by {inputs})" if inputs else ""
-
-
-def listed(items: Iterable[str], limit: int = 6) -> str:
-    items = sorted(dict.fromkeys(items))
-    if len(items) > limit:
-        return ", ".join(items[:limit]) + f" and {len(items) - limit} more"
-    return ", ".join(items)

@@ -62,7 +62,7 @@ from typing import Iterator
 
 from kds_iac.model import Model
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
-from kds_iac.views.kinesis import streams
+from kds_iac.views.kinesis import stream_keys
 from kds_iac.views.kms import KEY_TYPES, KmsKey
 
 RULE = Rule(
@@ -89,16 +89,11 @@ DECRYPTING_ACTIONS = ("kms:Decrypt",)
 
 
 def check(model: Model) -> Iterator[Finding]:
-    users: dict[int, tuple[KmsKey, list[str]]] = {}
-    for stream in streams(model):
-        key = stream.key.value
-        if stream.encrypted and isinstance(key, KmsKey):
-            users.setdefault(id(key), (key, []))[1].append(stream.address)
-    for key, stream_addresses in users.values():
+    for key, encrypted in stream_keys(model):
         defects, line = _defects(key)
         if not defects:
             continue
-        used_by = ", ".join(sorted(set(stream_addresses)))
+        used_by = ", ".join(sorted({s.address for s in encrypted}))
         yield Finding(
             RULE,
             key.resource,

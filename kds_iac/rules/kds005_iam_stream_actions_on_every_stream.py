@@ -68,8 +68,9 @@ from __future__ import annotations
 from typing import Iterator
 
 from kds_iac.model import Model
-from kds_iac.rules._iam_findings import Problem, findings, listed, provenance, statement_label
+from kds_iac.rules._iam_findings import Problem, findings, provenance, statement_label
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
+from kds_iac.views.facts import listed
 from kds_iac.views.iam import IDENTITY, MANAGED_POLICY_ATTACHER_TYPES, POLICY_HOLDER_TYPES, iam, stream_level_actions
 
 RULE = Rule(

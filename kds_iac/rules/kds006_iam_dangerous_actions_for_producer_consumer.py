@@ -60,8 +60,9 @@ from typing import Iterator
 
 from kds_iac import iam_actions
 from kds_iac.model import Model
-from kds_iac.rules._iam_findings import Problem, findings, listed, statement_label
+from kds_iac.rules._iam_findings import Problem, findings, statement_label
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
+from kds_iac.views.facts import listed
 from kds_iac.views.iam import IDENTITY, POLICY_HOLDER_TYPES, Principal, iam
 from kds_iac.views.policy import UNKNOWN_PART
 

@@ -52,8 +52,9 @@ from __future__ import annotations
 from typing import Iterator
 
 from kds_iac.model import Model
-from kds_iac.rules._iam_findings import Problem, findings, listed, provenance, statement_label
+from kds_iac.rules._iam_findings import Problem, findings, provenance, statement_label
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
+from kds_iac.views.facts import listed
 from kds_iac.views.iam import IDENTITY, POLICY_HOLDER_TYPES, RESOURCE_POLICY, RESOURCE_POLICY_TYPES, iam
 
 RULE = Rule(

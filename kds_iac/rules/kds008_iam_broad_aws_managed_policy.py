@@ -50,8 +50,9 @@ from __future__ import annotations
 from typing import Iterator
 
 from kds_iac.model import Model
-from kds_iac.rules._iam_findings import Problem, findings, listed
+from kds_iac.rules._iam_findings import Problem, findings
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
+from kds_iac.views.facts import listed
 from kds_iac.views.iam import IDENTITY, MANAGED_POLICY_ATTACHER_TYPES, iam
 
 RULE = Rule(

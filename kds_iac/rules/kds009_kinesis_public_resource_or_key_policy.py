@@ -66,11 +66,11 @@ from __future__ import annotations
 from typing import Iterator
 
 from kds_iac.model import Model
-from kds_iac.rules._iam_findings import Problem, findings, listed, provenance, statement_label
+from kds_iac.rules._iam_findings import Problem, findings, provenance, statement_label
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
+from kds_iac.views.facts import listed
 from kds_iac.views.iam import KEY_POLICY, RESOURCE_POLICY, RESOURCE_POLICY_HOLDER_TYPES, iam
-from kds_iac.views.kinesis import streams
-from kds_iac.views.kms import KmsKey
+from kds_iac.views.kinesis import stream_keys
 
 RULE = Rule(
     id="KDS009",
@@ -93,17 +93,8 @@ EXAMPLES = {
 }
 
 
-def stream_keys(model: Model) -> dict[int, KmsKey]:
-    """Customer managed keys that encrypt a stream of the scan (as KDS003 judges them)."""
-    keys: dict[int, KmsKey] = {}
-    for stream in streams(model):
-        if stream.encrypted and isinstance(stream.key.value, KmsKey):
-            keys[id(stream.key.value.resource)] = stream.key.value
-    return keys
-
-
 def check(model: Model) -> Iterator[Finding]:
-    keys = stream_keys(model)
+    keys = {id(key.resource) for key, _ in stream_keys(model)}
     problems = []
     for document in iam(model).documents:
         if document.kind == KEY_POLICY and (document.key is None or id(document.key.resource) not in keys):

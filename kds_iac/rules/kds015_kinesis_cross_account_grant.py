@@ -46,9 +46,9 @@ from __future__ import annotations
 from typing import Iterator
 
 from kds_iac.model import Model
-from kds_iac.rules._iam_findings import Problem, findings, listed, provenance, statement_label
+from kds_iac.rules._iam_findings import Problem, findings, provenance, statement_label
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
-from kds_iac.rules.kds009_kinesis_public_resource_or_key_policy import stream_keys
+from kds_iac.views.facts import listed
 from kds_iac.views.iam import (
     KEY_POLICY,
     RESOURCE_POLICY,
@@ -58,6 +58,7 @@ from kds_iac.views.iam import (
     principal_accounts,
     resource_accounts,
 )
+from kds_iac.views.kinesis import stream_keys
 
 RULE = Rule(
     id="KDS015",
@@ -83,7 +84,7 @@ ORGANIZATION_KEYS = ("aws:principalorgid", "aws:principalorgpaths")
 
 
 def check(model: Model) -> Iterator[Finding]:
-    keys = stream_keys(model)
+    keys = {id(key.resource) for key, _ in stream_keys(model)}
     problems = []
     for document in iam(model).documents:
         if document.kind == KEY_POLICY and (document.key is None or id(document.key.resource) not in keys):

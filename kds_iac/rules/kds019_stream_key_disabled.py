@@ -50,8 +50,8 @@ from typing import Iterator
 
 from kds_iac.model import Model
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
-from kds_iac.views.kinesis import streams
-from kds_iac.views.kms import KEY_TYPES, KmsKey
+from kds_iac.views.kinesis import stream_keys
+from kds_iac.views.kms import KEY_TYPES
 
 RULE = Rule(
     id="KDS019",
@@ -75,12 +75,7 @@ EXAMPLES = {
 
 
 def check(model: Model) -> Iterator[Finding]:
-    users: dict[int, tuple[KmsKey, list[str]]] = {}
-    for stream in streams(model):
-        key = stream.key.value
-        if stream.encrypted and isinstance(key, KmsKey):
-            users.setdefault(id(key), (key, []))[1].append(stream.address)
-    for key, stream_addresses in users.values():
+    for key, encrypted in stream_keys(model):
         if key.enabled.value is not False:
             continue
         setting = key.enabled_setting
@@ -88,7 +83,7 @@ def check(model: Model) -> Iterator[Finding]:
         provenance = key.enabled.provenance()
         if provenance:
             why += f" with input defaults; decided by {provenance}"
-        used_by = ", ".join(sorted(set(stream_addresses)))
+        used_by = ", ".join(sorted({s.address for s in encrypted}))
         yield Finding(
             RULE,
             key.resource,

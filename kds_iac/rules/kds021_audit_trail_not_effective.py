@@ -68,8 +68,8 @@ from typing import Iterator
 
 from kds_iac.model import Model
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
-from kds_iac.views.cloudtrail import TRAIL_TYPES, Trail, audit, listed
-from kds_iac.views.facts import Fact
+from kds_iac.views.cloudtrail import TRAIL_TYPES, Trail, audit
+from kds_iac.views.facts import Fact, listed
 
 RULE = Rule(
     id="KDS021",
@@ -177,4 +177,4 @@ def _finding(trail: Trail, what: str, text: str, fact: Fact) -> Finding:
 
 
 def _names(streams: list) -> str:
-    return listed(s.address for s in streams)
+    return listed((s.address for s in streams), limit=5)

@@ -70,7 +70,8 @@ from typing import Iterator
 
 from kds_iac.model import Model
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
-from kds_iac.views.cloudtrail import audit, listed, scope_name
+from kds_iac.views.cloudtrail import audit, scope_name
+from kds_iac.views.facts import listed
 from kds_iac.views.kinesis import STREAM_TYPES
 
 RULE = Rule(
@@ -115,7 +116,7 @@ def check(model: Model) -> Iterator[Finding]:
         if True in verdicts or None in verdicts:
             continue
         if recorders:
-            why = "no advanced event selector of " + listed(t.address for t in recorders) + " takes in its ARN"
+            why = "no advanced event selector of " + listed((t.address for t in recorders), limit=5) + " takes in its ARN"
         else:
             why = f"no logging trail or event data store in scope {scope_name(model)}"
         if scope.organization_trail:

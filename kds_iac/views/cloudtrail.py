@@ -22,11 +22,11 @@ parameter defaults is absent, and the condition says which input would create it
 from __future__ import annotations
 
 import os
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 from kds_iac.model import Condition, Model, Ref, Resource, Unknown
 from kds_iac.value import Value
-from kds_iac.views.facts import ABSENT, Fact, attribute, name_of, render_pattern, resolve, template_refs
+from kds_iac.views.facts import ABSENT, Fact, attribute, listed, name_of, render_pattern, resolve, template_refs
 from kds_iac.views.kinesis import Stream, streams
 
 TRAIL_TYPES = ("aws_cloudtrail", "AWS::CloudTrail::Trail")
@@ -460,8 +460,8 @@ def _advanced(fact: Fact, terraform: bool) -> tuple[list[AdvancedSelector], bool
                 values = resolve(raw.get(tf_name if terraform else cfn_name))
                 if values.absent:
                     continue
-                listed = values.value if isinstance(values.value, list) else [values.value]
-                resolved = tuple(v if isinstance(v, Ref) else resolve(v).value for v in listed)
+                entries = values.value if isinstance(values.value, list) else [values.value]
+                resolved = tuple(resolve(v).value for v in entries)
                 if any(isinstance(v, Unknown) for v in resolved):
                     known = False
                 operators[tf_name] = resolved
@@ -566,19 +566,11 @@ class Audit:
             return f"organization trail declared in {self.settings_source}: {self.organization_trail}"
         present = [t.address for t in self.trails if not t.is_store]
         if present:
-            return "trails " + listed(present)
+            return "trails " + listed(present, limit=5)
         stores = [t.address for t in self.trails if t.is_store]
         if stores:
-            return "event data stores " + listed(stores)
+            return "event data stores " + listed(stores, limit=5)
         return "no CloudTrail trail in scope"
-
-
-def listed(addresses: Iterable[str], shown: int = 5) -> str:
-    """Addresses for a message, sorted; past ``shown``, a count (a repository can hold hundreds)."""
-    names = sorted(set(addresses))
-    if len(names) <= shown:
-        return ", ".join(names)
-    return ", ".join(names[:shown]) + f" and {len(names) - shown} more"
 
 
 def audit(model: Model) -> Audit:
@@ -623,7 +615,6 @@ __all__ = [
     "TRAIL_TYPES",
     "Trail",
     "audit",
-    "listed",
     "region_of",
     "scope_name",
 ]

@@ -7,7 +7,7 @@ their messages; an ``Unknown`` value is never a failure a rule can prove.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Iterable
 
 from kds_iac.model import Condition, Conditional, FromInputs, Input, Model, Ref, Resource, Template, Unknown, unique
 from kds_iac.value import Value
@@ -118,6 +118,14 @@ def nested(fact: Fact, name: str) -> Fact:
     if not isinstance(container, dict) or container.get(name) is None:
         return fact.with_value(ABSENT)
     return fact.then(container[name])
+
+
+def listed(items: Iterable[str], limit: int = 6) -> str:
+    """Names for a message, sorted and without repeats; past ``limit``, a count."""
+    names = sorted(dict.fromkeys(items))
+    if len(names) > limit:
+        return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
+    return ", ".join(names)
 
 
 def render_pattern(value: Any) -> str | None:

@@ -11,7 +11,7 @@ from typing import Iterator
 
 from kds_iac.model import Model, Resource, Unknown
 from kds_iac.views.facts import ABSENT, Fact, attribute, nested, resolve
-from kds_iac.views.kms import key_resolver
+from kds_iac.views.kms import KmsKey, key_resolver
 
 STREAM_TYPES = ("aws_kinesis_stream", "AWS::Kinesis::Stream")
 
@@ -85,4 +85,15 @@ def _stream(model: Model, resource: Resource) -> Stream:
     return Stream(resource, encryption, keys.resolve(key, resource.unit), *settings, encryption_written=written)
 
 
-__all__ = ["ABSENT", "STREAM_TYPES", "Stream", "resolve", "streams"]
+def stream_keys(model: Model) -> list[tuple[KmsKey, list[Stream]]]:
+    """Customer managed keys of the scan that encrypt a stream, each with the streams it
+    encrypts (in the scan's order): what the key rules judge."""
+    found: dict[int, tuple[KmsKey, list[Stream]]] = {}
+    for stream in streams(model):
+        key = stream.key.value
+        if stream.encrypted and isinstance(key, KmsKey):
+            found.setdefault(id(key.resource), (key, []))[1].append(stream)
+    return list(found.values())
+
+
+__all__ = ["ABSENT", "STREAM_TYPES", "Stream", "resolve", "stream_keys", "streams"]
