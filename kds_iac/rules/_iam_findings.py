@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from typing import Iterable, Iterator, Optional
 
-from kds_iac.model import Resource
-from kds_iac.value import Value
+from kds_iac.model import Model, Resource
 from kds_iac.rules.base import Finding, Rule
-from kds_iac.views.iam import PolicyDocument
+from kds_iac.value import Value
+from kds_iac.views.iam import KEY_POLICY, RESOURCE_POLICY, PolicyDocument, iam
+from kds_iac.views.kinesis import stream_keys
 from kds_iac.views.policy import Statement
 
 
@@ -32,6 +33,16 @@ def findings(rule: Rule, problems: Iterable[Problem]) -> Iterator[Finding]:
             texts.append(problem.text)
     for resource, texts, line in grouped.values():
         yield Finding(rule, resource, "; ".join(texts), line=line)
+
+
+def stream_resource_policies(model: Model) -> Iterator[PolicyDocument]:
+    """Kinesis resource policies, and the key policies of keys that encrypt a stream."""
+    keys = {id(key.resource) for key, _ in stream_keys(model)}
+    for document in iam(model).documents:
+        if document.kind == RESOURCE_POLICY or (
+            document.kind == KEY_POLICY and document.key is not None and id(document.key.resource) in keys
+        ):
+            yield document
 
 
 def statement_label(document: PolicyDocument, statement: Statement) -> str:

@@ -66,11 +66,10 @@ from __future__ import annotations
 from typing import Iterator
 
 from kds_iac.model import Model
-from kds_iac.rules._iam_findings import Problem, findings, provenance, statement_label
+from kds_iac.rules._iam_findings import Problem, findings, provenance, statement_label, stream_resource_policies
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views.facts import listed
-from kds_iac.views.iam import KEY_POLICY, RESOURCE_POLICY, RESOURCE_POLICY_HOLDER_TYPES, iam
-from kds_iac.views.kinesis import stream_keys
+from kds_iac.views.iam import KEY_POLICY, RESOURCE_POLICY_HOLDER_TYPES
 
 RULE = Rule(
     id="KDS009",
@@ -94,13 +93,8 @@ EXAMPLES = {
 
 
 def check(model: Model) -> Iterator[Finding]:
-    keys = {id(key.resource) for key, _ in stream_keys(model)}
     problems = []
-    for document in iam(model).documents:
-        if document.kind == KEY_POLICY and (document.key is None or id(document.key.resource) not in keys):
-            continue
-        if document.kind not in (RESOURCE_POLICY, KEY_POLICY):
-            continue
+    for document in stream_resource_policies(model):
         for statement in document.known_statements:
             if not (statement.allows and statement.everyone) or statement.pins_caller:
                 continue
