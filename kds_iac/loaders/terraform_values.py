@@ -794,13 +794,9 @@ class Evaluation:
         path = self._file_path(text[arguments[0][0] : arguments[0][1]].strip(), source)
         if path is None:
             return Unknown(f"{function}() of a path known only at deployment")
-        try:
-            with open(path, "rb") as handle:
-                content = handle.read(MAX_READ_BYTES + 1)
-        except OSError:
-            return Unknown(f"{function}(): {os.path.basename(path)} cannot be read")
-        if len(content) > MAX_READ_BYTES:
-            return Unknown(f"{function}(): {os.path.basename(path)} is too large")
+        content = _read_limited(path, function, os.path.basename(path))
+        if isinstance(content, Unknown):
+            return content
         content_text = content.decode("utf-8", errors="replace")
         if function == "file":
             return self._decoded(content_text, {}, module)
@@ -951,13 +947,9 @@ class Evaluation:
         real = self._file_path(f'"{path}"', source)
         if real is None:
             return Unknown(f"{name}(): {os.path.basename(path)} cannot be read")
-        try:
-            with open(real, "rb") as handle:
-                content = handle.read(MAX_READ_BYTES + 1)
-        except OSError:
-            return Unknown(f"{name}(): {os.path.basename(path)} cannot be read")
-        if len(content) > MAX_READ_BYTES:
-            return Unknown(f"{name}(): {os.path.basename(path)} is too large")
+        content = _read_limited(real, name, os.path.basename(path))
+        if isinstance(content, Unknown):
+            return content
         if name == "filebase64":
             return base64.b64encode(content).decode("ascii")
         text = content.decode("utf-8", errors="replace")
@@ -1386,3 +1378,15 @@ def _condition_name(meta_arg: str, source_text: str, module: str = "") -> str:
     where = f"{module}: " if module else ""
     return f"{where}{meta_arg} = {text}"
 
+
+def _read_limited(path: str, function: str, shown: str) -> Any:
+    """The bytes of a file a template function reads, or ``Unknown`` when it cannot be read
+    or is over the size limit."""
+    try:
+        with open(path, "rb") as handle:
+            content = handle.read(MAX_READ_BYTES + 1)
+    except OSError:
+        return Unknown(f"{function}(): {shown} cannot be read")
+    if len(content) > MAX_READ_BYTES:
+        return Unknown(f"{function}(): {shown} is too large")
+    return content

@@ -26,6 +26,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterable, Optional
 
+from kds_iac.output.common import finding_column
+
 if TYPE_CHECKING:  # pragma: no cover
     from kds_iac.engine import ScanResult
 
@@ -219,8 +221,7 @@ def problems_of(result: "ScanResult") -> dict[str, list[Problem]]:
     for finding in result.findings:
         file = absolute(finding.location.file)
         line = finding.primary_line
-        column = finding.resource.location.column if line == finding.resource.location.start_line else 1
-        start, end, text = texts.span(file, line, max(column, 1))
+        start, end, text = texts.span(file, line, finding_column(finding))
         rule = finding.rule
         out.setdefault(file, []).append(
             Problem(
