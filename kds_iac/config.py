@@ -179,6 +179,18 @@ def resolve_config(explicit: Optional[str], paths: Sequence[str] = (), cwd: Opti
     return load_config(found) if found else Config()
 
 
+def discovered_config(paths: Sequence[str], cwd: Optional[str] = None) -> tuple[Config, Optional[str], Optional[ConfigError]]:
+    """For front-ends that go on with defaults when the settings file is broken (checkov, cfn-lint,
+    the language server): the settings, the file they come from, and what was wrong with it."""
+    source = find_config(paths, cwd)
+    if source is None:
+        return Config(), None, None
+    try:
+        return load_config(source), source, None
+    except ConfigError as error:
+        return Config(), source, error
+
+
 def _search_upward(start: str) -> Optional[str]:
     directory = start
     while True:

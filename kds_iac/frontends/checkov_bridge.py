@@ -370,13 +370,11 @@ def _scope_config(root: str):
 
     Rule selection stays checkov's (``--check``, ``--skip-check``, skip comments); a settings
     file that cannot be used is logged and the defaults apply."""
-    from kds_iac.config import Config, ConfigError, resolve_config
+    from kds_iac.config import Config, discovered_config
 
-    try:
-        settings = resolve_config(None, [root], cwd=root)
-    except ConfigError as error:
+    settings, _, error = discovered_config([root], root)
+    if error is not None:
         LOG.warning("kds-iac: settings ignored: %s", error)
-        return Config()
     return Config(audit=settings.audit, source=settings.source)
 
 

@@ -148,7 +148,7 @@ class Validator:
     # ------------------------------------------------------------------ one engine run
 
     def _scan(self, unit: Unit) -> Optional[_Entry]:
-        from kds_iac.config import Config, ConfigError, find_config, load_config
+        from kds_iac.config import discovered_config
 
         members = unit.members()
         problems: dict[str, list[Problem]] = {m: [] for m in members}
@@ -159,13 +159,9 @@ class Validator:
             return _Entry(_fingerprint(unit, watched), watched, {unit.root: []})
 
         start = unit.root if unit.kind == TERRAFORM_UNIT else os.path.dirname(unit.root)
-        config_source = find_config([start], start)
-        config = Config()
-        if config_source:
-            try:
-                config = load_config(config_source)
-            except ConfigError as error:
-                problems[members[0]].append(_whole_file_problem(members[0], f"settings ignored: {error}", "config"))
+        config, config_source, error = discovered_config([start], start)
+        if error is not None:
+            problems[members[0]].append(_whole_file_problem(members[0], f"settings ignored: {error}", "config"))
 
         from kds_iac import engine
 

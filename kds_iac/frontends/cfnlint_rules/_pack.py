@@ -56,16 +56,12 @@ def problems_for(filename: str) -> dict[str, list]:
             _CACHE.move_to_end(key)
             return cached
         from kds_iac import engine
-        from kds_iac.config import Config, ConfigError, find_config, load_config
+        from kds_iac.config import discovered_config
         from kds_iac.lsp.validate import problems_of
 
-        config = Config()
-        source = find_config([real], os.path.dirname(real))
-        if source:
-            try:
-                config = load_config(source)
-            except ConfigError as error:
-                LOG.warning("kds-iac: settings ignored: %s", error)
+        config, _, error = discovered_config([real], os.path.dirname(real))
+        if error is not None:
+            LOG.warning("kds-iac: settings ignored: %s", error)
         RUNS.append(real)
         problems = problems_of(engine.scan([real], config=config))
         _CACHE[key] = problems
