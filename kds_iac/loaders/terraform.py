@@ -422,11 +422,14 @@ class _ModuleLoader:
                         why = f"{meta_arg} = {text} gives no instance with the input values of this scan"
                         if kind == "resource":
                             inputs = evaluation.inputs_of_expression(modules[0], source.expression(item))
-                            self._record_uncreated(labels[0], address, source.path, line, f"{meta_arg} = {text}", inputs)
+                            module = _without_keys(modules[0]) if modules[0] else ""
+                            self._record_uncreated(labels[0], address, module, source.path, line, f"{meta_arg} = {text}", inputs)
                         break
                 self.diagnostic("info", source.path, line, f"{address} was not checked: {why}")
 
-    def _record_uncreated(self, type_: str, address: str, file: str, line: int, meta: str, inputs: tuple) -> None:
+    def _record_uncreated(
+        self, type_: str, address: str, module: str, file: str, line: int, meta: str, inputs: tuple
+    ) -> None:
         """Keep a resource block that gave no instance, so that rules about the whole scope
         can say which input would create it (a trail behind ``count = var.enabled ? 1 : 0``)."""
         self.model.uncreated.append(
@@ -437,7 +440,7 @@ class _ModuleLoader:
                 location=Location(file, line, line),
                 source_format=TERRAFORM,
                 condition=Condition(meta, False, inputs),
-                module=address.rsplit(".", 2)[0] if address.startswith("module.") else "",
+                module=module,
                 unit=self.directory,
             )
         )

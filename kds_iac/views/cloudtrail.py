@@ -26,6 +26,7 @@ from typing import Any, Optional
 
 from kds_iac.model import Condition, Model, Ref, Resource, Unknown
 from kds_iac.value import Value
+from kds_iac.views.compute import PROVIDER_TYPES
 from kds_iac.views.facts import ABSENT, Fact, attribute, listed, name_of, render_pattern, resolve, template_refs
 from kds_iac.views.kinesis import Stream, streams
 
@@ -132,7 +133,7 @@ def _provider_block(model: Model, resource: Resource, alias: str) -> Optional[Re
     if resource.module:
         wanted.append(own)
     for address in wanted:
-        for provider in model.of_type("provider.aws"):
+        for provider in model.of_type(*PROVIDER_TYPES):
             if provider.unit == resource.unit and provider.address == address:
                 return provider
     return None
