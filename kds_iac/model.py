@@ -125,18 +125,33 @@ class Template(Value):
         self.parts = parts
 
 
+class Regions(Value):
+    """The deployment regions where a condition holds: ``names``, or with ``outside`` every
+    region but ``names``. Only for a condition that reads nothing but the region."""
+
+    __slots__ = ("names", "outside")
+
+    def __init__(self, names: frozenset, outside: bool = False):
+        self.names = names
+        self.outside = outside
+
+
 class Condition(Value):
     """A named CloudFormation condition (or Terraform conditional) with its default outcome.
 
     ``default`` is the outcome under input defaults, or ``None`` when it cannot be decided.
+    ``regions``: where it holds, when it depends on the deployment region alone.
     """
 
-    __slots__ = ("name", "default", "inputs")
+    __slots__ = ("name", "default", "inputs", "regions")
 
-    def __init__(self, name: str, default: Optional[bool], inputs: tuple[Input, ...] = ()):
+    def __init__(
+        self, name: str, default: Optional[bool], inputs: tuple[Input, ...] = (), regions: Optional[Regions] = None
+    ):
         self.name = name
         self.default = default
         self.inputs = inputs
+        self.regions = regions
 
 
 class Conditional(Value):
