@@ -26,6 +26,7 @@ import shutil
 import threading
 from typing import Any, Mapping, Optional, Sequence
 
+from kds_iac.loaders import terraform_gates as gates
 from kds_iac.loaders.discovery import MAX_FILE_BYTES, is_terraform_file
 from kds_iac.loaders.terraform_values import (
     Assigned,
@@ -100,6 +101,7 @@ class _ModuleLoader:
         self.files = FileCache(self.directory)
         self._tmp: Optional[str] = None
         self._reported_files: set[str] = set()
+        self._judged_calls: set[tuple[str, int]] = set()  # (file, line) of module calls judged ungated
 
     def diagnostic(self, level: str, file: str, line: int, message: str, column: int = 1) -> None:
         self.model.diagnostics.append(Diagnostic(level, file, line, message, column))
@@ -136,26 +138,72 @@ class _ModuleLoader:
         assigned = self._assigned(vars_paths)
         evaluation = Evaluation(self.directory, raw, self.files, assigned)
         resources = evaluation.resources()
-        for resource, problem in evaluation.failures:
+        self._dropped_files(evaluation, names if stopped else [])
+        tried = resources + [r for r, _ in evaluation.failures]
+        judged, failures = self._judge_uncreated(evaluation, tried, names, vars_paths, assigned, stopped)
+        for resource, problem in evaluation.failures + failures:
             self.diagnostic(
                 "error",
                 resource.location.file,
                 resource.location.start_line,
                 f"{resource.address} could not be read ({problem}); not checked",
             )
+        resources += judged
         order = {id(r): i for i, r in enumerate(resources)}
         resources.sort(key=lambda r: (r.location.file, r.location.start_line, order[id(r)]))
         self.model.resources.extend(resources)
         self.model.outputs.extend(evaluation.output_values())
-        self._dropped_files(evaluation, names if stopped else [])
         self._module_call_diagnostics(evaluation)
-        self._uncreated_blocks(evaluation, resources + [r for r, _ in evaluation.failures], names)
+        self._uncreated_blocks(evaluation, tried + judged + [r for r, _ in failures], names)
         known = set(self.model.files)
         read = [self.files.path_of(f) for f in sorted(evaluation.filenames)] + sorted(self._reported_files)
         for path in read:
             if is_terraform_file(path) and path not in known:
                 known.add(path)
                 self.model.files.append(path)
+
+    def _judge_uncreated(
+        self,
+        evaluation: Evaluation,
+        created: list[Resource],
+        root_names: list[str],
+        vars_paths: list[tuple[str, str]],
+        assigned: dict[str, Assigned],
+        stopped: bool,
+    ) -> tuple[list[Resource], list[tuple[Resource, str]]]:
+        """Blocks whose ``count``/``for_each`` gave no instance, evaluated once more as the
+        instance they would create (``terraform_gates``): the new resources, and those that
+        could not be read."""
+        tree = gates.module_tree(self.files, root_names)
+        done = gates.created_keys(evaluation, created)
+        rewritten = {
+            block.key: block
+            for blocks in tree.values()
+            for block in blocks
+            if block.gate and block.key not in done and block.source.path not in self._reported_files
+        }
+        if not rewritten:
+            return [], []
+        by_file: dict[str, list[gates.Block]] = {}
+        for block in rewritten.values():
+            by_file.setdefault(block.relative, []).append(block)
+        rewrites = {relative: gates.ungated_rewrite(blocks[0].source, blocks) for relative, blocks in by_file.items()}
+        self._tmp = self._tmp or _temporary_directory("kds-iac-")
+        try:
+            mirror = gates.build_mirror(self.directory, tree, rewrites, os.path.join(self._tmp, "gates"))
+            directory = os.path.abspath(self.directory)
+            mirrored_vars = [
+                os.path.relpath(os.path.normpath(os.path.join(directory, relative)), mirror) for _, relative in vars_paths
+            ]
+            raw = self._tfparse(mirror, mirrored_vars, stop=not stopped)
+        except Exception:  # a second look that fails leaves the blocks reported as not checked
+            return [], []
+        second = Evaluation(self.directory, raw, self.files, assigned)
+        judged = gates.judged_instances(evaluation, second, rewritten)
+        for key in gates.created_keys(second, []):
+            if key in rewritten:  # a module call judged as the instance it would create
+                self._judged_calls.add((self.files.path_of(key[0]), key[1]))
+        return judged, second.failures
 
     def _module_files(self) -> list[str]:
         try:
@@ -405,6 +453,8 @@ class _ModuleLoader:
                         continue
                     calls = [f"{m}.module.{labels[0]}" if m else f"module.{labels[0]}" for m in modules]
                     if any(c in evaluation.module_calls or f"{c}[" in instances for c in calls):
+                        continue
+                    if (source.path, line) in self._judged_calls:
                         continue
                     address = _without_keys(calls[0])
                 else:

@@ -40,7 +40,7 @@ import bisect
 import json
 import os
 import re
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from kds_iac.model import (
     TERRAFORM,
@@ -638,11 +638,14 @@ class Evaluation:
 
     # -- resources ---------------------------------------------------------------------
 
-    def resources(self) -> list[Resource]:
-        """Every resource and data source with converted attributes, lines, skips, inputs."""
+    def resources(self, keep: Optional[Callable[[Resource], bool]] = None) -> list[Resource]:
+        """Every resource and data source (those ``keep`` accepts) with converted attributes,
+        lines, skips, inputs."""
         self._lazy_text_index()
         out = []
         for block, resource in self.blocks:
+            if keep is not None and not keep(resource):
+                continue
             try:
                 self._fill(block, resource)
             except Exception as error:  # one odd block must not cost the whole module

@@ -86,7 +86,7 @@ class Finding(Value):
     ):
         self.rule = rule
         self.resource = resource
-        self.message = message
+        self.message = message + when_created(resource)
         self.line = line  # the attribute line to point at; defaults to the block start
         self.related = related
 
@@ -111,6 +111,21 @@ class Finding(Value):
             if key in skips:
                 return skips[key]
         return None
+
+
+def when_created(resource: Resource) -> str:
+    """What a resource that input defaults do not (or may not) create depends on, for the
+    end of a finding's message: ``; when created: count = var.x ? 1 : 0, set by var.x
+    (default: false)``. Empty for a resource that exists with the defaults."""
+    condition = resource.condition
+    if condition is None or condition.default is True:
+        return ""
+    how = condition.name
+    if resource.source_format == "cloudformation":
+        how = f"Condition {how} is true"
+    if not condition.inputs:
+        return f"; when created: {how}"
+    return f"; when created: {how}, set by " + ", ".join(i.describe() for i in condition.inputs)
 
 
 Check = Callable[[Model], Iterator[Finding]]

@@ -480,52 +480,54 @@ def test_one_unreadable_resource_is_a_diagnostic_and_the_others_stay(tmp_path, m
     ]
 
 
-def test_empty_directory_and_resources_that_count_leaves_out(tmp_path):
+def test_resources_that_count_leaves_out_are_judged_as_the_instance_they_would_create(tmp_path):
     assert load_module(str(tmp_path)).resources == []
     (tmp_path / "main.tf").write_text(
         'variable "create" {\n  default = false\n}\n'
-        'resource "aws_kinesis_stream" "maybe" {\n  count = var.create ? 1 : 0\n  name  = "maybe"\n}\n'
+        'resource "aws_kinesis_stream" "maybe" {\n  count = var.create ? 1 : 0\n  name  = "maybe-${count.index}"\n}\n'
     )
     model = load_module(str(tmp_path))
-    assert model.resources == []
-    assert model.diagnostics == [
-        Diagnostic(
-            "info",
-            str(tmp_path / "main.tf"),
-            4,
-            "aws_kinesis_stream.maybe was not checked: count = var.create ? 1 : 0 gives no instance "
-            "with the input values of this scan",
-        )
-    ]
+    [stream] = model.resources
+    assert stream.address == "aws_kinesis_stream.maybe"
+    assert stream.get("name") == "maybe-0"  # the first instance
+    assert stream.condition.name == "count = var.create ? 1 : 0"
+    assert stream.condition.default is False
+    assert [(i.name, i.default) for i in stream.condition.inputs] == [("var.create", False)]
+    assert model.diagnostics == []
+    assert model.uncreated == []
 
 
-def test_module_calls_that_give_no_instance(tmp_path):
+def test_module_calls_that_give_no_instance_are_judged_as_the_instance_they_would_create(tmp_path):
     (tmp_path / "child").mkdir()
-    (tmp_path / "child" / "main.tf").write_text('resource "aws_kinesis_stream" "s" {\n  name = "s"\n}\n')
+    (tmp_path / "child" / "main.tf").write_text(
+        'variable "enc" {\n  default = "NONE"\n}\n'
+        'resource "aws_kinesis_stream" "s" {\n  name = "s"\n  encryption_type = var.enc\n}\n'
+    )
     (tmp_path / "main.tf").write_text(
         'variable "create" {\n  default = false\n}\n'
         'variable "names" {}\n'
         'module "off" {\n  source = "./child"\n  count  = var.create ? 1 : 0\n}\n'
-        'module "each" {\n  source   = "./child"\n  for_each = var.names\n}\n'
+        'module "each" {\n  source   = "./child"\n  for_each = var.names\n  enc = each.value\n}\n'
     )
     model = load_module(str(tmp_path))
-    assert model.resources == []
-    main = str(tmp_path / "main.tf")
-    assert model.diagnostics == [
-        Diagnostic(
-            "info",
-            main,
-            5,
-            "module.off was not checked: count = var.create ? 1 : 0 gives no instance "
-            "with the input values of this scan",
-        ),
-        Diagnostic(
-            "info",
-            main,
-            9,
-            "module.each was not checked: for_each = var.names gives no instance with the input values of this scan",
-        ),
-    ]
+    assert model.diagnostics == []
+    by_address = {r.address: r for r in model.resources}
+    assert set(by_address) == {"module.off.aws_kinesis_stream.s", "module.each.aws_kinesis_stream.s"}
+    off, each = by_address["module.off.aws_kinesis_stream.s"], by_address["module.each.aws_kinesis_stream.s"]
+    assert (off.module, each.module) == ("module.off", "module.each")
+    assert off.condition.name == "module.off: count = var.create ? 1 : 0"
+    assert [(i.name, i.has_default) for i in off.condition.inputs] == [("var.create", True)]
+    assert each.condition.name == "module.each: for_each = var.names"
+    assert [(i.name, i.has_default) for i in each.condition.inputs] == [("var.names", False)]
+    assert off.get("encryption_type").value == "NONE"
+    assert [i.name for i in off.get("encryption_type").inputs] == ["module.off.var.enc"]
+    assert isinstance(_plain_value(each.get("encryption_type")), Unknown)  # each.value is unknown
+
+
+def _plain_value(value):
+    while isinstance(value, FromInputs):
+        value = value.value
+    return value
 
 
 def test_unknown_count_keeps_one_instance_with_an_undecided_condition(tmp_path):
