@@ -9,7 +9,7 @@ from kds_iac.config import Config
 from kds_iac.loaders import load
 from kds_iac.model import Diagnostic, Model
 from kds_iac.rules import RuleModule, all_rules
-from kds_iac.rules.base import Finding
+from kds_iac.rules.base import Finding, one_per_place
 
 
 class ScanResult:
@@ -49,8 +49,13 @@ def scan(
     var_files: Sequence[str] = (),
     variables: Optional[Mapping[str, str]] = None,
     progress: Optional[Callable[[int, int, str], None]] = None,
+    one_finding_per_place: bool = True,
 ) -> ScanResult:
-    """``progress(done, total, unit)`` is handed to the loaders (the CLI's progress bar)."""
+    """``progress(done, total, unit)`` is handed to the loaders (the CLI's progress bar).
+
+    With ``one_finding_per_place``, instances of one block that get the same finding (a
+    module scanned as a root and through its example's call) are reported once, naming
+    every instance; the checkov bridge asks for each instance, as checkov reports them."""
     config = config or Config()
     rules = [r for r in all_rules() if not ({r.rule.id, r.rule.checkov_id} & config.skip_rules)]
     model = load(paths, var_files=var_files, variables=variables, progress=progress)
@@ -58,7 +63,10 @@ def scan(
     result = ScanResult(
         diagnostics=model.diagnostics, scope=model.scope, files=model.files, rules=rules, audit=_audit_line(model)
     )
-    for finding in run_rules(model, rules):
+    findings = run_rules(model, rules)
+    if one_finding_per_place:
+        findings = one_per_place(findings)
+    for finding in findings:
         if model.focus_files and not _in_focus(finding, model):
             continue
         (result.suppressed if finding.suppressed_reason is not None else result.findings).append(finding)

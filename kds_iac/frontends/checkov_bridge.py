@@ -341,7 +341,7 @@ def _run_engine(root: str) -> ScopeResult:
     RUNS.append(root)
     result = ScopeResult(root=root)
     try:
-        scanned = engine.scan([root], config=_scope_config(root))
+        scanned = engine.scan([root], config=_scope_config(root), one_finding_per_place=False)
     except Exception as error:  # report it on every resource rather than pass them all
         LOG.error("kds-iac: the engine failed on scope %s: %s", root, error, exc_info=True)
         result.error = error

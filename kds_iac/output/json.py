@@ -73,6 +73,7 @@ def finding_record(finding: Finding, suppressed: bool) -> dict[str, Any]:
         "suppression_reason": suppression_reason(finding) if suppressed else None,
         "help_uri": finding.rule.help_uri,
         "related": [related_record(r) for r in finding.related],
+        "instances": list(finding.instances),
     }
 
 

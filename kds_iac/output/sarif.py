@@ -152,6 +152,7 @@ def sarif_result(finding: Finding, suppressed: bool, rule_index: int, context: R
             "checkov_id": finding.rule.checkov_id,
             "resource": finding.address,
             "resourceType": finding.resource.type,
+            "instances": list(finding.instances),
         },
     }
     if finding.resource.construct_path:

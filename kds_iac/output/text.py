@@ -60,7 +60,8 @@ def finding_line(finding: Finding, color: bool = False) -> str:
     if color:
         where = _PATH_STYLE + where + _RESET
         label = _SEVERITY_STYLE[severity] + label + _RESET
-    return f"{where} {label} {finding.rule.id} {_one_line(finding.message)} [{finding.address}]"
+    addresses = ", ".join((finding.address,) + finding.instances)
+    return f"{where} {label} {finding.rule.id} {_one_line(finding.message)} [{addresses}]"
 
 
 def diagnostic_line(diagnostic: Diagnostic, color: bool = False) -> str:

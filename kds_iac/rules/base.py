@@ -8,6 +8,7 @@ and ``check(model)``, which yields findings. Rules read views, never raw templat
 from __future__ import annotations
 
 import enum
+import re
 from typing import Callable, Iterator, Optional
 
 from kds_iac.model import Location, Model, Resource
@@ -79,7 +80,7 @@ class Examples(Value):
 
 
 class Finding(Value):
-    __slots__ = ("rule", "resource", "message", "line", "related")
+    __slots__ = ("rule", "resource", "message", "line", "related", "instances")
 
     def __init__(
         self, rule: Rule, resource: Resource, message: str, line: Optional[int] = None, related: tuple[Resource, ...] = ()
@@ -89,6 +90,9 @@ class Finding(Value):
         self.message = message + when_created(resource)
         self.line = line  # the attribute line to point at; defaults to the block start
         self.related = related
+        # Other instances of the same block with the same finding (a module scanned as a
+        # root and through a module call): their addresses, reported once with this one.
+        self.instances: tuple[str, ...] = ()
 
     @property
     def location(self) -> Location:
@@ -111,6 +115,33 @@ class Finding(Value):
             if key in skips:
                 return skips[key]
         return None
+
+
+def one_per_place(findings: list[Finding]) -> list[Finding]:
+    """One finding per (rule, file, line, message): the instances of one block that get
+    the same finding (its address and module path aside) are named in ``instances`` of the
+    first (sorted) one; instances whose messages differ in substance stay separate."""
+    kept: list[Finding] = []
+    first: dict[tuple, Finding] = {}
+    for finding in findings:
+        key = (finding.rule.id, finding.location.file, finding.primary_line, _placeless(finding))
+        if key in first:
+            other = first[key]
+            if finding.address != other.address and finding.address not in other.instances:
+                other.instances += (finding.address,)
+            continue
+        first[key] = finding
+        kept.append(finding)
+    return kept
+
+
+def _placeless(finding: Finding) -> str:
+    """The message with the resource's own address and every module path taken out (the
+    same block reached through another module call names its inputs under that call)."""
+    return _MODULE_PREFIX.sub("", finding.message.replace(finding.address, "\x00"))
+
+
+_MODULE_PREFIX = re.compile(r'module\.[A-Za-z_][\w-]*(?:\[[^\]\n]*\])?(?:\.|: )')
 
 
 def when_created(resource: Resource) -> str:

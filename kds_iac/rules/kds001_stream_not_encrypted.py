@@ -65,6 +65,14 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
+            "gated-module": frozenset(
+                {
+                    "aws_kinesis_stream.this",
+                    'module.streams.aws_kinesis_stream.this["clicks"]',
+                    "module.archive.aws_kinesis_stream.archive",
+                    "module.streams.module.archive.aws_kinesis_stream.archive",
+                }
+            ),
             "unencrypted-streams": frozenset(
                 {
                     "aws_kinesis_stream.plain",
@@ -75,7 +83,7 @@ EXAMPLES = {
             ),
             "module-defaults": frozenset({"module.clickstream.aws_kinesis_stream.this"}),
         },
-        good=("customer-managed-key", "aws-managed-key"),
+        good=("gated-module-good", "customer-managed-key", "aws-managed-key"),
     ),
     "cloudformation": Examples(
         bad={

@@ -80,6 +80,12 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
+            "gated-module": frozenset(
+                {
+                    "aws_iam_user_policy.consumer",
+                    "module.streams.aws_iam_user_policy.consumer[0]",
+                }
+            ),
             "iam-wildcards": frozenset(
                 {
                     "aws_iam_policy.kinesis_star",
@@ -89,7 +95,7 @@ EXAMPLES = {
                 }
             ),
         },
-        good=("iam-least-privilege",),
+        good=("gated-module-good", "iam-least-privilege",),
     ),
     "cloudformation": Examples(
         bad={

@@ -85,6 +85,12 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
+            "gated-module": frozenset(
+                {
+                    "aws_iam_user_policy.consumer",
+                    "module.streams.aws_iam_user_policy.consumer[0]",
+                }
+            ),
             "iam-wildcards": frozenset(
                 {
                     "aws_iam_policy.kinesis_star",
@@ -95,7 +101,7 @@ EXAMPLES = {
             ),
             "iam-managed-policies": frozenset({"aws_iam_role_policy_attachment.lambda_kinesis_execution"}),
         },
-        good=("iam-least-privilege",),
+        good=("gated-module-good", "iam-least-privilege",),
     ),
     "cloudformation": Examples(
         bad={

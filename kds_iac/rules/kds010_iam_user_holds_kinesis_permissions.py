@@ -89,12 +89,18 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
+            "gated-module": frozenset(
+                {
+                    "aws_iam_user.consumer",
+                    "module.streams.aws_iam_user.consumer[0]",
+                }
+            ),
             "iam-users": frozenset(
                 {"aws_iam_user.producer", "aws_iam_user.in_group", "aws_iam_user_policy.outside_user"}
             ),
             "iam-managed-policies": frozenset({"aws_iam_user.operator"}),
         },
-        good=("iam-least-privilege",),
+        good=("gated-module-good", "iam-least-privilege",),
     ),
     "cloudformation": Examples(
         bad={"iam-users.yaml": frozenset({"ProducerUser", "GroupMember", "ListedMember"})},

@@ -57,8 +57,16 @@ RULE = Rule(
 
 EXAMPLES = {
     "terraform": Examples(
-        bad={"iam-users": frozenset({"aws_iam_access_key.producer", "aws_iam_access_key.in_group"})},
-        good=("iam-least-privilege",),
+        bad={
+            "gated-module": frozenset(
+                {
+                    "aws_iam_access_key.consumer",
+                    "module.streams.aws_iam_access_key.consumer[0]",
+                }
+            ),
+            "iam-users": frozenset({"aws_iam_access_key.producer", "aws_iam_access_key.in_group"}),
+        },
+        good=("gated-module-good", "iam-least-privilege"),
     ),
     "cloudformation": Examples(
         bad={"iam-users.yaml": frozenset({"ProducerKey"})},

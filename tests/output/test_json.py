@@ -12,7 +12,7 @@ from tests.output import fakes
 FINDING_KEYS = [
     "rule_id", "checkov_id", "severity", "title", "file", "start_line", "end_line", "line",
     "resource", "resource_type", "message", "construct_path", "generated_from", "suppressed",
-    "suppression_reason", "help_uri", "related",
+    "suppression_reason", "help_uri", "related", "instances",
 ]
 
 
@@ -68,6 +68,7 @@ def test_findings_exact():
             {"resource": "aws_kms_key.streams", "resource_type": "aws_kms_key", "file": "infra/kms.tf",
              "start_line": 1, "end_line": 5}
         ],
+        "instances": [],
     }
     medium, suppressed = findings[1], findings[2]
     assert (medium["rule_id"], medium["resource"], medium["line"], medium["construct_path"]) == (
