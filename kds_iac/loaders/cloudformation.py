@@ -64,6 +64,7 @@ from kds_iac.model import (
     Location,
     Model,
     Ref,
+    Regions,
     Resource,
     Template,
     Unknown,
@@ -160,6 +161,10 @@ class _TemplateLoader:
         self.evaluating: set[str] = set()
         self.resources: dict[str, Resource] = {}
         self.untranslated: set[str] = set()  # SAM resources whose expansion failed
+        # Whether the value being converted is evaluated by a deployment with the defaults:
+        # "taken", "maybe" (an undecided Fn::If branch, a conditional resource) or "untaken"
+        # (the Fn::If branch the defaults switch off). Evaluation failures depend on it.
+        self.branch = "taken"
 
     # -- structure ---------------------------------------------------------------------
 
@@ -168,6 +173,29 @@ class _TemplateLoader:
 
     def info(self, line: int, message: str) -> None:
         self.model.diagnostics.append(Diagnostic("info", self.path, line, message))
+
+    def cannot_evaluate(self, line: int, message: str, inputs: tuple[Input, ...]) -> None:
+        """An intrinsic whose arguments are well formed but whose evaluation fails.
+
+        Only an error when nothing a deployer chooses could change it and a deployment with
+        the defaults evaluates it; with parameter defaults behind it, or in a branch a
+        deployment may not take, an info note; in the branch the defaults switch off, nothing
+        (CloudFormation does not evaluate it either).
+        """
+        if self.branch == "untaken":
+            return
+        if not inputs and self.branch == "taken":
+            self.error(line, message)
+        elif inputs:
+            shown = ", ".join(i.describe() for i in inputs)
+            self.info(line, f"{message} with the defaults of {shown}; the value is not known")
+        else:
+            self.info(line, f"{message} where a deployment may take this branch; the value is not known")
+
+    def transform_note(self, line: int, argument: Any) -> None:
+        name = argument.get("Name") if isinstance(argument, dict) else None
+        shown = f" {name}" if isinstance(name, str) else ""
+        self.info(line, f"Fn::Transform{shown} is not applied; what it would add is not checked")
 
     def load(self) -> None:
         data = self.data
@@ -292,6 +320,9 @@ class _TemplateLoader:
         for logical_id, node in resources.items():
             key_line = _line_of_key(resources, logical_id)
             column = resources.key_columns.get(logical_id, 1) if isinstance(resources, Mapping) else 1
+            if logical_id == "Fn::Transform":
+                self.transform_note(key_line, node)
+                continue
             if not isinstance(node, dict):
                 self.error(key_line, f"resource {logical_id} is not a mapping", column)
                 continue
@@ -369,12 +400,24 @@ class _TemplateLoader:
 
     def _fill(self, resource: Resource, entry: "_Entry") -> None:
         node, line = entry.node, entry.key_line
+        condition = node.get("Condition")
+        if isinstance(condition, str):
+            resource.condition = self.condition(condition, _line_of_key(node, "Condition", line))
         properties = node.get("Properties")
         sam_node = entry.origin.node if entry.origin else None
         if properties is None:
             attributes: Any = {}
+        elif isinstance(properties, dict) and list(properties) == ["Fn::Transform"]:
+            self.transform_note(_line_of_key(node, "Properties", line), properties["Fn::Transform"])
+            attributes = {}
         else:
-            attributes = self.value(properties, _line_of_key(node, "Properties", line))
+            # A resource that the defaults do not create, or may not, is evaluated by only
+            # some deployments: its evaluation failures depend on what the deployer chooses.
+            self.branch = "taken" if resource.condition is None or resource.condition.default else "maybe"
+            try:
+                attributes = self.value(properties, _line_of_key(node, "Properties", line))
+            finally:
+                self.branch = "taken"
             if isinstance(attributes, Conditional) or attributes is NO_VALUE:
                 attributes = {}
             if not isinstance(attributes, dict):
@@ -385,9 +428,6 @@ class _TemplateLoader:
             resource.attribute_lines = {k: properties.key_lines[k] for k in attributes if k in properties.key_lines}
         elif sam_node is not None:
             resource.attribute_lines = _generated_lines(resource, attributes, sam_node)
-        condition = node.get("Condition")
-        if isinstance(condition, str):
-            resource.condition = self.condition(condition, _line_of_key(node, "Condition", line))
         metadata = node.get("Metadata")
         if sam_node is not None and isinstance(sam_node.get("Metadata"), dict):
             metadata = sam_node.get("Metadata")  # skips on the SAM resource cover what it generates
@@ -410,6 +450,9 @@ class _TemplateLoader:
             lines = value.key_lines if isinstance(value, Mapping) else {}
             out = {}
             for key, item in value.items():
+                if key == "Fn::Transform":
+                    self.transform_note(lines.get(key, here), item)
+                    continue
                 converted = self.value(item, lines.get(key, here))
                 if converted is not NO_VALUE:
                     out[key] = converted
@@ -568,9 +611,17 @@ class _TemplateLoader:
             self.error(line, "Fn::If needs [condition name, value if true, value if false]")
             return Unknown("malformed Fn::If")
         condition = self.condition(argument[0], line)
+        outer = self.branch
         branches = []
-        for branch in argument[1:]:
-            converted = self.value(branch, line)
+        for outcome, branch in zip((True, False), argument[1:]):
+            if outer == "untaken" or condition.default is (not outcome):
+                self.branch = "untaken"
+            elif condition.default is None:
+                self.branch = "maybe"
+            try:
+                converted = self.value(branch, line)
+            finally:
+                self.branch = outer
             branches.append(None if converted is NO_VALUE else converted)
         return Conditional(condition, branches[0], branches[1])
 
@@ -596,8 +647,7 @@ class _TemplateLoader:
             if len(argument) == 4 and isinstance(argument[3], dict) and "DefaultValue" in argument[3]:
                 found = argument[3]["DefaultValue"]
             else:
-                if not inputs:
-                    self.error(line, f"Fn::FindInMap: no entry {keys[1]}/{keys[2]} in mapping {keys[0]}")
+                self.cannot_evaluate(line, f"Fn::FindInMap: no entry {keys[1]}/{keys[2]} in mapping {keys[0]}", unique(inputs))
                 return Unknown(f"Fn::FindInMap {'/'.join(str(k) for k in keys)} has no entry")
         result = self.value(found, line)
         return FromInputs(result, unique(inputs)) if inputs else result
@@ -621,7 +671,7 @@ class _TemplateLoader:
         if not isinstance(items, list):
             return Unknown("Fn::Select from a list known only at deployment")
         if not 0 <= index < len(items):
-            self.error(line, f"Fn::Select index {index} is out of range for a list of {len(items)}")
+            self.cannot_evaluate(line, f"Fn::Select index {index} is out of range for a list of {len(items)}", unique(inputs))
             return Unknown("Fn::Select index out of range")
         result = items[index]
         return FromInputs(result, unique(inputs)) if inputs else result
@@ -636,7 +686,13 @@ class _TemplateLoader:
                 outcome, inputs = self.decide({name: argument}, line)
                 value: Any = outcome if outcome is not None else Unknown(f"{name} known only at deployment")
                 return FromInputs(value, inputs) if inputs else value
+            if name == "Fn::Transform":
+                self.transform_note(line, argument)
             return Unknown(f"{name} is not evaluated")
+        arity = _ARITY.get(name)
+        if arity is not None and (not isinstance(argument, list) or len(argument) != arity):
+            self.error(line, f"{name} needs a list of {arity} arguments")
+            return Unknown(f"malformed {name}")
         converted = self.value(argument, line)
         try:
             known, inputs = self.known(converted)
@@ -646,7 +702,7 @@ class _TemplateLoader:
                 return Encoded(f"{name} of a value known only at deployment", "base64", converted)
             return Unknown(f"{name} of a value known only at deployment")
         except (TypeError, ValueError, IndexError, KeyError, AttributeError) as error:
-            self.error(line, f"{name}: {error}")
+            self.cannot_evaluate(line, f"{name}: {error}", _inputs_of(converted))
             return Unknown(f"{name} cannot be evaluated")
         return FromInputs(result, inputs) if inputs else result
 
@@ -688,13 +744,46 @@ class _TemplateLoader:
             return Condition(name, None, ())
         else:
             self.evaluating.add(name)
+            outer, self.branch = self.branch, "taken"  # every deployment evaluates every condition
             try:
                 expression = self.conditions[name]
                 outcome, inputs = self.decide(expression, _line_of_key(self.data.get("Conditions"), name, line))
+                regions = self.regions(expression) if outcome is None else None
             finally:
                 self.evaluating.discard(name)
-            result = Condition(name, outcome, inputs)
+                self.branch = outer
+            result = Condition(name, outcome, inputs, regions)
         self.condition_cache[name] = result
+        return result
+
+    def regions(self, expression: Any) -> Optional[Regions]:
+        """Where a condition holds, when it compares nothing but ``AWS::Region`` with names
+        (``Fn::Equals``, ``Fn::Not``, ``Fn::And``, ``Fn::Or``, ``Condition``); else ``None``."""
+        if not isinstance(expression, dict) or len(expression) != 1:
+            return None
+        ((function, argument),) = expression.items()
+        if function == "Condition":
+            found = self.condition_cache.get(argument) if isinstance(argument, str) else None
+            return found.regions if found is not None else None
+        if not isinstance(argument, list) or not argument:
+            return None
+        if function == "Fn::Equals":
+            if len(argument) != 2:
+                return None
+            for one, other in (argument, argument[::-1]):
+                if one == {"Ref": "AWS::Region"} and isinstance(other, str):
+                    return Regions(frozenset({other}))
+            return None
+        parts = [self.regions(operand) for operand in argument]
+        if None in parts:
+            return None
+        if function == "Fn::Not":
+            return Regions(parts[0].names, not parts[0].outside) if len(parts) == 1 else None
+        if function not in ("Fn::And", "Fn::Or"):
+            return None
+        result = parts[0]
+        for part in parts[1:]:
+            result = _region_union(result, part) if function == "Fn::Or" else _region_intersection(result, part)
         return result
 
     def decide(self, expression: Any, line: int) -> tuple[Optional[bool], tuple[Input, ...]]:
@@ -804,6 +893,28 @@ def _length(value: Any) -> int:
 def _to_json_string(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
+
+def _region_union(a: Regions, b: Regions) -> Regions:
+    if not a.outside and not b.outside:
+        return Regions(a.names | b.names)
+    if a.outside and b.outside:
+        return Regions(a.names & b.names, True)
+    inside, outside = (a, b) if b.outside else (b, a)
+    return Regions(outside.names - inside.names, True)
+
+
+def _region_intersection(a: Regions, b: Regions) -> Regions:
+    if not a.outside and not b.outside:
+        return Regions(a.names & b.names)
+    if a.outside and b.outside:
+        return Regions(a.names | b.names, True)
+    inside, outside = (a, b) if b.outside else (b, a)
+    return Regions(inside.names - outside.names)
+
+
+# Functions whose argument is a list of a fixed length: another shape is an error whatever
+# the branch, since no deployment could accept it.
+_ARITY = {"Fn::Split": 2, "Fn::Cidr": 3}
 
 _EVALUATORS = {
     "Fn::Base64": _base64,

@@ -3,10 +3,25 @@
 ## What it does
 Reports a Kinesis data stream that is not encrypted at rest with AWS KMS: Terraform
 `aws_kinesis_stream` without `encryption_type = "KMS"`, CloudFormation
-`AWS::Kinesis::Stream` without `StreamEncryption` (or with `EncryptionType: NONE`). When the
-setting comes from a variable, a parameter or a condition, the finding names that input and
-its default: a default that leaves the stream unencrypted is a finding; an input with no
-default cannot be judged and is not reported.
+`AWS::Kinesis::Stream` without `StreamEncryption` (or with `EncryptionType: NONE`), and
+`KMS` without a key (`kms_key_id` / `KeyId` left out or empty), which AWS rejects and which,
+as written, encrypts nothing. When the setting comes from a variable, a parameter or a
+condition, the finding names that input and its default: a default that leaves the stream
+unencrypted is a finding.
+
+A CloudFormation `Fn::If` whose condition no default decides (it reads `AWS::Region`,
+`AWS::AccountId`, `AWS::Partition` or another pseudo parameter, or a parameter without a
+default) is judged branch by branch: the stream is reported when a branch that a deployment
+can take leaves it unencrypted, and the message names that branch. A branch taken only in
+regions where Kinesis offers no server-side encryption (the China regions, where the AWS CDK
+leaves it out of its default) is not reported.
+
+A Terraform setting that reads a variable without a value (no default, none in the tfvars
+or `--var`s given) is not judged: Terraform itself refuses to plan until the variable is
+given, the value the run will use is in a file or pipeline this scan did not see, and a
+guess either way would be a finding or a pass that nothing in the configuration proves.
+CloudFormation is different: the region and account are never in the template, so every
+branch of a condition on them is one that some deployment takes.
 
 ## Why is this bad?
 Records in an unencrypted stream are stored in plain text on the service side for the whole
@@ -51,7 +66,7 @@ from typing import Iterator
 
 from kds_iac.model import Model
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
-from kds_iac.views.kinesis import STREAM_TYPES, streams
+from kds_iac.views.kinesis import STREAM_TYPES, Stream, streams
 
 RULE = Rule(
     id="KDS001",
@@ -82,6 +97,7 @@ EXAMPLES = {
                 }
             ),
             "module-defaults": frozenset({"module.clickstream.aws_kinesis_stream.this"}),
+            "kms-without-key": frozenset({"aws_kinesis_stream.no_key_id", "aws_kinesis_stream.orders"}),
         },
         good=("gated-module-good", "customer-managed-key", "aws-managed-key"),
     ),
@@ -89,27 +105,57 @@ EXAMPLES = {
         bad={
             "unencrypted-streams.yaml": frozenset({"Plain", "OptionalKey", "SwitchedOff"}),
             "sam-consumer.yaml": frozenset({"ClickStream"}),
+            "kms-without-key.yaml": frozenset({"NoKeyId", "Orders"}),
+            "branch-by-branch.yaml": frozenset({"ByParameter", "IrelandOnly"}),
         },
-        good=("customer-managed-key.yaml", "aws-managed-key.json"),
+        good=(
+            "customer-managed-key.yaml",
+            "aws-managed-key.json",
+            "cdk-region-condition.template.json",
+            "quickstart-style-vpc.yaml",
+            "guarded-split-select.yaml",
+        ),
     ),
 }
 
 
 def check(model: Model) -> Iterator[Finding]:
     for stream in streams(model):
-        if stream.encrypted is not False:
+        reasons: list[str] = []
+        for case in stream.cases:
+            if case.encrypted is not False or not case.sse_offered:
+                continue
+            reason = _why(case)
+            if reason not in reasons:
+                reasons.append(reason)
+        if not reasons:
             continue
-        setting = stream.encryption_setting
-        if not stream.encryption_written:
-            why = f"{setting} is not set, so records are stored unencrypted"
-        else:
-            why = f"{setting} is {stream.encryption.value}"
-        provenance = stream.encryption.provenance()
-        if provenance:
-            why += f" with input defaults; decided by {provenance}"
         yield Finding(
             rule=RULE,
             resource=stream.resource,
-            message=f"Kinesis stream {stream.address} is not encrypted at rest: {why}",
+            message=f"Kinesis stream {stream.address} is not encrypted at rest: {'; '.join(reasons)}",
             line=stream.encryption_line,
         )
+
+
+def _why(case: Stream) -> str:
+    """Why one case of the stream is unencrypted, with the branch and inputs that decide it."""
+    setting = case.encryption_setting
+    if case.key_missing:
+        why = (
+            f"{setting} asks for KMS but {case.key_setting} is not set; AWS rejects that, and as written "
+            "nothing is encrypted"
+        )
+        decided, branch = case.key, case.key_branch
+    else:
+        if not case.encryption_written:
+            why = f"{setting} is not set, so records are stored unencrypted"
+        else:
+            why = f"{setting} is {case.encryption.value}"
+        decided, branch = case.encryption, case.encryption_branch
+    provenance = decided.provenance()
+    if branch:
+        why += f" ({branch}; decided by {provenance})" if provenance else f" ({branch})"
+    elif provenance:
+        why += f" with input defaults; decided by {provenance}"
+    return why

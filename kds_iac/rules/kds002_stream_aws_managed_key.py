@@ -6,6 +6,17 @@ Reports a Kinesis data stream whose server-side encryption uses the AWS managed 
 `data.aws_kms_alias`/`data.aws_kms_key` lookup, including when it is the default of a
 variable or parameter.
 
+A CloudFormation `Fn::If` whose condition no default decides (on `AWS::Region` or another
+pseudo parameter, or on a parameter without a default) is judged branch by branch: the
+stream is reported when a branch that a deployment can take uses the AWS managed key, and
+the message names that branch. This is how the AWS CDK writes its default stream
+encryption: the AWS managed key everywhere but the regions without Kinesis encryption.
+
+A Terraform setting that reads a variable without a value is not judged: Terraform refuses
+to plan until it is given, and the value used is in a file or pipeline this scan did not
+see, so any verdict would be a guess (CloudFormation's region and account, by contrast,
+are never in the template: every branch on them is taken by some deployment).
+
 ## Why is this bad?
 With the AWS managed key, every principal in the account that may use Kinesis can decrypt
 the stream's records: the key policy cannot be narrowed, key use cannot be separated from
@@ -82,27 +93,40 @@ EXAMPLES = {
                 }
             ),
         },
-        good=("customer-managed-key", "unencrypted-streams", "module-defaults"),
+        good=("customer-managed-key", "unencrypted-streams", "module-defaults", "kms-without-key"),
     ),
     "cloudformation": Examples(
         bad={
             "aws-managed-key.json": frozenset({"AliasName", "AliasArnSub"}),
             "cdk-synth.template.json": frozenset({"teststreamKinesisStreamF1C9A3D2"}),
+            "cdk-region-condition.template.json": frozenset({"EventsStreamB5E7A8F1"}),
+            "branch-by-branch.yaml": frozenset({"ManagedKeyOutsideProduction"}),
         },
-        good=("customer-managed-key.yaml", "unencrypted-streams.yaml"),
+        good=(
+            "customer-managed-key.yaml",
+            "unencrypted-streams.yaml",
+            "kms-without-key.yaml",
+            "quickstart-style-vpc.yaml",
+            "guarded-split-select.yaml",
+        ),
     ),
 }
 
 
 def check(model: Model) -> Iterator[Finding]:
     for stream in streams(model):
-        if not stream.encrypted or not isinstance(stream.key.value, AwsManagedKey):
+        bad = [c for c in stream.cases if c.encrypted and isinstance(c.key.value, AwsManagedKey)]
+        if not bad:
             continue
+        key = bad[0].key
         message = (
             f"Kinesis stream {stream.address} is encrypted with the AWS managed key "
-            f"{stream.key.value.reference}; use a customer managed KMS key"
+            f"{key.value.reference}; use a customer managed KMS key"
         )
-        provenance = stream.key.provenance()
+        branches = list(dict.fromkeys(c.key_branch for c in bad if c.key_branch))
+        if branches and len(branches) == len(bad):
+            message += f" ({'; '.join(branches)})"
+        provenance = key.provenance()
         if provenance:
             message += f" (key decided by {provenance})"
         yield Finding(RULE, stream.resource, message, line=stream.key_line)

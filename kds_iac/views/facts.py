@@ -3,6 +3,12 @@
 A ``Fact`` is the value a setting takes when every input keeps its default, together with
 the inputs and conditions it depended on. Rules decide on ``value`` and name ``inputs`` in
 their messages; an ``Unknown`` value is never a failure a rule can prove.
+
+``resolve`` gives one fact: a condition that no default decides makes it ``Unknown``.
+``cases`` gives one fact per branch a deployment can take instead: such a condition (on the
+deployment region, account or partition, or on a parameter without a default) is assumed
+true in one case and false in the other, and the case records it in ``assumed``, so that a
+finding can hold for the branch that is bad and say which branch that is.
 """
 
 from __future__ import annotations
@@ -10,6 +16,9 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from kds_iac.model import Condition, Conditional, FromInputs, Input, Model, Ref, Resource, Template, Unknown, unique
+
+# More branches than this in one setting are not judged one by one (the setting is unknown).
+MAX_CASES = 16
 from kds_iac.value import Value
 
 
@@ -34,12 +43,19 @@ ABSENT = _Absent()
 
 
 class Fact(Value):
-    __slots__ = ("value", "inputs", "conditions")
+    __slots__ = ("value", "inputs", "conditions", "assumed")
 
-    def __init__(self, value: Any, inputs: tuple[Input, ...] = (), conditions: tuple[Condition, ...] = ()):
+    def __init__(
+        self,
+        value: Any,
+        inputs: tuple[Input, ...] = (),
+        conditions: tuple[Condition, ...] = (),
+        assumed: tuple[tuple[Condition, bool], ...] = (),
+    ):
         self.value = value
         self.inputs = inputs
-        self.conditions = conditions
+        self.conditions = conditions  # decided under input defaults
+        self.assumed = assumed  # undecided, each with the outcome this case takes (see ``cases``)
 
     @property
     def known(self) -> bool:
@@ -56,10 +72,39 @@ class Fact(Value):
             inner.value,
             unique(self.inputs + inner.inputs),
             unique(self.conditions + inner.conditions),
+            self.assumed,
         )
 
     def with_value(self, value: Any) -> "Fact":
-        return Fact(value, self.inputs, self.conditions)
+        return Fact(value, self.inputs, self.conditions, self.assumed)
+
+    def joined(self, other: "Fact") -> "Fact":
+        """``other`` (a case found inside this fact) with this fact's provenance as well."""
+        return Fact(
+            other.value,
+            unique(self.inputs + other.inputs),
+            unique(self.conditions + other.conditions),
+            unique(self.assumed + other.assumed),
+        )
+
+    def branch(self) -> str:
+        """The branch this case takes, for a message; "" when it assumes nothing."""
+        return " and ".join(_describe_outcome(cond, outcome) for cond, outcome in self.assumed)
+
+    def regions(self) -> frozenset | None:
+        """The only regions this case is taken in, when its conditions name them; else
+        ``None`` (not limited to a set of regions the template names)."""
+        inside: frozenset | None = None
+        outside: frozenset = frozenset()
+        for cond, outcome in self.assumed:
+            where = cond.regions
+            if where is None:
+                continue
+            if outcome != where.outside:  # taken exactly in where.names
+                inside = where.names if inside is None else inside & where.names
+            else:
+                outside |= where.names
+        return None if inside is None else inside - outside
 
     def provenance(self) -> str:
         """Say which inputs and conditions decide this value, for a finding's message."""
@@ -99,6 +144,70 @@ def resolve(value: Any) -> Fact:
     if value is None:  # null (e.g. a variable defaulting to null): the setting is not made
         value = ABSENT
     return Fact(value, unique(inputs), unique(conditions))
+
+
+def cases(value: Any, given: tuple[tuple[Condition, bool], ...] = ()) -> list[Fact]:
+    """One fact per branch a deployment can take, for conditions no default decides.
+
+    A condition that the defaults decide is followed as ``resolve`` follows it; one that is
+    in ``given`` (assumed by the case this value sits in) takes that outcome, so the same
+    condition never goes both ways in one case. Past ``MAX_CASES``, one ``Unknown`` fact.
+    """
+    found: list[Fact] = []
+    if not _expand(value, (), (), tuple(given), found):
+        return [Fact(Unknown("too many branches to judge one by one"), (), (), tuple(given))]
+    return found
+
+
+def _expand(value: Any, inputs: tuple, conditions: tuple, assumed: tuple, found: list) -> bool:
+    """Add the cases of ``value`` to ``found``; False when there are too many."""
+    for _ in range(64):  # bounded like ``resolve``
+        if isinstance(value, FromInputs):
+            inputs += value.inputs
+            value = value.value
+        elif isinstance(value, Conditional):
+            cond = value.condition
+            inputs += cond.inputs
+            outcome = cond.default
+            if outcome is not None:
+                conditions += (cond,)
+            else:
+                outcome = next((o for c, o in assumed if c == cond), None)
+            if outcome is None:
+                for branch_outcome in (True, False):
+                    branch = value.when_true if branch_outcome else value.when_false
+                    if not _expand(branch, inputs, conditions, assumed + ((cond, branch_outcome),), found):
+                        return False
+                return True
+            value = value.when_true if outcome else value.when_false
+            if value is None:
+                value = ABSENT
+        else:
+            break
+    if value is None:
+        value = ABSENT
+    if len(found) >= MAX_CASES:
+        return False
+    found.append(Fact(value, unique(inputs), unique(conditions), assumed))
+    return True
+
+
+def nested_cases(fact: Fact, name: str) -> list[Fact]:
+    """``nested`` for every branch of ``name`` that a deployment can take within ``fact``."""
+    container = fact.value
+    if isinstance(container, list) and len(container) == 1:  # Terraform nested blocks
+        container = container[0]
+    if isinstance(container, Unknown):
+        return [fact]
+    if not isinstance(container, dict) or container.get(name) is None:
+        return [fact.with_value(ABSENT)]
+    return [fact.joined(case) for case in cases(container[name], fact.assumed)]
+
+
+def _describe_outcome(cond: Condition, outcome: bool) -> str:
+    if cond.regions is not None:
+        return f"{'in' if outcome else 'outside'} regions where condition {cond.name} holds"
+    return f"when condition {cond.name} is {'true' if outcome else 'false'}"
 
 
 def attribute(resource_attributes: dict, name: str) -> Fact:

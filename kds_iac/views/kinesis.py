@@ -2,22 +2,45 @@
 
 AWS defaults for streams live here: a stream without an encryption setting is stored
 unencrypted (Terraform ``encryption_type`` defaults to ``NONE``; CloudFormation without
-``StreamEncryption`` enables no server-side encryption).
+``StreamEncryption`` enables no server-side encryption), and ``KMS`` without a key is not
+something AWS accepts (``StartStreamEncryption`` requires ``KeyId``), so as written nothing
+is encrypted.
+
+A stream is seen twice: as its settings under input defaults (``Stream.encryption``,
+``Stream.key``: ``Unknown`` where a condition that no default decides picks them) and as
+``Stream.cases``, one per branch a deployment can take (see ``facts.cases``).
 """
 
 from __future__ import annotations
 
 from typing import Iterator
 
-from kds_iac.model import Model, Resource, Unknown
-from kds_iac.views.facts import ABSENT, Fact, attribute, nested, resolve
-from kds_iac.views.kms import KmsKey, key_resolver
+from kds_iac.model import Model, Resource, Unknown, unique
+from kds_iac.views.facts import ABSENT, Fact, attribute, cases, nested, nested_cases, resolve
+from kds_iac.views.kms import KeyResolver, KmsKey, key_resolver
 
 STREAM_TYPES = ("aws_kinesis_stream", "AWS::Kinesis::Stream")
 
+# Regions where Kinesis Data Streams offers no server-side encryption: a stream deployed
+# only there cannot be encrypted, whatever its template says. Source: the AWS CDK's
+# aws-kinesis Stream construct (lib/stream.ts, parseEncryption), which encrypts a stream by
+# default "in regions where KMS is available" and leaves StreamEncryption out in exactly
+# these two regions (its condition AwsCdkKinesisEncryptedStreamsUnsupportedRegions).
+REGIONS_WITHOUT_SSE = frozenset({"cn-north-1", "cn-northwest-1"})
+
 
 class Stream:
-    __slots__ = ("resource", "encryption", "key", "encryption_setting", "key_setting", "encryption_written")
+    __slots__ = (
+        "resource",
+        "encryption",
+        "key",
+        "encryption_setting",
+        "key_setting",
+        "encryption_written",
+        "key_missing",
+        "sse_offered",
+        "cases",
+    )
 
     def __init__(
         self,
@@ -34,6 +57,12 @@ class Stream:
         self.encryption_setting = encryption_setting  # the attribute a person edits: encryption_type / StreamEncryption
         self.key_setting = key_setting  # kms_key_id / StreamEncryption.KeyId
         self.encryption_written = encryption_written  # False: left out (under input defaults), so the AWS default applies
+        # KMS asked for with no key (or an empty one): AWS rejects it, and nothing is encrypted
+        self.key_missing = self.encryption.value == "KMS" and (key.value is ABSENT or key.value == "")
+        # False when this case is taken only in REGIONS_WITHOUT_SSE: encryption cannot be asked of it
+        regions = Fact(None, assumed=unique(encryption.assumed + key.assumed)).regions()
+        self.sse_offered = regions is None or not regions <= REGIONS_WITHOUT_SSE
+        self.cases: list[Stream] = [self]  # the branches a deployment can take (see ``streams``)
 
     @property
     def address(self) -> str:
@@ -45,7 +74,17 @@ class Stream:
         value = self.encryption.value
         if isinstance(value, Unknown):
             return None
-        return value == "KMS"
+        return value == "KMS" and not self.key_missing
+
+    @property
+    def encryption_branch(self) -> str:
+        """For a case: the branch that decides its encryption ("" when nothing is assumed)."""
+        return self.encryption.branch()
+
+    @property
+    def key_branch(self) -> str:
+        """For a case: the branch that decides its encryption and key."""
+        return Fact(None, assumed=unique(self.encryption.assumed + self.key.assumed)).branch()
 
     @property
     def encryption_line(self) -> int:
@@ -66,15 +105,43 @@ def streams(model: Model) -> Iterator[Stream]:
 
 def _stream(model: Model, resource: Resource) -> Stream:
     keys = key_resolver(model)
+    attrs = resource.attributes
     if resource.source_format.startswith("terraform"):
-        encryption = attribute(resource.attributes, "encryption_type")
-        key = attribute(resource.attributes, "kms_key_id")
+        encryption = attribute(attrs, "encryption_type")
+        key = attribute(attrs, "kms_key_id")
         settings = ("encryption_type", "kms_key_id")
+        variants = [
+            (enc, key_case)
+            for enc in _attribute_cases(attrs, "encryption_type", ())
+            for key_case in _attribute_cases(attrs, "kms_key_id", enc.assumed)
+        ]
     else:
-        block = attribute(resource.attributes, "StreamEncryption")
+        block = attribute(attrs, "StreamEncryption")
         encryption = block if block.absent else nested(block, "EncryptionType")
         key = block if block.absent else nested(block, "KeyId")
         settings = ("StreamEncryption", "StreamEncryption.KeyId")
+        variants = []
+        for block_case in _attribute_cases(attrs, "StreamEncryption", ()):
+            if block_case.absent:
+                variants.append((block_case, block_case))
+                continue
+            for enc in nested_cases(block_case, "EncryptionType"):
+                within = Fact(block_case.value, block_case.inputs, block_case.conditions, enc.assumed)
+                variants.extend((enc, key_case) for key_case in nested_cases(within, "KeyId"))
+    stream = _judged(resource, encryption, key, keys, settings)
+    if any(enc.assumed or key_case.assumed for enc, key_case in variants):
+        stream.cases = [_judged(resource, enc, key_case, keys, settings) for enc, key_case in variants]
+    return stream
+
+
+def _attribute_cases(attrs: dict, name: str, given: tuple) -> list[Fact]:
+    if attrs.get(name) is None:
+        return [Fact(ABSENT, assumed=given)]
+    return cases(attrs[name], given)
+
+
+def _judged(resource: Resource, encryption: Fact, key: Fact, keys: KeyResolver, settings: tuple[str, str]) -> Stream:
+    """A stream (or one case of it) with the AWS defaults applied to what was written."""
     written = not encryption.absent
     if not written:
         encryption = encryption.with_value("NONE")
@@ -82,7 +149,11 @@ def _stream(model: Model, resource: Resource) -> Stream:
         encryption = encryption.with_value(encryption.value.upper())
     elif not isinstance(encryption.value, Unknown):
         encryption = encryption.with_value(Unknown("encryption type is not a string"))
-    return Stream(resource, encryption, keys.resolve(key, resource.unit), *settings, encryption_written=written)
+    if key.value == "":  # an empty key id is no key: not one to look up
+        resolved = key
+    else:
+        resolved = keys.resolve(key, resource.unit)
+    return Stream(resource, encryption, resolved, *settings, encryption_written=written)
 
 
 def stream_keys(model: Model) -> list[tuple[KmsKey, list[Stream]]]:
