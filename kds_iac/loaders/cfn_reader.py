@@ -27,12 +27,13 @@ template) and the last value wins, as in every YAML/JSON reader.
 
 from __future__ import annotations
 
-import codecs
+import re
 from typing import Any, Optional
 
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
+from kds_iac import files
 from kds_iac.value import Value
 
 try:  # libyaml: ~10x faster than the pure-Python parser
@@ -51,6 +52,10 @@ _FLOAT = "tag:yaml.org,2002:float"
 _BOOL = "tag:yaml.org,2002:bool"
 _NULL = "tag:yaml.org,2002:null"
 _MERGE = "tag:yaml.org,2002:merge"
+_TIMESTAMP = "tag:yaml.org,2002:timestamp"
+_TIMESTAMP_TEXT = yaml.constructor.SafeConstructor.timestamp_regexp
+_NULL_TEXT = re.compile(r"^(?:~|null|Null|NULL|)$")
+_LONG_INTEGER = re.compile(r"^[-+]?[0-9_]{4000,}$")
 _AS_TEXT = {"tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary", "tag:yaml.org,2002:value", "!"}
 _STANDARD_COLLECTIONS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap",
                          "tag:yaml.org,2002:set", "tag:yaml.org,2002:pairs"}
@@ -117,33 +122,18 @@ class Document(Value):
 def read_file(path: str) -> Document:
     """Read and parse one file; raises ``ReadError`` (never anything else for bad content)."""
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
+        raw = files.read_bytes(path)  # regular files only: a FIFO would block an open()
     except OSError as error:
         raise ReadError(f"cannot read file: {error.strerror or error}", 0) from None
     return read_text(decode(raw))
 
 
 def decode(raw: bytes) -> str:
-    """UTF-8 (with or without BOM) or UTF-16 with BOM; else ``ReadError`` at the bad byte."""
-    if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8):]
-    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return raw.decode("utf-16")
-        except UnicodeDecodeError as error:
-            raise ReadError(f"not valid UTF-16 text: {error.reason}") from None
+    """UTF-8 (with or without BOM), UTF-16 or UTF-32 with BOM; else ``ReadError`` at the bad byte."""
     try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as error:
-        start = error.start
-        line_start = raw.rfind(b"\n", 0, start) + 1
-        line = raw.count(b"\n", 0, start) + 1
-        raise ReadError(
-            f"not UTF-8 text: byte 0x{raw[start]:02x} cannot be decoded ({error.reason})",
-            line,
-            start - line_start + 1,
-        ) from None
+        return files.decode(raw)
+    except files.DecodeError as error:
+        raise ReadError(error.message, error.line, error.column) from None
 
 
 def read_text(text: str) -> Document:
@@ -268,17 +258,39 @@ class _Builder:
         return self.build(child, depth)
 
     def _scalar(self, node: ScalarNode, tag: str) -> Any:
-        if tag == _INT:
-            return self.loader.construct_yaml_int(node)
-        if tag == _BOOL:
-            return self.loader.construct_yaml_bool(node)
-        if tag == _NULL:
-            return None
-        if tag == _FLOAT:
-            return self.loader.construct_yaml_float(node)
+        """A typed scalar. An explicit tag (``!!int ""``, ``!!bool maybe``) can name a type its
+        text is not: that is a ``ReadError`` at the value, never PyYAML's own exception."""
         if tag in _AS_TEXT:
+            if tag == _TIMESTAMP and not _TIMESTAMP_TEXT.match(node.value):
+                raise self._not_a(node, "a timestamp (YYYY-MM-DD, optionally with a time)", "timestamp")
             return node.value
+        if tag == _NULL:
+            if not _NULL_TEXT.match(node.value):
+                raise self._not_a(node, "null (null, Null, NULL, ~ or nothing)", "null")
+            return None
+        try:
+            if tag == _INT:
+                return self.loader.construct_yaml_int(node)
+            if tag == _BOOL:
+                return self.loader.construct_yaml_bool(node)
+            if tag == _FLOAT:
+                return self.loader.construct_yaml_float(node)
+        except (ValueError, IndexError, KeyError, TypeError, AttributeError):
+            if tag == _INT and _LONG_INTEGER.match(node.value):
+                return node.value  # more digits than Python converts (4,300): kept as written
+            if tag == _INT:
+                raise self._not_a(node, "an integer", "int") from None
+            if tag == _BOOL:
+                raise self._not_a(node, "a boolean (true or false)", "bool") from None
+            raise self._not_a(node, "a number", "float") from None
         raise ReadError(f"unsupported YAML tag {tag}", _line(node), node.start_mark.column + 1)
+
+    @staticmethod
+    def _not_a(node: ScalarNode, what: str, short: str) -> ReadError:
+        shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+        return ReadError(
+            f"YAML value {shown!r} is tagged !!{short} but is not {what}", _line(node), node.start_mark.column + 1
+        )
 
     def _mapping(self, node: MappingNode, depth: int) -> Mapping:
         result = Mapping()

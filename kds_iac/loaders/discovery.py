@@ -3,6 +3,11 @@
 Terraform is recognized by extension (a directory of ``.tf``/``.tf.json`` files is a module);
 CloudFormation and Terraform plan JSON by content, since templates are named ``.yaml``,
 ``.json``, ``.template`` or anything else. Generated and vendored trees are skipped.
+
+Only regular files are read (``kds_iac.files``): a FIFO, socket or device with a name we
+would read gets an info note and is left alone, since opening a FIFO blocks. A Terraform
+module that holds one is not handed to the evaluator, which would open it. Content is
+sniffed after decoding a UTF-16/UTF-32 byte-order mark, so such templates are recognized.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import os
 import re
 from typing import Iterator, Optional, Sequence
 
+from kds_iac.files import decode_head, kind_of, read_bytes, special_kind
 from kds_iac.model import Diagnostic
 from kds_iac.value import Value
 
@@ -48,20 +54,33 @@ class Discovered(Value):
 def discover(paths: Sequence[str]) -> Discovered:
     found = Discovered()
     modules: dict[str, None] = {}
+    blocked: dict[str, str] = {}  # module directory -> a Terraform file in it that is not regular
     for raw in paths:
         path = os.path.normpath(str(raw))
         if os.path.isdir(path):
             for file in _walk(path):
-                _classify(file, found, modules, explicit=False)
+                _classify(file, found, modules, explicit=False, blocked=blocked)
         elif os.path.isfile(path):
             found.focus_files.add(path)
-            _classify(path, found, modules, explicit=True)
+            _classify(path, found, modules, explicit=True, blocked=blocked)
+        elif special_kind(path) is not None:
+            _classify(path, found, modules, explicit=True, blocked=blocked)
         else:
             found.diagnostics.append(Diagnostic("error", path, 0, "no such file or directory"))
     _audit_companions(found)
     named_dirs = {os.path.normpath(str(p)) for p in paths if os.path.isdir(str(p))}
     called = _locally_called_modules(modules)
-    found.terraform_modules = [m for m in modules if m not in called or m in named_dirs]
+    found.terraform_modules = [m for m in modules if (m not in called or m in named_dirs) and m not in blocked]
+    for directory, file in sorted(blocked.items()):
+        found.diagnostics.append(
+            Diagnostic(
+                "error",
+                file,
+                0,
+                f"not a regular file ({special_kind(file) or 'special file'}): Terraform module {directory} "
+                "is not checked, since reading this file would block",
+            )
+        )
     return found
 
 
@@ -84,12 +103,19 @@ def _audit_companions(found: Discovered) -> None:
             if path in loaded or not name.lower().endswith(TEMPLATE_SUFFIXES) or not os.path.isfile(path):
                 continue
             try:
-                with open(path, "rb") as handle:
-                    head = handle.read(SNIFF_BYTES)
-            except OSError:
+                head = decode_head(read_bytes(path, SNIFF_BYTES))
+            except OSError:  # a FIFO among the siblings included: never opened for reading
                 continue
             if any(marker in head for marker in _AUDIT_MARKERS):
                 _classify(path, found, {}, explicit=False)
+
+
+_TFVARS_SUFFIXES = (".tfvars", ".tfvars.json")
+
+
+def _auto_tfvars(name: str) -> bool:
+    """Variable files the Terraform loader reads on its own."""
+    return name in ("terraform.tfvars", "terraform.tfvars.json") or name.endswith((".auto.tfvars", ".auto.tfvars.json"))
 
 
 def is_terraform_file(name: str) -> bool:
@@ -111,8 +137,7 @@ def _locally_called_modules(modules: dict[str, None]) -> set[str]:
             if not name.endswith(".tf"):
                 continue
             try:
-                with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as handle:
-                    text = handle.read(MAX_FILE_BYTES)
+                text = decode_head(read_bytes(os.path.join(directory, name), MAX_FILE_BYTES)).decode("utf-8", "replace")
             except OSError:
                 continue
             for source in _LOCAL_SOURCE.findall(text):
@@ -136,20 +161,38 @@ def _skipped_dir(parent: str, name: str) -> bool:
     return name.startswith("asset.") and os.path.basename(parent) == "cdk.out"
 
 
-def _classify(path: str, found: Discovered, modules: dict[str, None], explicit: bool) -> None:
+def _classify(
+    path: str, found: Discovered, modules: dict[str, None], explicit: bool, blocked: Optional[dict[str, str]] = None
+) -> None:
     name = os.path.basename(path)
-    if is_terraform_file(name):
-        modules.setdefault(os.path.dirname(path) or ".", None)
-        return
-    if not explicit and not name.lower().endswith(TEMPLATE_SUFFIXES):
+    terraform = is_terraform_file(name)
+    if not terraform and not explicit and not name.lower().endswith(TEMPLATE_SUFFIXES + _TFVARS_SUFFIXES):
         return
     try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as handle:
-            head = handle.read(SNIFF_BYTES)
+        status = os.stat(path)
     except OSError as error:
         found.diagnostics.append(Diagnostic("error", path, 0, f"cannot read file: {error.strerror}"))
         return
+    special = kind_of(status.st_mode)
+    if special is not None:
+        if (terraform or _auto_tfvars(name)) and blocked is not None:
+            blocked.setdefault(os.path.dirname(path) or ".", path)  # reported with the module
+        else:
+            found.diagnostics.append(Diagnostic("info", path, 0, f"not a regular file ({special}); not read"))
+        return
+    if not terraform and not explicit and not name.lower().endswith(TEMPLATE_SUFFIXES):
+        return
+    if terraform:
+        modules.setdefault(os.path.dirname(path) or ".", None)  # tfparse names a file that is not UTF-8
+        return
+    size = status.st_size
+    try:
+        raw = read_bytes(path, SNIFF_BYTES)
+    except OSError as error:
+        level = "info" if getattr(error, "kind", None) else "error"  # swapped for a FIFO since the stat
+        found.diagnostics.append(Diagnostic(level, path, 0, f"cannot read file: {error.strerror}"))
+        return
+    head = decode_head(raw)
     kind = _sniff(head)
     if kind is None:
         if explicit:
