@@ -105,6 +105,13 @@ def expand(path: str, template: Mapping) -> Expansion:
         if isinstance(node, dict) and isinstance(node.get("Type"), str) and node["Type"].startswith("AWS::Serverless::")
     ]
     diagnostics: list[Diagnostic] = []
+    problem = _globals_problem(template)
+    if problem is not None:  # the translator's plugins crash on some of these (and log a traceback)
+        line, message = problem
+        diagnostics.append(
+            Diagnostic("error", path, line, f"SAM transform failed: {message}; the serverless resources are not checked")
+        )
+        return Expansion(None, diagnostics=diagnostics)
     fragment = to_plain(template)
     _prepare(fragment, sam_ids, path, resources, diagnostics)
     try:
@@ -124,6 +131,35 @@ def expand(path: str, template: Mapping) -> Expansion:
         if not isinstance(original_conditions, dict) or name not in original_conditions
     }
     return Expansion(out_resources, origins, added, diagnostics)
+
+
+def _globals_problem(template: Mapping) -> Optional[tuple[int, str]]:
+    """(line, message) when ``Globals`` is not a mapping of sections to mappings, else None."""
+    if not isinstance(template, dict) or "Globals" not in template:
+        return None
+    globals_ = template["Globals"]
+    line = template.key_lines.get("Globals", 1) if isinstance(template, Mapping) else 1
+    if not isinstance(globals_, dict):
+        return line, f"Globals must be a mapping of resource kinds (Function, Api, ...), not {_kind(globals_)}"
+    for section, settings in globals_.items():
+        if not isinstance(settings, dict):
+            section_line = globals_.key_lines.get(section, line) if isinstance(globals_, Mapping) else line
+            return section_line, f"Globals.{section} must be a mapping of properties, not {_kind(settings)}"
+    return None
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    return "a mapping"
 
 
 def _prepare(fragment: dict, sam_ids: list[str], path: str, resources: Mapping, diagnostics: list) -> None:
@@ -190,7 +226,9 @@ def _translate(fragment: dict) -> dict:
     with _LOCK:
         saved_region = ArnGenerator.BOTO_SESSION_REGION_NAME
         saved_level = logger.level
-        logger.setLevel(logging.ERROR)  # its warnings (feature toggles, metrics) are not ours to print
+        # Nothing of the translator's is ours to print: its warnings (feature toggles, metrics),
+        # nor the traceback it logs when a plugin fails; a failure becomes our diagnostic.
+        logger.setLevel(logging.CRITICAL + 1)
         try:
             to_py27_compatible_template(fragment, parameter_values)
             translator = Translator(None, Parser(), boto_session=_Session(region()), metrics=metrics)
@@ -220,6 +258,9 @@ def _failure_diagnostics(path: str, template: Any, error: Exception) -> list[Dia
             message = f"{type(cause).__name__}: {cause}"
         line = transform_line
         logical_id = getattr(cause, "_logical_id", None)
+        if logical_id == "Globals" and isinstance(template, Mapping) and "Globals" in template.key_lines:
+            line = template.key_lines["Globals"]
+            message = message.replace("${section}", "each section")  # an unfilled placeholder of the translator
         candidates = [logical_id] if isinstance(logical_id, str) else []
         if isinstance(logical_id, list):
             candidates.extend(x for x in logical_id if isinstance(x, str))
