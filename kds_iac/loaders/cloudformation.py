@@ -23,14 +23,18 @@ Value conventions (see ``kds_iac.model``):
 * ``Fn::Sub``/``Fn::Join``: ``Template(parts)`` (literal text and model values), or a plain
   string when every part is literal, or the one value itself when there is nothing else
   (``!Sub "${Key.Arn}"`` is the same edge as ``!GetAtt Key.Arn``).
-* ``Fn::If``: ``Conditional(Condition(name, default, inputs), when_true, when_false)``, the
-  default decided from the ``Conditions`` section under parameter defaults (``None`` when
-  it cannot be decided).
+* ``Fn::If``: ``Conditional(Condition(name, default, inputs, regions), when_true,
+  when_false)``, the default decided from the ``Conditions`` section under parameter
+  defaults (``None`` when it cannot be decided); ``inputs`` are the parameters the condition
+  reads, through other conditions too; ``regions`` says where a condition that compares
+  only ``AWS::Region`` with names holds. A resource's ``Condition`` gives the same
+  ``Condition`` as ``Resource.condition`` (a SAM resource's, on what it generated and on it).
 * ``Fn::ImportValue``, ``Fn::GetAZs``, ``{{resolve:...}}`` dynamic references: ``Unknown``.
 * ``Fn::FindInMap`` with keys known (literal or parameter defaults): the mapped value.
 * ``Fn::Select``/``Split``/``Base64``/``Cidr``/``Length``/``ToJsonString``: evaluated when
   their arguments are known, else ``Unknown`` (``Fn::Base64``: ``Encoded``, an ``Unknown``
-  that keeps the value it encodes). Anything else: ``Unknown``.
+  that keeps the value it encodes), wrapped in ``FromInputs`` when parameters are behind
+  it. Anything else: ``Unknown``.
 * a reference to a logical id the template does not define: ``Unknown`` and an error
   ``Diagnostic`` at the reference's line.
 
@@ -38,10 +42,19 @@ A ``Transform: AWS::Serverless-2016-10-31`` template is expanded by ``sam`` firs
 SAM resource generates gets that resource's location and ``generated_from``, and its
 ``Metadata`` (skips, CDK path). Other transforms are not applied (an info diagnostic).
 
-Bad input never raises: it gives ``Diagnostic`` entries in the returned model. Errors: the
-file cannot be read or parsed, is not a template (no ``Resources`` mapping), a resource has
-no ``Type``, a key is duplicated (CloudFormation rejects it; the last value is kept), a
-reference or condition names nothing, the SAM transform fails.
+Bad input never raises: it gives ``Diagnostic`` entries in the returned model. Errors are
+for what no deployment could accept: the file cannot be read or parsed, is not a template
+(no ``Resources`` mapping), a resource has no ``Type``, a key is duplicated (CloudFormation
+rejects it; the last value is kept), a reference or condition names nothing, an intrinsic
+has the wrong number or kind of arguments, the SAM transform fails.
+
+An intrinsic that is well formed but cannot be evaluated (``Fn::Select`` past the end of a
+list, a ``Fn::FindInMap`` key the mapping lacks) is not an error when parameter defaults
+are behind it, or when a deployment may not evaluate it: its value is ``Unknown`` and an
+info note says so. In the ``Fn::If`` branch the defaults switch off it is not even noted:
+templates such as the AWS Quick Start VPC guard ``Fn::Select [1, Fn::Split ["=", P]]``
+with a condition that ``P`` is not empty, its default. ``Fn::Transform`` (``AWS::Include``
+and the like) is not applied: an info note, and the rest is checked.
 """
 
 from __future__ import annotations
@@ -285,6 +298,9 @@ class _TemplateLoader:
         metadata = node.get("Metadata")
         if isinstance(metadata, dict):
             resource.skips = _skips(metadata)
+        condition = node.get("Condition")
+        if isinstance(condition, str) and condition in self.conditions:
+            resource.condition = self.condition(condition, _line_of_key(node, "Condition", resource.location.start_line))
 
     def _read_outputs(self, outputs: Any) -> None:
         """``Outputs`` as ``Model.outputs`` (type ``Output``, address ``Outputs.NAME``)."""
@@ -595,7 +611,7 @@ class _TemplateLoader:
             inputs = converted.inputs
             converted = converted.value
         if not isinstance(converted, list):
-            return Unknown("Fn::Join of a list known only at deployment")
+            return _unknown("Fn::Join of a list known only at deployment", converted)
         parts: list[Any] = []
         for index, item in enumerate(converted):
             if index:
@@ -631,13 +647,14 @@ class _TemplateLoader:
             return Unknown("malformed Fn::FindInMap")
         keys: list[Any] = []
         inputs: tuple[Input, ...] = ()
+        converted = [self.value(raw, line) for raw in argument[:3]]
         try:
-            for raw in argument[:3]:
-                key, key_inputs = self.known(self.value(raw, line))
+            for key_value in converted:
+                key, key_inputs = self.known(key_value)
                 keys.append(key)
                 inputs += key_inputs
         except _Undecided:
-            return Unknown("Fn::FindInMap with a key known only at deployment")
+            return _unknown("Fn::FindInMap with a key known only at deployment", converted)
         found: Any = self.mappings
         for key in keys:
             found = found.get(str(key) if not isinstance(key, str) else key) if isinstance(found, dict) else None
@@ -648,7 +665,7 @@ class _TemplateLoader:
                 found = argument[3]["DefaultValue"]
             else:
                 self.cannot_evaluate(line, f"Fn::FindInMap: no entry {keys[1]}/{keys[2]} in mapping {keys[0]}", unique(inputs))
-                return Unknown(f"Fn::FindInMap {'/'.join(str(k) for k in keys)} has no entry")
+                return _unknown(f"Fn::FindInMap {'/'.join(str(k) for k in keys)} has no entry", converted)
         result = self.value(found, line)
         return FromInputs(result, unique(inputs)) if inputs else result
 
@@ -659,20 +676,21 @@ class _TemplateLoader:
         if not isinstance(argument, list) or len(argument) != 2:
             self.error(line, "Fn::Select needs [index, list]")
             return Unknown("malformed Fn::Select")
+        raw_index = self.value(argument[0], line)
         try:
-            index, inputs = self.known(self.value(argument[0], line))
+            index, inputs = self.known(raw_index)
             index = int(index)
         except (_Undecided, TypeError, ValueError):
-            return Unknown("Fn::Select with an index known only at deployment")
+            return _unknown("Fn::Select with an index known only at deployment", raw_index, self.value(argument[1], line))
         items = self.value(argument[1], line)
         if isinstance(items, FromInputs) and isinstance(items.value, list):
             inputs += items.inputs
             items = items.value
         if not isinstance(items, list):
-            return Unknown("Fn::Select from a list known only at deployment")
+            return _unknown("Fn::Select from a list known only at deployment", raw_index, items)
         if not 0 <= index < len(items):
             self.cannot_evaluate(line, f"Fn::Select index {index} is out of range for a list of {len(items)}", unique(inputs))
-            return Unknown("Fn::Select index out of range")
+            return _unknown("Fn::Select index out of range", raw_index, FromInputs(None, inputs))
         result = items[index]
         return FromInputs(result, unique(inputs)) if inputs else result
 
@@ -700,10 +718,10 @@ class _TemplateLoader:
         except _Undecided:
             if name == "Fn::Base64":  # keep what gets encoded: user data is read from it
                 return Encoded(f"{name} of a value known only at deployment", "base64", converted)
-            return Unknown(f"{name} of a value known only at deployment")
+            return _unknown(f"{name} of a value known only at deployment", converted)
         except (TypeError, ValueError, IndexError, KeyError, AttributeError) as error:
             self.cannot_evaluate(line, f"{name}: {error}", _inputs_of(converted))
-            return Unknown(f"{name} cannot be evaluated")
+            return _unknown(f"{name} cannot be evaluated", converted)
         return FromInputs(result, inputs) if inputs else result
 
     def known(self, value: Any) -> tuple[Any, tuple[Input, ...]]:
@@ -1008,6 +1026,13 @@ def _inputs_of(value: Any) -> tuple[Input, ...]:
     walk(value, 0)
     return unique(tuple(found))
 
+
+
+def _unknown(reason: str, *arguments: Any) -> Any:
+    """An ``Unknown`` that still names the parameters its arguments read, so a condition
+    built on it (``Fn::Equals [!Select [0, !Split [",", !Ref P]], ""]``) reads ``P``."""
+    inputs = unique(i for argument in arguments for i in _inputs_of(argument))
+    return FromInputs(Unknown(reason), inputs) if inputs else Unknown(reason)
 
 
 def _skips(metadata: dict) -> dict[str, str]:
