@@ -21,6 +21,9 @@ What Terraform plans to exist after apply is what gets checked:
   parse.
 
 A file that is not JSON, or JSON that is not a plan, gives a ``Diagnostic`` and no resources.
+Types are checked as the plan is walked: a part of the wrong type (``resources`` that is not a
+list, ``after_unknown: true`` for a whole resource, an integer longer than Python converts)
+gives an error ``Diagnostic`` at its line and the rest of the plan is still read.
 """
 
 from __future__ import annotations
@@ -31,11 +34,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
+from kds_iac import files
 from kds_iac.model import TERRAFORM_PLAN, Diagnostic, Location, Model, Ref, Resource, Unknown
 
 KNOWN_AFTER_APPLY = "known after apply"
 SUPPORTED_MAJOR_VERSION = 1
 _MAX_DEPTH = 16
+MAX_NESTING = 100  # JSON levels; deeper documents are refused before anything recurses into them
+_LONG_INTEGER = re.compile(r"-?[0-9]{4000,}")
 
 _KEY = r'\[(?:"(?:[^"\\]|\\.)*"|[0-9]+)\]'
 _NAME = r"[A-Za-z_][A-Za-z0-9_-]*"
@@ -56,16 +62,16 @@ def load_plan(path: str) -> Model:
     """Read one plan JSON file; never raises for bad input, reports a ``Diagnostic`` instead."""
     model = Model(files=[path])
     try:
-        with open(path, encoding="utf-8-sig") as handle:
-            text = handle.read()
+        text = files.decode(files.read_bytes(path))  # PowerShell's `>` writes UTF-16 with a BOM
     except OSError as error:
         model.diagnostics.append(Diagnostic("error", path, 0, f"cannot read file: {error.strerror}"))
         return model
-    except UnicodeDecodeError as error:
-        model.diagnostics.append(Diagnostic("error", path, 1, f"not UTF-8 text: {error.reason}"))
+    except files.DecodeError as error:
+        model.diagnostics.append(Diagnostic("error", path, error.line, error.message, error.column))
         return model
+    long_integers: list[str] = []
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_int=_integer(long_integers))
     except json.JSONDecodeError as error:
         model.diagnostics.append(
             Diagnostic("error", path, error.lineno, f"invalid JSON: {error.msg}", error.colno)
@@ -73,6 +79,26 @@ def load_plan(path: str) -> Model:
         return model
     except RecursionError:
         model.diagnostics.append(Diagnostic("error", path, 1, "invalid JSON: nested too deeply"))
+        return model
+    if long_integers:
+        match = _LONG_INTEGER.search(text)
+        line, column = _LineIndex(text).position(match.start()) if match else (1, 1)
+        model.diagnostics.append(
+            Diagnostic(
+                "error",
+                path,
+                line,
+                f"an integer of {len(long_integers[0].lstrip('-'))} digits is too long to read; "
+                + ("it is" if len(long_integers) == 1 else f"it and {len(long_integers) - 1} more are")
+                + " treated as unknown",
+                column,
+            )
+        )
+    if _too_deep(document):
+        line, column = _deepest_position(text)
+        model.diagnostics.append(
+            Diagnostic("error", path, line, f"nested more than {MAX_NESTING} levels deep; not loaded", column)
+        )
         return model
     problem = _plan_problem(document)
     if problem is not None:
@@ -91,8 +117,57 @@ def load_plan(path: str) -> Model:
                 column,
             )
         )
-    model.resources.extend(_PlanReader(path, text, document).resources())
+    reader = _PlanReader(path, text, document)
+    try:
+        model.resources.extend(reader.resources())
+    except Exception as error:  # noqa: BLE001 - a reader bug must not end the scan
+        model.diagnostics.append(
+            Diagnostic("error", path, 1, f"cannot load plan: {type(error).__name__}: {error}; not checked")
+        )
+        return model
+    model.diagnostics.extend(reader.diagnostics)
     return model
+
+
+def _integer(too_long: list[str]) -> Any:
+    """``json``'s ``parse_int``: Python refuses to convert more than 4,300 digits, so such a
+    number becomes ``Unknown`` (and is reported once) instead of ending the scan."""
+
+    def parse(text: str) -> Any:
+        try:
+            return int(text)
+        except ValueError:
+            too_long.append(text)
+            return Unknown(f"an integer of {len(text.lstrip('-'))} digits")
+
+    return parse
+
+
+def _too_deep(document: Any) -> bool:
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_NESTING:
+            return True
+        if isinstance(value, dict):
+            stack.extend((v, depth + 1) for v in value.values() if isinstance(v, (dict, list)))
+        elif isinstance(value, list):
+            stack.extend((v, depth + 1) for v in value if isinstance(v, (dict, list)))
+    return False
+
+
+def _deepest_position(text: str) -> tuple[int, int]:
+    """Where the text first opens more than ``MAX_NESTING`` levels (strings skipped)."""
+    depth = 0
+    for token in _TOKEN.finditer(text):
+        char = token.group()[0]
+        if char in "{[":
+            depth += 1
+            if depth > MAX_NESTING:
+                return _LineIndex(text).position(token.start())
+        elif char in "}]":
+            depth -= 1
+    return 1, 1
 
 
 def _plan_problem(document: Any) -> Optional[tuple[str, Optional[str]]]:
@@ -163,30 +238,99 @@ class _PlanReader:
         self.by_address: dict[str, _Entry] = {}
         self.by_base: dict[tuple[str, str], list[_Entry]] = {}
         self.module_instances: set[str] = {""}
+        self.diagnostics: list[Diagnostic] = []
+        self._cursors: dict[str, int] = {}
         self.changes: dict[str, dict] = {}
-        for change in document.get("resource_changes") or ():
+        changes = document.get("resource_changes")
+        if changes is not None and not isinstance(changes, list):
+            self.problem("resource_changes", "[", "resource_changes is not a list; what the plan changes is not read")
+            changes = None
+        for change in changes or ():
             if isinstance(change, dict) and isinstance(change.get("address"), str) and not change.get("deposed"):
                 self.changes[change["address"]] = change
         configuration = document.get("configuration")
         root = configuration.get("root_module") if isinstance(configuration, dict) else None
         self.config_root: dict = root if isinstance(root, dict) else {}
         self.config_cache: dict[tuple[str, ...], dict[str, dict]] = {}
+        self.skipped: set[str] = set()
+
+    def problem(self, key: str, opener: str, message: str) -> None:
+        """An error diagnostic at the next ``"key":`` whose value does not open with ``opener``
+        (the part of the wrong type; the plan is walked in the order it is written)."""
+        pattern = re.compile(rf'"{re.escape(key)}"\s*:(?!\s*{re.escape(opener)})' if opener else rf'"{re.escape(key)}"\s*:')
+        match = pattern.search(self.text, self._cursors.get(key + opener, 0))
+        if match is None:
+            line, column = 1, 1
+        else:
+            self._cursors[key + opener] = match.end()
+            line, column = self.lines.position(match.start())
+        self.diagnostics.append(Diagnostic("error", self.path, line, message, column))
 
     # ----------------------------------------------------------------- collecting
     def resources(self) -> list[Resource]:
         planned_root = self.document["planned_values"].get("root_module") or {}
-        for module, raw in _walk_module(planned_root, ""):
+        for module, raw in self._walk_module(planned_root, "", "planned_values"):
             self._add(raw, module, "planned_values")
         prior = self.document.get("prior_state")
         prior_values = prior.get("values") if isinstance(prior, dict) else None
         prior_root = prior_values.get("root_module") if isinstance(prior_values, dict) else None
-        for module, raw in _walk_module(prior_root, ""):
+        for module, raw in self._walk_module(prior_root, "", "prior_state"):
             if raw.get("mode") == "data" and raw["address"] not in self.by_address:
                 self._add(raw, module, "prior_state")
         self._locate()
+        self._skip_unreadable_changes()
         for entry in self.entries:
-            self._resolve_values(entry)
-        return [entry.resource for entry in self.entries]
+            if entry.resource.address not in self.skipped:
+                self._resolve_values(entry)
+        return [entry.resource for entry in self.entries if entry.resource.address not in self.skipped]
+
+    def _skip_unreadable_changes(self) -> None:
+        """Terraform writes ``after_unknown`` as an object for every resource; anything else
+        cannot say which values are known, so the resource is left out (and references to it
+        stay unknown) rather than judged on values that may not be what gets deployed."""
+        for entry in self.entries:
+            if entry.section != "planned_values":
+                continue
+            change = self.changes.get(entry.resource.address) or {}
+            details = change.get("change")
+            if details is not None and not isinstance(details, dict):
+                self.problem("change", "{", f"resource_changes: change of {entry.resource.address} is not an object; "
+                             "the resource is not checked")
+                self.skipped.add(entry.resource.address)
+                continue
+            unknown = details.get("after_unknown") if isinstance(details, dict) else None
+            if unknown is not None and not isinstance(unknown, dict):
+                self.problem(
+                    "after_unknown",
+                    "{",
+                    f"resource_changes: after_unknown of {entry.resource.address} is not an object; "
+                    "the resource is not checked",
+                )
+                self.skipped.add(entry.resource.address)
+
+    def _walk_module(self, module: Any, address: str, section: str) -> Iterator[tuple[str, dict]]:
+        if not isinstance(module, dict):
+            return
+        where = f"module {address}" if address else "the root module"
+        resources = module.get("resources")
+        if resources is not None and not isinstance(resources, list):
+            self.problem("resources", "[", f"{section}: resources of {where} is not a list; they are not checked")
+            resources = None
+        for raw in resources or ():
+            if isinstance(raw, dict) and isinstance(raw.get("address"), str):
+                yield address, raw
+            else:
+                self.problem("resources", "", f"{section}: a resource of {where} is not an object with an address; not checked")
+        children = module.get("child_modules")
+        if children is not None and not isinstance(children, list):
+            self.problem(
+                "child_modules", "[", f"{section}: child_modules of {where} is not a list; its modules are not checked"
+            )
+            children = None
+        for child in children or ():
+            if isinstance(child, dict):
+                child_address = child.get("address") if isinstance(child.get("address"), str) else address
+                yield from self._walk_module(child, child_address, section)
 
     def _add(self, raw: dict, module: str, section: str) -> None:
         address = raw["address"]
@@ -329,7 +473,8 @@ class _PlanReader:
     def _targets(self, expression: Any, context: "_Context", depth: int) -> list[tuple[_Entry, Optional[str]]]:
         if depth > _MAX_DEPTH or not _is_leaf(expression):
             return []
-        references = [r for r in expression.get("references") or () if isinstance(r, str)]
+        listed = expression.get("references")
+        references = [r for r in listed if isinstance(r, str)] if isinstance(listed, list) else []
         per_instance = any(r in _PER_INSTANCE or r.startswith(("each.value.", "each.value[")) for r in references)
         found: list[tuple[_Entry, Optional[str]]] = []
         for reference in _significant(references):
@@ -351,8 +496,8 @@ class _PlanReader:
         """The plan's instances of resource ``base`` in the context's module instance."""
         if key:
             entry = self.by_address.get(_join(context.module, base + key))
-            return [entry] if entry is not None else []
-        candidates = self.by_base.get((context.module, base), [])
+            return [entry] if entry is not None and entry.resource.address not in self.skipped else []
+        candidates = [e for e in self.by_base.get((context.module, base), []) if e.resource.address not in self.skipped]
         if len(candidates) > 1 and per_instance and context.key:
             same = [c for c in candidates if c.key == context.key]
             if same:
@@ -367,9 +512,9 @@ class _PlanReader:
         if not steps:
             return []
         parent = context.module[: steps[-1][2]].rstrip(".")
-        call = self._config_module([name for name, _, _ in steps[:-1]]).get("module_calls") or {}
-        call = call.get(steps[-1][0]) or {}
-        expressions = call.get("expressions") or {}
+        calls = self._config_module([name for name, _, _ in steps[:-1]]).get("module_calls")
+        call = calls.get(steps[-1][0]) if isinstance(calls, dict) else None
+        expressions = call.get("expressions") if isinstance(call, dict) else None
         if not isinstance(expressions, dict):
             return []
         parent_context = _Context(parent, steps[-1][1])
@@ -417,6 +562,14 @@ class _PlanReader:
         index = self.config_cache.get(key)
         if index is None:
             resources = self._config_module(names).get("resources") or []
+            if not isinstance(resources, list):
+                where = "module " + ".".join(names) if names else "the root module"
+                self.problem(
+                    "resources",
+                    "[",
+                    f"configuration: resources of {where} is not a list; references written in it are not followed",
+                )
+                resources = []
             index = self.config_cache[key] = {
                 r["address"]: r for r in resources if isinstance(r, dict) and isinstance(r.get("address"), str)
             }
@@ -429,17 +582,6 @@ class _Context:
 
     module: str
     key: str  # count/for_each key of the resource or module instance ("" when none)
-
-
-def _walk_module(module: Any, address: str) -> Iterator[tuple[str, dict]]:
-    if not isinstance(module, dict):
-        return
-    for raw in module.get("resources") or ():
-        if isinstance(raw, dict) and isinstance(raw.get("address"), str):
-            yield address, raw
-    for child in module.get("child_modules") or ():
-        if isinstance(child, dict):
-            yield from _walk_module(child, child.get("address") if isinstance(child.get("address"), str) else address)
 
 
 def _module_steps(module: str) -> Iterator[tuple[str, str, int]]:

@@ -334,7 +334,9 @@ def test_unreadable_file(tmp_path: Path) -> None:
     path = tmp_path / "latin1.json"
     path.write_bytes(b'{"format_version": "1.2", "x": "\xe9"}')
     model = load_plan(str(path))
-    assert model.diagnostics == [Diagnostic("error", str(path), 1, "not UTF-8 text: invalid continuation byte")]
+    assert model.diagnostics == [
+        Diagnostic("error", str(path), 1, "not UTF-8 text: byte 0xe9 cannot be decoded (invalid continuation byte)", 33)
+    ]
 
 
 # ------------------------------------------------------------------------ through discovery
