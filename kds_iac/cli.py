@@ -207,11 +207,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except BrokenPipeError:
         _silence_stdout()
         return 2
-    except Exception:  # a bug, not a finding: never exit 1, which means "findings"
-        import traceback
-
-        traceback.print_exc()
-        _error(f"internal error; please report it with the traceback above ({PROG} {_version()})")
+    except Exception as error:  # a bug, not a finding: never exit 1, which means "findings"
+        _internal_error(error)
         return 2
 
 
@@ -548,6 +545,24 @@ def _warn(text: str) -> None:
 
 def _error(text: str) -> None:
     _stderr_line(f"{PROG}: error: {text}")
+
+
+def _internal_error(error: BaseException) -> None:
+    """One line for a bug, whatever the input: no Python traceback unless ``KDS_IAC_DEBUG`` is set."""
+    text = (str(error).splitlines() or [""])[0][:200]
+    detail = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    if os.environ.get("KDS_IAC_DEBUG"):
+        import traceback
+
+        traceback.print_exception(type(error), error, error.__traceback__)
+        hint = ""
+    else:
+        hint = "; set KDS_IAC_DEBUG=1 for the traceback"
+    try:
+        version = _version()
+    except Exception:  # noqa: BLE001 - the version lookup must not hide the error
+        version = "unknown version"
+    _error(f"internal error: {detail} ({PROG} {version}; please report it{hint})")
 
 
 if __name__ == "__main__":  # pragma: no cover

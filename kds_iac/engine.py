@@ -7,7 +7,7 @@ from typing import Callable, Mapping, Optional, Sequence
 
 from kds_iac.config import Config
 from kds_iac.loaders import load
-from kds_iac.model import Diagnostic, Model
+from kds_iac.model import Diagnostic, Model, Resource
 from kds_iac.rules import RuleModule, all_rules
 from kds_iac.rules.base import Finding, one_per_place
 
@@ -37,9 +37,62 @@ class ScanResult:
 def run_rules(model: Model, rules: Sequence[RuleModule]) -> list[Finding]:
     findings: list[Finding] = []
     for rule in rules:
-        findings.extend(rule.check(model))
+        findings.extend(guarded_check(rule, model))
     findings.sort(key=_sort_key)
     return findings
+
+
+def guarded_check(rule: RuleModule, model: Model) -> list[Finding]:
+    """The rule's findings; if it raises, an error diagnostic in ``model.diagnostics`` instead of
+    a crash, so every other rule (and what this one found before failing) is still reported."""
+    found: list[Finding] = []
+    try:
+        for finding in rule.check(model):
+            found.append(finding)
+    except Exception as error:  # noqa: BLE001 - a rule bug must not end the scan
+        model.diagnostics.append(internal_error(f"rule {rule.rule.id}", error, model))
+    return found
+
+
+def internal_error(what: str, error: BaseException, model: Model) -> Diagnostic:
+    """An error diagnostic for a bug in ``what`` (a rule, a view), at the resource being judged
+    when it raised: the innermost of our frames holding a ``Resource`` says which. The
+    traceback goes to the ``kds_iac`` logger at debug level."""
+    import logging  # only on failure: start-up stays light
+
+    logging.getLogger("kds_iac.engine").debug("%s raised", what, exc_info=error)
+    resource = _resource_being_judged(error)
+    text = (str(error).splitlines() or [""])[0][:200]
+    detail = f"{type(error).__name__}: {text}" if text else type(error).__name__
+    if resource is not None:
+        return Diagnostic(
+            "error",
+            resource.location.file,
+            resource.location.start_line,
+            f"internal error in {what} while judging {resource.address} ({detail}); "
+            "findings of this rule may be missing",
+            resource.location.column,
+        )
+    scope = ", ".join(model.scope) or "the scan"
+    return Diagnostic(
+        "error", model.scope[0] if model.scope else "", 0,
+        f"internal error in {what} on {scope} ({detail}); findings of this rule may be missing",
+    )
+
+
+def _resource_being_judged(error: BaseException) -> Optional[Resource]:
+    frames = []
+    trace = error.__traceback__
+    while trace is not None:
+        frames.append(trace.tb_frame)
+        trace = trace.tb_next
+    for frame in reversed(frames):  # innermost first
+        if not str(frame.f_globals.get("__name__", "")).startswith("kds_iac."):
+            continue
+        for value in frame.f_locals.values():
+            if isinstance(value, Resource):
+                return value
+    return None
 
 
 def scan(
@@ -74,11 +127,16 @@ def scan(
 
 
 def _audit_line(model: Model) -> str:
-    """What covers the scope with CloudTrail; empty when it holds no stream to audit."""
+    """What covers the scope with CloudTrail; empty when it holds no stream to audit (or when
+    the view fails, which is reported)."""
     from kds_iac.views.cloudtrail import audit
 
-    scope = audit(model)
-    return scope.describe() if scope.streams else ""
+    try:
+        scope = audit(model)
+        return scope.describe() if scope.streams else ""
+    except Exception as error:  # noqa: BLE001 - a view bug must not end the scan
+        model.diagnostics.append(internal_error("the CloudTrail view", error, model))
+        return ""
 
 
 def _in_focus(finding: Finding, model: Model) -> bool:

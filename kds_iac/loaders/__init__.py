@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable, Mapping, Optional, Sequence
 
 from kds_iac.loaders.discovery import discover
-from kds_iac.model import Model
+from kds_iac.model import Diagnostic, Model
 
 
 def load(
@@ -43,21 +43,36 @@ def load(
 
         for directory in found.terraform_modules:
             step(directory)
-            models.append(terraform.load_module(directory, var_files=var_files, variables=variables))
+            models.append(_guarded(directory, lambda: terraform.load_module(directory, var_files=var_files, variables=variables)))
     if found.terraform_plans:
         from kds_iac.loaders import terraform_plan
 
         for path in found.terraform_plans:
             step(path)
-            models.append(terraform_plan.load_plan(path))
+            models.append(_guarded(path, lambda: terraform_plan.load_plan(path)))
     if found.cloudformation_templates:
         from kds_iac.loaders import cloudformation
 
         for path in found.cloudformation_templates:
             step(path)
-            models.append(cloudformation.load_template(path))
+            models.append(_guarded(path, lambda: cloudformation.load_template(path)))
     if progress is not None:
         progress(total, total, "")
     model = Model.merge(models, scope=[str(p) for p in paths])
     model.focus_files = found.focus_files
     return model
+
+
+def _guarded(unit: str, load_unit: Callable[[], Model]) -> Model:
+    """A loader never raises for bad input; should one have a bug, that unit becomes an error
+    diagnostic and the other units are still loaded and judged."""
+    try:
+        return load_unit()
+    except Exception as error:  # noqa: BLE001
+        import logging
+
+        logging.getLogger("kds_iac.loaders").debug("loading %s raised", unit, exc_info=error)
+        text = (str(error).splitlines() or [""])[0][:200]
+        return Model(
+            diagnostics=[Diagnostic("error", unit, 0, f"internal error while loading ({type(error).__name__}: {text}); not checked")],
+        )
