@@ -123,9 +123,8 @@ def check(model: Model) -> Iterator[Finding]:
             f"Kinesis stream {stream.address} is encrypted with the AWS managed key "
             f"{key.value.reference}; use a customer managed KMS key"
         )
-        branches = list(dict.fromkeys(c.key_branch for c in bad if c.key_branch))
-        if branches and len(branches) == len(bad):
-            message += f" ({'; '.join(branches)})"
+        if all(c.key_branch for c in bad):  # else a branch-free case is bad: no branch to name
+            message += f" ({'; '.join(dict.fromkeys(c.key_branch for c in bad))})"
         provenance = key.provenance()
         if provenance:
             message += f" (key decided by {provenance})"
