@@ -89,22 +89,7 @@ class Fact(Value):
 
     def branch(self) -> str:
         """The branch this case takes, for a message; "" when it assumes nothing."""
-        return " and ".join(_describe_outcome(cond, outcome) for cond, outcome in self.assumed)
-
-    def regions(self) -> frozenset | None:
-        """The only regions this case is taken in, when its conditions name them; else
-        ``None`` (not limited to a set of regions the template names)."""
-        inside: frozenset | None = None
-        outside: frozenset = frozenset()
-        for cond, outcome in self.assumed:
-            where = cond.regions
-            if where is None:
-                continue
-            if outcome != where.outside:  # taken exactly in where.names
-                inside = where.names if inside is None else inside & where.names
-            else:
-                outside |= where.names
-        return None if inside is None else inside - outside
+        return describe_branch(self.assumed)
 
     def provenance(self) -> str:
         """Say which inputs and conditions decide this value, for a finding's message."""
@@ -176,7 +161,10 @@ def _expand(value: Any, inputs: tuple, conditions: tuple, assumed: tuple, found:
             if outcome is None:
                 for branch_outcome in (True, False):
                     branch = value.when_true if branch_outcome else value.when_false
-                    if not _expand(branch, inputs, conditions, assumed + ((cond, branch_outcome),), found):
+                    taken = assumed + ((cond, branch_outcome),)
+                    if branch_regions(taken) == frozenset():
+                        continue  # region conditions that exclude each other: no deployment
+                    if not _expand(branch, inputs, conditions, taken, found):
                         return False
                 return True
             value = value.when_true if outcome else value.when_false
@@ -202,6 +190,27 @@ def nested_cases(fact: Fact, name: str) -> list[Fact]:
     if not isinstance(container, dict) or container.get(name) is None:
         return [fact.with_value(ABSENT)]
     return [fact.joined(case) for case in cases(container[name], fact.assumed)]
+
+
+def describe_branch(assumed: tuple[tuple[Condition, bool], ...]) -> str:
+    """A branch (conditions with the outcome taken), for a message; "" for none."""
+    return " and ".join(_describe_outcome(cond, outcome) for cond, outcome in assumed)
+
+
+def branch_regions(assumed: tuple[tuple[Condition, bool], ...]) -> frozenset | None:
+    """The only regions a branch is taken in, when its conditions name them; else ``None``
+    (not limited to regions the template names). Empty: no deployment takes it."""
+    inside: frozenset | None = None
+    outside: frozenset = frozenset()
+    for cond, outcome in assumed:
+        where = cond.regions
+        if where is None:
+            continue
+        if outcome != where.outside:  # taken exactly in where.names
+            inside = where.names if inside is None else inside & where.names
+        else:
+            outside |= where.names
+    return None if inside is None else inside - outside
 
 
 def _describe_outcome(cond: Condition, outcome: bool) -> str:

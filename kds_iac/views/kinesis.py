@@ -16,7 +16,17 @@ from __future__ import annotations
 from typing import Iterator
 
 from kds_iac.model import Model, Resource, Unknown, unique
-from kds_iac.views.facts import ABSENT, Fact, attribute, cases, nested, nested_cases, resolve
+from kds_iac.views.facts import (
+    ABSENT,
+    Fact,
+    attribute,
+    branch_regions,
+    cases,
+    describe_branch,
+    nested,
+    nested_cases,
+    resolve,
+)
 from kds_iac.views.kms import KeyResolver, KmsKey, key_resolver
 
 STREAM_TYPES = ("aws_kinesis_stream", "AWS::Kinesis::Stream")
@@ -60,7 +70,7 @@ class Stream:
         # KMS asked for with no key (or an empty one): AWS rejects it, and nothing is encrypted
         self.key_missing = self.encryption.value == "KMS" and (key.value is ABSENT or key.value == "")
         # False when this case is taken only in REGIONS_WITHOUT_SSE: encryption cannot be asked of it
-        regions = Fact(None, assumed=unique(encryption.assumed + key.assumed)).regions()
+        regions = branch_regions(unique(encryption.assumed + key.assumed))
         self.sse_offered = regions is None or not regions <= REGIONS_WITHOUT_SSE
         self.cases: list[Stream] = [self]  # the branches a deployment can take (see ``streams``)
 
@@ -84,7 +94,7 @@ class Stream:
     @property
     def key_branch(self) -> str:
         """For a case: the branch that decides its encryption and key."""
-        return Fact(None, assumed=unique(self.encryption.assumed + self.key.assumed)).branch()
+        return describe_branch(unique(self.encryption.assumed + self.key.assumed))
 
     @property
     def encryption_line(self) -> int:

@@ -13,6 +13,7 @@ Parameters:
 Conditions:
   Managed: !Equals [!Ref Mode, managed]
   OutsideChina: !Not [!Or [!Equals [!Ref "AWS::Region", cn-north-1], !Equals [!Ref "AWS::Region", cn-northwest-1]]]
+  InIreland: !Equals [!Ref "AWS::Region", eu-west-1]
 Resources:
   SameConditionTwice:
     Type: AWS::Kinesis::Stream
@@ -30,6 +31,12 @@ Resources:
       StreamEncryption:
         EncryptionType: KMS
         KeyId: !If [OutsideChina, alias/aws/kinesis, !Ref AWS::NoValue]
+  NoDeploymentTakesTheManagedKey:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      StreamEncryption:
+        EncryptionType: KMS
+        KeyId: !If [InIreland, !If [OutsideChina, !Ref "AWS::NoValue", alias/aws/kinesis], arn:aws:kms:us-east-1:111122223333:key/k]
 """
 
 
@@ -50,7 +57,7 @@ def test_a_condition_read_twice_goes_the_same_way_in_each_case(tmp_path):
         ("KMS", False, "when condition Managed is true"),
         ("NONE", False, "when condition Managed is false"),
     ]
-    assert found == {
+    assert {f for f in found if f[1] != "NoDeploymentTakesTheManagedKey"} == {
         (
             "KDS001",
             "SameConditionTwice",
@@ -89,3 +96,14 @@ def test_a_keyless_branch_taken_only_where_kinesis_has_no_encryption_is_not_repo
     keyless = [s for s in streams(model) if s.address == "KeylessInChina"][0]
     assert [(c.key_missing, c.sse_offered) for c in keyless.cases] == [(False, True), (True, False)]
     assert {(rule, address) for rule, address, _ in found if address == "KeylessInChina"} == {("KDS002", "KeylessInChina")}
+
+
+def test_a_branch_whose_region_conditions_exclude_each_other_is_no_case(tmp_path):
+    model, found = findings(tmp_path)
+    stream = [s for s in streams(model) if s.address == "NoDeploymentTakesTheManagedKey"][0]
+    # Ireland and outside China: keyless (KDS001); Ireland and China cannot be; elsewhere: a key.
+    assert [(c.key_missing, c.key_branch) for c in stream.cases] == [
+        (True, "in regions where condition InIreland holds and in regions where condition OutsideChina holds"),
+        (False, "outside regions where condition InIreland holds"),
+    ]
+    assert {(rule, address) for rule, address, _ in found if address == stream.address} == {("KDS001", stream.address)}
