@@ -89,8 +89,8 @@ from typing import Iterator, Optional
 from kds_iac.model import Model, Ref, Resource, Unknown
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views import compute
-from kds_iac.views.facts import ABSENT, resolve
-from kds_iac.views.iam import ATTACHMENT_TYPES, RESOURCE_POLICY, editable, iam
+from kds_iac.views.facts import resolve
+from kds_iac.views.iam import ATTACHMENT_TYPES, RESOURCE_POLICY, editable, iam, principal_name
 
 RULE = Rule(
     id="KDS014",
@@ -195,7 +195,7 @@ def _unresolved_policy(model: Model, principal) -> bool:
 
 
 def _names_role(resource: Resource, role: Resource) -> bool:
-    names = {resolve(role.attributes.get(k)).value for k in ("name", "RoleName")} - {ABSENT, None}
+    names = {principal_name(role)} - {None}  # a name that is not text (RoleName: [a, b]) is unknown
     for key in ("role", "roles", "role_name"):
         value = resolve(resource.attributes.get(key)).value
         for item in value if isinstance(value, list) else [value]:

@@ -263,6 +263,10 @@ class Principal:
         return self.resource.address
 
     @property
+    def name(self) -> Optional[str]:
+        return principal_name(self.resource)
+
+    @property
     def editable(self) -> Resource:
         return editable(self.resource)
 
@@ -334,6 +338,15 @@ class AccessKey:
 
 
 @lru_cache(maxsize=1)
+def principal_name(resource: Resource) -> Optional[str]:
+    """A role's, user's or group's own name when the template writes it as text. Anything else
+    (a list, a mapping, a value known only at deployment) is an unknown name: None, never a
+    value a rule could hash or compare as text."""
+    setting = _NAME_ATTRIBUTES.get(resource.type)
+    value = resolve(resource.get(setting)).value if setting else None
+    return value if isinstance(value, str) and value else None
+
+
 def stream_level_actions() -> frozenset[str]:
     """Kinesis actions that accept a stream or consumer ARN (not ``ListStreams``...)."""
     return frozenset(a for a in iam_actions.actions("kinesis") if iam_actions.resource_types(a))
@@ -503,8 +516,8 @@ class IamView:
             principal = Principal(resource, kind)
             self.principals.append(principal)
             self._by_resource[id(resource)] = principal
-            name = resolve(resource.get(_NAME_ATTRIBUTES[resource.type])).value
-            if isinstance(name, str):
+            name = principal_name(resource)
+            if name is not None:
                 self._by_name.setdefault((resource.unit, kind, name), []).append(principal)
         for resource in model.of_type("aws_iam_policy", "AWS::IAM::ManagedPolicy"):
             if resource.is_data_source:
@@ -870,7 +883,7 @@ def _references_secret(value: Any, key: Resource, depth: int = 0) -> bool:
 
 __all__ = [
     "Access", "AccessKey", "Attachment", "Coverage", "Grant", "IamView", "PolicyDocument", "Principal",
-    "editable", "iam", "stream_level_actions", "aws_managed_name", "managed_policies",
+    "editable", "iam", "principal_name", "stream_level_actions", "aws_managed_name", "managed_policies",
     "IDENTITY", "RESOURCE_POLICY", "KEY_POLICY", "ROLE", "USER", "GROUP", "SAM_TYPES",
 ]
 
