@@ -1,12 +1,19 @@
-"""When the command loads tfparse ahead of time: only for a scan that names Terraform."""
+"""When the command starts the tfparse worker ahead of time: only for a scan that names Terraform."""
 
 from __future__ import annotations
 
-import sys
-
 import pytest
 
+from kds_iac.loaders import tfparse_worker
 from kds_iac.preload import preload_tfparse_if_terraform
+
+
+@pytest.fixture(autouse=True)
+def starts(monkeypatch) -> list[bool]:
+    """Worker starts, recorded instead of done."""
+    started: list[bool] = []
+    monkeypatch.setattr(tfparse_worker, "start", lambda: started.append(True))
+    return started
 
 
 @pytest.mark.parametrize(
@@ -20,15 +27,19 @@ from kds_iac.preload import preload_tfparse_if_terraform
         ([], ["missing"], False),
     ],
 )
-def test_preload_only_for_terraform(tmp_path, monkeypatch, names, paths, preloaded):
+def test_preload_only_for_terraform(tmp_path, monkeypatch, starts, names, paths, preloaded):
     for name in names:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert preload_tfparse_if_terraform(paths) is preloaded
+    assert starts == ([True] if preloaded else [])
 
 
-def test_a_missing_tfparse_is_left_to_the_loader_to_report(tmp_path, monkeypatch):
+def test_a_worker_that_cannot_start_is_left_to_the_loader_to_report(tmp_path, monkeypatch):
+    def cannot(*args):
+        raise OSError("no processes left")
+
     (tmp_path / "main.tf").write_text("", encoding="utf-8")
-    monkeypatch.setitem(sys.modules, "tfparse", None)  # importing it raises ImportError
+    monkeypatch.setattr(tfparse_worker, "start", cannot)
     assert preload_tfparse_if_terraform([str(tmp_path / "main.tf")]) is False

@@ -23,10 +23,10 @@ import json
 import os
 import re
 import shutil
-import threading
 from typing import Any, Mapping, Optional, Sequence
 
 from kds_iac.loaders import terraform_gates as gates
+from kds_iac.loaders import terraform_precheck, tfparse_worker
 from kds_iac.loaders.discovery import MAX_FILE_BYTES, is_terraform_file
 from kds_iac.loaders.terraform_values import (
     Assigned,
@@ -38,10 +38,10 @@ from kds_iac.loaders.terraform_values import (
 )
 from kds_iac.model import TERRAFORM, Condition, Diagnostic, Location, Model, Resource
 
-# tfparse cannot be interrupted: it runs in a daemon thread that is abandoned after this
-# many seconds (e.g. `count = 10000` makes it quadratic; it takes minutes).
-TFPARSE_TIMEOUT_SECONDS = 60.0
-MAX_NESTING = 200  # deeper brackets than this make tfparse's JSON too deep for Python
+# tfparse runs in a worker process (tfparse_worker) that is killed after this many seconds
+# (e.g. `count = 10000` makes it quadratic; it takes minutes) or when it uses too much memory.
+TFPARSE_TIMEOUT_SECONDS = tfparse_worker.DEFAULT_TIME_LIMIT_SECONDS
+MAX_NESTING = terraform_precheck.MAX_NESTING
 
 _ERROR_PREFIX = "unable to create TerraformConverter: "
 _HCL_ERROR = re.compile(
@@ -54,10 +54,6 @@ _TOP_LEVEL_BLOCK = re.compile(
     re.M,
 )
 _LOCAL_SOURCE = re.compile(r"^\.\.?[/\\]|^\.\.?$")
-
-
-class _Timeout(Exception):
-    pass
 
 
 def _temporary_directory(prefix: str) -> str:
@@ -76,7 +72,7 @@ def load_module(
     """Evaluate the root module in ``directory`` (not recursive: child modules are read
     through their ``module`` calls). ``var_files`` and ``variables`` act like Terraform's
     ``-var-file`` and ``-var``, after ``terraform.tfvars`` and ``*.auto.tfvars``."""
-    loader = _ModuleLoader(directory, var_files, variables or {}, timeout or TFPARSE_TIMEOUT_SECONDS)
+    loader = _ModuleLoader(directory, var_files, variables or {}, timeout)
     try:
         loader.run()
     except Exception as error:  # the module boundary: never a traceback for a user's input
@@ -91,12 +87,14 @@ def load_module(
 
 
 class _ModuleLoader:
-    def __init__(self, directory: str, var_files: Sequence[str], variables: Mapping[str, str], timeout: float):
+    def __init__(
+        self, directory: str, var_files: Sequence[str], variables: Mapping[str, str], timeout: Optional[float]
+    ):
         self.directory = str(directory)
         self.root = os.path.normpath(self.directory)
         self.var_files = list(var_files)
         self.variables = dict(variables)
-        self.timeout = timeout
+        self.timeout = timeout  # None: the worker's limit (settable in the environment)
         self.model = Model()
         self.files = FileCache(self.directory)
         self._tmp: Optional[str] = None
@@ -132,6 +130,8 @@ class _ModuleLoader:
                 )
                 return
         vars_paths = self._vars_paths()
+        if self._refused(vars_paths):
+            return
         raw, stopped = self._evaluate(vars_paths)
         if raw is None:
             return
@@ -294,21 +294,24 @@ class _ModuleLoader:
 
     # -- tfparse -----------------------------------------------------------------------
 
+    def _refused(self, vars_paths: list[tuple[str, str]]) -> bool:
+        """Inputs known to crash tfparse or to make it run away (``terraform_precheck``) are
+        reported with file and line, and the module is not evaluated."""
+        problems = terraform_precheck.check_module(self.directory, self.files, vars_paths)
+        for problem in problems:
+            self.diagnostic("error", problem.file, problem.line, f"{problem.message}; module {self.root} not checked")
+        return bool(problems)
+
     def _evaluate(self, vars_paths: list[tuple[str, str]]) -> tuple[Optional[dict], bool]:
         """tfparse's result and whether a syntax error made it drop files (stop=False)."""
         stop = True
         for _ in range(len(vars_paths) + 3):
             try:
                 return self._tfparse(self.directory, [rel for _, rel in vars_paths], stop), not stop
-            except _Timeout:
-                self.diagnostic(
-                    "error",
-                    self.root,
-                    0,
-                    f"Terraform evaluation did not finish within {self.timeout:g} s; module not checked",
-                )
+            except tfparse_worker.WorkerFailure as failure:  # a crash, the time or the memory limit
+                self.diagnostic("error", self.root, 0, f"{failure}; module not checked")
                 return None, False
-            except RecursionError:
+            except RecursionError:  # nesting that the pre-check did not see (e.g. built by functions)
                 file, line = self._too_deep()
                 self.diagnostic(
                     "error",
@@ -342,30 +345,9 @@ class _ModuleLoader:
         return None, False
 
     def _tfparse(self, directory: str, vars_paths: list[str], stop: bool) -> dict:
-        import tfparse
-
-        result: dict[str, Any] = {}
-
-        def target() -> None:
-            try:
-                result["raw"] = tfparse.load_from_path(
-                    directory,
-                    stop_on_hcl_error=stop,
-                    allow_downloads=False,
-                    vars_paths=vars_paths,
-                )
-            except BaseException as error:  # handed to the caller's thread
-                result["error"] = error
-
-        thread = threading.Thread(target=target, name="kds-iac-tfparse", daemon=True)
-        thread.start()
-        thread.join(self.timeout)
-        if thread.is_alive():
-            raise _Timeout()
-        if "error" in result:
-            raise result["error"]
-        raw = result.get("raw")
-        return raw if isinstance(raw, dict) else {}
+        """tfparse's result, evaluated in the worker process; raises its error (``TfparseError``),
+        or ``WorkerFailure`` when the worker crashed or went over a limit."""
+        return tfparse_worker.evaluate(directory, stop, vars_paths, time_limit=self.timeout)
 
     def _report(self, message: str, default_file: str, shown_as: Optional[str] = None) -> None:
         """A tfparse error message (``file:line,col-...: Summary; Detail``) as a diagnostic."""
@@ -381,13 +363,9 @@ class _ModuleLoader:
     def _too_deep(self) -> tuple[str, int]:
         for name in self._module_files():
             source = self.files.get(name)
-            if source is None:
-                continue
-            depth = 0
-            for match in re.finditer(r"[\[({]|[\])}]", source.masked):
-                depth += 1 if match.group(0) in "[({" else -1
-                if depth > MAX_NESTING:
-                    return source.path, source.line_of(match.start())
+            line = terraform_precheck.too_deep(source) if source is not None else 0
+            if line:
+                return source.path, line
         return self.root, 0
 
     # -- what tfparse left out ---------------------------------------------------------
@@ -537,7 +515,7 @@ class _ModuleLoader:
             shutil.copyfile(source.path, os.path.join(tmp, name))  # the bytes: encoding errors too
             try:
                 self._tfparse(tmp, [], stop=True)
-            except _Timeout:
+            except tfparse_worker.WorkerFailure:
                 return
             except Exception as error:
                 message = str(error)

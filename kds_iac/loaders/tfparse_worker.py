@@ -1,0 +1,313 @@
+"""tfparse in a supervised child process: a Go crash or a runaway evaluation costs one module.
+
+tfparse runs trivy's Terraform evaluator (Go) through cffi. Inside our process a Go panic or a
+Go stack overflow aborts everything (SIGABRT: no Python ``except`` sees it), and a runaway
+evaluation (a module that calls itself, ``count = 1000000``) can neither be interrupted nor
+freed. So tfparse runs in one child process that the parent watches: a crash, the time limit
+or the memory limit (resident memory, read from ``/proc`` a few times a second) ends only that
+request, which raises ``WorkerFailure`` with a message for the user, and the next request
+starts a fresh child.
+
+One child serves the whole process, one request at a time: the CLI's modules and the language
+server's validations reuse it while it lives. It dies with us: ``atexit`` kills it, it exits
+when its stdin closes, and a thread in it exits when its parent is gone (a parent killed with
+SIGKILL runs no ``atexit``).
+
+This module is the parent side and imports only the standard library; the child is the script
+``tfparse_child.py`` beside it (protocol there), which imports tfparse and nothing of kds-iac.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import time
+from typing import Optional, Sequence
+
+DEFAULT_TIME_LIMIT_SECONDS = 60.0  # 1,000 generated files (200k lines) take ~3 s
+DEFAULT_MEMORY_LIMIT_MIB = 2048
+# The limits can also be set from the environment (tests of the command line use short ones).
+TIME_LIMIT_ENV = "KDS_IAC_TFPARSE_TIME_LIMIT"
+MEMORY_LIMIT_ENV = "KDS_IAC_TFPARSE_MEMORY_MIB"
+POLL_SECONDS = 0.2  # how often the parent looks at the child's memory while it waits
+
+
+class TfparseError(Exception):
+    """tfparse itself refused the input (a ``ParseError`` and the like): its message."""
+
+
+class WorkerFailure(Exception):
+    """The evaluation crashed or hit a limit; ``str()`` is a sentence for a diagnostic."""
+
+
+# --------------------------------------------------------------------------- the parent side
+
+
+class _Limits:
+    def __init__(self) -> None:
+        self.time: Optional[float] = None  # None: the environment, else the default
+        self.memory_mib: Optional[int] = None
+
+    def seconds(self) -> float:
+        return self.time if self.time is not None else _env_number(TIME_LIMIT_ENV, DEFAULT_TIME_LIMIT_SECONDS)
+
+    def mebibytes(self) -> float:
+        return self.memory_mib if self.memory_mib is not None else _env_number(MEMORY_LIMIT_ENV, DEFAULT_MEMORY_LIMIT_MIB)
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+_limits = _Limits()
+
+
+def set_limits(time_limit: Optional[float] = None, memory_mib: Optional[int] = None) -> None:
+    """Set the time limit (seconds) and memory limit (MiB) of each evaluation; ``None``
+    restores the setting from the environment or the default."""
+    _limits.time = time_limit
+    _limits.memory_mib = memory_mib
+
+
+def limits() -> tuple[float, float]:
+    """(seconds, MiB) that the next evaluation gets."""
+    return _limits.seconds(), _limits.mebibytes()
+
+
+class _Child:
+    """One running worker process and the threads that drain its output."""
+
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        env.setdefault("PYTHONIOENCODING", "utf-8")
+        self.process = subprocess.Popen(
+            _command(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            bufsize=0,
+        )
+        self.owner = os.getpid()  # a forked copy of this process must not share the pipes
+        self.answers: queue.Queue = queue.Queue()
+        self.stderr_head = bytearray()  # a Go panic prints its reason first, then stacks
+        threading.Thread(target=self._read_answers, name="kds-iac-tfparse-out", daemon=True).start()
+        threading.Thread(target=self._read_stderr, name="kds-iac-tfparse-err", daemon=True).start()
+
+    def _read_answers(self) -> None:
+        stream = self.process.stdout
+        try:
+            while True:
+                header = stream.readline()
+                if not header:
+                    break
+                kind, _, length = header.decode("ascii", "replace").partition(" ")
+                size = int(length)
+                chunks, left = [], size
+                while left:
+                    chunk = stream.read(left)
+                    if not chunk:
+                        raise EOFError
+                    chunks.append(chunk)
+                    left -= len(chunk)
+                self.answers.put((kind, b"".join(chunks)))
+        except (OSError, ValueError, EOFError):
+            pass
+        self.answers.put(None)  # the child is gone
+
+    def _read_stderr(self) -> None:
+        stream = self.process.stderr
+        try:
+            while True:
+                chunk = stream.read(65536)
+                if not chunk:
+                    break
+                if len(self.stderr_head) < 16384:
+                    self.stderr_head.extend(chunk[: 16384 - len(self.stderr_head)])
+        except (OSError, ValueError):
+            pass
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def rss_mib(self) -> Optional[float]:
+        """Resident memory of the child, from /proc (None where there is no /proc)."""
+        try:
+            with open(f"/proc/{self.process.pid}/statm", "rb") as handle:
+                resident = int(handle.read().split()[1])
+        except (OSError, ValueError, IndexError):
+            return None
+        return resident * _PAGE_SIZE / (1024 * 1024)
+
+    def kill(self) -> None:
+        try:
+            self.process.kill()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:  # pragma: no cover - a process that ignores SIGKILL
+            pass
+        for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        """Ask the child to stop (stdin closed) and make sure it does."""
+        try:
+            self.process.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
+
+    def crash_reason(self) -> str:
+        """How the child ended: the signal or exit code, and Go's panic line if it printed one."""
+        try:
+            code = self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code = self.process.returncode
+        if code is not None and code < 0:
+            try:
+                how = signal.Signals(-code).name
+            except ValueError:
+                how = f"signal {-code}"
+        else:
+            how = f"exit code {code}"
+        time.sleep(0.05)  # let the stderr reader take the last bytes
+        for line in bytes(self.stderr_head).decode("utf-8", "replace").splitlines():
+            line = line.strip()
+            if line.startswith(("panic: ", "fatal error: ")):
+                detail = line if len(line) <= 160 else line[:157] + "..."
+                return f"{how}, {detail}"
+        return how
+
+
+def _command() -> list[str]:
+    """The child script. Without ``site`` (-S: ~10-15 ms less start-up in a virtualenv with
+    editable installs) when the parent can tell the child where tfparse and cffi live."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tfparse_child.py")
+    try:
+        from importlib.util import find_spec
+
+        places = []
+        for name in ("tfparse", "_cffi_backend"):
+            spec = find_spec(name)
+            origin = spec.origin if spec is not None else None
+            if not origin:
+                return [sys.executable, script]
+            place = os.path.dirname(origin)
+            if spec.submodule_search_locations:  # a package: its parent directory
+                place = os.path.dirname(place)
+            if place not in places:
+                places.append(place)
+    except (ImportError, ValueError):
+        return [sys.executable, script]
+    return [sys.executable, "-S", script, *places]
+
+
+_PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_lock = threading.Lock()
+_child: Optional[_Child] = None
+
+
+def start() -> None:
+    """Start the worker now if it is not running, so that its start-up (Python, tfparse, the Go
+    runtime: ~0.1 s of CPU) overlaps the caller's; later evaluations find it ready."""
+    global _child
+    with _lock:
+        if _child is None or _child.owner != os.getpid() or not _child.alive():
+            _child = _Child()
+
+
+def shutdown() -> None:
+    """Stop the worker (it starts again on the next evaluation)."""
+    global _child
+    with _lock:
+        child, _child = _child, None
+    if child is not None and child.owner == os.getpid():
+        child.close()
+
+
+def _kill_at_exit() -> None:
+    # no lock: a thread may be waiting for an answer, and the process is ending anyway
+    child = _child
+    if child is not None and child.owner == os.getpid():
+        child.kill()
+
+
+atexit.register(_kill_at_exit)
+
+
+def evaluate(
+    directory: str, stop_on_hcl_error: bool, vars_paths: Sequence[str], time_limit: Optional[float] = None
+) -> dict:
+    """``tfparse.load_from_path`` in the worker: its result, or ``TfparseError`` with its
+    message, ``RecursionError`` for a result nested too deeply for Python, or
+    ``WorkerFailure`` when the worker crashed or went over a limit (it is then replaced).
+    ``time_limit`` overrides the process-wide one for this call."""
+    global _child
+    request = json.dumps(
+        {
+            "cwd": os.getcwd(),  # relative paths are ours: the worker may have started elsewhere
+            "directory": str(directory),
+            "stop": bool(stop_on_hcl_error),
+            "vars_paths": [str(p) for p in vars_paths],
+        }
+    ).encode("utf-8") + b"\n"
+    seconds, mebibytes = limits()
+    seconds = time_limit if time_limit else seconds
+    with _lock:
+        if _child is None or _child.owner != os.getpid() or not _child.alive():
+            _child = _Child()
+        child = _child
+        try:
+            child.process.stdin.write(request)
+            child.process.stdin.flush()
+        except OSError:
+            pass  # it died meanwhile: the reader says so below
+        deadline = time.monotonic() + seconds
+        while True:
+            try:
+                answer = child.answers.get(timeout=max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
+            except queue.Empty:
+                answer = ()
+            if answer is None:
+                reason = child.crash_reason()
+                _child = None
+                child.kill()
+                raise WorkerFailure(f"Terraform evaluation crashed ({reason})")
+            if answer:
+                break
+            used = child.rss_mib()
+            if used is not None and used > mebibytes:
+                _child = None
+                child.kill()
+                raise WorkerFailure(f"Terraform evaluation used more than {mebibytes:g} MiB of memory")
+            if time.monotonic() >= deadline:
+                _child = None
+                child.kill()
+                raise WorkerFailure(f"Terraform evaluation did not finish within {seconds:g} s")
+    kind, payload = answer
+    if kind == "ok":
+        raw = json.loads(payload)
+        return raw if isinstance(raw, dict) else {}
+    if kind == "deep":
+        raise RecursionError("tfparse's result is nested too deeply")
+    raise TfparseError(payload.decode("utf-8", "replace"))
