@@ -7,8 +7,9 @@ line:
 
 - brackets nested deeper than ``MAX_NESTING`` (Go overflows its stack at ~80k levels; far
   less already makes tfparse's JSON too deep for Python);
-- a variable ``type`` that is not a type constraint (``strin``, ``"string"``, ``5``,
-  ``foo(1)``, ``list(optional(string))``: tfparse panics on them);
+- a variable ``type`` that is not a type constraint (``strin``, ``"strin"``, ``5``,
+  ``foo(1)``, ``list(optional(string))``: tfparse panics on them; Terraform 0.11's quoted
+  ``"string"`` or ``"map"`` is read as the type inside, by tfparse as well);
 - module calls that form a cycle through local ``source`` paths (tfparse expands them until
   memory runs out).
 
@@ -224,13 +225,16 @@ def _type_problem(expression: object, text: Optional[str]) -> str:
     if not isinstance(expression, str) or text is None:
         return f"type = {json.dumps(expression)} is not a type constraint" + _KINDS
     tokens = [m.group(1) for m in _TOKEN.finditer(expression)]
+    if len(tokens) == 1 and tokens[0].startswith('"') and tokens[0].endswith('"') and len(tokens[0]) > 1:
+        # Terraform 0.11's quoted types ("string", "map"): tfparse reads the text inside as a type
+        inner = text.strip()[1:-1]
+        if "\\" not in inner and not _type_problem(mask(inner), inner):
+            return ""
     parser = _TypeParser(tokens)
     if parser.type_() and parser.at_end():
         return ""
     shown = " ".join(text.split())
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
-    if tokens and tokens[0].startswith('"'):
-        return f"type = {shown} is a string, not a type constraint (write it without quotes)"
     return f"type = {shown} is not a type constraint" + _KINDS
 
 

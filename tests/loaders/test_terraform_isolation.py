@@ -83,17 +83,9 @@ KINDS = " (string, number, bool, any, list(T), set(T), map(T), object({...}), tu
             id="half-typed-type",
         ),
         pytest.param(
-            {"main.tf": STREAM, "variables.tf": 'variable "x" {\n  type = "string"\n}\n'},
-            {
-                (
-                    "hostile/variables.tf",
-                    2,
-                    "error",
-                    'variable "x": type = "string" is a string, not a type constraint (write it without quotes)'
-                    + NOT_CHECKED,
-                )
-            },
-            id="quoted-type",
+            {"main.tf": STREAM, "variables.tf": 'variable "x" {\n  type = "strin"\n}\n'},
+            {("hostile/variables.tf", 2, "error", f'variable "x": type = "strin" is not a type constraint{KINDS}{NOT_CHECKED}')},
+            id="quoted-non-type",
         ),
         pytest.param(
             {"main.tf": STREAM, "variables.tf": 'variable "n" {\n  type = 5\n}\n\nvariable "f" {\n  type = foo(1)\n}\n'},
@@ -278,6 +270,7 @@ def _running(pid: int) -> bool:
         'object({a = optional(string, "x"), b = list(object({c = number}))})',
         "object({\n  a = string\n  b = number # comment\n  c = optional(list(object({d = bool})), [{d = true}])\n})",
         "list(object({a = string}),)", "object({optional = string})",
+        '"string"', '"map"', '"list(string)"',  # Terraform 0.11's quoted types: tfparse reads them
     ],
 )
 def test_type_constraints_pass(text):
@@ -287,7 +280,7 @@ def test_type_constraints_pass(text):
 @pytest.mark.parametrize(
     "text",
     [
-        "strin", '"string"', "5", "foo(1)", "null", "set", "object", "tuple", "(string)", "map()",
+        "strin", '"strin"', '"set"', '"${local.t}"', "5", "foo(1)", "null", "set", "object", "tuple", "(string)", "map()",
         "list(optional(string))", 'object({"a" = string})', "object({a = optional})", "list(string, number)",
         'object({a = optional(string, "a", "b")})', "tuple(string)", "object(string)", "String",
     ],
@@ -339,3 +332,13 @@ def test_modules_reached_twice_without_a_cycle_are_no_cycle(tmp_path):
     model = load_module(str(tmp_path))
     assert model.diagnostics == []
     assert sorted(r.address for r in model.resources) == ["module.a.aws_kinesis_stream.s", "module.b.aws_kinesis_stream.s"]
+
+
+def test_terraform_0_11_quoted_types_are_evaluated(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'variable "name" {\n  type    = "string"\n  default = "events"\n}\n\n'
+        'resource "aws_kinesis_stream" "s" {\n  name        = var.name\n  shard_count = 1\n}\n'
+    )
+    model = load_module(str(tmp_path))
+    assert model.diagnostics == []
+    assert [(r.address, r.attributes["name"].value) for r in model.resources] == [("aws_kinesis_stream.s", "events")]
