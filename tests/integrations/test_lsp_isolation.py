@@ -1,0 +1,84 @@
+"""The language server outlives a Terraform module that crashes tfparse.
+
+Before the worker process, a Go panic in tfparse (here: ``sensitive()`` as an S3 bucket
+name) aborted the server itself. Now the crashing module gets an error diagnostic, and the
+next module is validated by a fresh worker in the same server process.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import pytest_lsp
+from lsprotocol import types
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+
+from tests.conftest import declare_organization_trail, tool
+
+CRASHES = 'resource "aws_s3_bucket" "logs" {\n  bucket = sensitive("logs")\n}\n'
+GOOD = 'resource "aws_kinesis_stream" "plain" {\n  name        = "plain"\n  shard_count = 1\n}\n'
+
+
+@pytest_lsp.fixture(config=ClientServerConfig(server_command=[tool("kds-iac"), "lsp", "--stdio"]))
+async def client(lsp_client: LanguageClient, tmp_path_factory):
+    root = tmp_path_factory.mktemp("workspace")
+    declare_organization_trail(root)
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"),
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="workspace")],
+        )
+    )
+    lsp_client.root = root  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()
+
+
+async def opened(client: LanguageClient, path: Path) -> str:
+    """Open ``path`` and wait for the server's log line that says it validated it."""
+    client.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            types.TextDocumentItem(uri=path.as_uri(), language_id="terraform", version=1, text=path.read_text())
+        )
+    )
+    while True:
+        message = await client.wait_for_notification(types.WINDOW_LOG_MESSAGE)
+        if f"validated {path}" in message.message or f"validated {path.resolve()}" in message.message:
+            return message.message
+
+
+def published(client: LanguageClient, path: Path) -> set[tuple]:
+    return {
+        (d.code, d.severity, d.range.start.line, d.message)
+        for d in client.diagnostics.get(path.resolve().as_uri(), [])
+    }
+
+
+@pytest.mark.asyncio
+async def test_a_module_that_crashes_tfparse_leaves_the_server_running(client: LanguageClient):
+    root: Path = client.root  # type: ignore[attr-defined]
+    for name, text in (("crash", CRASHES), ("good", GOOD)):
+        (root / name).mkdir()
+        (root / name / "main.tf").write_text(text)
+
+    log = await opened(client, root / "crash" / "main.tf")
+    assert "engine run" in log
+    # the module as a whole could not be evaluated: the diagnostic is the module directory's
+    assert published(client, root / "crash") == {
+        (
+            "parse",
+            types.DiagnosticSeverity.Error,
+            0,
+            "Terraform evaluation crashed (SIGABRT, panic: value is marked, so must be unmarked first); "
+            "module not checked",
+        )
+    }
+    assert published(client, root / "crash" / "main.tf") == set()
+
+    log = await opened(client, root / "good" / "main.tf")
+    assert "engine run" in log
+    assert {(code, severity, line) for code, severity, line, _ in published(client, root / "good" / "main.tf")} == {
+        ("KDS001", types.DiagnosticSeverity.Error, 0)
+    }
