@@ -38,7 +38,10 @@ _CLOUDFORMATION_TYPE = re.compile(r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$")
 _PROVIDER_TYPE = re.compile(r"^provider\.([a-z0-9-]+)$")
 # checkov's provider address: [module.m.]<provider name>.<alias or "default">. Provider
 # names have no "_", resource types always do: a resource address never matches.
-_CHECKOV_PROVIDER = re.compile(r'^((?:module\.[A-Za-z0-9_-]+(?:\[(?:"[^"]*"|[^\]]*)\])?\.)*)([a-z0-9-]+)\.([A-Za-z0-9_-]+)$')
+# The module prefix is read one segment at a time (a regex repeating the segment, whose key
+# can be read two ways, backtracked exponentially over a long prefix).
+_CHECKOV_MODULE_SEGMENT = re.compile(r'module\.[A-Za-z0-9_-]+(?:\[(?:"[^"]*"|[^\]]*)\])?\.')
+_CHECKOV_PROVIDER = re.compile(r"([a-z0-9-]+)\.([A-Za-z0-9_-]+)")
 
 FAILED = "FAILED"
 PASSED = "PASSED"
@@ -99,12 +102,19 @@ def provider_address(checkov_address: str) -> str:
     ``aws.default`` -> ``provider.aws``; ``aws.west`` -> ``provider.aws.west``;
     ``module.m.aws.inner`` -> ``module.m.provider.aws.inner``.
     """
-    match = _CHECKOV_PROVIDER.match(checkov_address)
-    if not match:
-        return checkov_address
-    modules, name, alias = match.groups()
-    own = f"provider.{name}" if alias == "default" else f"provider.{name}.{alias}"
-    return f"{modules}{own}"
+    ends = [0]  # where each module segment of the prefix ends
+    while True:
+        segment = _CHECKOV_MODULE_SEGMENT.match(checkov_address, ends[-1])
+        if not segment:
+            break
+        ends.append(segment.end())
+    for end in reversed(ends):  # the longest prefix after which a provider name follows
+        match = _CHECKOV_PROVIDER.fullmatch(checkov_address, end)
+        if match:
+            name, alias = match.groups()
+            own = f"provider.{name}" if alias == "default" else f"provider.{name}.{alias}"
+            return f"{checkov_address[:end]}{own}"
+    return checkov_address
 
 
 def check_specs(framework: str) -> list[CheckSpec]:

@@ -62,7 +62,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from typing import Any, NamedTuple, Optional
+from typing import Any, Iterator, NamedTuple, Optional
 
 from kds_iac.loaders import cfn_reader
 from kds_iac.loaders.cfn_reader import Mapping, ReadError
@@ -99,8 +99,29 @@ PSEUDO_PARAMETERS = frozenset(
 SSM_PARAMETER_TYPE = "AWS::SSM::Parameter::Value<"
 SERVERLESS_PREFIX = "AWS::Serverless::"
 
-_DYNAMIC_REFERENCE = re.compile(r"\{\{resolve:[^}]*\}\}")
+# Both are searched only up to the last "}" that can close them (see _dynamic_references,
+# Fn::Sub): a regex search retries from every "${" or "{{resolve:" and each try runs to the
+# next "}", which made a long run of openers without one quadratic.
 _SUB_VARIABLE = re.compile(r"\$\{(!?)([^}]*)\}")
+
+
+def _dynamic_references(text: str) -> Iterator[tuple[int, int]]:
+    """Spans of ``{{resolve:...}}`` in ``text``: each runs to the first ``}``, which must be
+    doubled. One pass: an opener whose first ``}`` is single fails, and so do the openers
+    before that ``}``, so the search goes on after it."""
+    position = 0
+    while True:
+        start = text.find("{{resolve:", position)
+        if start < 0:
+            return
+        close = text.find("}", start + 10)
+        if close < 0:
+            return
+        if text.startswith("}}", close):
+            yield start, close + 2
+            position = close + 2
+        else:
+            position = close + 1
 
 
 class _NoValue:
@@ -489,10 +510,10 @@ class _TemplateLoader:
         """Literal text with each dynamic reference as an ``Unknown`` part."""
         parts: list[Any] = []
         position = 0
-        for match in _DYNAMIC_REFERENCE.finditer(text):
-            parts.append(text[position : match.start()])
-            parts.append(Unknown(f"dynamic reference {match.group(0)}"))
-            position = match.end()
+        for start, end in _dynamic_references(text):
+            parts.append(text[position:start])
+            parts.append(Unknown(f"dynamic reference {text[start:end]}"))
+            position = end
         parts.append(text[position:])
         return parts
 
@@ -579,7 +600,7 @@ class _TemplateLoader:
             return Unknown("malformed Fn::Sub")
         parts: list[Any] = []
         position = 0
-        for match in _SUB_VARIABLE.finditer(text):
+        for match in _SUB_VARIABLE.finditer(text, 0, text.rfind("}") + 1):
             parts.extend(self.text_parts(text[position : match.start()]))
             position = match.end()
             if match.group(1):  # ${!Literal}

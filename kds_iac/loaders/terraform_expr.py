@@ -37,8 +37,10 @@ FILE_FUNCTIONS = frozenset({"file", "templatefile", "filebase64"})
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?")
 _HEREDOC = re.compile(r"<<(-?)([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n")
-_SPACE = re.compile(r"(?:[ \t\r]+|#[^\n]*|//[^\n]*|/\*.*?\*/)+", re.S)
-_SPACE_NL = re.compile(r"(?:[ \t\r\n]+|#[^\n]*|//[^\n]*|/\*.*?\*/)+", re.S)
+# Blanks and comments are skipped by a loop over runs (Parser.space), not by one regex of
+# repeated alternatives: `(?:[ \t]+|#...)+` is a nested quantifier over the input.
+_BLANK_RUN = re.compile(r"[ \t\r]*")
+_BLANK_RUN_NL = re.compile(r"[ \t\r\n]*")
 _MAX_DEPTH = 40
 
 Reference = Callable[[str], Any]  # a traversal's text ("var.x", "aws_x.y.arn") -> model value
@@ -78,9 +80,23 @@ class _Parser:
     # -- whitespace and skipping ---------------------------------------------------------
 
     def space(self, newlines: bool) -> None:
-        match = (_SPACE_NL if newlines else _SPACE).match(self.text, self.pos)
-        if match:
-            self.pos = match.end()
+        """Skip blanks (newlines too when ``newlines``) and comments; an unclosed ``/*`` stays."""
+        text = self.text
+        blanks = _BLANK_RUN_NL if newlines else _BLANK_RUN
+        pos = self.pos
+        while True:
+            pos = blanks.match(text, pos).end()
+            if text.startswith("#", pos) or text.startswith("//", pos):
+                newline = text.find("\n", pos)
+                pos = len(text) if newline < 0 else newline
+            elif text.startswith("/*", pos):
+                close = text.find("*/", pos + 2)
+                if close < 0:
+                    break
+                pos = close + 2
+            else:
+                break
+        self.pos = pos
 
     def peek(self) -> str:
         return self.text[self.pos] if self.pos < len(self.text) else ""

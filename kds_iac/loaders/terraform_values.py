@@ -70,8 +70,11 @@ _CODE_TOKEN = re.compile(_SIMPLE_STRING + r'|"|#|//|/\*|<<-?([A-Za-z_][A-Za-z0-9
 _TOP_CODE_TOKEN = re.compile(_SIMPLE_STRING + r'|"|#|//|/\*|<<-?([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n')
 _STRING_TOKEN = re.compile(r'\\.|\$\$\{|%%\{|[$%]\{|"|\n', re.S)
 _HEREDOC_TOKEN = re.compile(r"\$\$\{|%%\{|[$%]\{")
-_ATTR = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)[ \t]*=(?![=>])")
-_BLOCK = re.compile(r'([A-Za-z_][A-Za-z0-9_-]*)((?:[ \t]*(?:"[^"\n]*"|[A-Za-z_][A-Za-z0-9_-]*))*)[ \t]*\{')
+# A block header (`name "label" label {`) is read by _block_header, a linear scan: a regex
+# `ident(?:[ \t]*(?:"..."|ident))*` can split one long identifier into labels in exponentially
+# many ways before it fails (a non-ASCII letter after 30 characters took minutes).
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+_BLANKS = re.compile(r"[ \t]*")
 _LABEL = re.compile(r'"([^"\n]*)"|([A-Za-z_][A-Za-z0-9_-]*)')
 _JSON_KEY = re.compile(r'"([^"\n]*)"\s*:')
 _OPENING_BRACE = re.compile(r"\s*\{")
@@ -378,24 +381,54 @@ def _parse_body(source: SourceFile, start: int, end: int) -> Body:
         pos = _SKIP_SPACE.match(masked, pos, end).end()
         if pos >= end:
             break
-        attr = _ATTR.match(masked, pos, end)
-        if attr:
-            expr_end = _expression_end(masked, attr.end(), end)
-            body.items.append(Item("attr", attr.group(1), pos, attr.end(), expr_end))
-            pos = expr_end
-            continue
-        block = _BLOCK.match(masked, pos, end)
-        if block:
-            close = _closing_brace(masked, block.end(), end)
-            labels = tuple(
-                m.group(1) if m.group(1) is not None else m.group(2)
-                for m in _LABEL.finditer(source.text, block.start(2), block.end(2))
-            )
-            body.items.append(Item("block", block.group(1), pos, block.end(), close, labels))
-            pos = close + 1
-            continue
+        name = _IDENT.match(masked, pos, end)
+        if name:
+            after = _BLANKS.match(masked, name.end(), end).end()
+            if after < end and masked[after] == "=" and (after + 1 >= end or masked[after + 1] not in "=>"):
+                expr_end = _expression_end(masked, after + 1, end)
+                body.items.append(Item("attr", name.group(0), pos, after + 1, expr_end))
+                pos = expr_end
+                continue
+            header = _block_header(masked, name.end(), end)
+            if header is not None:
+                labels_end, opening = header
+                close = _closing_brace(masked, opening + 1, end)
+                labels = tuple(
+                    m.group(1) if m.group(1) is not None else m.group(2)
+                    for m in _LABEL.finditer(source.text, name.end(), labels_end)
+                )
+                body.items.append(Item("block", name.group(0), pos, opening + 1, close, labels))
+                pos = close + 1
+                continue
         pos = _expression_end(masked, pos, end) + 1  # something else: skip the line
     return body
+
+
+def _block_header(masked: str, pos: int, end: int) -> Optional[tuple[int, int]]:
+    """After a block's name at ``pos``: (end of its labels, offset of its ``{``), or ``None``.
+
+    Labels are quoted strings or identifiers on the header's line, separated by blanks or
+    nothing; each is taken whole (an identifier is never split), so the scan is linear.
+    """
+    labels_end = pos
+    while True:
+        at = _BLANKS.match(masked, labels_end, end).end()
+        if at >= end:
+            return None
+        char = masked[at]
+        if char == "{":
+            return labels_end, at
+        if char == '"':
+            newline = masked.find("\n", at + 1, end)
+            close = masked.find('"', at + 1, newline if newline >= 0 else end)
+            if close < 0:  # a label string ends on its line
+                return None
+            labels_end = close + 1
+            continue
+        label = _IDENT.match(masked, at, end)
+        if label is None:
+            return None
+        labels_end = label.end()
 
 
 def _parse_json_body(source: SourceFile, start: int, end: int) -> Body:
@@ -437,7 +470,8 @@ def references(masked_expression: str) -> Iterable[tuple[str, str, Optional[str]
 _MODULE_SEGMENT = re.compile(r'module\.([A-Za-z_][A-Za-z0-9_-]*)(\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\])?')
 _RESOURCE_REF = re.compile(r"^(data\.)?([A-Za-z_][\w-]*)\.([A-Za-z_][\w-]*)(\[[^\]]*\])?(?:\.(.+))?$")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_BASE64 = re.compile(r"(?:[A-Za-z0-9+/]{4})+(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?")
+# base64 text: with a length that is a multiple of 4 (checked apart), the same as groups of four
+_BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
 _EMBEDDED = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|\$\{([^{}]*)\}")
 _LOOKS_LIKE_REF = re.compile(
     r"(?<![\w.])(?:var|local|module|data|each|count|path|self)\.[A-Za-z_]"
@@ -918,7 +952,7 @@ class Evaluation:
                 return _holds_null(json.loads(value))
             except ValueError:
                 return False
-        if len(value) < 48 or not _BASE64.fullmatch(value):
+        if len(value) < 48 or not _looks_like_base64(value):
             return False
         try:
             text = base64.b64decode(value, validate=True).decode("utf-8")
@@ -1330,6 +1364,11 @@ class FileCache:
             except OSError:
                 self._files[filename] = None
         return self._files[filename]
+
+
+def _looks_like_base64(value: str) -> bool:
+    """Base64 alphabet, padded to a multiple of four (one pass; no repeated group of four)."""
+    return len(value) % 4 == 0 and _BASE64.fullmatch(value) is not None
 
 
 def _holds_null(value: Any, depth: int = 0) -> bool:
