@@ -255,6 +255,23 @@ def _kill_at_exit() -> None:
 atexit.register(_kill_at_exit)
 
 
+def _forget_after_fork() -> None:
+    """A forked copy of this process starts its own worker: the parent's is not its to use,
+    and a lock held by a thread that did not come along would never be released."""
+    global _child, _lock
+    child, _child, _lock = _child, None, threading.Lock()
+    if child is not None:
+        for stream in (child.process.stdin, child.process.stdout, child.process.stderr):
+            try:
+                stream.close()  # this copy's descriptors only: the parent keeps its own
+            except (OSError, ValueError):
+                pass
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_after_fork)
+
+
 def evaluate(
     directory: str, stop_on_hcl_error: bool, vars_paths: Sequence[str], time_limit: Optional[float] = None
 ) -> dict:

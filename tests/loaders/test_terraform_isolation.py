@@ -342,3 +342,26 @@ def test_terraform_0_11_quoted_types_are_evaluated(tmp_path):
     model = load_module(str(tmp_path))
     assert model.diagnostics == []
     assert [(r.address, r.attributes["name"].value) for r in model.resources] == [("aws_kinesis_stream.s", "events")]
+
+
+FORKS = """
+import os, sys
+from kds_iac.loaders import tfparse_worker
+tfparse_worker.evaluate(sys.argv[1], True, [])
+parent_worker = tfparse_worker._child.process.pid
+pid = os.fork()
+if pid == 0:  # the copy evaluates with a worker of its own, the parent's still serves the parent
+    raw = tfparse_worker.evaluate(sys.argv[1], True, [])
+    mine = tfparse_worker._child.process.pid
+    os._exit(0 if mine != parent_worker and "aws_kinesis_stream" in raw else 1)
+_, status = os.waitpid(pid, 0)
+raw = tfparse_worker.evaluate(sys.argv[1], True, [])
+assert tfparse_worker._child.process.pid == parent_worker and "aws_kinesis_stream" in raw
+print(os.waitstatus_to_exitcode(status))
+"""
+
+
+def test_a_forked_process_gets_its_own_worker(tmp_path):
+    (tmp_path / "main.tf").write_text(STREAM)
+    done = subprocess.run([sys.executable, "-c", FORKS, str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout) == (0, "0\n"), done.stderr
