@@ -224,7 +224,10 @@ def scan_command(args: argparse.Namespace) -> int:
 
     for var_file in args.var_file:
         if not os.path.isfile(var_file):
-            raise UsageError(f"--var-file {var_file}: no such file")
+            from kds_iac.files import special_kind
+
+            kind = special_kind(var_file)  # `--var-file <(...)` is a pipe: reading it could block
+            raise UsageError(f"--var-file {var_file}: " + (f"not a regular file ({kind})" if kind else "no such file"))
     if args.output:
         parent = os.path.dirname(os.path.abspath(args.output))
         if not os.path.isdir(parent):

@@ -120,6 +120,21 @@ def test_a_named_fifo_and_a_fifo_beside_a_named_template(tmp_path):
     only_our_lines(stderr)
 
 
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_fifo_given_as_var_file_is_a_usage_error(tmp_path):
+    (tmp_path / "main.tf").write_text(GOOD_TF)
+    os.mkfifo(tmp_path / "vars.tfvars")
+    done = subprocess.run(
+        [tool("kds-iac"), "scan", ".", "--var-file", "vars.tfvars", "--quiet", "--no-progress"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=HANG_GUARD_SECONDS,
+    )
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr == "kds-iac: error: --var-file vars.tfvars: not a regular file (FIFO)\n"
+
+
 # ------------------------------------------------------------------------------ encodings
 
 
