@@ -246,10 +246,14 @@ def shutdown() -> None:
 
 
 def _kill_at_exit() -> None:
-    # no lock: a thread may be waiting for an answer, and the process is ending anyway
+    # No lock: a thread may be waiting for an answer, and the process is ending anyway. No
+    # wait either: SIGKILL cannot be refused, and the system reaps the child once we are gone.
     child = _child
     if child is not None and child.owner == os.getpid():
-        child.kill()
+        try:
+            child.process.kill()
+        except OSError:
+            pass
 
 
 atexit.register(_kill_at_exit)
