@@ -42,6 +42,8 @@ from kds_iac.model import TERRAFORM, Condition, Diagnostic, Location, Model, Res
 # (e.g. `count = 10000` makes it quadratic; it takes minutes) or when it uses too much memory.
 TFPARSE_TIMEOUT_SECONDS = tfparse_worker.DEFAULT_TIME_LIMIT_SECONDS
 MAX_NESTING = terraform_precheck.MAX_NESTING
+_CRASH_PROBES = 20  # after a crash, files evaluated alone to find the one that crashes
+_CRASH_PROBE_SECONDS = 5.0
 
 _ERROR_PREFIX = "unable to create TerraformConverter: "
 _HCL_ERROR = re.compile(
@@ -309,7 +311,11 @@ class _ModuleLoader:
             try:
                 return self._tfparse(self.directory, [rel for _, rel in vars_paths], stop), not stop
             except tfparse_worker.WorkerFailure as failure:  # a crash, the time or the memory limit
-                self.diagnostic("error", self.root, 0, f"{failure}; module not checked")
+                file = self._crashing_file() if failure.kind == "crash" else None
+                if file is None:
+                    self.diagnostic("error", self.root, 0, f"{failure}; module not checked")
+                else:
+                    self.diagnostic("error", file, 0, f"{failure}; module {self.root} not checked")
                 return None, False
             except RecursionError:  # nesting that the pre-check did not see (e.g. built by functions)
                 file, line = self._too_deep()
@@ -343,6 +349,26 @@ class _ModuleLoader:
                 self._report(message, default_file=self.root)
                 return None, False
         return None, False
+
+    def _crashing_file(self) -> Optional[str]:
+        """The root file that crashes tfparse on its own, if one does, so that the crash is
+        shown in that file (an editor shows no directory); each file is tried alone, the
+        first ``_CRASH_PROBES`` of them, after a crash only."""
+        tmp = _temporary_directory("kds-iac-crash-")
+        try:
+            for name in self._module_files()[:_CRASH_PROBES]:
+                alone = os.path.join(tmp, name)
+                shutil.copyfile(self.files.path_of(name), alone)
+                try:
+                    tfparse_worker.evaluate(tmp, True, [], time_limit=_CRASH_PROBE_SECONDS)
+                except tfparse_worker.WorkerFailure as failure:
+                    return self.files.path_of(name) if failure.kind == "crash" else None
+                except Exception:  # tfparse's own error: not this file's crash
+                    pass
+                os.remove(alone)
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        return None
 
     def _tfparse(self, directory: str, vars_paths: list[str], stop: bool) -> dict:
         """tfparse's result, evaluated in the worker process; raises its error (``TfparseError``),
@@ -515,7 +541,8 @@ class _ModuleLoader:
             shutil.copyfile(source.path, os.path.join(tmp, name))  # the bytes: encoding errors too
             try:
                 self._tfparse(tmp, [], stop=True)
-            except tfparse_worker.WorkerFailure:
+            except tfparse_worker.WorkerFailure as failure:  # left out of the module, and unreadable alone
+                self.diagnostic("error", source.path, 0, f"{failure}; {relative} not checked")
                 return
             except Exception as error:
                 message = str(error)

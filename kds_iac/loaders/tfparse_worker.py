@@ -43,7 +43,12 @@ class TfparseError(Exception):
 
 
 class WorkerFailure(Exception):
-    """The evaluation crashed or hit a limit; ``str()`` is a sentence for a diagnostic."""
+    """The evaluation crashed or hit a limit; ``str()`` is a sentence for a diagnostic and
+    ``kind`` says which: "crash", "time" or "memory"."""
+
+    def __init__(self, message: str, kind: str):
+        super().__init__(message)
+        self.kind = kind
 
 
 # --------------------------------------------------------------------------- the parent side
@@ -313,18 +318,18 @@ def evaluate(
                 reason = child.crash_reason()
                 _child = None
                 child.kill()
-                raise WorkerFailure(f"Terraform evaluation crashed ({reason})")
+                raise WorkerFailure(f"Terraform evaluation crashed ({reason})", "crash")
             if answer:
                 break
             used = child.rss_mib()
             if used is not None and used > mebibytes:
                 _child = None
                 child.kill()
-                raise WorkerFailure(f"Terraform evaluation used more than {mebibytes:g} MiB of memory")
+                raise WorkerFailure(f"Terraform evaluation used more than {mebibytes:g} MiB of memory", "memory")
             if time.monotonic() >= deadline:
                 _child = None
                 child.kill()
-                raise WorkerFailure(f"Terraform evaluation did not finish within {seconds:g} s")
+                raise WorkerFailure(f"Terraform evaluation did not finish within {seconds:g} s", "time")
     kind, payload = answer
     if kind == "ok":
         raw = json.loads(payload)

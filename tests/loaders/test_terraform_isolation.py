@@ -71,6 +71,7 @@ def workspace(tmp_path: Path, hostile: dict[str, str]) -> Path:
 
 
 NOT_CHECKED = "; module hostile not checked"
+CRASHED = "Terraform evaluation crashed (SIGABRT, panic: value is marked, so must be unmarked first)"
 KINDS = " (string, number, bool, any, list(T), set(T), map(T), object({...}), tuple([...]))"
 
 
@@ -95,18 +96,18 @@ KINDS = " (string, number, bool, any, list(T), set(T), map(T), object({...}), tu
             },
             id="number-and-call-as-type",
         ),
-        pytest.param(
-            {"main.tf": STREAM + 'resource "aws_s3_bucket" "b" {\n  bucket = sensitive("x")\n}\n'},
-            {
-                (
-                    "hostile",
-                    0,
-                    "error",
-                    "Terraform evaluation crashed (SIGABRT, panic: value is marked, so must be unmarked first); "
-                    "module not checked",
-                )
-            },
+        pytest.param(  # the file that crashes on its own is named (an editor shows no directory)
+            {"main.tf": STREAM, "bucket.tf": 'resource "aws_s3_bucket" "b" {\n  bucket = sensitive("x")\n}\n'},
+            {("hostile/bucket.tf", 0, "error", f"{CRASHED}; module hostile not checked")},
             id="sensitive-bucket-name-crashes-tfparse",
+        ),
+        pytest.param(  # no file crashes alone: the module directory is named
+            {
+                "main.tf": STREAM + 'resource "aws_s3_bucket" "b" {\n  bucket = sensitive(var.name)\n}\n',
+                "variables.tf": 'variable "name" {\n  default = "logs"\n}\n',
+            },
+            {("hostile", 0, "error", f"{CRASHED}; module not checked")},
+            id="crash-across-files",
         ),
         pytest.param(
             {"main.tf": STREAM + "locals {\n  x = " + "[" * 80_000 + "]" * 80_000 + "\n}\n"},
@@ -204,7 +205,7 @@ def test_one_worker_serves_many_modules_and_is_replaced_after_a_crash(tmp_path, 
     assert tfparse_worker._child.process.pid == pid  # reused
     crashed = load_module(str(tmp_path / "crash"))
     assert crashed.resources == []
-    assert [(d.level, d.file, d.line) for d in crashed.diagnostics] == [("error", str(tmp_path / "crash"), 0)]
+    assert [(d.level, d.file, d.line) for d in crashed.diagnostics] == [("error", str(tmp_path / "crash" / "main.tf"), 0)]
     assert tfparse_worker._child is None  # not left behind
     third = load_module(str(tmp_path / "good"))
     assert tfparse_worker._child.process.pid != pid
