@@ -17,6 +17,7 @@ import re
 from typing import Iterator, Optional, Sequence
 
 from kds_iac.files import decode_head, kind_of, read_bytes, special_kind
+from kds_iac.loaders.blocking import refuse_blocking_modules
 from kds_iac.model import Diagnostic
 from kds_iac.value import Value
 
@@ -71,6 +72,8 @@ def discover(paths: Sequence[str]) -> Discovered:
     named_dirs = {os.path.normpath(str(p)) for p in paths if os.path.isdir(str(p))}
     called = _locally_called_modules(modules)
     found.terraform_modules = [m for m in modules if (m not in called or m in named_dirs) and m not in blocked]
+    found.terraform_modules, refused = refuse_blocking_modules(found.terraform_modules, MAX_FILE_BYTES)
+    found.diagnostics.extend(refused)
     for directory, file in sorted(blocked.items()):
         found.diagnostics.append(
             Diagnostic(

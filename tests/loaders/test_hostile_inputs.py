@@ -121,6 +121,33 @@ def test_a_named_fifo_and_a_fifo_beside_a_named_template(tmp_path):
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
+def test_a_module_calling_a_module_that_holds_a_fifo_is_not_evaluated(tmp_path):
+    """The evaluator reads called modules too, also those outside the scanned directory."""
+    declare_organization_trail(tmp_path)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "main.tf").write_text('module "child" {\n  source = "../modules/child"\n}\n' + GOOD_TF)
+    child = tmp_path / "modules" / "child"
+    child.mkdir(parents=True)
+    (child / "main.tf").write_text(GOOD_TF.replace("plain", "child"))
+    os.mkfifo(child / "pipe.tf")
+    (tmp_path / "tf").mkdir()
+    (tmp_path / "tf" / "main.tf").write_text(GOOD_TF)
+    report, stderr, code = scan(tmp_path, "app", "tf")
+    assert {(d["file"], d["line"], d["level"], d["message"]) for d in report["diagnostics"]} == {
+        (
+            "modules/child/pipe.tf",
+            0,
+            "error",
+            "not a regular file (FIFO): Terraform module app is not checked, since it calls module modules/child "
+            "and reading this file would block",
+        )
+    }
+    assert findings(report) == {("KDS001", "tf/main.tf", "aws_kinesis_stream.plain")}
+    assert code == 2
+    only_our_lines(stderr)
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are POSIX")
 def test_a_fifo_given_as_var_file_is_a_usage_error(tmp_path):
     (tmp_path / "main.tf").write_text(GOOD_TF)
     os.mkfifo(tmp_path / "vars.tfvars")
