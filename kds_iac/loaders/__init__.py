@@ -1,7 +1,7 @@
 """Turn the paths a user names into one ``Model``.
 
 Discovery decides what each file is (Terraform module directory, CloudFormation template by
-content, Terraform plan JSON by content); each format's loader fills the model. A file that
+content, Terraform plan JSON by content, Serverless Framework service by name or content); each format's loader fills the model. A file that
 cannot be read becomes a ``Diagnostic``; the rest of the scan goes on.
 """
 
@@ -27,7 +27,12 @@ def load(
     """
     found = discover(paths)
     models: list[Model] = [Model(diagnostics=list(found.diagnostics))]
-    total = len(found.terraform_modules) + len(found.terraform_plans) + len(found.cloudformation_templates)
+    total = (
+        len(found.terraform_modules)
+        + len(found.terraform_plans)
+        + len(found.cloudformation_templates)
+        + len(found.serverless_services)
+    )
     done = 0
 
     def step(unit: str) -> None:
@@ -43,7 +48,7 @@ def load(
 
         for directory in found.terraform_modules:
             step(directory)
-            models.append(_guarded(directory, lambda: terraform.load_module(directory, var_files=var_files, variables=variables)))
+            models.append(_guarded(directory, lambda: terraform.load_module(directory, var_files=var_files, variables=variables, roots=paths)))
     if found.terraform_plans:
         from kds_iac.loaders import terraform_plan
 
@@ -52,15 +57,37 @@ def load(
             models.append(_guarded(path, lambda: terraform_plan.load_plan(path)))
     if found.cloudformation_templates:
         from kds_iac.loaders import cloudformation
+        from kds_iac.loaders.cfn_nested import scanned_roots
 
+        roots = scanned_roots(paths)  # where nested stacks' templates may be read from
         for path in found.cloudformation_templates:
             step(path)
-            models.append(_guarded(path, lambda: cloudformation.load_template(path)))
+            models.append(_guarded(path, lambda: cloudformation.load_template(path, roots=roots)))
+    if found.serverless_services:
+        from kds_iac.loaders import serverless
+
+        for path in found.serverless_services:
+            step(path)
+            models.append(_guarded(path, lambda: serverless.load_service(path, root=_scan_root(path, paths))))
     if progress is not None:
         progress(total, total, "")
     model = Model.merge(models, scope=[str(p) for p in paths])
+    # a nested stack's template scanned on its own and through its parent: its problems once
+    model.diagnostics = list(dict.fromkeys(model.diagnostics))
     model.focus_files = found.focus_files
     return model
+
+
+def _scan_root(path: str, paths: Sequence[str]) -> str:
+    """The scanned directory that holds ``path`` (includes stay inside it); for a file named
+    alone, its directory."""
+    import os
+
+    for raw in paths:
+        root = os.path.normpath(str(raw))
+        if os.path.isdir(root) and os.path.commonpath([os.path.abspath(root), os.path.abspath(path)]) == os.path.abspath(root):
+            return root
+    return os.path.dirname(path) or "."
 
 
 def _guarded(unit: str, load_unit: Callable[[], Model]) -> Model:

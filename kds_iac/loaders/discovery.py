@@ -35,7 +35,9 @@ _PLAN_MARKERS = (re.compile(rb'"planned_values"\s*:'), re.compile(rb'"terraform_
 
 
 class Discovered(Value):
-    __slots__ = ("terraform_modules", "terraform_plans", "cloudformation_templates", "diagnostics", "focus_files")
+    __slots__ = (
+        "terraform_modules", "terraform_plans", "cloudformation_templates", "diagnostics", "focus_files", "serverless_services"
+    )
 
     def __init__(
         self,
@@ -50,6 +52,7 @@ class Discovered(Value):
         self.cloudformation_templates = [] if cloudformation_templates is None else cloudformation_templates
         self.diagnostics = [] if diagnostics is None else diagnostics
         self.focus_files = set() if focus_files is None else focus_files  # files named directly by the user
+        self.serverless_services: list[str] = []  # Serverless Framework service files (serverless.yml...)
 
 
 def discover(paths: Sequence[str]) -> Discovered:
@@ -69,6 +72,7 @@ def discover(paths: Sequence[str]) -> Discovered:
         else:
             found.diagnostics.append(Diagnostic("error", path, 0, "no such file or directory"))
     _audit_companions(found)
+    _serverless_fragments(found)
     named_dirs = {os.path.normpath(str(p)) for p in paths if os.path.isdir(str(p))}
     called = _locally_called_modules(modules)
     found.terraform_modules = [m for m in modules if (m not in called or m in named_dirs) and m not in blocked]
@@ -199,6 +203,8 @@ def _classify(
         return
     head = decode_head(raw)
     kind = _sniff(head)
+    if _is_serverless(name, head):
+        kind = "serverless"
     if kind is None:
         if explicit:
             found.diagnostics.append(
@@ -210,10 +216,38 @@ def _classify(
             Diagnostic("error", path, 1, f"file is {size} bytes, larger than the {MAX_FILE_BYTES}-byte limit; not scanned")
         )
         return
-    if kind == "plan":
+    if kind == "serverless":
+        found.serverless_services.append(path)
+    elif kind == "plan":
         found.terraform_plans.append(path)
     else:
         found.cloudformation_templates.append(path)
+
+
+def _is_serverless(name: str, head: bytes) -> bool:
+    """A Serverless Framework service: by its name or a top-level ``service`` with an aws
+    ``provider`` (the check lives with its loader)."""
+    from kds_iac.loaders.serverless_sniff import is_service_file
+
+    return is_service_file(name, head)
+
+
+def _serverless_fragments(found: Discovered) -> None:
+    """Files a service includes with ``${file()}`` are read as parts of it, not as templates
+    of their own (a fragment holding only resources is not a whole template)."""
+    if not found.serverless_services:
+        return
+    from kds_iac.loaders.serverless_sniff import included_files
+
+    fragments: set[str] = set()
+    for service in found.serverless_services:
+        try:
+            text = decode_head(read_bytes(service, MAX_FILE_BYTES)).decode("utf-8", "replace")
+        except OSError:
+            continue
+        fragments.update(included_files(service, text))
+    found.cloudformation_templates = [t for t in found.cloudformation_templates if os.path.normpath(t) not in fragments]
+    found.serverless_services = [s for s in found.serverless_services if os.path.normpath(s) not in fragments]
 
 
 def _sniff(head: bytes) -> str | None:

@@ -75,6 +75,7 @@ RULE = Rule(
     title="Kinesis stream is not encrypted at rest with KMS",
     resource_types=STREAM_TYPES,
     category="ENCRYPTION",
+    formats=("terraform", "cloudformation", "serverless"),
 )
 
 EXAMPLES = {
@@ -115,6 +116,12 @@ EXAMPLES = {
             "quickstart-style-vpc.yaml",
             "guarded-split-select.yaml",
         ),
+    ),
+    "serverless": Examples(
+        bad={
+            "service-bad": frozenset({"OrdersStream", "AuditStream"}),
+        },
+        good=("service-good", "stream-keys", "iam-statements",),
     ),
 }
 

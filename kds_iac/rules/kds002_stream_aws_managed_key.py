@@ -79,6 +79,7 @@ RULE = Rule(
     title="Kinesis stream uses the AWS managed key instead of a customer managed key",
     resource_types=STREAM_TYPES,
     category="ENCRYPTION",
+    formats=("terraform", "cloudformation", "serverless"),
 )
 
 EXAMPLES = {
@@ -109,6 +110,12 @@ EXAMPLES = {
             "quickstart-style-vpc.yaml",
             "guarded-split-select.yaml",
         ),
+    ),
+    "serverless": Examples(
+        bad={
+            "stream-keys": frozenset({"ManagedKeyStream"}),
+        },
+        good=("service-good", "service-bad",),
     ),
 }
 

@@ -72,6 +72,7 @@ RULE = Rule(
     title="Customer managed key of a Kinesis stream has rotation disabled or a public key policy",
     resource_types=KEY_TYPES,
     category="ENCRYPTION",
+    formats=("terraform", "cloudformation", "serverless"),
 )
 
 EXAMPLES = {
@@ -82,6 +83,12 @@ EXAMPLES = {
     "cloudformation": Examples(
         bad={"weak-customer-key.yaml": frozenset({"NoRotationKey", "PublicPolicyKey"})},
         good=("customer-managed-key.yaml", "aws-managed-key.json"),
+    ),
+    "serverless": Examples(
+        bad={
+            "stream-keys": frozenset({"RotationOffKey"}),
+        },
+        good=("service-good",),
     ),
 }
 

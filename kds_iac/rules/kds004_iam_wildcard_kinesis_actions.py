@@ -75,6 +75,7 @@ RULE = Rule(
     title="IAM policy grants Kinesis actions through a wildcard that takes in destructive or permissions actions",
     resource_types=POLICY_HOLDER_TYPES + RESOURCE_POLICY_TYPES,
     category="IAM",
+    formats=("terraform", "cloudformation", "serverless"),
 )
 
 EXAMPLES = {
@@ -102,6 +103,13 @@ EXAMPLES = {
             "iam-wildcards.yaml": frozenset({"WildcardRole", "PutStarPolicy"}),
         },
         good=("iam-least-privilege.yaml",),
+    ),
+    "serverless": Examples(
+        bad={
+            "service-bad": frozenset({"provider.iamRoleStatements[0]"}),
+            "iam-statements": frozenset({"provider.iam.role.statements[1]"}),
+        },
+        good=("service-good", "reader-custom-role",),
     ),
 }
 

@@ -80,6 +80,7 @@ RULE = Rule(
     title="IAM policy grants stream-level Kinesis actions on every stream",
     resource_types=tuple(dict.fromkeys(POLICY_HOLDER_TYPES + MANAGED_POLICY_ATTACHER_TYPES)),
     category="IAM",
+    formats=("terraform", "cloudformation", "serverless"),
 )
 
 EXAMPLES = {
@@ -109,6 +110,13 @@ EXAMPLES = {
             "iam-managed-policies.json": frozenset({"ReadOnlyRole"}),
         },
         good=("iam-least-privilege.yaml", "iam-sam.yaml"),
+    ),
+    "serverless": Examples(
+        bad={
+            "service-bad": frozenset({"provider.iamRoleStatements[0]"}),
+            "iam-statements": frozenset({"provider.iam.role.statements[3]"}),
+        },
+        good=("service-good",),
     ),
 }
 

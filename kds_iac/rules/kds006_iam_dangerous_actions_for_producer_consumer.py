@@ -73,6 +73,7 @@ RULE = Rule(
     title="Producer or consumer of a Kinesis stream is also granted destructive stream actions",
     resource_types=POLICY_HOLDER_TYPES,
     category="IAM",
+    formats=("terraform", "cloudformation", "serverless"),
 )
 
 EXAMPLES = {
@@ -86,6 +87,12 @@ EXAMPLES = {
             "iam-sam.yaml": frozenset({"CrudFunction"}),
         },
         good=("iam-least-privilege.yaml",),
+    ),
+    "serverless": Examples(
+        bad={
+            "iam-statements": frozenset({"provider.iam.role.statements[2]"}),
+        },
+        good=("service-good",),
     ),
 }
 

@@ -64,6 +64,7 @@ RULE = Rule(
     title="IAM policy allows with NotAction or NotResource in a way that takes in Kinesis",
     resource_types=POLICY_HOLDER_TYPES + RESOURCE_POLICY_TYPES,
     category="IAM",
+    formats=("terraform", "cloudformation", "serverless"),
 )
 
 EXAMPLES = {
@@ -74,6 +75,12 @@ EXAMPLES = {
     "cloudformation": Examples(
         bad={"iam-wildcards.yaml": frozenset({"NotActionPolicy"})},
         good=("iam-least-privilege.yaml",),
+    ),
+    "serverless": Examples(
+        bad={
+            "iam-statements": frozenset({"provider.iam.role.statements[4]"}),
+        },
+        good=("service-good",),
     ),
 }
 

@@ -62,6 +62,7 @@ RULE = Rule(
     title="Broad AWS managed policy that grants Kinesis is attached to a principal",
     resource_types=MANAGED_POLICY_ATTACHER_TYPES,
     category="IAM",
+    formats=("terraform", "cloudformation", "serverless"),
 )
 
 EXAMPLES = {
@@ -84,6 +85,12 @@ EXAMPLES = {
             "iam-sam.yaml": frozenset({"FullAccessFunction"}),
         },
         good=("iam-least-privilege.yaml",),
+    ),
+    "serverless": Examples(
+        bad={
+            "iam-statements": frozenset({"provider.iam.role"}),
+        },
+        good=("service-good",),
     ),
 }
 

@@ -120,6 +120,7 @@ RULE = Rule(
         "AWS::AutoScaling::LaunchConfiguration",
     ),
     category="SECRETS",
+    formats=("terraform", "cloudformation", "serverless"),
 )
 
 EXAMPLES = {
@@ -143,6 +144,12 @@ EXAMPLES = {
             "creds-sam-hardcoded.yaml": frozenset({"SamProducer"}),
         },
         good=("creds-from-roles.yaml",),
+    ),
+    "serverless": Examples(
+        bad={
+            "creds-hardcoded": frozenset({"functions.producer"}),
+        },
+        good=("service-good",),
     ),
 }
 

@@ -99,6 +99,7 @@ RULE = Rule(
     title="The role of a stream reader lacks the read permissions it needs",
     resource_types=("aws_iam_role", "AWS::IAM::Role", "AWS::Serverless::Function"),
     category="IAM",
+    formats=("terraform", "cloudformation", "serverless"),
 )
 
 EXAMPLES = {
@@ -113,6 +114,12 @@ EXAMPLES = {
     "cloudformation": Examples(
         bad={"roles-readers-missing.yaml": frozenset({"ConsumerRole", "FanOutRole", "FirehoseSourceRole"})},
         good=("roles-readers-granted.yaml", "sam-consumer.yaml", "cdk-synth.template.json", "roles-present.yaml"),
+    ),
+    "serverless": Examples(
+        bad={
+            "reader-custom-role": frozenset({"ConsumerRole"}),
+        },
+        good=("service-good", "failure-destinations",),
     ),
 }
 

@@ -68,6 +68,7 @@ RULE = Rule(
     title="On-failure destination of a Lambda stream mapping is not encrypted with KMS",
     resource_types=QUEUE_TYPES + TOPIC_TYPES,
     category="ENCRYPTION",
+    formats=("terraform", "cloudformation", "serverless"),
 )
 
 EXAMPLES = {
@@ -78,6 +79,12 @@ EXAMPLES = {
     "cloudformation": Examples(
         bad={"datapath-failure-destinations.yaml": frozenset({"SqsManagedQueue", "PlainTopic"})},
         good=("roles-readers-granted.yaml", "sam-consumer.yaml"),
+    ),
+    "serverless": Examples(
+        bad={
+            "failure-destinations": frozenset({"PlainFailures"}),
+        },
+        good=("service-good",),
     ),
 }
 

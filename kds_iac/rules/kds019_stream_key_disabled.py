@@ -60,6 +60,7 @@ RULE = Rule(
     title="Kinesis stream is encrypted with a KMS key that is disabled",
     resource_types=KEY_TYPES,
     category="ENCRYPTION",
+    formats=("terraform", "cloudformation", "serverless"),
 )
 
 EXAMPLES = {
@@ -70,6 +71,12 @@ EXAMPLES = {
     "cloudformation": Examples(
         bad={"datapath-disabled-key.yaml": frozenset({"DisabledKey", "SwitchedOffKey"})},
         good=("customer-managed-key.yaml", "weak-customer-key.yaml"),
+    ),
+    "serverless": Examples(
+        bad={
+            "stream-keys": frozenset({"DisabledKey"}),
+        },
+        good=("service-good",),
     ),
 }
 

@@ -15,7 +15,7 @@ from kds_iac.rules import all_rules
 from kds_iac.rules.base import DOC_SECTIONS
 from tests.conftest import EXAMPLES
 
-FORMATS = ("terraform", "cloudformation")
+FORMATS = ("terraform", "cloudformation", "serverless")
 
 
 def example_units(fmt: str) -> list[str]:
