@@ -161,10 +161,10 @@ def test_a_loader_that_raises_costs_only_its_file(tmp_path, monkeypatch):
     (tmp_path / "bad.yaml").write_text(TEMPLATE.replace("First", "Third"))
     real = cloudformation.load_template
 
-    def load_template(path: str) -> Model:
+    def load_template(path: str, **kwargs) -> Model:
         if path.endswith("bad.yaml"):
             raise AttributeError("'int' object has no attribute 'get'")
-        return real(path)
+        return real(path, **kwargs)
 
     monkeypatch.setattr(cloudformation, "load_template", load_template)
     model = load([str(tmp_path)])

@@ -64,7 +64,7 @@ import json
 import re
 from typing import Any, Iterator, NamedTuple, Optional
 
-from kds_iac.loaders import cfn_reader
+from kds_iac.loaders import cfn_foreach, cfn_nested, cfn_reader
 from kds_iac.loaders.cfn_reader import Mapping, ReadError
 from kds_iac.model import (
     CLOUDFORMATION,
@@ -154,8 +154,11 @@ class _Undecided(Exception):
     """A value is not known before deployment, so an expression cannot be evaluated."""
 
 
-def load_template(path: str) -> Model:
-    """Load one template file; never raises for bad content."""
+def load_template(path: str, roots: Optional[tuple[str, ...]] = None) -> Model:
+    """Load one template file; never raises for bad content.
+
+    ``roots``: the real paths of the scanned trees, where nested stacks' templates may be
+    read from (by default the template's own directory)."""
     model = Model(files=[path])
     try:
         document = cfn_reader.read_file(path)
@@ -168,7 +171,7 @@ def load_template(path: str) -> Model:
     for problem in document.problems:
         model.diagnostics.append(Diagnostic(problem.level, path, problem.line, problem.message, problem.column))
     try:
-        _TemplateLoader(path, document.data, model).load()
+        _TemplateLoader(path, document.data, model, cfn_nested.top(path, roots)).load()
     except Exception as error:  # noqa: BLE001 - a loader bug must not stop the scan
         model.diagnostics.append(
             Diagnostic("error", path, 1, f"cannot load template: {type(error).__name__}: {error}")
@@ -183,8 +186,13 @@ def _line_of_key(mapping: Any, key: str, default: int = 1) -> int:
 
 
 class _TemplateLoader:
-    def __init__(self, path: str, data: Any, model: Model):
+    def __init__(self, path: str, data: Any, model: Model, nesting: Optional[cfn_nested.Nesting] = None):
         self.path = path
+        self.nesting = nesting if nesting is not None else cfn_nested.top(path, None)
+        self.children: dict[str, Optional[_TemplateLoader]] = {}  # nested stacks, loaded when first needed
+        self.stacks: dict[str, _Entry] = {}  # the nested stack resources
+        self.output_values: dict[str, Any] = {}
+        self.loop_variables: dict[str, str] = {}  # Fn::ForEach identifiers without known items
         self.data = data
         self.model = model
         self.parameters: dict[str, Any] = {}
@@ -241,18 +249,21 @@ class _TemplateLoader:
             where = _line_of_key(data, "Resources")
             self.error(where, "not a CloudFormation template: no Resources mapping")
             return
+        from kds_iac.loaders import sam  # small module; samtranslator itself is imported lazily
+
+        transforms = sam.transforms(data)
+        if cfn_foreach.LANGUAGE_EXTENSIONS in transforms:
+            data = self._expand_loops(data)
+            resources = data.get("Resources")
         self._read_parameters(data.get("Parameters"))
         mappings = data.get("Mappings")
         self.mappings = mappings if isinstance(mappings, dict) else {}
         conditions = data.get("Conditions")
         self.conditions = dict(conditions) if isinstance(conditions, dict) else {}
 
-        from kds_iac.loaders import sam  # small module; samtranslator itself is imported lazily
-
         entries = self._entries(resources)
-        transforms = sam.transforms(data)
         for name in transforms:
-            if name != sam.SAM_TRANSFORM:
+            if name not in (sam.SAM_TRANSFORM, cfn_foreach.LANGUAGE_EXTENSIONS):
                 self.info(
                     _line_of_key(data, "Transform"),
                     f"transform {name} is not applied; the template is checked as written",
@@ -262,17 +273,20 @@ class _TemplateLoader:
 
         # Pass 1: every resource exists before any reference is resolved.
         origins: dict[str, Resource] = {}
+        prefix = self.nesting.prefix
         for logical_id, entry in entries.items():
             origin = entry.origin
             resource = Resource(
                 type=entry.type,
-                address=logical_id,
+                address=prefix + logical_id,
                 attributes={},
                 location=origin.location if origin else self._location(entry),
                 source_format=CLOUDFORMATION,
-                unit=self.path,
-                generated_from=origin.logical_id if origin else None,
+                unit=self.nesting.unit,
+                generated_from=prefix + origin.logical_id if origin else None,
             )
+            if entry.type == cfn_nested.STACK_TYPE:
+                self.stacks[logical_id] = entry
             if origin is not None:
                 resource.origin = origins.get(origin.logical_id)
                 if resource.origin is None:
@@ -283,8 +297,46 @@ class _TemplateLoader:
             self._fill(self.resources[logical_id], entry)
         for origin in origins.values():
             self._fill_origin(origin)
+        for logical_id in self.stacks:
+            self.child(logical_id)
+        if self.nesting.condition is not None:  # a stack's Condition creates all it holds
+            for resource in (*self.resources.values(), *origins.values()):
+                if resource.condition is None:
+                    resource.condition = self.nesting.condition
         self.model.resources.extend(self.resources.values())
         self._read_outputs(data.get("Outputs"))
+
+    def _expand_loops(self, data: Any) -> Any:
+        """The template with its ``Fn::ForEach`` loops expanded (``cfn_foreach``)."""
+        expansion = cfn_foreach.expand(data)
+        for problem in expansion.problems:
+            self.model.diagnostics.append(Diagnostic(problem.level, self.path, problem.line, problem.message))
+        self.loop_variables = expansion.loop_variables
+        self.data = expansion.data
+        return expansion.data
+
+    def child(self, logical_id: str) -> Optional["_TemplateLoader"]:
+        """The loaded template of nested stack ``logical_id`` (``None``: not checked)."""
+        if logical_id in self.children:
+            return self.children[logical_id]
+        self.children[logical_id] = None  # while it loads: its parameters may not read its outputs
+        entry = self.stacks[logical_id]
+        loaded = cfn_nested.load_child(self, logical_id, entry.node, entry.key_line)
+        self.children[logical_id] = loaded
+        return loaded
+
+    def stack_output(self, logical_id: str, name: str, line: int) -> Any:
+        """``Fn::GetAtt [Stack, Outputs.NAME]``: what the child's output is."""
+        loading = logical_id in self.children and self.children[logical_id] is None
+        child = self.child(logical_id)
+        if child is None:
+            return Unknown(f"output {name} of nested stack {logical_id}, whose template is not checked")
+        if name not in child.output_values:
+            if not loading:
+                self.error(line, f"Fn::GetAtt {logical_id}.Outputs.{name}: the nested stack's template {child.path} has no output {name}")
+            return Unknown(f"output {name} of nested stack {logical_id} is not defined")
+        value = child.output_values[name]
+        return None if value is NO_VALUE else value
 
     def _origin_resource(self, origin: "_Origin") -> Resource:
         """The SAM resource as written: findings about what it generated sit on it."""
@@ -292,11 +344,11 @@ class _TemplateLoader:
         type_ = node.get("Type") if isinstance(node, dict) else None
         resource = Resource(
             type=type_ if isinstance(type_, str) else SERVERLESS_PREFIX + "Resource",
-            address=origin.logical_id,
+            address=self.nesting.prefix + origin.logical_id,
             attributes={},
             location=origin.location,
             source_format=CLOUDFORMATION,
-            unit=self.path,
+            unit=self.nesting.unit,
         )
         resource._sam_node = node  # type: ignore[attr-defined]  # read once by _fill_origin
         return resource
@@ -335,14 +387,15 @@ class _TemplateLoader:
             kept = len(self.model.diagnostics)
             value = self.value(node.get("Value"), _line_of_key(node, "Value", line))
             del self.model.diagnostics[kept:]  # a bad output is not a resource problem of ours
+            self.output_values[name] = value
             output = Resource(
                 type="Output",
-                address=f"Outputs.{name}",
+                address=f"{self.nesting.prefix}Outputs.{name}",
                 attributes={} if value is NO_VALUE else {"Value": value},
                 location=Location(self.path, line, end),
                 source_format=CLOUDFORMATION,
                 attribute_lines={"Value": _line_of_key(node, "Value", line)},
-                unit=self.path,
+                unit=self.nesting.unit,
             )
             self.model.outputs.append(output)
 
@@ -539,6 +592,8 @@ class _TemplateLoader:
         resource = self.resources.get(name)
         if resource is not None:
             return Ref(resource, None)
+        if name in self.loop_variables:
+            return Unknown(self.loop_variables[name])
         return self.missing(name, line, "Ref")
 
     def missing(self, name: str, line: int, how: str) -> Unknown:
@@ -547,10 +602,13 @@ class _TemplateLoader:
         self.error(line, f"{how} to {name}, which is neither a parameter nor a resource of this template")
         return Unknown(f"{name} is not defined in this template")
 
-    def parameter(self, name: str) -> FromInputs:
+    def parameter(self, name: str) -> Any:
         declaration = self.parameters[name]
         input_ = self.inputs[name]
         type_ = declaration.get("Type")
+        passed = self.nesting.passed
+        if passed is not None and name in passed:  # what the parent stack passes
+            return _as_list_if(passed[name], isinstance(type_, str) and (type_ == "CommaDelimitedList" or type_.startswith("List<")))
         if isinstance(type_, str) and type_.startswith(SSM_PARAMETER_TYPE):
             value: Any = Unknown(f"parameter {name} is read from SSM Parameter Store at deployment")
         elif not input_.has_default:
@@ -579,6 +637,8 @@ class _TemplateLoader:
             if not isinstance(attribute, str):
                 return Unknown(f"Fn::GetAtt {target_name} with an attribute known only at deployment")
         target = self.resources.get(target_name)
+        if target is not None and target_name in self.stacks and attribute.startswith("Outputs."):
+            return self.stack_output(target_name, attribute[len("Outputs."):], line)
         if target is None:
             if target_name in self.parameters:
                 self.error(line, f"Fn::GetAtt to {target_name}, which is a parameter, not a resource")
@@ -609,7 +669,7 @@ class _TemplateLoader:
             name = match.group(2).strip()
             if name in variables:
                 parts.append(variables[name])
-            elif name in PSEUDO_PARAMETERS or name in self.parameters or name in self.resources:
+            elif name in PSEUDO_PARAMETERS or name in self.parameters or name in self.resources or name in self.loop_variables:
                 parts.append(self.ref_name(name, line))
             elif "." in name:
                 parts.append(self.get_att(name.split(".", 1), line))
@@ -849,13 +909,19 @@ class _TemplateLoader:
                 return None, ()
             values = []
             inputs: tuple[Input, ...] = ()
+            edges = 0
             for operand in argument:
                 converted = self.value(operand, line)
                 inputs += _inputs_of(converted)
+                edges += _is_edge(converted)
                 try:
                     values.append(_comparable(self.known(converted)[0]))
                 except _Undecided:
                     values.append(_Undecided)
+            if edges and "" in values:
+                # a resource's id or ARN, which a parent stack passes for a parameter, is
+                # never empty: the usual "is this parameter set" test is decided
+                return False, unique(inputs)
             if _Undecided in values:
                 return None, unique(inputs)
             return values[0] == values[1], unique(inputs)
@@ -1047,6 +1113,24 @@ def _inputs_of(value: Any) -> tuple[Input, ...]:
     walk(value, 0)
     return unique(tuple(found))
 
+
+
+def _is_edge(value: Any) -> bool:
+    """A reference to a resource (``Ref``, ``Fn::GetAtt``), through parameters or not."""
+    while isinstance(value, FromInputs):
+        value = value.value
+    return isinstance(value, Ref)
+
+
+def _as_list_if(value: Any, is_list: bool) -> Any:
+    """A text the parent passes to a list parameter, split at its commas."""
+    if not is_list:
+        return value
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",")] if value else []
+    if isinstance(value, FromInputs) and isinstance(value.value, str):
+        return FromInputs(_as_list_if(value.value, True), value.inputs)
+    return value
 
 
 def _unknown(reason: str, *arguments: Any) -> Any:

@@ -108,8 +108,15 @@ EXAMPLES = {
             "sam-consumer.yaml": frozenset({"ClickStream"}),
             "kms-without-key.yaml": frozenset({"NoKeyId", "Orders"}),
             "branch-by-branch.yaml": frozenset({"ByParameter", "IrelandOnly"}),
+            # a nested stack's stream is addressed Stack/LogicalId through its parent; the
+            # child template is also scanned alone, where its key parameter has its default
+            "nested-stacks": frozenset({"Archive", "DeadLetters", "Events/DeadLetters"}),
+            # Fn::ForEach instances are named as CloudFormation names them; a loop over a
+            # collection known only at deployment keeps the template text
+            "foreach-streams.yaml": frozenset({"StreamClicks", "StreamOrders", "Tenant${Name}"}),
         },
         good=(
+            "nested-stacks-good",
             "customer-managed-key.yaml",
             "aws-managed-key.json",
             "cdk-region-condition.template.json",

@@ -81,8 +81,11 @@ EXAMPLES = {
         good=("customer-managed-key", "aws-managed-key", "unencrypted-streams", "module-defaults"),
     ),
     "cloudformation": Examples(
-        bad={"weak-customer-key.yaml": frozenset({"NoRotationKey", "PublicPolicyKey"})},
-        good=("customer-managed-key.yaml", "aws-managed-key.json"),
+        bad={
+            "weak-customer-key.yaml": frozenset({"NoRotationKey", "PublicPolicyKey"}),
+            "nested-stacks": frozenset({"StreamKey"}),  # the parent's key, used by its nested stacks' streams
+        },
+        good=("customer-managed-key.yaml", "aws-managed-key.json", "nested-stacks-good"),
     ),
     "serverless": Examples(
         bad={

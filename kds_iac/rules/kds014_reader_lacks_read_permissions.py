@@ -112,8 +112,11 @@ EXAMPLES = {
         good=("roles-readers-granted", "roles-present", "roles-missing", "creds-from-roles"),
     ),
     "cloudformation": Examples(
-        bad={"roles-readers-missing.yaml": frozenset({"ConsumerRole", "FanOutRole", "FirehoseSourceRole"})},
-        good=("roles-readers-granted.yaml", "sam-consumer.yaml", "cdk-synth.template.json", "roles-present.yaml"),
+        bad={
+            "roles-readers-missing.yaml": frozenset({"ConsumerRole", "FanOutRole", "FirehoseSourceRole"}),
+            "nested-stacks": frozenset({"ConsumerRole"}),  # reads the stream a nested stack exports
+        },
+        good=("roles-readers-granted.yaml", "sam-consumer.yaml", "cdk-synth.template.json", "roles-present.yaml", "nested-stacks-good"),
     ),
     "serverless": Examples(
         bad={

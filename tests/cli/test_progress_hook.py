@@ -16,7 +16,7 @@ def fake_loaders(monkeypatch) -> None:
     monkeypatch.setattr(loaders, "discover", lambda paths: found)
     monkeypatch.setattr(loaders, "terraform", SimpleNamespace(load_module=lambda d, **kw: Model()), raising=False)
     monkeypatch.setattr(loaders, "terraform_plan", SimpleNamespace(load_plan=lambda p: Model()), raising=False)
-    monkeypatch.setattr(loaders, "cloudformation", SimpleNamespace(load_template=lambda p: Model()), raising=False)
+    monkeypatch.setattr(loaders, "cloudformation", SimpleNamespace(load_template=lambda p, **kw: Model()), raising=False)
 
 
 def test_load_reports_each_unit_then_the_end(monkeypatch):

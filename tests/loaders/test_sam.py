@@ -216,10 +216,10 @@ def test_transforms_and_is_sam():
 
 def test_other_transforms_are_reported_as_not_applied(tmp_path):
     path = tmp_path / "t.yaml"
-    path.write_text("Transform: AWS::LanguageExtensions\nResources:\n  T:\n    Type: AWS::SNS::Topic\n")
+    path.write_text("Transform: AWS::CodeDeployBlueGreen\nResources:\n  T:\n    Type: AWS::SNS::Topic\n")
     model = load_template(str(path))
     assert [(d.level, d.line, d.message) for d in model.diagnostics] == [
-        ("info", 1, "transform AWS::LanguageExtensions is not applied; the template is checked as written")
+        ("info", 1, "transform AWS::CodeDeployBlueGreen is not applied; the template is checked as written")
     ]
     assert [r.address for r in model.resources] == ["T"]
 
