@@ -93,19 +93,12 @@ class _Child:
     """One running worker process and the threads that drain its output."""
 
     def __init__(self) -> None:
-        env = dict(os.environ)
-        env.setdefault("PYTHONIOENCODING", "utf-8")
         self.process = subprocess.Popen(
-            _command(),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-            bufsize=0,
+            _command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
         )
         self.owner = os.getpid()  # a forked copy of this process must not share the pipes
         self.answers: queue.Queue = queue.Queue()
-        self.stderr_head = bytearray()  # a Go panic prints its reason first, then stacks
+        self.stderr_head = bytearray()  # since the last request: a Go panic prints its reason first
         threading.Thread(target=self._read_answers, name="kds-iac-tfparse-out", daemon=True).start()
         threading.Thread(target=self._read_stderr, name="kds-iac-tfparse-err", daemon=True).start()
 
@@ -303,6 +296,7 @@ def evaluate(
         if _child is None or _child.owner != os.getpid() or not _child.alive():
             _child = _Child()
         child = _child
+        child.stderr_head = bytearray()
         try:
             child.process.stdin.write(request)
             child.process.stdin.flush()
