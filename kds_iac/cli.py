@@ -379,7 +379,7 @@ def recognized_paths(paths: Sequence[str]) -> list[str]:
     for path in paths:
         if os.path.isfile(path) and not is_terraform_file(os.path.basename(path)):
             found = discover([path])
-            if not (found.cloudformation_templates or found.terraform_plans) and all(
+            if not (found.cloudformation_templates or found.terraform_plans or found.serverless_services) and all(
                 d.message.startswith("not a Terraform file") for d in found.diagnostics
             ):
                 continue

@@ -234,20 +234,45 @@ def _is_serverless(name: str, head: bytes) -> bool:
 
 def _serverless_fragments(found: Discovered) -> None:
     """Files a service includes with ``${file()}`` are read as parts of it, not as templates
-    of their own (a fragment holding only resources is not a whole template)."""
-    if not found.serverless_services:
-        return
-    from kds_iac.loaders.serverless_sniff import included_files
+    of their own (a fragment holding only resources is not a whole template). A fragment
+    named alone brings its service (found beside it or a few directories up), and only the
+    fragment's findings are reported; a service named alone reports its fragments' too."""
+    from kds_iac.loaders.serverless_sniff import SERVICE_FILE_NAMES, included_files
 
-    fragments: set[str] = set()
-    for service in found.serverless_services:
+    def includes(service: str) -> list[str]:
         try:
             text = decode_head(read_bytes(service, MAX_FILE_BYTES)).decode("utf-8", "replace")
         except OSError:
+            return []
+        return included_files(service, text)
+
+    for focus in sorted(found.focus_files):
+        if focus in found.serverless_services:
+            found.focus_files.update(includes(focus))
             continue
-        fragments.update(included_files(service, text))
-    found.cloudformation_templates = [t for t in found.cloudformation_templates if os.path.normpath(t) not in fragments]
-    found.serverless_services = [s for s in found.serverless_services if os.path.normpath(s) not in fragments]
+        directory = os.path.dirname(os.path.abspath(focus))
+        for _ in range(4):
+            services = [os.path.join(directory, n) for n in SERVICE_FILE_NAMES if os.path.isfile(os.path.join(directory, n))]
+            owner = next((s for s in services if os.path.abspath(focus) in map(os.path.abspath, includes(s))), None)
+            if owner is not None:
+                owner = os.path.relpath(owner) if not os.path.isabs(focus) else owner
+                if owner not in found.serverless_services:
+                    found.serverless_services.append(owner)
+                found.diagnostics = [
+                    d for d in found.diagnostics if not (d.file == focus and d.message.startswith("not a Terraform file"))
+                ]
+                break
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                break
+            directory = parent
+    if not found.serverless_services:
+        return
+    fragments: set[str] = set()
+    for service in found.serverless_services:
+        fragments.update(os.path.abspath(f) for f in includes(service))
+    found.cloudformation_templates = [t for t in found.cloudformation_templates if os.path.abspath(t) not in fragments]
+    found.serverless_services = [s for s in found.serverless_services if os.path.abspath(s) not in fragments]
 
 
 def _sniff(head: bytes) -> str | None:

@@ -229,10 +229,7 @@ class _Service:
         choices = _split_top(inner, ",")
         source = choices[0].strip()
         if "${" in source:  # ${self:custom.${opt:stage}} : the address is itself variable
-            address = self.text(source, line, file, depth + 1)
-            inputs = ()
-            if isinstance(address, FromInputs):
-                inputs, address = address.inputs, address.value
+            address, inputs = _with_defaults(self.text(source, line, file, depth + 1))
             if not isinstance(address, str):
                 return Unknown(f"${{{inner}}}: address known only at deployment")
             value = self.variable(address + "".join("," + c for c in choices[1:]), line, file, depth + 1)
@@ -717,6 +714,22 @@ def _join(values: list[Any]) -> Any:
         else:
             parts.append(value)
     return _collapse(parts)
+
+
+def _with_defaults(value: Any) -> tuple[Any, tuple]:
+    """Text that inputs' defaults make known: the text and the inputs behind it."""
+    if isinstance(value, FromInputs) and isinstance(value.value, str):
+        return value.value, value.inputs
+    if isinstance(value, Template):
+        texts, inputs = [], []
+        for part in value.parts:
+            text, behind = _with_defaults(part)
+            if not isinstance(text, str):
+                return value, ()
+            texts.append(text)
+            inputs.extend(i for i in behind if i not in inputs)
+        return "".join(texts), tuple(inputs)
+    return value, ()
 
 
 def _is_intrinsic(value: Any) -> bool:

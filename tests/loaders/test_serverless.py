@@ -1,0 +1,274 @@
+"""Serverless Framework services through the ``kds-iac`` command: what the framework's stack
+holds (resources, fragments, the generated role, functions, stream events) is judged by every
+rule, with variables resolved and nothing fetched."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kds_iac.loaders.serverless import load_service
+from kds_iac.model import FromInputs, Ref, Template, Unknown
+from tests.conftest import EXAMPLES, REPO, declare_organization_trail, tool
+
+SERVERLESS = EXAMPLES / "serverless"
+
+
+def scan(*paths: str, cwd: Path = REPO) -> tuple[int, dict[str, Any]]:
+    run = subprocess.run(
+        [tool("kds-iac"), "scan", "--format", "json", "--no-progress", *paths],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,  # a hang guard, not a speed limit
+    )
+    assert run.returncode in (0, 1, 2), run.stderr
+    return run.returncode, json.loads(run.stdout)
+
+
+def findings(report: dict[str, Any]) -> set[tuple[str, str, str, int]]:
+    return {(f["rule_id"], f["resource"], f["file"], f["line"]) for f in report["findings"]}
+
+
+def diagnostics(report: dict[str, Any], level: str) -> set[tuple[str, int, str]]:
+    return {(d["file"], d["line"], d["message"]) for d in report["diagnostics"] if d["level"] == level}
+
+
+def test_service_with_fragments_and_legacy_statements_gives_exactly_its_findings():
+    code, report = scan("examples/serverless/service-bad")
+    base = "examples/serverless/service-bad"
+    assert code == 1
+    assert diagnostics(report, "error") == set()
+    assert findings(report) == {
+        ("KDS001", "OrdersStream", f"{base}/resources/streams.yml", 4),
+        ("KDS001", "AuditStream", f"{base}/resources/streams.yml", 15),
+        ("KDS004", "provider.iamRoleStatements[0]", f"{base}/serverless.yml", 12),
+        ("KDS005", "provider.iamRoleStatements[0]", f"{base}/serverless.yml", 12),
+    }
+    audit = next(f for f in report["findings"] if f["resource"] == "AuditStream")
+    assert 'opt:encryption (default: "NONE")' in audit["message"]
+
+
+def test_good_service_gives_nothing():
+    code, report = scan("examples/serverless/service-good")
+    assert (code, report["findings"], diagnostics(report, "error")) == (0, [], set())
+
+
+def test_fragment_named_alone_is_judged_with_its_service_and_only_its_findings_reported():
+    code, report = scan("examples/serverless/service-bad/resources/streams.yml")
+    base = "examples/serverless/service-bad"
+    assert code == 1
+    assert diagnostics(report, "error") == set()
+    assert findings(report) == {
+        ("KDS001", "OrdersStream", f"{base}/resources/streams.yml", 4),
+        ("KDS001", "AuditStream", f"{base}/resources/streams.yml", 15),
+    }
+
+
+def test_service_named_alone_reports_its_fragments_too():
+    code, report = scan("examples/serverless/service-bad/serverless.yml")
+    assert code == 1
+    assert {(r, a) for r, a, _, _ in findings(report)} == {
+        ("KDS001", "OrdersStream"),
+        ("KDS001", "AuditStream"),
+        ("KDS004", "provider.iamRoleStatements[0]"),
+        ("KDS005", "provider.iamRoleStatements[0]"),
+    }
+
+
+def test_service_recognized_by_content_without_functions_or_resources(tmp_path: Path):
+    """Before: no ``Type: AWS::`` line, so the file was skipped and ``kinesis:*`` went unreported."""
+    declare_organization_trail(tmp_path)
+    (tmp_path / "app.yml").write_text(
+        "service: legacy\n"
+        "provider:\n"
+        "  name: aws\n"
+        "  iamRoleStatements:\n"
+        "    - Effect: Allow\n"
+        "      Action: 'kinesis:*'\n"
+        "      Resource: '*'\n"
+    )
+    (tmp_path / "other.yml").write_text("service: not-a-service\nprovider: nothing\n")
+    code, report = scan(str(tmp_path))
+    assert code == 1
+    assert diagnostics(report, "error") == set()
+    assert findings(report) == {
+        ("KDS004", "provider.iamRoleStatements[0]", str(tmp_path / "app.yml"), 5),
+        ("KDS005", "provider.iamRoleStatements[0]", str(tmp_path / "app.yml"), 5),
+    }
+
+
+def test_json_service_and_provider_iam_role_statements(tmp_path: Path):
+    declare_organization_trail(tmp_path)
+    (tmp_path / "serverless.json").write_text(
+        json.dumps(
+            {
+                "service": "j",
+                "provider": {"name": "aws", "iam": {"role": {"statements": [
+                    {"Effect": "Allow", "Action": "kinesis:GetRecords", "Resource": "arn:aws:kinesis:*:*:stream/*"}
+                ]}}},
+                "resources": {"Resources": {"T": {"Type": "AWS::Kinesis::Stream", "Properties": {"ShardCount": 1}}}},
+            },
+            indent=1,
+        )
+    )
+    code, report = scan(str(tmp_path))
+    path = str(tmp_path / "serverless.json")
+    assert code == 1
+    assert findings(report) == {
+        ("KDS005", "provider.iam.role.statements[0]", path, 8),
+        ("KDS001", "T", path, 19),
+    }
+
+
+def test_includes_outside_the_tree_absolute_or_missing_are_notes_and_unknown(tmp_path: Path):
+    root = tmp_path / "service"
+    root.mkdir()
+    declare_organization_trail(root)
+    (tmp_path / "outside.yml").write_text("Resources:\n  Out:\n    Type: AWS::Kinesis::Stream\n")
+    (root / "serverless.yml").write_text(
+        "service: s\n"
+        "provider:\n"
+        "  name: aws\n"
+        "resources:\n"
+        "  - ${file(../outside.yml)}\n"
+        "  - ${file(/etc/hostname)}\n"
+        "  - ${file(./missing.yml)}\n"
+        "  - ${file(./handler.js):resources}\n"
+    )
+    code, report = scan(str(root))
+    path = str(root / "serverless.yml")
+    assert (code, report["findings"], diagnostics(report, "error")) == (0, [], set())
+    assert diagnostics(report, "info") == {
+        (path, 5, "${file(../outside.yml)}: ../outside.yml is outside the scanned tree; not read"),
+        (path, 5, "${file(/etc/hostname)}: absolute paths are not read; what it includes is not checked"),
+        (path, 5, "${file(./missing.yml)}: ./missing.yml does not exist; what it includes is not checked"),
+        (path, 5, "${file(./handler.js):resources}: only YAML and JSON files are read (nothing is executed)"),
+    }
+
+
+def test_fragment_without_resources_key_is_not_a_broken_template(tmp_path: Path):
+    declare_organization_trail(tmp_path)
+    (tmp_path / "streams.yml").write_text(
+        "Events:\n  Type: AWS::Kinesis::Stream\n  Properties:\n    ShardCount: 1\n"
+    )
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\nprovider:\n  name: aws\nresources:\n  Resources: ${file(./streams.yml)}\n"
+    )
+    code, report = scan(str(tmp_path))
+    assert code == 1
+    assert diagnostics(report, "error") == set()
+    assert findings(report) == {("KDS001", "Events", str(tmp_path / "streams.yml"), 1)}
+
+
+def test_other_providers_are_noted_not_checked(tmp_path: Path):
+    (tmp_path / "serverless.yml").write_text("service: g\nprovider:\n  name: google\n")
+    code, report = scan(str(tmp_path))
+    path = str(tmp_path / "serverless.yml")
+    assert (code, report["findings"]) == (0, [])
+    assert diagnostics(report, "info") == {
+        (path, 2, "Serverless Framework service for a provider other than aws; not checked")
+    }
+
+
+# --------------------------------------------------------------------------- the model
+
+
+def _resource(model, address):
+    [found] = [r for r in model.resources if r.address == address]
+    return found
+
+
+def test_variables_resolve_to_values_inputs_templates_and_unknowns(tmp_path: Path):
+    (tmp_path / "serverless.yml").write_text(
+        "service: orders\n"
+        "provider:\n"
+        "  name: aws\n"
+        "  stage: ${opt:stage, 'dev'}\n"
+        "  environment:\n"
+        "    FROM_SELF: ${self:custom.streamName}\n"
+        "    FROM_ENV: ${env:TABLE}\n"
+        "    FROM_SSM: ${ssm:/orders/key}\n"
+        "    NESTED: ${self:custom.${opt:stage, 'dev'}.arn}\n"
+        "    REGION: ${aws:region}\n"
+        "    LOOP: ${self:custom.a}\n"
+        "custom:\n"
+        "  streamName: ${self:service}-${self:provider.stage}-events\n"
+        "  dev:\n"
+        "    arn: arn:aws:kinesis:us-east-1:111122223333:stream/dev\n"
+        "  a: ${self:custom.b}\n"
+        "  b: ${self:custom.a}\n"
+        "functions:\n"
+        "  worker:\n"
+        "    handler: h.main\n"
+    )
+    model = load_service(str(tmp_path / "serverless.yml"))
+    worker = _resource(model, "functions.worker")
+    assert worker.type == "AWS::Lambda::Function"
+    variables = worker.attributes["Environment"]["Variables"]
+    stage = FromInputs("dev", (variables["FROM_SELF"].parts[1].inputs[0],))
+    assert variables["FROM_SELF"] == Template(("orders-", stage, "-events"))
+    assert stage.inputs[0].describe() == 'opt:stage (default: "dev")'
+    assert isinstance(variables["FROM_ENV"], FromInputs) and isinstance(variables["FROM_ENV"].value, Unknown)
+    assert variables["FROM_ENV"].inputs[0].describe() == "env:TABLE (no default)"
+    assert isinstance(variables["FROM_SSM"], Unknown)
+    assert variables["NESTED"] == FromInputs("arn:aws:kinesis:us-east-1:111122223333:stream/dev", stage.inputs)
+    assert variables["REGION"] == Unknown("AWS::Region")
+    assert isinstance(variables["LOOP"], Unknown)
+    role = worker.attributes["Role"]
+    assert isinstance(role, Ref) and (role.target.address, role.attribute) == ("provider.iam.role", "Arn")
+
+
+def test_generated_role_stream_event_and_custom_role(tmp_path: Path):
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\n"
+        "provider:\n"
+        "  name: aws\n"
+        "functions:\n"
+        "  consumer:\n"
+        "    handler: h.main\n"
+        "    events:\n"
+        "      - http: GET /\n"
+        "      - stream: arn:aws:kinesis:us-east-1:111122223333:stream/events\n"
+        "      - stream: arn:aws:dynamodb:us-east-1:111122223333:table/t/stream/x\n"
+        "  own:\n"
+        "    handler: h.main\n"
+        "    role: OwnRole\n"
+        "resources:\n"
+        "  Resources:\n"
+        "    OwnRole:\n"
+        "      Type: AWS::IAM::Role\n"
+    )
+    model = load_service(str(tmp_path / "serverless.yml"))
+    assert {(r.type, r.address) for r in model.resources} == {
+        ("AWS::IAM::Role", "OwnRole"),
+        ("AWS::IAM::Role", "provider.iam.role"),
+        ("AWS::Lambda::Function", "functions.consumer"),
+        ("AWS::Lambda::Function", "functions.own"),
+        ("AWS::Lambda::EventSourceMapping", "functions.consumer.events[1]"),
+    }
+    role = _resource(model, "provider.iam.role")
+    [policy] = role.attributes["Policies"]
+    assert policy["PolicyDocument"]["Statement"] == [
+        {
+            "Effect": "Allow",
+            "Action": ["kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:ListStreams"],
+            "Resource": ["arn:aws:kinesis:us-east-1:111122223333:stream/events"],
+        }
+    ]
+    mapping = _resource(model, "functions.consumer.events[1]")
+    assert (mapping.location.start_line, mapping.attributes["FunctionName"].target.address) == (9, "functions.consumer")
+    own = _resource(model, "functions.own").attributes["Role"]
+    assert (own.target.address, own.attribute) == ("OwnRole", "Arn")
+
+
+@pytest.mark.parametrize("unit", sorted(os.listdir(SERVERLESS)))
+def test_every_serverless_example_loads_without_errors(unit: str):
+    code, report = scan(f"examples/serverless/{unit}")
+    assert diagnostics(report, "error") == set()
+    assert code == (0 if unit == "service-good" else 1)
