@@ -291,7 +291,7 @@ def _is_ours(path: str) -> bool:
     from kds_iac.loaders.discovery import discover
 
     found = discover([path])
-    if found.cloudformation_templates or found.terraform_plans:
+    if found.cloudformation_templates or found.terraform_plans or found.serverless_services:
         return True
     # unreadable or too large: say so; "not a template" is someone else's YAML or JSON
     return any(not d.message.startswith("not a Terraform file") for d in found.diagnostics)
