@@ -103,7 +103,7 @@ class _Expander:
                 )
                 items = None
             for output_key in fragment:
-                if isinstance(output_key, str) and not _mentions(output_key, identifier):
+                if isinstance(output_key, str) and not output_key.startswith(FOREACH_PREFIX) and not _mentions(output_key, identifier):
                     self.problems.append(
                         Problem("error", _key_line(fragment, output_key, line),
                                 f"{key}: output key {output_key} does not use ${{{identifier}}} or &{{{identifier}}}")

@@ -30,7 +30,8 @@ Value conventions (see ``kds_iac.model``):
   only ``AWS::Region`` with names holds. A resource's ``Condition`` gives the same
   ``Condition`` as ``Resource.condition`` (a SAM resource's, on what it generated and on it).
 * ``Fn::ImportValue``, ``Fn::GetAZs``, ``{{resolve:...}}`` dynamic references: ``Unknown``.
-* ``Fn::FindInMap`` with keys known (literal or parameter defaults): the mapped value.
+* ``Fn::FindInMap`` with keys known (literal or parameter defaults): the mapped value, or
+  the ``{DefaultValue: ...}`` of ``AWS::LanguageExtensions`` when the map lacks the keys.
 * ``Fn::Select``/``Split``/``Base64``/``Cidr``/``Length``/``ToJsonString``: evaluated when
   their arguments are known, else ``Unknown`` (``Fn::Base64``: ``Encoded``, an ``Unknown``
   that keeps the value it encodes), wrapped in ``FromInputs`` when parameters are behind
@@ -40,7 +41,17 @@ Value conventions (see ``kds_iac.model``):
 
 A ``Transform: AWS::Serverless-2016-10-31`` template is expanded by ``sam`` first; what a
 SAM resource generates gets that resource's location and ``generated_from``, and its
-``Metadata`` (skips, CDK path). Other transforms are not applied (an info diagnostic).
+``Metadata`` (skips, CDK path). ``Transform: AWS::LanguageExtensions`` has its
+``Fn::ForEach`` loops expanded first (``cfn_foreach``); ``Fn::Length`` and
+``Fn::ToJsonString`` are evaluated like the other functions. Other transforms are not
+applied (an info diagnostic).
+
+A nested stack (``AWS::CloudFormation::Stack`` with a local ``TemplateURL``, or the stack SAM
+makes of an ``AWS::Serverless::Application``) has its template loaded into the same model
+by ``cfn_nested``, with the parameters the stack passes: its resources are addressed
+``Stack/LogicalId`` and its parameters are the parent's values (edges included), and
+``Fn::GetAtt [Stack, Outputs.X]`` is the child's output ``X``. A parameter test such as
+``Fn::Equals [!Ref KeyArn, ""]`` is false when a resource's id or ARN is passed.
 
 Bad input never raises: it gives ``Diagnostic`` entries in the returned model. Errors are
 for what no deployment could accept: the file cannot be read or parsed, is not a template
@@ -726,6 +737,9 @@ class _TemplateLoader:
         if not isinstance(argument, list) or len(argument) not in (3, 4):
             self.error(line, "Fn::FindInMap needs [map, top-level key, second-level key]")
             return Unknown("malformed Fn::FindInMap")
+        if len(argument) == 4 and not (isinstance(argument[3], dict) and list(argument[3]) == ["DefaultValue"]):
+            self.error(line, "Fn::FindInMap: the fourth argument must be {DefaultValue: value}")
+            return Unknown("malformed Fn::FindInMap")
         keys: list[Any] = []
         inputs: tuple[Input, ...] = ()
         converted = [self.value(raw, line) for raw in argument[:3]]
@@ -742,7 +756,7 @@ class _TemplateLoader:
             if found is None:
                 break
         if found is None:
-            if len(argument) == 4 and isinstance(argument[3], dict) and "DefaultValue" in argument[3]:
+            if len(argument) == 4:  # AWS::LanguageExtensions: the value when the keys are missing
                 found = argument[3]["DefaultValue"]
             else:
                 self.cannot_evaluate(line, f"Fn::FindInMap: no entry {keys[1]}/{keys[2]} in mapping {keys[0]}", unique(inputs))
@@ -996,6 +1010,9 @@ def _length(value: Any) -> int:
 
 
 def _to_json_string(value: Any) -> str:
+    """Compact JSON, as the AWS::LanguageExtensions transform writes it (``{"k":"v"}``)."""
+    if not isinstance(value, (dict, list)):
+        raise TypeError("Fn::ToJsonString needs a mapping or a list")
     return json.dumps(value, separators=(",", ":"))
 
 
