@@ -35,6 +35,7 @@ from kds_iac.loaders.terraform_values import (
     SourceFile,
     call_name,
     split_module_path,
+    without_file_calls,
 )
 from kds_iac.model import TERRAFORM, Condition, Diagnostic, Location, Model, Resource
 
@@ -70,11 +71,15 @@ def load_module(
     variables: Optional[Mapping[str, str]] = None,
     *,
     timeout: Optional[float] = None,
+    roots: Sequence[str] = (),
 ) -> Model:
     """Evaluate the root module in ``directory`` (not recursive: child modules are read
     through their ``module`` calls). ``var_files`` and ``variables`` act like Terraform's
-    ``-var-file`` and ``-var``, after ``terraform.tfvars`` and ``*.auto.tfvars``."""
+    ``-var-file`` and ``-var``, after ``terraform.tfvars`` and ``*.auto.tfvars``. ``roots``:
+    the directories scanned, where file functions may read (with ``directory`` and the
+    modules it calls; see ``terraform_values.Evaluation``)."""
     loader = _ModuleLoader(directory, var_files, variables or {}, timeout)
+    loader.files.allow(roots)
     try:
         loader.run()
     except Exception as error:  # the module boundary: never a traceback for a user's input
@@ -155,6 +160,7 @@ class _ModuleLoader:
         resources.sort(key=lambda r: (r.location.file, r.location.start_line, order[id(r)]))
         self.model.resources.extend(resources)
         self.model.outputs.extend(evaluation.output_values())
+        self.model.diagnostics.extend(evaluation.confinement_notes())  # file reads not done
         self._module_call_diagnostics(evaluation)
         self._uncreated_blocks(evaluation, tried + judged + [r for r, _ in failures], names)
         known = set(self.model.files)
@@ -277,7 +283,7 @@ class _ModuleLoader:
             for index, path in enumerate(paths):
                 with open(path, "rb") as handle:
                     text = handle.read().decode("utf-8", errors="replace")
-                chunks.append(f"tfvars_{index} = {{\n{text}\n}}")
+                chunks.append(f"tfvars_{index} = {{\n{without_file_calls(text)}\n}}")
             chunks.append("}")
             with open(os.path.join(tmp, "tfvars.tf"), "w", encoding="utf-8") as handle:
                 handle.write("\n".join(chunks) + "\n")

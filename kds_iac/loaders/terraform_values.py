@@ -45,6 +45,7 @@ from typing import Any, Callable, Iterable, Optional
 from kds_iac.model import (
     TERRAFORM,
     Condition,
+    Diagnostic,
     FromInputs,
     Input,
     Location,
@@ -212,11 +213,12 @@ class Item:
 
 
 class Body:
-    __slots__ = ("source", "items", "_by_line")
+    __slots__ = ("source", "items", "start", "end", "_by_line")
 
-    def __init__(self, source: "SourceFile", items: Optional[list[Item]] = None):
+    def __init__(self, source: "SourceFile", items: Optional[list[Item]] = None, start: int = 0, end: int = 0):
         self.source = source
         self.items = [] if items is None else items
+        self.start, self.end = start, end  # the body's text, between its braces
         self._by_line: Optional[dict[int, Item]] = None  # built on first use
 
     def attribute(self, name: str) -> Optional[Item]:
@@ -375,7 +377,7 @@ def _expression_end(masked: str, start: int, end: int) -> int:
 
 def _parse_body(source: SourceFile, start: int, end: int) -> Body:
     masked = source.masked
-    body = Body(source)
+    body = Body(source, start=start, end=end)
     pos = start
     while pos < end:
         pos = _SKIP_SPACE.match(masked, pos, end).end()
@@ -434,7 +436,7 @@ def _block_header(masked: str, pos: int, end: int) -> Optional[tuple[int, int]]:
 def _parse_json_body(source: SourceFile, start: int, end: int) -> Body:
     """Top-level keys of a JSON object body; every value counts as an attribute."""
     masked, text = source.masked, source.text
-    body = Body(source)
+    body = Body(source, start=start, end=end)
     pos = start
     while pos < end:
         key = _JSON_KEY.search(masked, pos, end)
@@ -554,6 +556,11 @@ class Evaluation:
         self._text_indexed = False
         self._memo: dict[tuple, tuple[Input, ...]] = {}
         self._active: set[tuple] = set()
+        self._allowed: Optional[tuple[str, ...]] = None  # file reads: see _allowed_directories
+        self._unconfined: Optional[dict[str, list[int]]] = None
+        self._notes: list[Diagnostic] = []
+        self._taint_memo: dict[tuple, bool] = {}
+        self._taint_active: set[tuple] = set()
         self._index(raw)
 
     # -- indexing ----------------------------------------------------------------------
@@ -719,6 +726,8 @@ class Evaluation:
                     refs = self._references_only(found[0].expression(found[1]), module)
                     if refs is not None:
                         output.attributes["value"] = refs
+                if self._reads_unconfined(module, found[0], found[1].start, found[1].end):
+                    output.attributes["value"] = Unknown(WITHHELD)
             out.append(output)
         return out
 
@@ -726,6 +735,7 @@ class Evaluation:
         found = self._body(block)
         source, body = found if found else (None, None)
         resource.attributes = self._convert_body(block, resource.module, body, top=True)
+        self._confine(block, resource.module, body, resource.attributes)
         if body is not None:
             for name in resource.attributes:
                 line = body.line_of(name)
@@ -828,8 +838,11 @@ class Evaluation:
         if not arguments or (function == "templatefile") != (len(arguments) == 2):
             return None
         text = source.source_text(item)  # the spans above are offsets in the expression
-        path = self._file_path(text[arguments[0][0] : arguments[0][1]].strip(), source)
+        raw_path = text[arguments[0][0] : arguments[0][1]].strip()
+        path = self._file_path(raw_path, source)
         if path is None:
+            if self._outside(raw_path, source):
+                return Unknown(f"{function}(): {_shown(raw_path[1:-1])} is outside the scanned tree; not read")
             return Unknown(f"{function}() of a path known only at deployment")
         content = _read_limited(path, function, os.path.basename(path))
         if isinstance(content, Unknown):
@@ -845,6 +858,20 @@ class Evaluation:
         return self._decoded(content_text, variables, module)
 
     def _file_path(self, raw: str, source: "SourceFile") -> Optional[str]:
+        """The file a path literal names, when it exists inside the allowed directories."""
+        real = self._literal_path(raw, source)
+        if real is None or not inside(real, self._allowed_directories()):
+            return None
+        return real if os.path.isfile(real) else None
+
+    def _outside(self, raw: str, source: "SourceFile") -> bool:
+        real = self._literal_path(raw, source)
+        return real is not None and not inside(real, self._allowed_directories())
+
+    def _literal_path(self, raw: str, source: "SourceFile") -> Optional[str]:
+        """The real path (symlinks followed) that a string literal names, or ``None`` for any
+        other expression. ``${path.module}``, ``${path.root}`` and ``${path.cwd}`` may start it;
+        a relative path is read from the root module's directory, as Terraform reads it."""
         if not (len(raw) >= 2 and raw[0] == '"' and raw[-1] == '"'):
             return None
         module_dir = os.path.dirname(source.path)
@@ -855,13 +882,194 @@ class Evaluation:
             anchored = anchored or count > 0
         if "${" in text or "%{" in text or "\\" in text:
             return None
-        # Terraform reads a relative path from the directory it runs in: the root module's
         path = text if os.path.isabs(text) or anchored else os.path.join(self.directory, text)
-        real = os.path.realpath(path)
-        for allowed in {os.path.realpath(module_dir), os.path.realpath(self.directory)}:
-            if real == allowed or real.startswith(allowed.rstrip(os.sep) + os.sep):
-                return real if os.path.isfile(real) else None
+        return os.path.realpath(path)
+
+    # -- file reads confined to the scanned tree ------------------------------------------
+    #
+    # tfparse evaluates file(), fileset(), filemd5()... itself, wherever the path points
+    # (``../../x``, an absolute path, a symlink). File functions may read only inside the
+    # allowed directories (_allowed_directories). Every other call is an info note, and what
+    # tfparse evaluated from it is withheld: an attribute, local, output or variable default
+    # whose expression reaches such a call (directly, or through locals, variables, module
+    # arguments and outputs) becomes Unknown. The same rule holds for this module's own reads
+    # (_file_path).
+
+    def confinement_notes(self) -> list[Diagnostic]:
+        """One info note per file-reading call that is not read (see above)."""
+        self._unconfined_calls()
+        return list(self._notes)
+
+    def _allowed_directories(self) -> tuple[str, ...]:
+        """The scan roots and the module's directory (``FileCache.roots``), and the directory
+        of every module whose files tfparse evaluated: local modules (a ``source`` may point
+        outside a named subdirectory) and those ``terraform init`` installed."""
+        if self._allowed is None:
+            loaded = (os.path.dirname(self.files.path_of(name)) for name in sorted(self.filenames))
+            self._allowed = _real_directories([*self.files.roots, *loaded])
+        return self._allowed
+
+    def _unconfined_calls(self) -> dict[str, list[int]]:
+        """Offsets, by file path, of the file-reading calls that may read outside the allowed
+        directories: a path outside them, or one built from other values (tfparse evaluates
+        it and reads wherever it points). Each becomes an info note once."""
+        if self._unconfined is None:
+            self._unconfined = {}
+            for name in sorted(self.filenames):
+                source = self.files.get(name)
+                if source is None or "file" not in source.text:
+                    continue
+                offsets = self._classify_calls(source)
+                if offsets:
+                    self._unconfined[source.path] = offsets
+        return self._unconfined
+
+    def _classify_calls(self, source: "SourceFile") -> list[int]:
+        offsets: list[int] = []
+        # JSON syntax: every call, even in a string that is not a template (not parsed here)
+        scanned = source.text if source.is_json else source.masked
+        for start, after, function in file_reading_calls(scanned):
+            why = self._why_unconfined(source, after, function)
+            if why is None:
+                continue
+            offsets.append(start)
+            line = source.line_of(start)
+            column = start - source.offset_of(line) + 1
+            self._notes.append(Diagnostic("info", source.path, line, f"{function}(...) {why}; not read", column))
+        return offsets
+
+    def _why_unconfined(self, source: "SourceFile", after: int, function: str) -> Optional[str]:
+        """Why a call may read outside the allowed directories, or ``None`` when it cannot."""
+        if source.is_json:
+            return "in JSON syntax names a path that is not checked"
+        masked = source.masked
+        close = _closing_paren(masked, after)
+        arguments = _split_top_level(masked, after, close) if close is not None else []
+        if not arguments:
+            return "has no path argument that can be checked"
+        raw = source.text[arguments[0][0] : arguments[0][1]].strip()
+        real = self._literal_path(raw, source)
+        if real is None:
+            return f"names a path built from other values ({_shown(raw)})"
+        if function == "fileset":
+            pattern = source.text[arguments[1][0] : arguments[1][1]].strip() if len(arguments) > 1 else ""
+            if not re.fullmatch(r'"[^"\\$%]*"', pattern) or ".." in pattern or pattern[1:2] == "/":
+                return f"lists files with a pattern that may leave its directory ({_shown(pattern)})"
+        if not inside(real, self._allowed_directories()):
+            return f"names {_shown(raw[1:-1])}, outside the scanned tree"
         return None
+
+    def _reads_unconfined(self, module: str, source: "SourceFile", start: int, end: int, depth: int = 0) -> bool:
+        """Whether the text ``[start, end)`` of ``source`` reaches an unconfined file-reading
+        call: in it, or through the locals, variables and module outputs it refers to."""
+        calls = self._unconfined_calls()
+        if not calls:
+            return False
+        offsets = calls.get(source.path)
+        if offsets:
+            index = bisect.bisect_left(offsets, start)
+            if index < len(offsets) and offsets[index] < end:
+                return True
+        for kind, name, sub in references(source.masked[start:end]):
+            if kind == "var":
+                hit = self._tainted(("var", module, name), depth, lambda: self._var_unconfined(module, name, depth + 1))
+            elif kind == "local":
+                hit = self._local_unconfined(module, name, depth + 1)
+            elif sub:
+                hit = self._tainted(
+                    ("output", module, name, sub), depth, lambda: self._output_unconfined(module, name, sub, depth + 1)
+                )
+            else:
+                hit = False
+            if hit:
+                return True
+        return False
+
+    def _tainted(self, key: tuple, depth: int, compute: Callable[[], bool]) -> bool:
+        if key in self._taint_memo:
+            return self._taint_memo[key]
+        if key in self._taint_active or depth > _MAX_DEPTH:
+            return True  # a cycle or a chain too long to follow: withheld, to be safe
+        self._taint_active.add(key)
+        try:
+            result = compute()
+        finally:
+            self._taint_active.discard(key)
+        self._taint_memo[key] = result
+        return result
+
+    def _item_unconfined(self, module: str, found: Optional[tuple["SourceFile", Body]], name: str, depth: int) -> bool:
+        item = found[1].attribute(name) if found else None
+        return item is not None and self._reads_unconfined(module, found[0], item.start, item.end, depth)
+
+    def _iterates_unconfined(self, module: str, found: Optional[tuple["SourceFile", Body]], depth: int) -> bool:
+        """Whether a block's ``count`` or ``for_each`` reaches an unconfined call (then
+        ``each.value`` and ``count.index`` carry what was read)."""
+        return any(self._item_unconfined(module, found, meta_arg, depth) for meta_arg in _TOP_LEVEL_DROPPED)
+
+    def _var_unconfined(self, module: str, name: str, depth: int) -> bool:
+        if module:
+            call = self.module_calls.get(module)
+            found = self._body(call) if call is not None else None
+            if found and found[1].attribute(name) is not None:  # the caller sets it
+                parent, _ = split_module_path(module)
+                return self._item_unconfined(parent, found, name, depth) or self._iterates_unconfined(parent, found, depth)
+        return self._default_unconfined(module, name, depth)
+
+    def _default_unconfined(self, module: str, name: str, depth: int = 0) -> bool:
+        """Whether a variable's ``default`` reaches an unconfined call (Terraform refuses
+        function calls there; tfparse evaluates them)."""
+        if not self._unconfined_calls():
+            return False
+        block = self.variables.get((module, name))
+        return block is not None and self._item_unconfined(module, self._body(block), "default", depth)
+
+    def _local_unconfined(self, module: str, name: str, depth: int = 0) -> bool:
+        def compute() -> bool:
+            self._lazy_text_index()
+            found = self.locals.get((module, name))
+            return found is not None and self._reads_unconfined(module, found[0], found[1].start, found[1].end, depth)
+
+        return bool(self._unconfined_calls()) and self._tainted(("local", module, name), depth, compute)
+
+    def _output_unconfined(self, module: str, call: str, output: str, depth: int) -> bool:
+        self._lazy_text_index()
+        prefix = f"{module}.module.{call}" if module else f"module.{call}"
+        for (child, name), (source, item) in self.outputs.items():
+            if name == output and (child == prefix or child.startswith(prefix + "[")):
+                if self._reads_unconfined(child, source, item.start, item.end, depth):
+                    return True
+        return False
+
+    def _own_reading(self, module: str, source: "SourceFile", item: Item) -> Any:
+        """An expression read by this module's confined readers (``file()``/``templatefile()``
+        whole, or a call such as ``base64encode(file(...))``), or ``None``: no tfparse value."""
+        read = self._file_function(source, item, module)
+        return read if read is not None else self._source_expression(source, item, module)
+
+    def _confine(self, raw: dict, module: str, body: Optional[Body], attributes: dict) -> None:
+        """Withhold the values of a block that reach an unconfined file-reading call: each
+        such attribute, each nested block whose text reaches one, and every value when the
+        block's ``count``/``for_each`` does."""
+        if body is None or not self._unconfined_calls():
+            return
+        source = body.source
+        if not self._reads_unconfined(module, source, body.start, body.end):
+            return
+        found = (source, body)
+        every = self._iterates_unconfined(module, found, 0)
+        for name in list(attributes):
+            item = body.attribute(name)
+            if item is not None:
+                if every or self._reads_unconfined(module, source, item.start, item.end):
+                    value = attributes[name]
+                    inputs = value.inputs if isinstance(value, FromInputs) else ()
+                    read = None if every or source.is_json else self._own_reading(module, source, item)
+                    attributes[name] = self._with_inputs(Unknown(WITHHELD) if read is None else read, inputs)
+                continue
+            blocks = [i for i in body.items if i.kind == "block" and (i.name == name or i.labels[:1] == (name,))]
+            if every or not blocks or any(self._reads_unconfined(module, source, i.start, i.end) for i in blocks):
+                attributes[name] = _withheld(raw.get(name))
 
     def _template_variables(self, masked: str, text: str, span: tuple[int, int], module: str) -> Optional[dict]:
         """The object literal at ``span`` of an expression (``masked`` and raw ``text``)."""
@@ -969,6 +1177,8 @@ class Evaluation:
             if len(inputs) == 1 and inputs[0].has_default and inputs[0].name.endswith(f"var.{rest}"):
                 return FromInputs(self.convert(inputs[0].default, module), inputs)
         if head == "local" and re.fullmatch(r"[A-Za-z_][\w-]*", rest):
+            if self._local_unconfined(module, rest):
+                return Unknown(WITHHELD)
             for local_module, block in self._locals_blocks:
                 if local_module == module and block.get(rest) is not None:
                     inputs = self.inputs_of_local(module, rest)
@@ -983,6 +1193,8 @@ class Evaluation:
             return Unknown(f"{name}() of a path known only at deployment")
         real = self._file_path(f'"{path}"', source)
         if real is None:
+            if self._outside(f'"{path}"', source):
+                return Unknown(f"{name}(): {_shown(path)} is outside the scanned tree; not read")
             return Unknown(f"{name}(): {os.path.basename(path)} cannot be read")
         content = _read_limited(real, name, os.path.basename(path))
         if isinstance(content, Unknown):
@@ -1258,6 +1470,8 @@ class Evaluation:
             return Input("variable", label, None, False, None)
         has_default = "default" in block
         default = _plain(block.get("default")) if has_default else None
+        if has_default and self._default_unconfined(module, name):
+            default = Unknown(WITHHELD)
         return Input("variable", label, default, has_default, self._location(block))
 
     def _location(self, block: dict) -> Optional[Location]:
@@ -1342,12 +1556,23 @@ def _put_back(value: Any, parts: dict[int, Any]) -> Any:
 
 
 class FileCache:
-    """Files of one module evaluation, read once, keyed by tfparse's filename."""
+    """Files of one module evaluation, read once, keyed by tfparse's filename.
 
-    def __init__(self, directory: str):
+    ``roots`` are the directories the user named (for a file named alone, its directory):
+    with the module's own directory, where file functions may read (see ``Evaluation``).
+    """
+
+    def __init__(self, directory: str, roots: Iterable[str] = ()):
         self.directory = directory
+        self.roots: tuple[str, ...] = ()
+        self.allow([directory, *roots])
         self._files: dict[str, Optional[SourceFile]] = {}
         self._paths: dict[str, str] = {}
+
+    def allow(self, roots: Iterable[str]) -> None:
+        """Add scanned paths to ``roots`` (a file stands for its directory)."""
+        paths = [str(p) if os.path.isdir(str(p)) else os.path.dirname(str(p)) for p in roots]
+        self.roots = _real_directories([*self.roots, *paths])
 
     def path_of(self, filename: str) -> str:
         path = self._paths.get(filename)
@@ -1364,6 +1589,80 @@ class FileCache:
             except OSError:
                 self._files[filename] = None
         return self._files[filename]
+
+
+# ---------------------------------------------------------------------------------------
+# File reads confined to the scanned tree
+# ---------------------------------------------------------------------------------------
+
+# Terraform's functions that read the file system (a path's content, digest, existence or listing)
+FILE_READING_FUNCTIONS = frozenset(
+    {
+        "file",
+        "fileexists",
+        "fileset",
+        "filebase64",
+        "filebase64sha256",
+        "filebase64sha512",
+        "filemd5",
+        "filesha1",
+        "filesha256",
+        "filesha512",
+        "templatefile",
+    }
+)
+_FILE_READING_CALL = re.compile(
+    r"(?<![\w.-])(templatefile|file(?:exists|set|base64sha256|base64sha512|base64|md5|sha1|sha256|sha512)?)[ \t]*\("
+)
+WITHHELD = "comes from a file outside the scanned tree, or at a path known only from other values, which is not read"
+
+
+def _real_directories(paths: Iterable[str]) -> tuple[str, ...]:
+    out: dict[str, None] = {}
+    for path in paths:
+        out.setdefault(os.path.realpath(path or "."), None)
+    return tuple(out)
+
+
+def inside(real_path: str, directories: Iterable[str]) -> bool:
+    """Whether ``real_path`` (resolved: symlinks followed) is one of ``directories`` or under one."""
+    for directory in directories:
+        if real_path == directory or real_path.startswith(directory.rstrip(os.sep) + os.sep):
+            return True
+    return False
+
+
+def file_reading_calls(masked: str) -> Iterable[tuple[int, int, str]]:
+    """(offset of the name, offset after ``(``, function) of each file-reading call in masked text."""
+    for match in _FILE_READING_CALL.finditer(masked):
+        yield match.start(), match.end(), match.group(1)
+
+
+def without_file_calls(text: str) -> str:
+    """HCL text whose file-reading calls name no function (``file(`` -> ``____(``): an unknown
+    function evaluates to null. For var files, which Terraform does not let call functions,
+    before tfparse evaluates them for us."""
+    masked = mask(text)
+    if "file" not in masked:
+        return text
+    out = list(text)
+    for start, _, function in file_reading_calls(masked):
+        out[start : start + len(function)] = "_" * len(function)
+    return "".join(out)
+
+
+def _withheld(raw: Any) -> Any:
+    """A nested block tfparse evaluated, with every value ``Unknown`` (its shape kept)."""
+    if _is_block(raw):
+        return {k: _withheld(v) for k, v in raw.items() if k not in _META_KEYS}
+    if isinstance(raw, list) and raw and all(_is_block(v) for v in raw):
+        return [_withheld(v) for v in raw]
+    return Unknown(WITHHELD)
+
+
+def _shown(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _looks_like_base64(value: str) -> bool:
