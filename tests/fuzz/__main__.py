@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from tests.fuzz.corpus import ALL
-from tests.fuzz.harness import DEFAULT_FINDINGS, describe, fuzz, replay
+from tests.fuzz.harness import DEFAULT_FINDINGS, Supervisor, describe, fuzz, replay, save_regression
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -20,7 +20,19 @@ def main(argv: list[str] | None = None) -> int:
     budget.add_argument("--only-iteration", type=int, help="regenerate and run one case")
     parser.add_argument("--findings", type=Path, default=DEFAULT_FINDINGS, help="where reproducers go")
     parser.add_argument("--replay", type=Path, help="run a saved reproducer directory again")
+    parser.add_argument(
+        "--save-regression", nargs=2, metavar=("REPRODUCER", "NAME"),
+        help="copy a reproducer to tests/fuzz/regressions/<loader>/NAME with today's outcome",
+    )
     args = parser.parse_args(argv)
+
+    if args.save_regression:
+        reproducer, name = args.save_regression
+        with Supervisor() as supervisor:
+            target = save_regression(Path(reproducer), name, Path(__file__).parent / "regressions", supervisor)
+        print(target / "case.json")
+        print((target / "case.json").read_text())
+        return 0
 
     if args.replay:
         outcome = replay(args.replay)
@@ -48,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         total = sum(stats.counts.values())
         print(
             f"{loader}: {stats.iterations} iterations in {stats.seconds:.0f} s ({stats.per_minute:.0f}/min), "
-            f"{total} failing, {len(stats.counts)} distinct",
+            f"{stats.without_errors} read without an error diagnostic, {total} failing, {len(stats.counts)} distinct",
             flush=True,
         )
         for signature, count in sorted(stats.counts.items(), key=lambda kv: -kv[1]):

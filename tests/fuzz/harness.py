@@ -407,6 +407,7 @@ class Stats:
         self.seconds = 0.0
         self.failures: dict[str, list[Path]] = {}  # signature -> reproducers kept
         self.counts: dict[str, int] = {}
+        self.without_errors = 0  # cases the scan read without an error diagnostic: how deep cases get
 
     @property
     def per_minute(self) -> float:
@@ -423,6 +424,7 @@ def fuzz(
     only_iteration: Optional[int] = None,
     supervisor: Optional[Supervisor] = None,
     report: Callable[[str], None] = lambda line: None,
+    stop_on_failure: bool = False,
 ) -> Stats:
     """Fuzz one loader for ``iterations`` cases or ``seconds``, whichever is given."""
     stats = Stats(loader)
@@ -446,6 +448,8 @@ def fuzz(
             case = build_case(loader, seeds, seed, iteration, work / "case")
             outcome = judge(supervisor, case.paths)
             stats.iterations += 1
+            if outcome.kind == "ok" and not any(d[2] == "error" for d in outcome.reply.get("diagnostics", [])):
+                stats.without_errors += 1
             if outcome.failed:
                 signature = outcome.signature()
                 stats.counts[signature] = stats.counts.get(signature, 0) + 1
@@ -455,6 +459,8 @@ def fuzz(
                     kept.append(path)
                     if len(kept) == 1:
                         report(f"{loader}: iteration {iteration}: {signature}\n    reproducer: {path}")
+                if stop_on_failure:
+                    break
             iteration += 1
     finally:
         stats.seconds = time.monotonic() - started
@@ -479,3 +485,51 @@ def replay(directory: Path, supervisor: Optional[Supervisor] = None) -> Outcome:
                 supervisor.stop()
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+
+def run_regression(directory: Path, supervisor: Supervisor) -> tuple[Outcome, list[tuple[str, int, str]]]:
+    """Scan a regression case (``input/`` and ``case.json``) from a temporary copy, as its test does;
+    return the outcome and the diagnostics as (file relative to the case, line, level)."""
+    case = json.loads((directory / "case.json").read_text())
+    work = Path(tempfile.mkdtemp(prefix="kds-fuzz-regression-"))
+    try:
+        copy_tree(directory / "input", work / "input")
+        for fifo in case.get("fifos", []):
+            os.mkfifo(work / fifo)
+        outcome = judge(supervisor, [str(work / p) for p in case["scan"]])
+        got = sorted({(os.path.relpath(d[0], work), d[1], d[2]) for d in outcome.reply.get("diagnostics", [])})
+        return outcome, got
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def save_regression(reproducer: Path, name: str, regressions: Path, supervisor: Supervisor) -> Path:
+    """Turn a reproducer into ``regressions/<loader>/<name>/``: its input, and a ``case.json`` with
+    today's diagnostics when the scan completes, or ``xfail`` naming the failure when it does not."""
+    record = json.loads((reproducer / "case.json").read_text())
+    target = regressions / record["loader"] / name
+    if target.exists():
+        shutil.rmtree(target)
+    copy_tree(reproducer / "input", target / "input")
+    fifos = [str(p.relative_to(target)) for p in sorted(target.rglob("*")) if not p.is_symlink() and stat.S_ISFIFO(p.lstat().st_mode)]
+    for fifo in fifos:  # git cannot hold a FIFO: the test makes it
+        os.unlink(target / fifo)
+    found = Outcome(record["symptom"], (reproducer / "detail.txt").read_text(), exit_status=record["exit_status"])
+    case: dict[str, Any] = {
+        "scan": [f"input/{p}" for p in record["scanned"]],
+        "fifos": fifos,
+        "symptom": record["signature"],
+        "raises_in": describe(found),
+        "found_by": record["regenerate"],
+        "xfail": None,
+        "diagnostics": None,
+    }
+    (target / "case.json").write_text(json.dumps(case, indent=2) + "\n")
+    outcome, got = run_regression(target, supervisor)
+    if outcome.failed:
+        case["xfail"] = f"not fixed yet: {outcome.signature()}"
+    else:
+        case["diagnostics"] = [list(d) for d in got]
+    (target / "case.json").write_text(json.dumps(case, indent=2) + "\n")
+    return target

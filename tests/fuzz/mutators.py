@@ -215,6 +215,11 @@ def _leaf_values(rng: random.Random, tree_node: Any) -> list[Any]:
         [tree_node, tree_node], {"a": tree_node},
         Tagged("!Ref", ""), Tagged("!GetAtt", ["a"]), Tagged("!Sub", {"x": 1}), Tagged("!Unknown", "x"),
         Tagged("tag:yaml.org,2002:int", ""), Tagged("tag:yaml.org,2002:float", "x"), Tagged("!If", [1]),
+        # SAM and CloudFormation shapes the translator and the loaders look into
+        "KinesisCrudPolicy", {"KinesisCrudPolicy": {"StreamName": tree_node}}, {"KinesisStreamReadPolicy": {}},
+        {"Type": "Kinesis", "Properties": {"Stream": tree_node, "StartingPosition": "LATEST"}},
+        {"Function": {"Runtime": tree_node}}, {"Statement": [{"Effect": "Allow", "Action": "kinesis:*", "Resource": tree_node}]},
+        {"Version": "2012-10-17", "Statement": tree_node}, {"Fn::Select": [float("inf"), [1]]}, {"Fn::Cidr": [tree_node, 2, 8]},
     ]
 
 
@@ -280,7 +285,10 @@ def mutate_tree(tree: Any, rng: random.Random) -> Any:
     if action == "rename" and path and isinstance(path[-1], str) and path[-1] != "<tag>":
         parent = _get(tree, path[:-1])
         if isinstance(parent, dict):
-            new_key = rng.choice(("Type", "Properties", "Resources", "Condition", "DependsOn", "Metadata", "", "x" * 300, "Fn::If", "Ref", "<<"))
+            new_key = rng.choice((
+                "Type", "Properties", "Resources", "Condition", "DependsOn", "Metadata", "", "x" * 300, "Fn::If", "Ref", "<<",
+                "Globals", "Events", "Policies", "Parameters", "Conditions", "Mappings", "Outputs", "Transform",
+            ))
             parent[new_key] = parent.pop(path[-1])
             return tree
     if isinstance(node, str) or action == "string":
@@ -426,8 +434,9 @@ def mutate(data: bytes, file_name: str, rng: random.Random, other: bytes) -> tup
     """Apply one to four mutations; return the bytes and the names of the mutators applied."""
     applied: list[str] = []
     structured = structure_mutators(file_name)
+    only_structure = bool(structured) and rng.random() < 0.4  # cases that still parse reach deeper code
     for _ in range(rng.choice((1, 1, 2, 2, 3, 4))):
-        pool = structured if structured and rng.random() < 0.6 else BYTE_MUTATORS
+        pool = structured if structured and (only_structure or rng.random() < 0.6) else BYTE_MUTATORS
         mutator = rng.choice(pool)
         try:
             data = mutator(data, rng, other)

@@ -1,0 +1,4 @@
+resource "aws_kinesis_stream" "many" {
+  count = 1000000
+  name  = "s${count.index}"
+}
