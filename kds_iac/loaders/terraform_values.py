@@ -561,6 +561,8 @@ class Evaluation:
         self._notes: list[Diagnostic] = []
         self._taint_memo: dict[tuple, bool] = {}
         self._taint_active: set[tuple] = set()
+        self._withheld_modules: dict[str, str] = {}
+        self._withheld_labels: dict[tuple, dict[str, str]] = {}
         self._index(raw)
 
     # -- indexing ----------------------------------------------------------------------
@@ -701,6 +703,7 @@ class Evaluation:
         out = []
         for module, name, block in self._output_blocks:
             meta = block.get("__tfmeta") or {}
+            module = self._withheld_module(module)
             address = f"{module}.output.{name}" if module else f"output.{name}"
             try:
                 value = self.convert(block.get("value"), module)
@@ -744,6 +747,7 @@ class Evaluation:
             resource.condition = self._condition(block, resource, body)
         if source is not None:
             resource.skips = source.skips(resource.location.start_line, resource.location.end_line)
+        self._withhold_keys(resource, found)
 
     def _convert_body(self, raw: dict, module: str, body: Optional[Body], top: bool) -> dict:
         out: dict[str, Any] = {}
@@ -1041,6 +1045,46 @@ class Evaluation:
                     return True
         return False
 
+    def _withhold_keys(self, resource: Resource, found: Optional[tuple["SourceFile", Body]]) -> None:
+        """Instance keys that an unconfined read gave (``for_each`` over a file's lines, its
+        own or a module call's) become ``["withheld-N"]`` in the address, module and condition."""
+        if not self._unconfined_calls():
+            return
+        old_module, old_address = resource.module, resource.address
+        module = self._withheld_module(old_module)
+        address = module + old_address[len(old_module) :]
+        if address.endswith("]") and self._iterates_unconfined(old_module, found, 0):
+            base = old_address.rsplit("[", 1)[0]
+            address = address.rsplit("[", 1)[0] + self._withheld_label(("resource", base), old_address)
+        if address == old_address:
+            return
+        resource.address, resource.module = address, module
+        condition = resource.condition
+        if condition is not None and old_module != module:
+            name = condition.name.replace(old_module, module)
+            resource.condition = Condition(name, condition.default, condition.inputs, condition.regions)
+
+    def _withheld_module(self, module: str) -> str:
+        """A module instance path with the keys an unconfined read gave withheld."""
+        if not module or not self._unconfined_calls():
+            return module
+        cached = self._withheld_modules.get(module)
+        if cached is None:
+            parent, own = split_module_path(module)
+            shown_parent = self._withheld_module(parent)
+            if own.endswith("]") and "[" in own:
+                call = self.module_calls.get(module)
+                found = self._body(call) if call is not None else None
+                if self._iterates_unconfined(parent, found, 0):
+                    name = own[: own.index("[")]
+                    own = name + self._withheld_label(("module", shown_parent, name), module)
+            cached = self._withheld_modules[module] = f"{shown_parent}.{own}" if shown_parent else own
+        return cached
+
+    def _withheld_label(self, group: tuple, original: str) -> str:
+        labels = self._withheld_labels.setdefault(group, {})
+        return labels.setdefault(original, f'["withheld-{len(labels) + 1}"]')
+
     def _own_reading(self, module: str, source: "SourceFile", item: Item) -> Any:
         """An expression read by this module's confined readers (``file()``/``templatefile()``
         whole, or a call such as ``base64encode(file(...))``), or ``None``: no tfparse value."""
@@ -1316,8 +1360,9 @@ class Evaluation:
             return Ref(resource)
         path = ((self.ids[block_id].get("__tfmeta") or {}).get("path")) or "a block that is not a resource"
         if path in self.module_calls and path not in self.loaded_modules:
-            return Unknown(f"comes from {path}, a module that was not checked")
-        return Unknown(f"comes from {path}")
+            return Unknown(f"comes from {self._withheld_module(path)}, a module that was not checked")
+        module, own = split_module_path(path)
+        return Unknown(f"comes from {self._withheld_module(module)}.{own}" if module else f"comes from {path}")
 
     def _unevaluated(self, content: str, module: str) -> Any:
         """A ``${...}`` tfparse left in a string (its references could not be evaluated)."""
@@ -1465,6 +1510,8 @@ class Evaluation:
         return self._variable_input("", name, f"var.{name}")
 
     def _variable_input(self, module: str, name: str, label: str) -> Input:
+        if module and label.startswith(module):
+            label = self._withheld_module(module) + label[len(module) :]
         block = self.variables.get((module, name))
         if block is None:
             return Input("variable", label, None, False, None)

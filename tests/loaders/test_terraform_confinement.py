@@ -286,3 +286,32 @@ def test_var_files_cannot_call_file_functions(tmp_path):
     (variable,) = queue.attributes["name"].inputs
     assert (variable.name, variable.default) == ("var.v", None)  # the call evaluated to null
     assert SECRET not in everything(model)
+
+
+def test_instance_keys_from_a_file_outside_are_withheld(tmp_path):
+    """``for_each`` over what a file outside holds: the keys would name its lines in every
+    address; they become ``withheld-N`` (one per distinct key, per block or module call)."""
+    (tmp_path / "lines.txt").write_text(f"{SECRET}-a\n{SECRET}-b\n")
+    (tmp_path / "scan" / "m").mkdir(parents=True)
+    (tmp_path / "scan" / "m" / "main.tf").write_text(
+        'variable "n" {}\nvariable "unset" {\n  default = null\n}\nresource "aws_sqs_queue" "c" {\n'
+        "  name = var.n\n  tags = { t = var.unset }\n}\n"
+    )
+    (tmp_path / "scan" / "main.tf").write_text(
+        'resource "aws_sqs_queue" "q" {\n'
+        '  for_each = toset(split("\\n", trimspace(file("../lines.txt"))))\n'
+        "  name     = each.key\n}\n"
+        'module "m" {\n  source   = "./m"\n'
+        '  for_each = toset([trimspace(file("../lines.txt"))])\n'
+        "  n        = each.key\n}\n"
+        'resource "aws_sqs_queue" "plain" {\n  name = "plain"\n}\n'
+    )
+    model = load([str(tmp_path / "scan")])
+    assert {r.address for r in model.resources} == {
+        'aws_sqs_queue.q["withheld-1"]',
+        'aws_sqs_queue.q["withheld-2"]',
+        'module.m["withheld-1"].aws_sqs_queue.c',
+        "aws_sqs_queue.plain",
+    }
+    assert {r.module for r in model.resources} == {"", 'module.m["withheld-1"]'}
+    assert SECRET not in everything(model)
