@@ -22,9 +22,6 @@ from __future__ import annotations
 import atexit
 import json
 import os
-import queue
-import signal
-import subprocess
 import sys
 import threading
 import time
@@ -89,15 +86,81 @@ def limits() -> tuple[float, float]:
     return _limits.seconds(), _limits.mebibytes()
 
 
+class _Spawned:
+    """A child process with pipes on its stdin, stdout and stderr, started with posix_spawn:
+    importing ``subprocess`` (and ``selectors``, ``math``...) costs the command 3-9 ms of
+    start-up. The methods that the worker uses have ``subprocess.Popen``'s names."""
+
+    def __init__(self, command: list[str]):
+        ends = [os.pipe() for _ in range(3)]  # (read, write) each; not inherited unless dup2'd
+        theirs = (ends[0][0], ends[1][1], ends[2][1])
+        try:
+            self.pid = os.posix_spawn(
+                command[0], command, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, fd, i) for i, fd in enumerate(theirs)]
+            )
+        except BaseException:
+            for fd in (*theirs, ends[0][1], ends[1][0], ends[2][0]):
+                os.close(fd)
+            raise
+        for fd in theirs:
+            os.close(fd)
+        self.stdin = os.fdopen(ends[0][1], "wb", buffering=0)
+        self.stdout = os.fdopen(ends[1][0], "rb", buffering=0)
+        self.stderr = os.fdopen(ends[2][0], "rb", buffering=0)
+        self.returncode: Optional[int] = None
+
+    def poll(self) -> Optional[int]:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # reaped elsewhere
+                self.returncode = -9
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float) -> Optional[int]:
+        deadline = time.monotonic() + timeout
+        while self.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            try:
+                os.kill(self.pid, 9)  # SIGKILL (the signal module is not loaded for this)
+            except ProcessLookupError:
+                pass
+
+
+def _spawn(command: list[str]):
+    # with 0-2 open, the pipes get higher descriptors (dup2 onto itself would keep close-on-exec)
+    if hasattr(os, "posix_spawn") and _standard_streams_open():
+        return _Spawned(command)
+    import subprocess  # Windows, or a process without standard streams
+
+    return subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0)
+
+
+def _standard_streams_open() -> bool:
+    try:
+        for fd in (0, 1, 2):
+            os.fstat(fd)
+    except OSError:
+        return False
+    return True
+
+
 class _Child:
     """One running worker process and the threads that drain its output."""
 
     def __init__(self) -> None:
-        self.process = subprocess.Popen(
-            _command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=0
-        )
+        self.process = _spawn(_command())
         self.owner = os.getpid()  # a forked copy of this process must not share the pipes
-        self.answers: queue.Queue = queue.Queue()
+        # one request at a time: the reader leaves each answer here (None: the child is gone)
+        self.answer: Optional[tuple[str, bytes]] = None
+        self.arrived = threading.Event()
         self.stderr_head = bytearray()  # since the last request: a Go panic prints its reason first
         threading.Thread(target=self._read_answers, name="kds-iac-tfparse-out", daemon=True).start()
         threading.Thread(target=self._read_stderr, name="kds-iac-tfparse-err", daemon=True).start()
@@ -118,10 +181,12 @@ class _Child:
                         raise EOFError
                     chunks.append(chunk)
                     left -= len(chunk)
-                self.answers.put((kind, b"".join(chunks)))
+                self.answer = (kind, b"".join(chunks))
+                self.arrived.set()
         except (OSError, ValueError, EOFError):
             pass
-        self.answers.put(None)  # the child is gone
+        self.answer = None
+        self.arrived.set()
 
     def _read_stderr(self) -> None:
         stream = self.process.stderr
@@ -154,7 +219,7 @@ class _Child:
             pass
         try:
             self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:  # pragma: no cover - a process that ignores SIGKILL
+        except Exception:  # pragma: no cover - subprocess.TimeoutExpired: it ignores SIGKILL
             pass
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             try:
@@ -170,7 +235,7 @@ class _Child:
             pass
         try:
             self.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
+        except Exception:  # subprocess.TimeoutExpired
             pass
         self.kill()
 
@@ -178,10 +243,14 @@ class _Child:
         """How the child ended: the signal or exit code, and Go's panic line if it printed one."""
         try:
             code = self.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
+        except Exception:  # subprocess.TimeoutExpired
+            code = None
+        if code is None:
             self.kill()
             code = self.process.returncode
         if code is not None and code < 0:
+            import signal
+
             try:
                 how = signal.Signals(-code).name
             except ValueError:
@@ -297,6 +366,7 @@ def evaluate(
             _child = _Child()
         child = _child
         child.stderr_head = bytearray()
+        child.arrived.clear()
         try:
             child.process.stdin.write(request)
             child.process.stdin.flush()
@@ -304,17 +374,15 @@ def evaluate(
             pass  # it died meanwhile: the reader says so below
         deadline = time.monotonic() + seconds
         while True:
-            try:
-                answer = child.answers.get(timeout=max(0.0, min(POLL_SECONDS, deadline - time.monotonic())))
-            except queue.Empty:
-                answer = ()
-            if answer is None:
+            if child.arrived.wait(max(0.0, min(POLL_SECONDS, deadline - time.monotonic()))):
+                answer = child.answer
+                if answer is not None:
+                    break
+            if child.arrived.is_set() or not child.alive():
                 reason = child.crash_reason()
                 _child = None
                 child.kill()
                 raise WorkerFailure(f"Terraform evaluation crashed ({reason})", "crash")
-            if answer:
-                break
             used = child.rss_mib()
             if used is not None and used > mebibytes:
                 _child = None
