@@ -1,4 +1,5 @@
-"""The on-save case: one ~300-line file, timed as whole processes, and the language server.
+"""The on-save case: one ~300-line file (Terraform, CloudFormation or a Serverless Framework
+``serverless.yml``), timed as whole processes, and the language server.
 
 What an editor pays after each save, three ways:
 
@@ -11,7 +12,7 @@ What an editor pays after each save, three ways:
 
 Prints a table (or ``--format json``) and never asserts: figures depend on the machine.
 
-    python benchmarks/single_file.py                      # both formats, 15 runs, checkov 3 runs
+    python benchmarks/single_file.py                      # all three formats, 15 runs, checkov 3 runs
     python benchmarks/single_file.py --formats terraform --repeat 30 --checkov-repeat 5
     python benchmarks/single_file.py --skip-checkov --format json
 """
@@ -167,6 +168,70 @@ Resources:
     return head + "".join(body)
 
 
+def serverless_file(lines: int = TARGET_LINES) -> str:
+    """A ``serverless.yml`` of about ``lines`` lines: the framework's role with statements,
+    consumers with Kinesis stream events, and streams and keys under ``resources``."""
+    head = """service: bench
+frameworkVersion: "3"
+provider:
+  name: aws
+  runtime: python3.12
+  stage: ${opt:stage, 'dev'}
+  environment:
+    PREFIX: ${self:service}-${self:provider.stage}
+  iam:
+    role:
+      statements:
+        - Effect: Allow
+          Action: kinesis:*
+          Resource: "*"
+custom:
+  encryption: ${opt:encryption, 'NONE'}
+functions:
+"""
+    functions, resources = [], []
+    i = 0
+    while (head + "".join(functions) + "".join(resources)).count("\n") < lines - 20:
+        functions.append(
+            f"""  consumer{i}:
+    handler: handler.consume
+    environment:
+      STREAM: ${{self:provider.environment.PREFIX}}-cmk-{i}
+    events:
+      - stream:
+          type: kinesis
+          arn: !GetAtt Cmk{i}.Arn
+"""
+        )
+        resources.append(
+            f"""    Key{i}:
+      Type: AWS::KMS::Key
+      Properties:
+        EnableKeyRotation: {"true" if i % 2 else "false"}
+    Plain{i}:
+      Type: AWS::Kinesis::Stream
+      Properties:
+        ShardCount: 1
+    Cmk{i}:
+      Type: AWS::Kinesis::Stream
+      Properties:
+        ShardCount: 1
+        StreamEncryption:
+          EncryptionType: KMS
+          KeyId: !GetAtt Key{i}.Arn
+    Input{i}:
+      Type: AWS::Kinesis::Stream
+      Properties:
+        ShardCount: 1
+        StreamEncryption:
+          EncryptionType: ${{self:custom.encryption}}
+          KeyId: alias/aws/kinesis
+"""
+        )
+        i += 1
+    return head + "".join(functions) + "resources:\n  Resources:\n" + "".join(resources)
+
+
 # --------------------------------------------------------------------------- timing
 
 
@@ -228,7 +293,7 @@ def tool(name: str, given: Optional[str]) -> str:
 
 def main(argv: Optional[list[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--formats", default="terraform,cloudformation")
+    parser.add_argument("--formats", default="terraform,cloudformation,serverless")
     parser.add_argument("--lines", type=int, default=TARGET_LINES)
     parser.add_argument("--repeat", type=int, default=15, help="kds-iac runs per file (default 15)")
     parser.add_argument("--checkov-repeat", type=int, default=3, help="checkov runs per file (default 3)")
@@ -252,6 +317,9 @@ def main(argv: Optional[list[str]] = None) -> int:
             if fmt == "terraform":
                 file = folder / "main.tf"
                 file.write_text(terraform_file(args.lines), encoding="utf-8")
+            elif fmt == "serverless":
+                file = folder / "serverless.yml"
+                file.write_text(serverless_file(args.lines), encoding="utf-8")
             else:
                 file = folder / "template.yaml"
                 file.write_text(cloudformation_file(args.lines), encoding="utf-8")

@@ -12,4 +12,8 @@ try:
 except ImportError:  # a clone that was not pip-installed: use the source tree beside this folder
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from kds_iac.frontends.checkov_checks import kds_iac_cloudformation_checks, kds_iac_terraform_checks  # noqa: E402,F401
+from kds_iac.frontends.checkov_checks import (  # noqa: E402,F401
+    kds_iac_cloudformation_checks,
+    kds_iac_serverless_checks,
+    kds_iac_terraform_checks,
+)

@@ -167,6 +167,10 @@ def recover_scope(
       resource without ``Properties`` has none). Stripping ``scanned_file`` gives the root.
     """
     located = None
+    if framework != TERRAFORM and not os.environ.get(NO_FRAMES_ENV):
+        served = serverless_context(frame if frame is not None else sys._getframe(1))
+        if served is not None:  # a resource of a service's resources, in checkov's serverless runner
+            return served.located
     if not os.environ.get(NO_FRAMES_ENV):
         located = _scope_from_frames(framework, scanned_file, frame)
     if located is None:
@@ -367,6 +371,9 @@ def _run_engine(root: str) -> ScopeResult:
         result.files.add(file)
         key = (finding.rule.checkov_id, file, finding.address)
         result.by_key.setdefault(key, []).append(finding)
+        service = _service_file(finding, root)
+        if service is not None and service != file:  # checkov names a fragment's resources by the service file
+            result.by_key.setdefault((finding.rule.checkov_id, service, finding.address), []).append(finding)
     count = len(scanned.findings) + len(scanned.suppressed)
     LOG.info(
         "kds-iac: scope %s: %d files, %d findings (%d suppressed by comments)",
@@ -474,3 +481,113 @@ def _relative_key(path: str, root: str) -> str:
     if not root:
         return os.path.normpath(path.lstrip("/\\"))
     return os.path.normpath(os.path.relpath(path, root))
+
+
+# --------------------------------------------------------------------------- Serverless Framework
+
+
+@dataclass(frozen=True)
+class ServerlessContext:
+    """What checkov's serverless runner is checking: the service file (and scope) and, for a
+    function check, the function's name and whether it runs with the framework's role."""
+
+    located: Located
+    function: Optional[str] = None
+    shared_role: bool = False
+
+
+def serverless_context(frame: Optional[FrameType]) -> Optional[ServerlessContext]:
+    """Read checkov's serverless runner frames: ``sls_file`` and the runner's ``root_folder``;
+    ``item_name`` in its functions section. ``None`` outside that runner."""
+    current, depth = frame, 0
+    function: Optional[str] = None
+    while current is not None and depth < 40:
+        local = current.f_locals
+        runner = local.get("self")
+        if function is None and isinstance(local.get("item_name"), str) and local.get("token") == "functions":
+            function = local["item_name"]
+        if "sls_file" in local and getattr(runner, "check_type", None) == "serverless":
+            file = _absolute(str(local["sls_file"]))
+            root_folder = getattr(runner, "root_folder", None)
+            root = _absolute(root_folder) if isinstance(root_folder, str) and root_folder else os.path.dirname(file)
+            located = Located(root, file, how="checkov serverless runner")
+            data = local.get("sls_file_data")
+            shared = False
+            if function is not None and isinstance(data, Mapping):
+                shared = _uses_framework_role(data, function)
+            return ServerlessContext(located, function, shared)
+        current = current.f_back
+        depth += 1
+    return None
+
+
+def _uses_framework_role(service: Mapping[str, Any], function: str) -> bool:
+    """Whether a function runs with the role the framework generates (no role of its own, no
+    ``provider.role``, no ``provider.iam.role`` given by name or ARN)."""
+    functions = service.get("functions")
+    conf = functions.get(function) if isinstance(functions, Mapping) else None
+    if isinstance(conf, Mapping) and conf.get("role") is not None:
+        return False
+    provider = service.get("provider")
+    if not isinstance(provider, Mapping):
+        return True
+    iam = provider.get("iam")
+    role = iam.get("role") if isinstance(iam, Mapping) else None
+    if role is not None and not (isinstance(role, Mapping) and not any(str(k).startswith(("Fn::", "Ref")) for k in role)):
+        return False
+    return provider.get("role") is None
+
+
+# What the framework generates from a service's functions and provider sections.
+SERVERLESS_FRAMEWORK_TYPES = (
+    "AWS::IAM::Role", "AWS::IAM::Policy", "AWS::Lambda::Function", "AWS::Lambda::EventSourceMapping",
+)
+
+
+def serverless_function_specs() -> list[CheckSpec]:
+    """One spec per rule with serverless examples whose findings can sit on what the framework
+    generates (its role and statements, functions, stream events): checkov's serverless runner
+    asks external checks about functions only, so these report on the functions."""
+    from kds_iac import rules
+
+    specs = []
+    for module in rules.all_rules():
+        rule = module.rule
+        if "serverless" in rule.formats and any(t in SERVERLESS_FRAMEWORK_TYPES for t in rule.resource_types):
+            specs.append(CheckSpec(rule, "serverless", ("serverless_aws",), rule.category))
+    return specs
+
+
+def evaluate_function(rule: Rule, context: ServerlessContext) -> Verdict:
+    """FAILED if the engine reported ``rule`` on the function (``functions.NAME`` or one of its
+    events) or, for a function that runs with the framework's role, on that role or one of its
+    statements (``provider.*``): checkov's serverless checks judge the role through each
+    function, as the framework shares it."""
+    located, name = context.located, context.function
+    result = scope_result(located.root)
+    if result.error is not None:
+        raise RuntimeError(f"kds-iac engine failed on {located.root}: {result.error}") from result.error
+    file = os.path.realpath(located.file)
+    own = f"functions.{name}"
+    findings: list[Finding] = []
+    for (check_id, found_file, address), found in result.by_key.items():
+        if check_id != rule.checkov_id or found_file != file:
+            continue
+        if address == own or address.startswith(own + ".") or (context.shared_role and address.startswith("provider.")):
+            findings.extend(found)
+    if findings:
+        return Verdict(FAILED, tuple(dict.fromkeys(f.message for f in findings)), tuple(findings))
+    if file in result.broken:
+        return Verdict(UNKNOWN, (result.broken[file],))
+    if file not in result.files:
+        return Verdict(UNKNOWN)
+    return Verdict(PASSED)
+
+
+def _service_file(finding: Finding, root: str) -> Optional[str]:
+    """The service file a finding's resource was loaded from, when that is a file (a
+    Serverless Framework service: the resource may be written in a fragment it includes)."""
+    unit = finding.resource.unit
+    if not unit or not unit.lower().endswith((".yml", ".yaml", ".json")):
+        return None
+    return _normalized(unit, root)

@@ -435,8 +435,7 @@ class _Service:
         if role_setting is None and "role" in provider:
             role_setting = (provider.get("role"), _line(provider, "role"))
 
-        functions = data.get("functions")
-        functions = functions if isinstance(functions, dict) else {}
+        functions, function_files = self.functions(data)
         read_statements: list[dict] = []
         uses_generated = False
         environment = provider.get("environment")
@@ -478,11 +477,12 @@ class _Service:
                 {"Type": "AWS::Lambda::Function", "Properties": _mapping(properties, line, end, lines)}, line, end
             )
             resources.key_lines[logical] = line
-            origins[logical] = (f"functions.{name}", self.path)
+            file = function_files.get(name, self.path)
+            origins[logical] = (f"functions.{name}", file)
             events = function.get("events")
             if isinstance(events, list):
                 for index, event in enumerate(events):
-                    self.stream_event(name, logical, index, event, line, resources, origins, read_statements, setting is None)
+                    self.stream_event(name, logical, index, event, line, resources, origins, read_statements, setting is None, file)
 
         if uses_generated or statements is not None or managed is not None:
             self.role(resources, origins, role_path, role_node, provider, provider_line, managed, managed_path, managed_line, read_statements)
@@ -509,6 +509,27 @@ class _Service:
                 resolved = self.resolve(statements, _start(statements_node, provider_line), self.path)
                 if not isinstance(resolved, Unknown):
                     self.info(_start(statements_node, provider_line), f"{statements_path} is not a list of statements; not checked")
+
+    def functions(self, data: Any) -> tuple[Mapping, dict[str, str]]:
+        """``functions`` as one mapping (it may be written as ``${file()}`` includes or a list
+        of them) and the file each function is written in, when not the service file."""
+        raw = data.get("functions")
+        if isinstance(raw, dict):
+            return raw, {}
+        if raw is None:
+            return _mapping({}, 1, 1), {}
+        resolved = self.resolve(raw, _line(data, "functions"), self.path)
+        merged, files = _mapping({}, 1, 1), {}
+        for part in resolved if isinstance(resolved, list) else [resolved]:
+            if not isinstance(part, dict):
+                continue
+            file = self.files.get(id(part), self.path)
+            for name, function in part.items():
+                merged[name] = function
+                merged.key_lines[name] = _line(part, name)
+                if file != self.path:
+                    files[name] = file
+        return merged, files
 
     def role(
         self,
@@ -572,6 +593,7 @@ class _Service:
         origins: dict,
         read_statements: list[dict],
         generated_role: bool,
+        file: str,
     ) -> None:
         if not isinstance(event, dict) or "stream" not in event:
             return
@@ -599,7 +621,7 @@ class _Service:
                 {"Type": "AWS::Kinesis::StreamConsumer", "Properties": _mapping(consumer_props, line, end)}, line, end
             )
             resources.key_lines[consumer_id] = line
-            origins[consumer_id] = (f"functions.{function}.events[{index}].stream.consumer", self.path)
+            origins[consumer_id] = (f"functions.{function}.events[{index}].stream.consumer", file)
             source_arn = _mapping({"Ref": consumer_id}, line, line)
             properties["EventSourceArn"] = source_arn
         elif isinstance(consumer, (str, dict)):
@@ -615,7 +637,7 @@ class _Service:
             {"Type": "AWS::Lambda::EventSourceMapping", "Properties": _mapping(properties, line, end, lines)}, line, end
         )
         resources.key_lines[logical] = line
-        origins[logical] = (f"functions.{function}.events[{index}]", self.path)
+        origins[logical] = (f"functions.{function}.events[{index}]", file)
         if generated_role:
             if consumer:
                 read_statements.append({"Effect": "Allow", "Action": list(_READ_WITH_CONSUMER), "Resource": [arn]})

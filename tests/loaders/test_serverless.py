@@ -272,3 +272,18 @@ def test_every_serverless_example_loads_without_errors(unit: str):
     code, report = scan(f"examples/serverless/{unit}")
     assert diagnostics(report, "error") == set()
     assert code == (0 if unit == "service-good" else 1)
+
+
+def test_functions_included_from_a_file_are_reported_where_they_are_written(tmp_path: Path):
+    declare_organization_trail(tmp_path)
+    (tmp_path / "serverless.yml").write_text("service: f\nprovider:\n  name: aws\nfunctions:\n  - ${file(./functions.yml)}\n")
+    (tmp_path / "functions.yml").write_text(
+        "# included by serverless.yml\n"
+        "producer:\n"
+        "  handler: h.main\n"
+        "  environment:\n"
+        "    AWS_SECRET_ACCESS_KEY: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+    )
+    code, report = scan(str(tmp_path))
+    assert (code, diagnostics(report, "error")) == (1, set())
+    assert findings(report) == {("KDS012", "functions.producer", str(tmp_path / "functions.yml"), 4)}
