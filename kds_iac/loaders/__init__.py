@@ -75,6 +75,11 @@ def load(
     # a nested stack's template scanned on its own and through its parent: its problems once
     model.diagnostics = list(dict.fromkeys(model.diagnostics))
     model.focus_files = found.focus_files
+    if model.focus_files and found.cloudformation_templates:
+        from kds_iac.loaders.cfn_nested import nested_files
+
+        # a named template's nested stacks are part of what it deploys: reported with it
+        model.focus_files |= nested_files(model)
     return model
 
 

@@ -160,3 +160,12 @@ def _passed(parent: "_TemplateLoader", properties: dict, line: int) -> dict[str,
     if not isinstance(converted, dict):
         return {}
     return {k: v for k, v in converted.items() if isinstance(k, str) and v is not NO_VALUE}
+
+
+def nested_files(model: Any) -> set[str]:
+    """The files of the nested stacks loaded through the templates a user named."""
+    return {
+        os.path.normpath(r.location.file)
+        for r in model.resources
+        if r.unit in model.focus_files and os.path.normpath(r.location.file) != r.unit
+    }

@@ -134,8 +134,17 @@ def test_cfnlint_reports_exactly_what_the_cli_reports(examples_run):
     for path in CFN_EXAMPLES:
         from_cli |= cli_hits(path)
     assert from_cli, "the examples have findings"
-    assert from_cfnlint == from_cli
+    assert NESTED_THROUGH_PARENT <= from_cli
+    assert from_cfnlint == from_cli - NESTED_THROUGH_PARENT
     assert {h.rule for h in from_cfnlint} >= {"E9001", "W9002", "W9003"}
+
+
+# `kds-iac scan parent.yaml` reports what the parent's nested stacks hold (their templates are
+# part of what it deploys), under the nested addresses; cfn-lint reports only matches in the
+# file it lints, and lints each child on its own, where its parameters have their defaults.
+NESTED_THROUGH_PARENT = {
+    Hit("E9001", str(EXAMPLES / "cloudformation" / "nested-stacks" / "stacks" / "events.yaml"), 20, "Events/DeadLetters"),
+}
 
 
 def test_each_match_carries_the_rule_and_the_resource_path(examples_run):
