@@ -137,8 +137,14 @@ def one_per_place(findings: list[Finding]) -> list[Finding]:
 
 def _placeless(finding: Finding) -> str:
     """The message with the resource's own address and every module path taken out (the
-    same block reached through another module call names its inputs under that call)."""
-    return _MODULE_PREFIX.sub("", finding.message.replace(finding.address, "\x00"))
+    same block reached through another module call names its inputs under that call; a
+    CloudFormation nested stack reached through its parent names its neighbours
+    ``Stack/LogicalId``, and on its own ``LogicalId``)."""
+    message = _MODULE_PREFIX.sub("", finding.message.replace(finding.address, "\x00"))
+    stack, slash, _ = finding.address.rpartition("/")
+    if slash and finding.resource.source_format == "cloudformation":
+        message = message.replace(stack + slash, "")
+    return message
 
 
 _MODULE_PREFIX = re.compile(r'module\.[A-Za-z_][\w-]*(?:\[[^\]\n]*\])?(?:\.|: )')

@@ -271,3 +271,20 @@ def test_the_nested_example_merges_child_findings_and_names_both_streams_of_the_
         ("info", 42, "nested stack Dashboards: template https://s3.amazonaws.com/example-templates/dashboards.yaml "
                      "is not fetched; its resources are not checked")
     ]
+
+
+def test_a_child_finding_that_names_its_neighbours_is_reported_once(tmp_path):
+    """Through the parent the key's message names Events/Stream, alone it names Stream: the
+    same finding at the same place (``one_per_place`` drops the nested-stack prefix)."""
+    write(tmp_path, {
+        "parent.yaml": "Resources:\n  Events:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n"
+                       "      TemplateURL: child.yaml\n",
+        "child.yaml": "Resources:\n  Key:\n    Type: AWS::KMS::Key\n    Properties:\n      EnableKeyRotation: false\n"
+                      "  Stream:\n    Type: AWS::Kinesis::Stream\n    Properties:\n"
+                      "      StreamEncryption: {EncryptionType: KMS, KeyId: !GetAtt Key.Arn}\n",
+    })
+    result = engine.scan([str(tmp_path)], config=resolve_config(None, [str(EXAMPLES)]))
+    kds003 = [(f.address, f.instances, f.message) for f in result.findings if f.rule.id == "KDS003"]
+    assert kds003 == [
+        ("Events/Key", ("Key",), "KMS key Events/Key encrypts Kinesis stream Events/Stream but automatic key rotation is disabled")
+    ]
