@@ -9,7 +9,8 @@ cannot hang the scan either.
 
 Text is UTF-8 (with or without a BOM), or UTF-16/UTF-32 when a BOM says so: editors on
 Windows and PowerShell's ``>`` write UTF-16 with a BOM, and such a file must be read or
-named in a diagnostic, never skipped as "not a template".
+named in a diagnostic, never skipped as "not a template". Without a BOM, UTF-16/UTF-32 is
+recognized by where the zero bytes of its first (ASCII) characters fall, as JSON readers do.
 """
 
 from __future__ import annotations
@@ -96,10 +97,21 @@ def read_bytes(path: str, limit: Optional[int] = None) -> bytes:
 
 
 def bom_encoding(raw: bytes) -> tuple[Optional[str], str, int]:
-    """(codec, name for messages, BOM length) of a BOM at the start of ``raw``; (None, "", 0) without."""
+    """(codec, name for messages, BOM length) of a BOM at the start of ``raw``, or of the zero
+    bytes of UTF-16/UTF-32 text without one (length 0); (None, "", 0) for UTF-8."""
     for mark, codec, name in BOMS:
         if raw.startswith(mark):
             return codec, name, len(mark)
+    if len(raw) >= 4 and 0 in raw[:4]:
+        a, b, c, d = raw[:4]
+        if a and not (b or c or d):
+            return "utf-32-le", "UTF-32", 0
+        if d and not (a or b or c):
+            return "utf-32-be", "UTF-32", 0
+        if a and c and not (b or d):
+            return "utf-16-le", "UTF-16", 0
+        if b and d and not (a or c):
+            return "utf-16-be", "UTF-16", 0
     return None, "", 0
 
 
@@ -120,8 +132,9 @@ def decode(raw: bytes) -> str:
             ) from None
         good = body[: error.start].decode(codec, errors="ignore")
         line = good.count("\n") + 1
+        how = f"the file starts with a {name} byte-order mark" if skip else f"read as {name} from its zero bytes"
         raise DecodeError(
-            f"not valid {name} text (the file starts with a {name} byte-order mark): {error.reason}",
+            f"not valid {name} text ({how}): {error.reason}",
             line,
             len(good) - (good.rfind("\n") + 1) + 1,
         ) from None

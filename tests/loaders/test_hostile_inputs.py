@@ -179,6 +179,10 @@ def test_templates_with_a_byte_order_mark_are_decoded(tmp_path):
         "utf16-be.json": ("utf-16-be", codecs.BOM_UTF16_BE),
         "utf32-le.yaml": ("utf-32-le", codecs.BOM_UTF32_LE),
         "utf32-be.template": ("utf-32-be", codecs.BOM_UTF32_BE),
+        # Without a mark: told by where the zero bytes of the first characters fall.
+        "utf16-le-no-bom.yaml": ("utf-16-le", b""),
+        "utf16-be-no-bom.yaml": ("utf-16-be", b""),
+        "utf32-le-no-bom.yaml": ("utf-32-le", b""),
     }
     for name, (codec, bom) in variants.items():
         text = GOOD_TEMPLATE
