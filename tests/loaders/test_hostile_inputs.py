@@ -169,7 +169,7 @@ def _encoded(text: str, codec: str, bom: bytes) -> bytes:
     return bom + text.encode(codec)
 
 
-def test_templates_with_a_byte_order_mark_are_decoded(tmp_path):
+def test_utf16_and_utf32_templates_are_decoded(tmp_path):
     declare_organization_trail(tmp_path)
     root = tmp_path / "enc"
     root.mkdir()
