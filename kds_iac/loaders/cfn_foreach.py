@@ -29,6 +29,7 @@ LANGUAGE_EXTENSIONS = "AWS::LanguageExtensions"
 FOREACH_PREFIX = "Fn::ForEach::"
 SECTIONS = ("Resources", "Outputs", "Conditions")
 MAX_INSTANCES = 1000  # what one template may expand to; beyond it, loops are not expanded
+MAX_NODES = 1_000_000  # values copied by all expansions of one template (a big fragment, many items)
 MAX_DEPTH = 20  # loops inside loops
 
 
@@ -66,6 +67,7 @@ class _Expander:
         self.loop_variables: dict[str, str] = {}
         self.problems: list[Problem] = []
         self.instances = 0
+        self.nodes = 0
 
     def walk(self, node: Any, depth: int) -> Any:
         """``node`` with the loops in it (at any depth) expanded."""
@@ -97,9 +99,13 @@ class _Expander:
                 continue
             identifier, collection, fragment = value
             items = self.collection(collection)
-            if items is not None and self.instances + len(items) * max(len(fragment), 1) > MAX_INSTANCES:
+            copied = len(items) * _size(fragment, MAX_NODES + 1) if items is not None else 0
+            if items is not None and (
+                self.instances + len(items) * max(len(fragment), 1) > MAX_INSTANCES or self.nodes + copied > MAX_NODES
+            ):
                 self.problems.append(
-                    Problem("info", line, f"{key} gives more than {MAX_INSTANCES} instances; judged as one with {identifier} unknown")
+                    Problem("info", line, f"{key} would make more than {MAX_INSTANCES} instances or copy more than "
+                                          f"{MAX_NODES} values; judged as one instance with {identifier} unknown")
                 )
                 items = None
             for output_key in fragment:
@@ -117,6 +123,7 @@ class _Expander:
                 for output_key, item in expanded.items():
                     self.add(out, expanded, output_key, output_key, item, line)
                 continue
+            self.nodes += copied
             for item in items:
                 self.instances += len(fragment)
                 copy = _substitute(fragment, identifier, item)
@@ -148,6 +155,20 @@ class _Expander:
             if isinstance(default, list) and all(isinstance(i, str) for i in default):
                 return list(default)
         return None
+
+
+def _size(node: Any, limit: int) -> int:
+    """How many values ``node`` holds, counting stopped past ``limit``."""
+    count = 0
+    stack = [node]
+    while stack and count <= limit:
+        item = stack.pop()
+        count += 1
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return count
 
 
 def _mentions(text: str, identifier: str) -> bool:

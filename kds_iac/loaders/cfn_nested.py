@@ -9,8 +9,10 @@ parent's model with addresses ``Stack/LogicalId`` (``Outer/Inner/LogicalId`` dee
 ``Fn::GetAtt [Stack, Outputs.X]`` in the parent is what the child's output ``X`` is.
 
 Bounds: the child's real path must lie inside a scanned tree (the directories scanned, or
-the directory of a file named alone); nesting stops at ``MAX_NESTING`` levels; a template
-that includes itself, directly or through others, is an error at the stack resource.
+the directory of a file named alone); nesting stops at ``MAX_NESTING`` levels and at
+``MAX_STACKS`` children under one template (ten stacks each including ten others would
+otherwise be loaded ten billion times); a template that includes itself, directly or
+through others, is an error at the stack resource.
 Nothing is fetched: a remote location (``https://``, ``s3://``) or one known only at
 deployment (``Fn::Sub``, a parameter) gets an info note naming the stack not checked.
 """
@@ -29,6 +31,7 @@ if TYPE_CHECKING:  # the loader imports this module
 
 STACK_TYPE = "AWS::CloudFormation::Stack"
 MAX_NESTING = 10
+MAX_STACKS = 100  # nested stacks loaded under one template, all levels together
 MAX_FILE_BYTES = 10 * 1024 * 1024
 _REMOTE_SCHEMES = ("http://", "https://", "s3://")
 
@@ -42,6 +45,7 @@ class Nesting(NamedTuple):
     passed: Optional[dict[str, Any]] = None  # parameter name -> the value the parent passes
     unit: str = ""  # the outermost template: what one deployment creates
     condition: Optional[Condition] = None  # the stack resource's Condition
+    loaded: Optional[list] = None  # shared by the whole tree: how many children were loaded
 
 
 def top(path: str, roots: Optional[tuple[str, ...]]) -> Nesting:
@@ -49,7 +53,7 @@ def top(path: str, roots: Optional[tuple[str, ...]]) -> Nesting:
     real = os.path.realpath(path)
     if not roots:
         roots = (os.path.dirname(real),)
-    return Nesting(tuple(roots), (real,), unit=path)
+    return Nesting(tuple(roots), (real,), unit=path, loaded=[0])
 
 
 def scanned_roots(paths: Any) -> tuple[str, ...]:
@@ -107,6 +111,10 @@ def load_child(parent: "_TemplateLoader", logical_id: str, node: Any, line: int)
     if len(nesting.chain) > MAX_NESTING:
         parent.info(line, f"nested stack {logical_id}: stacks nested more than {MAX_NESTING} deep; not checked")
         return None
+    loaded = nesting.loaded if nesting.loaded is not None else [0]
+    if loaded[0] >= MAX_STACKS:
+        parent.info(line, f"nested stack {logical_id}: more than {MAX_STACKS} nested stacks under {nesting.unit}; not checked")
+        return None
     if not os.path.isfile(real):
         parent.error(where, f"nested stack {logical_id}: template {location} does not exist")
         return None
@@ -114,6 +122,7 @@ def load_child(parent: "_TemplateLoader", logical_id: str, node: Any, line: int)
         parent.error(where, f"nested stack {logical_id}: template {location} is larger than {MAX_FILE_BYTES} bytes; not checked")
         return None
 
+    loaded[0] += 1
     passed = _passed(parent, properties, line)
     condition_name = node.get("Condition") if isinstance(node, dict) else None
     condition = nesting.condition
@@ -126,6 +135,7 @@ def load_child(parent: "_TemplateLoader", logical_id: str, node: Any, line: int)
         passed=passed,
         unit=nesting.unit,
         condition=condition,
+        loaded=loaded,
     )
     model = parent.model
     if shown not in model.files:

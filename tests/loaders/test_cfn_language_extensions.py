@@ -197,3 +197,31 @@ def test_the_foreach_example_loads_without_problems():
     assert {r.address for r in model.resources} == {
         "StreamKey", "AuditedAudit", "AuditedBilling", "StreamClicks", "StreamOrders", "Tenant${Name}",
     }
+
+
+def test_expansion_is_bounded_by_instances_and_by_copied_values(tmp_path):
+    items = ", ".join(f"i{n}" for n in range(1001))
+    big = "[" + ", ".join(["x"] * 2000) + "]"
+    path, model = load(tmp_path, f"""\
+Transform: AWS::LanguageExtensions
+Resources:
+  Fn::ForEach::Many:
+    - N
+    - [{items}]
+    - T${{N}}:
+        Type: AWS::SNS::Topic
+  Fn::ForEach::Big:
+    - N
+    - [{", ".join(f"b{n}" for n in range(600))}]
+    - Q${{N}}:
+        Type: AWS::SQS::Queue
+        Properties:
+          Tags: {big}
+""")
+    assert model.diagnostics == [
+        Diagnostic("info", path, 3, "Fn::ForEach::Many would make more than 1000 instances or copy more than 1000000 values; "
+                                    "judged as one instance with N unknown"),
+        Diagnostic("info", path, 8, "Fn::ForEach::Big would make more than 1000 instances or copy more than 1000000 values; "
+                                    "judged as one instance with N unknown"),
+    ]
+    assert set(by_address(model)) == {"T${N}", "Q${N}"}

@@ -288,3 +288,18 @@ def test_a_child_finding_that_names_its_neighbours_is_reported_once(tmp_path):
     assert kds003 == [
         ("Events/Key", ("Key",), "KMS key Events/Key encrypts Kinesis stream Events/Stream but automatic key rotation is disabled")
     ]
+
+
+def test_the_number_of_nested_stacks_under_one_template_is_bounded(tmp_path):
+    """Each level includes the next one ten times: without a bound, 10**10 loads."""
+    stacks = "".join(f"  S{i}:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: NEXT\n" for i in range(10))
+    files = {f"t{level}.yaml": "Resources:\n" + stacks.replace("NEXT", f"t{level + 1}.yaml") for level in range(10)}
+    files["t10.yaml"] = "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\n"
+    write(tmp_path, files)
+    model = load_template(str(tmp_path / "t0.yaml"))
+    children = {r.address.rpartition("/")[0] for r in model.resources if "/" in r.address}
+    assert len(children) == 100  # each loaded child holds resources; every other stack is refused
+    assert "S0/S0/S0/S0/S0/S0/S0/S0/S0/S0" in children  # depth first: the first ten loads
+    assert {(d.level, d.message) for d in model.diagnostics} == {
+        ("info", f"nested stack S{i}: more than 100 nested stacks under {tmp_path / 't0.yaml'}; not checked") for i in range(1, 10)
+    }  # every template loaded goes down its S0 first, so an S0 is never the one refused
