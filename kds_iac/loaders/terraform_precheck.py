@@ -184,11 +184,9 @@ def _hcl_blocks(source: SourceFile) -> Iterator[tuple[str, str, int, object]]:
         if match.group(1) == "variable":
             yield "variable", label, source.line_of(item.offset), (source.expression(item), source.source_text(item))
             continue
-        expression = source.expression(item).strip()
-        if len(expression) >= 2 and expression[0] == expression[-1] == '"' and set(expression[1:-1]) <= {FILL}:
-            text = source.source_text(item).strip()[1:-1]
-            if "\\" not in text:
-                yield "module", label, source.line_of(match.start()), text
+        text = _inside_quotes(source.expression(item), source.source_text(item))
+        if text is not None and "\\" not in text:
+            yield "module", label, source.line_of(match.start()), text
 
 
 def _json_blocks(source: SourceFile) -> Iterator[tuple[str, str, int, object]]:
@@ -225,17 +223,26 @@ def _type_problem(expression: object, text: Optional[str]) -> str:
     if not isinstance(expression, str) or text is None:
         return f"type = {json.dumps(expression)} is not a type constraint" + _KINDS
     tokens = [m.group(1) for m in _TOKEN.finditer(expression)]
-    if len(tokens) == 1 and tokens[0].startswith('"') and tokens[0].endswith('"') and len(tokens[0]) > 1:
-        # Terraform 0.11's quoted types ("string", "map"): tfparse reads the text inside as a type
-        inner = text.strip()[1:-1]
-        if "\\" not in inner and not _type_problem(mask(inner), inner):
-            return ""
+    inner = _inside_quotes(expression, text)
+    if inner is not None and "\\" not in inner and not _type_problem(mask(inner), inner):
+        return ""  # Terraform 0.11's quoted types ("string", "map"): tfparse reads the text inside
     parser = _TypeParser(tokens)
     if parser.type_() and parser.at_end():
         return ""
-    shown = " ".join(text.split())
+    shown = " ".join(text[: len(expression.rstrip())].split())  # without a comment after it
     shown = shown if len(shown) <= 60 else shown[:57] + "..."
     return f"type = {shown} is not a type constraint" + _KINDS
+
+
+def _inside_quotes(masked: str, text: str) -> Optional[str]:
+    """The text of an expression that is one plain string (no interpolation), else None;
+    ``masked`` and ``text`` have the same offsets, comments are spaces in ``masked``."""
+    start, end = masked.find('"'), masked.rfind('"')
+    if start < 0 or end <= start or masked[:start].strip() or masked[end + 1 :].strip():
+        return None
+    if masked[start + 1 : end].strip(FILL):
+        return None
+    return text[start + 1 : end]
 
 
 _KINDS = " (string, number, bool, any, list(T), set(T), map(T), object({...}), tuple([...]))"

@@ -272,6 +272,7 @@ def _running(pid: int) -> bool:
         "object({\n  a = string\n  b = number # comment\n  c = optional(list(object({d = bool})), [{d = true}])\n})",
         "list(object({a = string}),)", "object({optional = string})",
         '"string"', '"map"', '"list(string)"',  # Terraform 0.11's quoted types: tfparse reads them
+        '"string" # quoted', "string # comment",
     ],
 )
 def test_type_constraints_pass(text):
@@ -295,6 +296,7 @@ def test_json_variable_types_and_module_calls_are_checked(tmp_path):
         json.dumps({"variable": {"ok": {"type": "list(string)"}, "bad": {"type": "strin"}}}, indent=2)
     )
     (tmp_path / "calls.tf.json").write_text(json.dumps({"module": {"me": {"source": "./"}}}, indent=2))
+    (tmp_path / "commented.tf").write_text('module "again" {\n  source = "./" # here\n}\n')
     model = load_module(str(tmp_path))
     assert model.diagnostics == [
         Diagnostic(
@@ -302,6 +304,12 @@ def test_json_variable_types_and_module_calls_are_checked(tmp_path):
             str(tmp_path / "calls.tf.json"),
             3,
             f'Module cycle: . calls . (module.me, source "./"); module {tmp_path} not checked',
+        ),
+        Diagnostic(
+            "error",
+            str(tmp_path / "commented.tf"),
+            1,
+            f'Module cycle: . calls . (module.again, source "./"); module {tmp_path} not checked',
         ),
         Diagnostic(
             "error",
