@@ -76,6 +76,9 @@ _HEREDOC_TOKEN = re.compile(r"\$\$\{|%%\{|[$%]\{")
 # many ways before it fails (a non-ASCII letter after 30 characters took minutes).
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 _BLANKS = re.compile(r"[ \t]*")
+# linear: an identifier can end only where a blank or "=" follows, so a failed match gives
+# back each character once
+_ATTR = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)[ \t]*=(?![=>])")
 _LABEL = re.compile(r'"([^"\n]*)"|([A-Za-z_][A-Za-z0-9_-]*)')
 _JSON_KEY = re.compile(r'"([^"\n]*)"\s*:')
 _OPENING_BRACE = re.compile(r"\s*\{")
@@ -383,14 +386,14 @@ def _parse_body(source: SourceFile, start: int, end: int) -> Body:
         pos = _SKIP_SPACE.match(masked, pos, end).end()
         if pos >= end:
             break
+        attr = _ATTR.match(masked, pos, end)
+        if attr:
+            expr_end = _expression_end(masked, attr.end(), end)
+            body.items.append(Item("attr", attr.group(1), pos, attr.end(), expr_end))
+            pos = expr_end
+            continue
         name = _IDENT.match(masked, pos, end)
         if name:
-            after = _BLANKS.match(masked, name.end(), end).end()
-            if after < end and masked[after] == "=" and (after + 1 >= end or masked[after + 1] not in "=>"):
-                expr_end = _expression_end(masked, after + 1, end)
-                body.items.append(Item("attr", name.group(0), pos, after + 1, expr_end))
-                pos = expr_end
-                continue
             header = _block_header(masked, name.end(), end)
             if header is not None:
                 labels_end, opening = header
@@ -932,6 +935,8 @@ class Evaluation:
         offsets: list[int] = []
         # JSON syntax: every call, even in a string that is not a template (not parsed here)
         scanned = source.text if source.is_json else source.masked
+        if "file" not in scanned:  # in comments or strings only
+            return offsets
         for start, after, function in file_reading_calls(scanned):
             why = self._why_unconfined(source, after, function)
             if why is None:
