@@ -775,7 +775,7 @@ class _TemplateLoader:
         try:
             index, inputs = self.known(raw_index)
             index = int(index)
-        except (_Undecided, TypeError, ValueError):
+        except (_Undecided, TypeError, ValueError, OverflowError):  # OverflowError: an index of .inf
             return _unknown("Fn::Select with an index known only at deployment", raw_index, self.value(argument[1], line))
         items = self.value(argument[1], line)
         if isinstance(items, FromInputs) and isinstance(items.value, list):
@@ -814,7 +814,7 @@ class _TemplateLoader:
             if name == "Fn::Base64":  # keep what gets encoded: user data is read from it
                 return Encoded(f"{name} of a value known only at deployment", "base64", converted)
             return _unknown(f"{name} of a value known only at deployment", converted)
-        except (TypeError, ValueError, IndexError, KeyError, AttributeError) as error:
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError, OverflowError) as error:
             self.cannot_evaluate(line, f"{name}: {error}", _inputs_of(converted))
             return _unknown(f"{name} cannot be evaluated", converted)
         return FromInputs(result, inputs) if inputs else result
@@ -995,6 +995,8 @@ def _cidr(value: Any) -> list[str]:
     network = ipaddress.ip_network(str(block), strict=False)
     prefix = network.max_prefixlen - int(bits)
     count = int(count)
+    if not 1 <= count <= 256:  # CloudFormation's own bounds; also keeps the loop below short
+        raise ValueError(f"Fn::Cidr count {count} is not between 1 and 256")
     subnets = []
     for subnet in network.subnets(new_prefix=prefix):
         if len(subnets) == count:
