@@ -83,6 +83,7 @@ RULE = Rule(
     title="DynamoDB table written by a consumer of an encrypted stream is not encrypted with a customer managed key",
     resource_types=TABLE_TYPES + ("AWS::Serverless::SimpleTable",),
     category="ENCRYPTION",
+    formats=("terraform", "cloudformation", "serverless"),
 )
 
 EXAMPLES = {
@@ -93,6 +94,12 @@ EXAMPLES = {
     "cloudformation": Examples(
         bad={"datapath-consumer-tables.yaml": frozenset({"Leases", "Results"})},
         good=("roles-readers-granted.yaml", "sam-consumer.yaml"),
+    ),
+    "serverless": Examples(
+        bad={
+            "consumer-tables": frozenset({"Projections"}),
+        },
+        good=("service-good", "failure-destinations",),
     ),
 }
 

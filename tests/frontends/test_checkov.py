@@ -790,6 +790,7 @@ def test_serverless_services_report_exactly_the_engines_findings(examples_server
         ("CKV_KDS_2", service("stream-keys"), "AWS::Kinesis::Stream.ManagedKeyStream"),
         ("CKV_KDS_3", service("stream-keys"), "AWS::KMS::Key.RotationOffKey"),
         ("CKV_KDS_19", service("stream-keys"), "AWS::KMS::Key.DisabledKey"),
+        ("CKV_KDS_18", service("consumer-tables"), "AWS::DynamoDB::Table.Projections"),
     }
     # the function checks ran on the good functions too
     passed = run.keys("PASSED")
