@@ -14,7 +14,10 @@ the directory of a file named alone); nesting stops at ``MAX_NESTING`` levels an
 otherwise be loaded ten billion times); a template that includes itself, directly or
 through others, is an error at the stack resource.
 Nothing is fetched: a remote location (``https://``, ``s3://``) or one known only at
-deployment (``Fn::Sub``, a parameter) gets an info note naming the stack not checked.
+deployment (``Fn::Sub``, a parameter) gets an info note naming the stack not checked, and so
+does a missing template under ``node_modules/`` (cfn-modules, not installed); another missing
+template is an error. ``Fn::GetAtt [Stack, Outputs.X]`` of a stack not loaded stays an edge
+to the stack resource.
 """
 
 from __future__ import annotations
@@ -116,7 +119,10 @@ def load_child(parent: "_TemplateLoader", logical_id: str, node: Any, line: int)
         parent.info(line, f"nested stack {logical_id}: more than {MAX_STACKS} nested stacks under {nesting.unit}; not checked")
         return None
     if not os.path.isfile(real):
-        parent.error(where, f"nested stack {logical_id}: template {location} does not exist")
+        if "node_modules" in shown.split(os.sep):  # cfn-modules and the like: npm installs them
+            parent.info(where, f"nested stack {logical_id}: template {location} is not installed; its resources are not checked")
+        else:
+            parent.error(where, f"nested stack {logical_id}: template {location} does not exist")
         return None
     if os.path.getsize(real) > MAX_FILE_BYTES:
         parent.error(where, f"nested stack {logical_id}: template {location} is larger than {MAX_FILE_BYTES} bytes; not checked")

@@ -340,8 +340,8 @@ class _TemplateLoader:
         """``Fn::GetAtt [Stack, Outputs.NAME]``: what the child's output is."""
         loading = logical_id in self.children and self.children[logical_id] is None
         child = self.child(logical_id)
-        if child is None:
-            return Unknown(f"output {name} of nested stack {logical_id}, whose template is not checked")
+        if child is None:  # an edge to the stack still: its outputs exist, whatever they are
+            return Ref(self.resources[logical_id], f"Outputs.{name}")
         if name not in child.output_values:
             if not loading:
                 self.error(line, f"Fn::GetAtt {logical_id}.Outputs.{name}: the nested stack's template {child.path} has no output {name}")

@@ -137,9 +137,8 @@ def test_remote_children_are_noted_and_never_fetched(tmp_path):
         Diagnostic("info", path, 13, "nested stack FromS3: template s3://example-bucket/child.yaml is not fetched; its resources are not checked"),
         Diagnostic("info", path, 17, "nested stack FromSub: its template location is known only at deployment; its resources are not checked"),
     ]
-    assert by_address(model)["Reader"].attributes["EventSourceArn"] == Unknown(
-        "output StreamArn of nested stack FromS3, whose template is not checked"
-    )
+    source = by_address(model)["Reader"].attributes["EventSourceArn"]
+    assert isinstance(source, Ref) and source.target is by_address(model)["FromS3"] and source.attribute == "Outputs.StreamArn"
 
 
 def test_a_stack_that_includes_itself_is_an_error_at_the_stack_resource(tmp_path):
@@ -208,10 +207,19 @@ def test_a_missing_child_is_an_error_and_nesting_is_bounded(tmp_path):
             f"Resources:\n  S{level}:\n    Type: AWS::SNS::Topic\n  Next:\n    Type: AWS::CloudFormation::Stack\n"
             f"    Properties:\n      TemplateURL: t{level + 1}.yaml\n"
         )
+    files["modules.yaml"] = (
+        "Resources:\n  Key:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n"
+        "      TemplateURL: ./node_modules/@cfn-modules/kms-key/module.yml\n"
+    )
     write(tmp_path, files)
     missing = str(tmp_path / "missing.yaml")
     assert load_template(missing).diagnostics == [
         Diagnostic("error", missing, 5, "nested stack Gone: template nope.yaml does not exist")
+    ]
+    modules = str(tmp_path / "modules.yaml")
+    assert load_template(modules).diagnostics == [  # npm has not installed it here
+        Diagnostic("info", modules, 5, "nested stack Key: template ./node_modules/@cfn-modules/kms-key/module.yml is not installed; "
+                                       "its resources are not checked")
     ]
     model = load_template(str(tmp_path / "deep" / "t0.yaml"))
     eleventh = os.path.normpath(str(tmp_path / "deep" / "t10.yaml"))
