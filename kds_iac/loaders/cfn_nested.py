@@ -16,7 +16,9 @@ through others, is an error at the stack resource.
 Nothing is fetched: a remote location (``https://``, ``s3://``) or one known only at
 deployment (``Fn::Sub``, a parameter) gets an info note naming the stack not checked, and so
 does a missing template under ``node_modules/`` (cfn-modules, not installed); another missing
-template is an error. ``Fn::GetAtt [Stack, Outputs.X]`` of a stack not loaded stays an edge
+template is an error. A CDK nested stack (``Metadata`` ``aws:asset:property: TemplateURL``)
+is read from its ``aws:asset:path``, the ``.nested.template.json`` beside the parent in
+``cdk.out``. ``Fn::GetAtt [Stack, Outputs.X]`` of a stack not loaded stays an edge
 to the stack resource.
 """
 
@@ -93,6 +95,11 @@ def load_child(parent: "_TemplateLoader", logical_id: str, node: Any, line: int)
     if location is None:
         parent.error(line, f"nested stack {logical_id} has no TemplateURL")
         return None
+    metadata = node.get("Metadata") if isinstance(node, dict) else None
+    if not isinstance(location, str) and isinstance(metadata, dict) and metadata.get("aws:asset:property") == "TemplateURL":
+        # CDK: the URL is built from the asset bucket; the template sits beside the parent in cdk.out
+        asset = metadata.get("aws:asset:path")
+        location = asset if isinstance(asset, str) and asset else location
     if not isinstance(location, str):
         parent.info(where, f"nested stack {logical_id}: its template location is known only at deployment; its resources are not checked")
         return None

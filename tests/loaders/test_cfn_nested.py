@@ -311,3 +311,36 @@ def test_the_number_of_nested_stacks_under_one_template_is_bounded(tmp_path):
     assert {(d.level, d.message) for d in model.diagnostics} == {
         ("info", f"nested stack S{i}: more than 100 nested stacks under {tmp_path / 't0.yaml'}; not checked") for i in range(1, 10)
     }  # every template loaded goes down its S0 first, so an S0 is never the one refused
+
+
+def test_a_cdk_nested_stack_is_read_from_its_asset_path(tmp_path):
+    """cdk synth builds TemplateURL from the asset bucket; the metadata names the local file."""
+    write(tmp_path, {
+        "cdk.out/App.template.json": """{
+  "Resources": {
+    "Key": {"Type": "AWS::KMS::Key"},
+    "EventsNestedStack": {
+      "Type": "AWS::CloudFormation::Stack",
+      "Properties": {
+        "TemplateURL": {"Fn::Join": ["", ["https://s3.", {"Ref": "AWS::Region"}, ".amazonaws.com/cdk-assets/abc.json"]]},
+        "Parameters": {"referencetoAppKeyArn": {"Fn::GetAtt": ["Key", "Arn"]}}
+      },
+      "Metadata": {"aws:asset:path": "AppEvents1234.nested.template.json", "aws:asset:property": "TemplateURL"}
+    }
+  }
+}
+""",
+        "cdk.out/AppEvents1234.nested.template.json": """{
+  "Parameters": {"referencetoAppKeyArn": {"Type": "String"}},
+  "Resources": {
+    "Stream": {"Type": "AWS::Kinesis::Stream",
+               "Properties": {"StreamEncryption": {"EncryptionType": "KMS", "KeyId": {"Ref": "referencetoAppKeyArn"}}}}
+  }
+}
+""",
+    })
+    model = load_template(str(tmp_path / "cdk.out" / "App.template.json"))
+    assert model.diagnostics == []
+    resources = by_address(model)
+    key_id = resources["EventsNestedStack/Stream"].attributes["StreamEncryption"]["KeyId"]
+    assert isinstance(key_id, Ref) and key_id.target is resources["Key"]
