@@ -86,7 +86,8 @@ def load_service(path: str, root: Optional[str] = None) -> Model:
     from kds_iac.loaders import cloudformation
 
     loaded = Model(files=[path])
-    loader = cloudformation._TemplateLoader(path, template, loaded)
+    loader = _service_loader(cloudformation)(path, template, loaded, _nesting(path, service.root))
+    loader.service_files = {k: f for k, (_, f) in origins.items() if f != path}
     loader.load()
     for diagnostic in loaded.diagnostics:
         model.diagnostics.append(diagnostic)
@@ -104,6 +105,48 @@ def load_service(path: str, root: Optional[str] = None) -> Model:
         model.outputs.append(output)
     model.files.extend(f for f in service.included if f not in model.files)
     return model
+
+
+def _nesting(path: str, root: str) -> Any:
+    """Nested stacks of ``resources`` are read inside the scanned tree, as for a template."""
+    try:
+        from kds_iac.loaders import cfn_nested
+    except ImportError:  # pragma: no cover - an older CloudFormation loader
+        return None
+    return cfn_nested.top(path, (root,))
+
+
+_LOADER: Any = None
+
+
+def _service_loader(cloudformation: Any) -> Any:
+    """The CloudFormation template loader, told two things about a service: a resource written
+    in a fragment is read with the fragment's name (its notes and errors point there), and a
+    name the template does not define may be one the framework generates (its deployment bucket,
+    log groups, API): unknown, with an info note, never a broken template."""
+    global _LOADER
+    if _LOADER is not None:
+        return _LOADER
+
+    class ServiceTemplateLoader(cloudformation._TemplateLoader):
+        service_files: dict = {}
+
+        def _fill(self, resource: Any, entry: Any) -> None:
+            file = self.service_files.get(resource.address)
+            if file is None:
+                return super()._fill(resource, entry)
+            saved, self.path = self.path, file
+            try:
+                return super()._fill(resource, entry)
+            finally:
+                self.path = saved
+
+        def missing(self, name: str, line: int, how: str) -> Unknown:
+            self.info(line, f"{how} to {name}, which the service does not define (the framework may generate it); its value is not known")
+            return Unknown(f"{name} is not defined in the service")
+
+    _LOADER = ServiceTemplateLoader
+    return _LOADER
 
 
 def _line(node: Any, key: str, default: int = 1) -> int:
@@ -204,6 +247,9 @@ class _Service:
         for part in _split_variables(text):
             if isinstance(part, str):
                 pieces.append(part)
+                continue
+            if not _SOURCE.match(part.inner) and not part.inner.strip().startswith("${"):
+                pieces.append("${" + part.inner + "}")  # CloudFormation's own ${Name} or ${AWS::Region}
                 continue
             value = self.variable(part.inner, line, file, depth)
             if isinstance(value, (str, int, float)) and not isinstance(value, bool):

@@ -287,3 +287,72 @@ def test_functions_included_from_a_file_are_reported_where_they_are_written(tmp_
     code, report = scan(str(tmp_path))
     assert (code, diagnostics(report, "error")) == (1, set())
     assert findings(report) == {("KDS012", "functions.producer", str(tmp_path / "functions.yml"), 4)}
+
+
+def test_fragment_problems_point_at_the_fragment_and_framework_names_are_not_errors(tmp_path: Path):
+    declare_organization_trail(tmp_path)
+    (tmp_path / "resources").mkdir()
+    (tmp_path / "serverless.yml").write_text(
+        "service: m\n"
+        "provider:\n"
+        "  name: aws\n"
+        "resources:\n"
+        "  - ${file(./resources/streams.yml)}\n"
+        "  - Resources:\n"
+        "      Archive:\n"
+        "        Type: AWS::S3::Bucket\n"
+        "        Properties:\n"
+        "          BucketName: !Sub '${ServerlessDeploymentBucket}-archive'\n"
+    )
+    (tmp_path / "resources" / "streams.yml").write_text(
+        "Resources:\n"
+        "  Events:\n"
+        "    Type: AWS::Kinesis::Stream\n"
+        "    Properties:\n"
+        "      StreamEncryption:\n"
+        "        EncryptionType: !Select [5, [KMS]]\n"
+    )
+    code, report = scan(str(tmp_path))
+    fragment, service = str(tmp_path / "resources" / "streams.yml"), str(tmp_path / "serverless.yml")
+    assert code == 2
+    assert diagnostics(report, "error") == {(fragment, 6, "Fn::Select index 5 is out of range for a list of 1")}
+    assert diagnostics(report, "info") == {
+        (
+            service,
+            10,
+            "Fn::Sub reference to ServerlessDeploymentBucket, which the service does not define "
+            "(the framework may generate it); its value is not known",
+        )
+    }
+
+
+def test_sub_keeps_cloudformation_variables_and_resolves_the_frameworks(tmp_path: Path):
+    (tmp_path / "serverless.yml").write_text(
+        "service: orders\n"
+        "provider:\n"
+        "  name: aws\n"
+        "custom:\n"
+        "  stage: ${opt:stage, 'dev'}\n"
+        "resources:\n"
+        "  Resources:\n"
+        "    Events:\n"
+        "      Type: AWS::Kinesis::Stream\n"
+        "    Reader:\n"
+        "      Type: AWS::IAM::Policy\n"
+        "      Properties:\n"
+        "        PolicyDocument:\n"
+        "          Statement:\n"
+        "            - Effect: Allow\n"
+        "              Action: kinesis:GetRecords\n"
+        "              Resource: !Sub 'arn:aws:kinesis:${AWS::Region}:${AWS::AccountId}:stream/${Events}-${self:service}-${self:custom.stage}'\n"
+    )
+    model = load_service(str(tmp_path / "serverless.yml"))
+    assert [d for d in model.diagnostics if d.level == "error"] == []
+    [statement] = _resource(model, "Reader").attributes["PolicyDocument"]["Statement"]
+    parts = statement["Resource"].parts
+    assert parts[:6] == ("arn:aws:kinesis:", Unknown("AWS::Region"), ":", Unknown("AWS::AccountId"), ":stream/", parts[5])
+    assert isinstance(parts[5], Ref) and parts[5].target.address == "Events"
+    assert parts[6] == "-orders-"
+    stage = parts[7]
+    assert isinstance(stage, FromInputs) and stage.value == "dev" and stage.inputs[0].name == "opt:stage"
+    assert len(parts) == 8
