@@ -1,8 +1,16 @@
 """Find what to load under the paths a user names.
 
 Terraform is recognized by extension (a directory of ``.tf``/``.tf.json`` files is a module);
-CloudFormation and Terraform plan JSON by content, since templates are named ``.yaml``,
-``.json``, ``.template`` or anything else. Generated and vendored trees are skipped.
+CloudFormation, Serverless Framework services and Terraform plan JSON by content, since
+templates are named ``.yaml``, ``.json``, ``.template``, ``.tpl`` or anything else. In a
+directory, a file is looked at when its extension is one that repositories use for templates
+(``CANDIDATE_SUFFIXES``, or none at all), and only the first ``SNIFF_BYTES`` are read. It is
+loaded only when it *claims* to be a template (``claims``): a log or a README that merely
+quotes ``Type: AWS::Kinesis::Stream`` is passed over quietly, while a file that claims to be
+one and cannot be read is an error. A file named on the command line is handed to its loader
+on weaker evidence, so that the user hears why it is not a template. Generated and vendored
+trees are skipped. Every path is normalised (``./cfn/a.yaml`` is ``cfn/a.yaml``), so every
+format reports one path style.
 
 Only regular files are read (``kds_iac.files``): a FIFO, socket or device with a name we
 would read gets an info note and is left alone, since opening a FIFO blocks. A Terraform
@@ -24,14 +32,30 @@ from kds_iac.value import Value
 MAX_FILE_BYTES = 10 * 1024 * 1024
 SNIFF_BYTES = 64 * 1024
 SKIPPED_DIRS = {".terraform", "node_modules", ".git", "__pycache__", ".venv", "venv", ".tox"}
-TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template", ".cfn", ".txt")
+# Extensions under which repositories keep CloudFormation templates, services and plans
+# (besides none at all); within a directory, other files are not opened.
+TEMPLATE_SUFFIXES = (".yaml", ".yml", ".json", ".template", ".tpl", ".cfn", ".txt")
+CANDIDATE_SUFFIXES = TEMPLATE_SUFFIXES
 
+# Loose evidence, for a file the user names: such a file reaches its loader, which says why
+# it is not a template, rather than being skipped.
 _CFN_MARKERS = (
     re.compile(rb"AWSTemplateFormatVersion"),
     re.compile(rb"""["']?Type["']?\s*:\s*["']?AWS::[A-Za-z0-9]+::"""),
     re.compile(rb"""["']?Transform["']?\s*:\s*["']?AWS::Serverless"""),
 )
 _PLAN_MARKERS = (re.compile(rb'"planned_values"\s*:'), re.compile(rb'"terraform_version"\s*:'))
+
+# What a template claims, for a file met in a directory: the key as a YAML key at the start of
+# a line (top level for the two section keys) or as a quoted JSON key. A line of a log or a
+# console report that quotes a template ("  12 |     Type: AWS::Kinesis::Stream") does not.
+_CLAIM_VERSION = re.compile(rb"""(?m)^["']?AWSTemplateFormatVersion["']?[ \t]*:|["']AWSTemplateFormatVersion["']\s*:""")
+_CLAIM_RESOURCES = re.compile(rb"""(?m)^["']?Resources["']?[ \t]*:|["']Resources["']\s*:""")
+_CLAIM_TYPE = re.compile(
+    rb"""(?m)^[ \t]*(?:-[ \t]+)?["']?Type["']?[ \t]*:[ \t]*["']?AWS::[A-Za-z0-9]+::|["']Type["']\s*:\s*["']AWS::[A-Za-z0-9]+::"""
+)
+_CLAIM_PLAN = re.compile(rb'"planned_values"\s*:')
+_CLAIM_PLAN_VERSION = re.compile(rb'"(?:format_version|terraform_version)"\s*:')
 
 
 class Discovered(Value):
@@ -160,7 +184,7 @@ def _walk(root: str) -> Iterator[str]:
     for directory, subdirs, files in os.walk(root):
         subdirs[:] = sorted(d for d in subdirs if not _skipped_dir(directory, d))
         for name in sorted(files):
-            yield os.path.join(directory, name)
+            yield os.path.normpath(os.path.join(directory, name))  # "./cfn/a.yaml" -> "cfn/a.yaml"
 
 
 def _skipped_dir(parent: str, name: str) -> bool:
@@ -175,7 +199,8 @@ def _classify(
 ) -> None:
     name = os.path.basename(path)
     terraform = is_terraform_file(name)
-    if not terraform and not explicit and not name.lower().endswith(TEMPLATE_SUFFIXES + _TFVARS_SUFFIXES):
+    bare = "." not in name  # no extension: sniffed in a directory, but a special file is left alone
+    if not terraform and not explicit and not bare and not name.lower().endswith(TEMPLATE_SUFFIXES + _TFVARS_SUFFIXES):
         return
     try:
         status = os.stat(path)
@@ -183,13 +208,15 @@ def _classify(
         found.diagnostics.append(Diagnostic("error", path, 0, f"cannot read file: {error.strerror}"))
         return
     special = kind_of(status.st_mode)
+    if special is not None and bare and not explicit:
+        return
     if special is not None:
         if (terraform or _auto_tfvars(name)) and blocked is not None:
             blocked.setdefault(os.path.dirname(path) or ".", path)  # reported with the module
         else:
             found.diagnostics.append(Diagnostic("info", path, 0, f"not a regular file ({special}); not read"))
         return
-    if not terraform and not explicit and not name.lower().endswith(TEMPLATE_SUFFIXES):
+    if not terraform and not explicit and not bare and not name.lower().endswith(TEMPLATE_SUFFIXES):
         return
     if terraform:
         modules.setdefault(os.path.dirname(path) or ".", None)  # tfparse names a file that is not UTF-8
@@ -202,7 +229,7 @@ def _classify(
         found.diagnostics.append(Diagnostic(level, path, 0, f"cannot read file: {error.strerror}"))
         return
     head = decode_head(raw)
-    kind = _sniff(head)
+    kind = _sniff(head) if explicit else claims(head)
     if _is_serverless(name, head):
         kind = "serverless"
     if kind is None:
@@ -273,6 +300,18 @@ def _serverless_fragments(found: Discovered) -> None:
         fragments.update(os.path.abspath(f) for f in includes(service))
     found.cloudformation_templates = [t for t in found.cloudformation_templates if os.path.abspath(t) not in fragments]
     found.serverless_services = [s for s in found.serverless_services if os.path.abspath(s) not in fragments]
+
+
+def claims(head: bytes) -> str | None:
+    """What the first bytes of a file claim to be: ``"plan"`` (``planned_values`` with
+    ``format_version`` or ``terraform_version``), ``"cloudformation"``
+    (``AWSTemplateFormatVersion``, or a ``Resources`` section with a ``Type: AWS::...``
+    resource), or None. Keys count where a template writes them, not quoted in other text."""
+    if _CLAIM_PLAN.search(head) and _CLAIM_PLAN_VERSION.search(head):
+        return "plan"
+    if _CLAIM_VERSION.search(head) or (_CLAIM_RESOURCES.search(head) and _CLAIM_TYPE.search(head)):
+        return "cloudformation"
+    return None
 
 
 def _sniff(head: bytes) -> str | None:

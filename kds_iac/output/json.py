@@ -14,6 +14,7 @@ from kds_iac.output.common import (
     TOOL_NAME,
     ReportContext,
     all_findings,
+    diagnostic_position,
     rules_in_report,
     summary_counts,
     suppression_reason,
@@ -88,10 +89,14 @@ def related_record(resource: Resource) -> dict[str, Any]:
 
 
 def diagnostic_record(diagnostic: Diagnostic) -> dict[str, Any]:
+    """Line and column as the text report prints them (a whole-file problem is 1:1, so
+    ``file:line`` built from either report is the same); ``whole_file`` says which it is."""
+    line, column = diagnostic_position(diagnostic)
     return {
         "level": diagnostic.level,
         "file": diagnostic.file,
-        "line": diagnostic.line,
-        "column": diagnostic.column,
+        "line": line,
+        "column": column,
         "message": diagnostic.message,
+        "whole_file": diagnostic.line < 1,
     }

@@ -84,12 +84,12 @@ def test_fifos_sockets_and_devices_are_noted_and_never_opened(tmp_path):
     finally:
         sock.close()
     assert diagnostics(report) == {
-        ("cfn/pipe.yaml", 0, "info"),
-        ("cfn/plan.json", 0, "info"),
-        ("cfn/null.template", 0, "info"),
-        ("cfn/socket.yml", 0, "info"),
-        ("blocked/pipe.tf", 0, "error"),
-        ("vars_pipe/terraform.tfvars", 0, "error"),
+        ("cfn/pipe.yaml", 1, "info"),
+        ("cfn/plan.json", 1, "info"),
+        ("cfn/null.template", 1, "info"),
+        ("cfn/socket.yml", 1, "info"),
+        ("blocked/pipe.tf", 1, "error"),
+        ("vars_pipe/terraform.tfvars", 1, "error"),
     }
     messages = {d["file"]: d["message"] for d in report["diagnostics"]}
     assert messages["cfn/pipe.yaml"] == "not a regular file (FIFO); not read"
@@ -114,7 +114,7 @@ def test_a_named_fifo_and_a_fifo_beside_a_named_template(tmp_path):
     (tmp_path / "good.yaml").write_text(GOOD_TEMPLATE)
     os.mkfifo(tmp_path / "trail.yaml")
     report, stderr, code = scan(tmp_path, "good.yaml", "trail.yaml")
-    assert diagnostics(report) == {("trail.yaml", 0, "info")}
+    assert diagnostics(report) == {("trail.yaml", 1, "info")}
     assert findings(report) == {("KDS001", "good.yaml", "Plain")}
     assert code == 1
     only_our_lines(stderr)
@@ -136,7 +136,7 @@ def test_a_module_calling_a_module_that_holds_a_fifo_is_not_evaluated(tmp_path):
     assert {(d["file"], d["line"], d["level"], d["message"]) for d in report["diagnostics"]} == {
         (
             "modules/child/pipe.tf",
-            0,
+            1,
             "error",
             "not a regular file (FIFO): Terraform module app is not checked, since it calls module modules/child "
             "and reading this file would block",

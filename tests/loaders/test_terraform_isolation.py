@@ -98,7 +98,7 @@ KINDS = " (string, number, bool, any, list(T), set(T), map(T), object({...}), tu
         ),
         pytest.param(  # the file that crashes on its own is named (an editor shows no directory)
             {"main.tf": STREAM, "bucket.tf": 'resource "aws_s3_bucket" "b" {\n  bucket = sensitive("x")\n}\n'},
-            {("hostile/bucket.tf", 0, "error", f"{CRASHED}; module hostile not checked")},
+            {("hostile/bucket.tf", 1, "error", f"{CRASHED}; module hostile not checked")},
             id="sensitive-bucket-name-crashes-tfparse",
         ),
         pytest.param(  # no file crashes alone: the module directory is named
@@ -106,7 +106,7 @@ KINDS = " (string, number, bool, any, list(T), set(T), map(T), object({...}), tu
                 "main.tf": STREAM + 'resource "aws_s3_bucket" "b" {\n  bucket = sensitive(var.name)\n}\n',
                 "variables.tf": 'variable "name" {\n  default = "logs"\n}\n',
             },
-            {("hostile", 0, "error", f"{CRASHED}; module not checked")},
+            {("hostile", 1, "error", f"{CRASHED}; module not checked")},
             id="crash-across-files",
         ),
         pytest.param(
@@ -151,7 +151,7 @@ def test_evaluation_over_the_time_limit_is_killed(tmp_path):
     code, report = scan(root, "hostile", "good", env={tfparse_worker.TIME_LIMIT_ENV: "1"})
     assert code == 2
     assert diagnostics(report) == {
-        ("hostile", 0, "error", "Terraform evaluation did not finish within 1 s; module not checked")
+        ("hostile", 1, "error", "Terraform evaluation did not finish within 1 s; module not checked")
     }
     assert findings(report) == GOOD_FINDINGS
 
@@ -167,7 +167,7 @@ def test_evaluation_over_the_memory_limit_is_killed(tmp_path):
     code, report = scan(root, "hostile/main.tf", "good", env=limits)  # the file: its module only
     assert code == 2
     assert diagnostics(report) == {
-        ("hostile", 0, "error", "Terraform evaluation used more than 300 MiB of memory; module not checked")
+        ("hostile", 1, "error", "Terraform evaluation used more than 300 MiB of memory; module not checked")
     }
     assert findings(report) == GOOD_FINDINGS
 
@@ -180,7 +180,7 @@ def test_missing_tfparse_is_a_diagnostic_per_module(tmp_path):
     code, report = scan(root, "hostile", env={"PYTHONPATH": str(fake)})
     assert code == 2
     assert diagnostics(report) == {
-        ("hostile", 0, "error", "tfparse could not be loaded (ImportError: no Go today)")
+        ("hostile", 1, "error", "tfparse could not be loaded (ImportError: no Go today)")
     }
 
 

@@ -83,9 +83,9 @@ def test_findings_exact():
 def test_diagnostics_exact():
     assert document()["diagnostics"] == [
         {"level": "error", "file": "stacks/broken.yaml", "line": 7, "column": 3,
-         "message": "mapping values are not allowed here"},
+         "message": "mapping values are not allowed here", "whole_file": False},
         {"level": "info", "file": "infra/main.tf", "line": 3, "column": 1,
-         "message": 'module "remote" not loaded: registry modules are not fetched'},
+         "message": 'module "remote" not loaded: registry modules are not fetched', "whole_file": False},
     ]
 
 
