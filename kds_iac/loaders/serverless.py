@@ -223,7 +223,10 @@ class _Service:
             here = _start(value, line)
             return _like(value, [self.resolve(v, here, file, depth + 1) for v in value])
         if isinstance(value, str) and "${" in value:
-            return self.text(value, line, file, depth)
+            value = self.text(value, line, file, depth)
+        if isinstance(value, str) and "#{" in value and "}" in value:
+            # the serverless-pseudo-parameters plugin: #{AWS::Region} is Fn::Sub's ${AWS::Region}
+            return _mapping({"Fn::Sub": value.replace("${", "${!").replace("#{", "${")}, line, line)
         return value
 
     def text(self, text: str, line: int, file: str, depth: int) -> Any:
@@ -350,26 +353,38 @@ class _Service:
             self.info(line, f"${{self:{address}}} refers to itself through {' -> '.join(self.resolving)}; its value is not known")
             return Unknown(f"${{self:{address}}} is circular")
         node: Any = self.data
-        for key in [k for k in address.split(".") if k]:
-            if isinstance(node, dict) and key in node:
-                node = node[key]
-            elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
-                node = node[int(key)]
-            else:
-                return _MISSING
+        file = self.path
+        where = line  # the line where the node reached so far is written
         self.resolving.append(address)
         try:
-            value = self.resolve(node, _start(node, line), self.path, depth + 1)
+            for key in [k for k in address.split(".") if k]:
+                if isinstance(node, str) and "${" in node:  # custom: ${file(./custom.yml)}
+                    node = self.resolve(node, where, file, depth + 1)
+                    file = self.files.get(id(node), file)
+                if isinstance(node, dict) and key in node:
+                    where = _line(node, key, where)
+                    node = node[key]
+                elif isinstance(node, list) and key.isdigit() and int(key) < len(node):
+                    node = node[int(key)]
+                elif isinstance(node, Unknown):
+                    return node
+                else:
+                    return _MISSING
+            if address == "service" and isinstance(node, dict) and "name" in node:
+                node = node["name"]  # the older form: service: {name: orders}
+            value = self.resolve(node, _start(node, where), file, depth + 1)
         finally:
             self.resolving.pop()
         self.self_cache[address] = value
         return value
 
     def include(self, source: str, line: int, file: str, depth: int) -> Any:
-        match = re.match(r"file\(\s*([^)]*?)\s*\)\s*(?::\s*(.*))?$", source)
+        # no \s* beside the lazy name or before (.*): blanks either side of them made the
+        # match cubic on a long run of spaces; strip() trims them instead
+        match = re.match(r"file\(([^)]*)\)\s*(?::(.*))?\Z", source, re.S)
         if not match:
             return Unknown(f"${{{source}}} is not understood")
-        target, key = match.group(1).strip("'\""), (match.group(2) or "").strip()
+        target, key = match.group(1).strip().strip("'\""), (match.group(2) or "").strip()
         if not target or "${" in target:
             self.info(line, f"${{{source}}}: the file's name is known only at deployment; not read", file)
             return Unknown(f"${{{source}}}")
@@ -377,18 +392,20 @@ class _Service:
             self.info(line, f"${{{source}}}: absolute paths are not read; what it includes is not checked", file)
             return Unknown(f"${{{source}}}")
         full = os.path.normpath(os.path.join(os.path.dirname(file), target))
-        real = os.path.realpath(full)
-        if real != self.root and not real.startswith(self.root + os.sep):
-            self.info(line, f"${{{source}}}: {target} is outside the scanned tree; not read", file)
-            return Unknown(f"${{{source}}}")
-        if not full.lower().endswith((".yml", ".yaml", ".json")):
-            self.info(line, f"${{{source}}}: only YAML and JSON files are read (nothing is executed)", file)
-            return Unknown(f"${{{source}}}")
         document = self.fragments.get(full)
         if document is None:
-            if not os.path.isfile(full):
-                self.info(line, f"${{{source}}}: {target} does not exist; what it includes is not checked", file)
-                return Unknown(f"${{{source}}}")
+            real = os.path.realpath(full)
+            problem = ""
+            if real != self.root and not real.startswith(self.root + os.sep):
+                problem = f"{target} is outside the scanned tree; not read"
+            elif not full.lower().endswith((".yml", ".yaml", ".json")):
+                problem = "only YAML and JSON files are read (nothing is executed)"
+            elif not os.path.isfile(full):
+                problem = f"{target} does not exist; what it includes is not checked"
+            if problem:  # noted once per file, however often it is named
+                self.info(line, f"${{{source}}}: {problem}", file)
+                self.fragments[full] = Unknown(f"${{{source}}}")
+                return self.fragments[full]
             try:
                 document = cfn_reader.read_file(full).data
             except ReadError as error:

@@ -356,3 +356,49 @@ def test_sub_keeps_cloudformation_variables_and_resolves_the_frameworks(tmp_path
     stage = parts[7]
     assert isinstance(stage, FromInputs) and stage.value == "dev" and stage.inputs[0].name == "opt:stage"
     assert len(parts) == 8
+
+
+def test_sections_included_whole_older_service_name_and_pseudo_parameters(tmp_path: Path):
+    """``custom: ${file(./custom.yml)}`` is read through for ``${self:custom.x}``; the older
+    ``service: {name: x}``; ``#{AWS::Region}`` of the serverless-pseudo-parameters plugin."""
+    (tmp_path / "custom.yml").write_text("stage: prod\n")
+    (tmp_path / "serverless.yml").write_text(
+        "service:\n"
+        "  name: orders\n"
+        "custom: ${file(./custom.yml)}\n"
+        "provider:\n"
+        "  name: aws\n"
+        "  iamRoleStatements:\n"
+        "    - Effect: Allow\n"
+        "      Action: kinesis:PutRecord\n"
+        "      Resource: 'arn:aws:kinesis:#{AWS::Region}:#{AWS::AccountId}:stream/${self:service}-${self:custom.stage}'\n"
+    )
+    model = load_service(str(tmp_path / "serverless.yml"))
+    assert model.diagnostics == []
+    [statement] = _resource(model, "provider.iamRoleStatements[0]").attributes["PolicyDocument"]["Statement"]
+    assert statement["Resource"] == Template(
+        ("arn:aws:kinesis:", Unknown("AWS::Region"), ":", Unknown("AWS::AccountId"), ":stream/orders-prod")
+    )
+
+
+def test_an_include_outside_the_tree_is_noted_once_where_it_is_written(tmp_path: Path):
+    (tmp_path / "shared.yml").write_text("stage: prod\n")
+    service = tmp_path / "service"
+    service.mkdir()
+    (service / "serverless.yml").write_text(
+        "service: s\n"
+        "custom: ${file(../shared.yml)}\n"
+        "provider:\n"
+        "  name: aws\n"
+        "  stage: ${self:custom.stage}\n"
+        "  environment:\n"
+        "    STAGE: ${self:custom.stage}\n"
+        "functions:\n"
+        "  f:\n"
+        "    handler: h.f\n"
+    )
+    model = load_service(str(service / "serverless.yml"))
+    assert [(d.level, d.line, d.message) for d in model.diagnostics] == [
+        ("info", 2, "${file(../shared.yml)}: ../shared.yml is outside the scanned tree; not read")
+    ]
+    assert isinstance(_resource(model, "functions.f").attributes["Environment"]["Variables"]["STAGE"], Unknown)
