@@ -175,3 +175,23 @@ def test_provider_address_with_many_keyed_module_segments():
     """
     prefix = 'module.a["x"].' * 60
     assert run_child(code) == [prefix + "!", prefix + "provider.aws"]
+
+
+# -- serverless: ${file(...)} includes (was `file\(\s*([^)]*?)\s*\)\s*(?::\s*(.*))?$`) ----------
+
+
+def test_serverless_include_with_a_long_run_of_spaces(tmp_path):
+    (tmp_path / "queue.yml").write_text('Resources: {Q: {Type: "AWS::SQS::Queue"}}\n')
+    spaces = " " * 20_000
+    (tmp_path / "serverless.yml").write_text(
+        "service: svc\nprovider:\n  name: aws\nresources:\n"
+        f"  - ${{file({spaces}queue.yml{spaces})}}\n"
+        f"  - ${{file({spaces}queue.yml)junk}}\n"
+    )
+    code = f"""
+        import json
+        from kds_iac.loaders.serverless import load_service
+        model = load_service({str(tmp_path / "serverless.yml")!r})
+        print(json.dumps([[r.address for r in model.resources], [d.message[-40:] for d in model.diagnostics]]))
+    """
+    assert run_child(code) == [["Q"], []]  # the name trimmed; the second is not an include
