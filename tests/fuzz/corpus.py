@@ -100,8 +100,9 @@ def terraform_plans() -> list[Path]:
     return _template_files(lambda name, text: name.endswith(".json") and _is_plan(text))
 
 
-def serverless_files() -> list[Path]:
-    return _template_files(lambda name, text: _is_serverless(name))
+def serverless_services() -> list[Path]:
+    """The directory of each ``serverless.yml``, whole: its ``${file(...)}`` includes come along."""
+    return [path.parent for path in _template_files(lambda name, text: _is_serverless(name))]
 
 
 class Loader(NamedTuple):
@@ -116,7 +117,7 @@ LOADERS: dict[str, Loader] = {
     "cloudformation": Loader("cloudformation", cloudformation_templates, needs_go=False),
     "sam": Loader("sam", sam_templates, needs_go=False),
     "plan": Loader("plan", terraform_plans, needs_go=False),
-    "serverless": Loader("serverless", serverless_files, needs_go=False),
+    "serverless": Loader("serverless", serverless_services, needs_go=False),
 }
 WHOLE_SCAN = "scan"
 ALL = tuple(LOADERS) + (WHOLE_SCAN,)

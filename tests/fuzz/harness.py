@@ -23,7 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Collection, Optional
 
 from tests.fuzz import mutators
 from tests.fuzz.corpus import REPO, WHOLE_SCAN, Seed, seeds_for
@@ -425,8 +425,11 @@ def fuzz(
     supervisor: Optional[Supervisor] = None,
     report: Callable[[str], None] = lambda line: None,
     stop_on_failure: bool = False,
+    known: Collection[str] = (),
 ) -> Stats:
-    """Fuzz one loader for ``iterations`` cases or ``seconds``, whichever is given."""
+    """Fuzz one loader for ``iterations`` cases or ``seconds``, whichever is given.
+
+    With ``stop_on_failure``, stop at the first failure whose signature is not in ``known``."""
     stats = Stats(loader)
     seeds = seeds_for(loader)
     if not seeds:
@@ -459,7 +462,7 @@ def fuzz(
                     kept.append(path)
                     if len(kept) == 1:
                         report(f"{loader}: iteration {iteration}: {signature}\n    reproducer: {path}")
-                if stop_on_failure:
+                if stop_on_failure and signature not in known:
                     break
             iteration += 1
     finally:
