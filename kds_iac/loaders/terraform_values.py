@@ -30,7 +30,12 @@ the inputs of the call's argument expression (resolved in the calling module) st
 
 The expressions are read from the source text (tfparse gives values, not expressions): a
 small HCL scanner masks strings and comments (keeping ``${...}`` interpolations, which are
-code) so that attributes, nested blocks and references can be found with plain regexes.
+code) so that attributes, nested blocks and references can be found by linear scans (no
+regex here may backtrack over template text).
+
+File functions read only inside the scanned tree (``Evaluation._allowed_directories``):
+tfparse reads wherever a path points, so what it evaluated from a call that may read
+elsewhere is withheld (``Unknown``, with an info note naming the call).
 """
 
 from __future__ import annotations
@@ -828,7 +833,7 @@ class Evaluation:
 
         tfparse evaluates neither when the file is missing or the function is
         ``templatefile``. The path may use ``path.module``/``path.root``/``path.cwd``; the
-        file must lie in the module's or the root module's directory tree. Template
+        file must lie inside the allowed directories (``_allowed_directories``). Template
         variables that are literals, resource references or variables keep their values
         (``${stream_arn}`` of ``{ stream_arn = aws_kinesis_stream.s.arn }`` becomes that
         edge); anything else, and template directives (``%{ for }``), are unknown.
