@@ -1104,8 +1104,20 @@ class Evaluation:
     def _confine(self, raw: dict, module: str, body: Optional[Body], attributes: dict) -> None:
         """Withhold the values of a block that reach an unconfined file-reading call: each
         such attribute, each nested block whose text reaches one, and every value when the
-        block's ``count``/``for_each`` does."""
-        if body is None or not self._unconfined_calls():
+        block's ``count``/``for_each`` does. Without a parsed body, the block's lines decide
+        for all of its values."""
+        if not self._unconfined_calls():
+            return
+        if body is None:
+            meta = raw.get("__tfmeta") or {}
+            source = self.files.get(meta.get("filename", ""))
+            start, end = int(meta.get("line_start") or 0), int(meta.get("line_end") or 0)
+            if source is None or not start:
+                return
+            span = (source.offset_of(start), source.offset_of(max(start, end) + 1))
+            if self._reads_unconfined(module, source, *span):
+                for name in list(attributes):
+                    attributes[name] = _withheld(raw.get(name))
             return
         source = body.source
         if not self._reads_unconfined(module, source, body.start, body.end):
