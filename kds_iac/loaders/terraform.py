@@ -206,7 +206,7 @@ class _ModuleLoader:
             raw = self._tfparse(mirror, mirrored_vars, stop=not stopped)
         except Exception:  # a second look that fails leaves the blocks reported as not checked
             return [], []
-        second = Evaluation(self.directory, raw, self.files, assigned)
+        second = Evaluation(self.directory, raw, self.files, assigned, mirrored=True)
         judged = gates.judged_instances(evaluation, second, rewritten)
         for key in gates.created_keys(second, []):
             if key in rewritten:  # a module call judged as the instance it would create

@@ -315,3 +315,32 @@ def test_instance_keys_from_a_file_outside_are_withheld(tmp_path):
     }
     assert {r.module for r in model.resources} == {"", 'module.m["withheld-1"]'}
     assert SECRET not in everything(model)
+
+
+def test_a_gated_block_evaluated_in_a_mirror_reads_the_scanned_file(tmp_path):
+    """A block whose ``count`` gives no instance is evaluated once more in a mirror of its
+    module under the temporary directory (terraform_gates), where ``../../shared`` leads
+    elsewhere: the policy must still come from the scanned tree, not from a file planted
+    where the mirror's relative path lands."""
+    (tmp_path / "scan" / "envs" / "prod").mkdir(parents=True)
+    (tmp_path / "scan" / "shared").mkdir()
+    (tmp_path / "scan" / "shared" / "p.json").write_text(policy_named("Shared"))
+    (tmp_path / "scan" / "envs" / "prod" / "main.tf").write_text(
+        'variable "create" {\n  default = false\n}\n'
+        'resource "aws_iam_policy" "gated" {\n  count  = var.create ? 1 : 0\n'
+        '  policy = file("../../shared/p.json")\n}\n'
+    )
+    temporary = tmp_path / "tmp"
+    (temporary / "shared").mkdir(parents=True)
+    (temporary / "shared" / "p.json").write_text(policy_named("Planted"))  # mirror/../../shared
+    done = subprocess.run(
+        [tool("kds-iac"), "scan", str(tmp_path / "scan"), "--format", "json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "TMPDIR": str(temporary)},
+    )
+    assert done.returncode == 1, done.stderr
+    findings = json.loads(done.stdout)["findings"]
+    assert [(f["rule_id"], f["resource"]) for f in findings] == [("KDS004", "aws_iam_policy.gated")]
+    assert "(statement Shared)" in findings[0]["message"] and "Planted" not in done.stdout
