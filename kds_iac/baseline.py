@@ -126,6 +126,7 @@ def write(findings: Iterable[Finding], path: str) -> int:
     """Write the baseline of ``findings`` to ``path``; returns the number of entries."""
     text = render(findings, path)
     try:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)  # --baseline ci/kds.baseline
         with open(path, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
     except OSError as error:

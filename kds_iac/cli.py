@@ -31,7 +31,13 @@ SCAN_EPILOG = (
 settings:
   [tool.kds-iac] in pyproject.toml or a .kds-iac.yaml file, searched from the first
   scanned directory upward to the git root, then from the current directory; or
-  --config FILE. Keys: skip-rules (list of KDS/CKV_KDS ids), fail-on (severity).
+  --config FILE. Keys:
+    skip-rules                      list of rule ids not to run (KDS001 or CKV_KDS_1)
+    fail-on                         lowest severity that fails the run
+    organization-trail              free text naming an organization trail outside the
+                                    scope that records these accounts (KDS020/KDS021)
+    organization-trail-data-events  true: that trail also records Kinesis data events
+    kinesis-data-events             false: do not ask for data events (KDS022)
   Command-line flags win over the file; --skip-rule adds to skip-rules.
 
 baseline:
@@ -344,7 +350,10 @@ def apply_baseline(args: argparse.Namespace, result, context) -> str:
     stale = recorded.stale(known, result.files)
     note = f"baseline {_display_path(args.baseline, context.cwd)}: {len(known)} known finding{'s' if len(known) != 1 else ''} left out"
     if stale:
-        note += f"; {len(stale)} entr{'ies' if len(stale) != 1 else 'y'} no longer found (fixed?), re-create the baseline to drop {'them' if len(stale) != 1 else 'it'}"
+        note += f"; {len(stale)} entr{'ies' if len(stale) != 1 else 'y'} no longer found (fixed, renamed or moved?), re-create the baseline to drop {'them' if len(stale) != 1 else 'it'}:"
+        for rule_id, file, resource in stale:  # named, so a reviewer can tell a fix from a rename
+            shown = _display_path(os.path.join(recorded.base, *file.split("/")), context.cwd)
+            note += f"\n  {shown}: {rule_id} [{resource}]"
     return note
 
 

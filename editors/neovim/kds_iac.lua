@@ -1,5 +1,6 @@
 -- kds-iac language server for Neovim: diagnostics on open and save for Terraform and
--- CloudFormation. Needs `kds-iac` on PATH (pip install kds-iac).
+-- CloudFormation. Needs `kds-iac` on PATH (pip install git+https://github.com/kds-iac/kds-iac,
+-- or pip install ./kds-iac from a clone).
 --
 -- Neovim 0.11+: copy this file to ~/.config/nvim/lsp/kds_iac.lua and add
 --   vim.lsp.enable("kds_iac")
