@@ -1,28 +1,48 @@
 """The pygls language server behind ``kds-iac lsp`` (stdio).
 
-On ``textDocument/didOpen`` and ``textDocument/didSave`` of a Terraform (``.tf``,
-``.tf.json``) or CloudFormation file, the server validates the file's unit (see
-``kds_iac.lsp.validate``) and publishes diagnostics:
+The server validates the unit (see ``kds_iac.lsp.validate``) of a Terraform (``.tf``,
+``.tf.json``) or CloudFormation file on ``textDocument/didOpen`` and ``didSave`` at once, and
+on ``didChange`` after a pause in typing (``debounceMs``, 300 by default), judging the
+**unsaved text** of every buffer of the unit edited since it was opened or saved (a buffer
+held unedited follows its file on disk). Documents are synced incrementally.
+
+- The engine runs on a worker thread, never on the event loop: requests and other
+  documents' notifications are answered while a scan runs. One engine run at a time.
+- Every request bumps its unit's generation; a request that is superseded before the engine
+  is free never runs, and a result whose generation is no longer current is dropped, so a
+  stale result is never published over a newer one.
+- At most ``maxDiagnostics`` (200) diagnostics per file, errors first, then one Information
+  diagnostic (code ``truncated``) saying how many more findings were not shown.
+
+Diagnostics:
 
 - ``range``: the offending line, first to last non-blank character;
 - ``severity``: Error (critical, high, unreadable input), Warning (medium),
   Information (low, info, a part of the input not checked);
 - ``code``: the rule id (``KDS001``), with ``codeDescription.href`` the rule's documentation;
   ``parse``/``input`` for problems with the input itself;
-- ``source``: ``kds-iac``; ``message`` ends with the resource address in brackets.
+- ``source``: ``kds-iac``; ``message`` ends with the resource address in brackets;
+- ``version``: the document version judged, when the file is open.
 
 When the engine ran (the unit changed), every file of the unit gets its diagnostics, an
 empty list clearing old ones; when the unit came from the cache, only the opened or saved
-file is published. Diagnostics follow the file on disk: edits show up when saved. After each validation the
-server sends a ``window/logMessage`` (type Log) saying what it did and how long it took.
+file is published (the whole unit when the last publish came from unsaved text). After each
+validation the server sends a ``window/logMessage`` (type Log) saying what it did and how long
+it took, or that a newer edit superseded it; for an edit, one more when judging starts.
+
+Settings (``initializationOptions``): ``debounceMs``, ``maxDiagnostics``. For tests, the
+environment variable ``KDS_IAC_LSP_HOLD_WHILE`` names a file: while it exists, scans wait
+on their worker thread before starting (a scan that takes as long as the test needs).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
+import threading
 import time
-from typing import Optional
+from typing import Any, Callable, Optional
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -32,17 +52,41 @@ from kds_iac.lsp.validate import Problem, Validation, Validator
 
 LOG = logging.getLogger("kds_iac.lsp")
 
+DEBOUNCE_SECONDS = 0.3
+MAX_DIAGNOSTICS = 200
+HOLD_VARIABLE = "KDS_IAC_LSP_HOLD_WHILE"
+
 _SEVERITIES = {
     "error": types.DiagnosticSeverity.Error,
     "warning": types.DiagnosticSeverity.Warning,
     "information": types.DiagnosticSeverity.Information,
 }
+_RANK = {"error": 0, "warning": 1, "information": 2}
 
 
 class KdsLanguageServer(LanguageServer):
     def __init__(self, version: str) -> None:
-        super().__init__("kds-iac", version, text_document_sync_kind=types.TextDocumentSyncKind.None_)
+        super().__init__("kds-iac", version, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.validator = Validator()
+        self.debounce = DEBOUNCE_SECONDS
+        self.max_diagnostics = MAX_DIAGNOSTICS
+        self.hold = os.environ.get(HOLD_VARIABLE) or None
+        self._generations: dict[tuple[str, str], int] = {}
+        self._pending: dict[tuple[str, str], asyncio.Task] = {}
+        self._from_buffers: set[tuple[str, str]] = set()  # units whose last publish judged unsaved text
+        self.dirty: set[str] = set()  # uris edited since they were opened or saved
+        self._warmed = False
+
+    def configure(self, options: Any) -> None:
+        """Read ``initializationOptions``; a value of the wrong type keeps the default."""
+        if not isinstance(options, dict):
+            return
+        debounce = options.get("debounceMs")
+        if isinstance(debounce, (int, float)) and not isinstance(debounce, bool) and debounce >= 0:
+            self.debounce = debounce / 1000
+        cap = options.get("maxDiagnostics")
+        if isinstance(cap, int) and not isinstance(cap, bool) and cap >= 1:
+            self.max_diagnostics = cap
 
     def encoding(self) -> str:
         chosen = getattr(self.workspace, "position_encoding", None) if self._workspace_ready() else None
@@ -55,42 +99,178 @@ class KdsLanguageServer(LanguageServer):
         except RuntimeError:  # not initialized yet
             return False
 
-    def check(self, uri: str) -> Optional[Validation]:
+    # ------------------------------------------------------------------ scheduling
+
+    def schedule(self, uri: str, delay: float, why: str) -> Optional[asyncio.Task]:
+        """Validate ``uri``'s unit after ``delay`` seconds, superseding any earlier request for it."""
         path = to_fs_path(uri) if uri.startswith("file:") else None
         if not path:
             return None
-        started = time.perf_counter()
+        unit = self.validator.unit_of(path)
+        key = (unit.kind, unit.root)
+        generation = self._generations[key] = self._generations.get(key, 0) + 1
+        earlier = self._pending.pop(key, None)
+        if earlier is not None and not earlier.done():
+            earlier.cancel()  # a debounce still waiting ends here; a running scan's result is dropped
+        task = asyncio.ensure_future(self._validate(uri, path, key, generation, delay, why))
+        self._pending[key] = task
+        return task
+
+    def _current(self, key: tuple[str, str], generation: int) -> bool:
+        return self._generations.get(key) == generation
+
+    async def _validate(self, uri: str, path: str, key: tuple[str, str], generation: int, delay: float, why: str) -> None:
         try:
-            validation = self.validator.validate(path)
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if not self._current(key, generation):
+                return
+            buffers, versions = self._buffers()
+            if delay > 0:  # an edit: say when judging starts (open and save log once, when done)
+                self.window_log_message(types.LogMessageParams(types.MessageType.Log, f"kds-iac: validating {path} ({why})"))
+            started = time.perf_counter()
+            validation = await _in_thread(lambda: self._run(path, buffers, key, generation))
+        except asyncio.CancelledError:
+            return
         except Exception as error:  # never take the server down for one file
             LOG.exception("kds-iac: validating %s failed", path)
             self.window_log_message(types.LogMessageParams(types.MessageType.Error, f"kds-iac: {path}: {error!r}"))
-            return None
+            return
+        if validation is None or not self._current(key, generation):
+            self.window_log_message(
+                types.LogMessageParams(types.MessageType.Log, f"kds-iac: dropped {path}: superseded by a newer edit")
+            )
+            return
+        self.publish(uri, path, key, validation, versions, started, why)
+
+    def _run(self, path: str, buffers: dict[str, str], key: tuple[str, str], generation: int) -> Optional[Validation]:
+        """On the worker thread."""
+        while self.hold and os.path.exists(self.hold):
+            time.sleep(0.02)
+        return self.validator.validate(path, buffers, current=lambda: self._current(key, generation))
+
+    def _buffers(self) -> tuple[dict[str, str], dict[str, tuple[str, Optional[int]]]]:
+        """The text of the documents edited since they were opened or saved, by absolute path;
+        the uri and version of every open document. A document the editor holds unedited
+        follows its file, as the editor does when the file changes on disk."""
+        buffers: dict[str, str] = {}
+        versions: dict[str, tuple[str, Optional[int]]] = {}
+        if not self._workspace_ready():
+            return buffers, versions
+        for uri, document in list(self.workspace.text_documents.items()):
+            path = to_fs_path(uri) if uri.startswith("file:") else None
+            if path:
+                real = os.path.realpath(os.path.abspath(path))
+                if uri in self.dirty:
+                    buffers[real] = document.source
+                versions[real] = (uri, document.version)
+        return buffers, versions
+
+    def warm_terraform(self, path: str) -> None:
+        """``path`` may be a file URI. Start tfparse (its Go runtime) off the event loop once a Terraform file is opened,
+        so that the first validation does not pay for it."""
+        if self._warmed or not path.endswith((".tf", ".tf.json")):
+            return
+        path = to_fs_path(path) if path.startswith("file:") else path
+        if not path:
+            return
+        self._warmed = True
+        from kds_iac.preload import preload_tfparse_if_terraform
+
+        threading.Thread(target=preload_tfparse_if_terraform, args=([path],), name="kds-iac-warm", daemon=True).start()
+
+    # ------------------------------------------------------------------ publishing
+
+    def publish(
+        self,
+        uri: str,
+        path: str,
+        key: tuple[str, str],
+        validation: Validation,
+        versions: dict[str, tuple[str, Optional[int]]],
+        started: float,
+        why: str = "",
+    ) -> None:
         encoding = self.encoding()
         real = os.path.realpath(os.path.abspath(path))
-        if validation.cached:
+        if validation.cached and key not in self._from_buffers:
             targets = {real: validation.problems.get(real, [])}
         else:
             targets = dict(validation.problems)
             targets.setdefault(real, [])
+        if validation.buffers:
+            self._from_buffers.add(key)
+        else:
+            self._from_buffers.discard(key)
         for file, problems in targets.items():
+            open_uri, version = versions.get(file, (None, None))
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(
-                    uri=uri if file == real else from_fs_path(file),
-                    diagnostics=[to_diagnostic(p, encoding) for p in problems],
+                    uri=uri if file == real else (open_uri or from_fs_path(file)),
+                    diagnostics=capped(problems, self.max_diagnostics, encoding),
+                    version=version,
                 )
             )
         elapsed = (time.perf_counter() - started) * 1000
-        how = "unchanged, from the cache" if validation.cached else f"engine run #{self.validator.scans}"
+        if validation.cached:
+            how = "unchanged, from the cache"
+        elif validation.buffers:
+            how = f"engine run #{self.validator.scans} on unsaved text"
+        else:
+            how = f"engine run #{self.validator.scans}"
         count = sum(len(p) for p in targets.values())
         self.window_log_message(
             types.LogMessageParams(
                 types.MessageType.Log,
                 f"kds-iac: validated {path}: {count} problem{'s' if count != 1 else ''} in {len(targets)} "
-                f"file{'s' if len(targets) != 1 else ''} ({how}, {elapsed:.1f} ms)",
+                f"file{'s' if len(targets) != 1 else ''} ({why}; {how}, {elapsed:.1f} ms)",
             )
         )
-        return validation
+
+
+def _in_thread(work: Callable[[], Any]) -> "asyncio.Future[Any]":
+    """Run ``work`` on a daemon thread: unlike an executor's, it never holds up ``exit``
+    while the engine is busy (a scan has nothing to save)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[Any] = loop.create_future()
+
+    def deliver(ok: bool, value: Any) -> None:
+        if future.done():  # the waiting task was cancelled
+            return
+        if ok:
+            future.set_result(value)
+        else:
+            future.set_exception(value)
+
+    def target() -> None:
+        try:
+            value, ok = work(), True
+        except BaseException as error:  # handed to the event loop, which logs it
+            value, ok = error, False
+        try:
+            loop.call_soon_threadsafe(deliver, ok, value)
+        except RuntimeError:  # the loop is closed: the server is exiting
+            pass
+
+    threading.Thread(target=target, name="kds-iac-scan", daemon=True).start()
+    return future
+
+
+def capped(problems: list[Problem], limit: int = MAX_DIAGNOSTICS, encoding: str = "utf-16") -> list[types.Diagnostic]:
+    """At most ``limit`` diagnostics, the most severe first, then one saying how many more there are."""
+    if len(problems) <= limit:
+        return [to_diagnostic(p, encoding) for p in problems]
+    kept = sorted(problems, key=lambda p: (_RANK[p.severity], p.line, p.start_character))[:limit]
+    kept.sort(key=lambda p: (p.line, p.start_character, p.code or "", p.message))
+    hidden = len(problems) - limit
+    summary = types.Diagnostic(
+        range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
+        message=f"{hidden} more findings not shown (at most {limit} per file in the editor; `kds-iac scan` lists them all)",
+        severity=types.DiagnosticSeverity.Information,
+        code="truncated",
+        source="kds-iac",
+    )
+    return [to_diagnostic(p, encoding) for p in kept] + [summary]
 
 
 def to_diagnostic(problem: Problem, encoding: str = "utf-16") -> types.Diagnostic:
@@ -112,17 +292,36 @@ def to_diagnostic(problem: Problem, encoding: str = "utf-16") -> types.Diagnosti
 def create_server(version: str = "0+unknown") -> KdsLanguageServer:
     server = KdsLanguageServer(version)
 
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: KdsLanguageServer, params: types.InitializeParams) -> None:
+        ls.configure(params.initialization_options)
+
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: KdsLanguageServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.check(params.text_document.uri)
+        ls.warm_terraform(params.text_document.uri)
+        ls.dirty.discard(params.text_document.uri)
+        ls.schedule(params.text_document.uri, 0, "opened")
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: KdsLanguageServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.dirty.add(params.text_document.uri)
+        ls.schedule(params.text_document.uri, ls.debounce, f"edited, version {params.text_document.version}")
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE, types.SaveOptions(include_text=False))
     def did_save(ls: KdsLanguageServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.check(params.text_document.uri)
+        ls.dirty.discard(params.text_document.uri)
+        ls.schedule(params.text_document.uri, 0, "saved")
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: KdsLanguageServer, params: types.DidCloseTextDocumentParams) -> None:
-        pass  # diagnostics stay, like a compiler's; they change when a file of the unit is saved
+        # Diagnostics stay, like a compiler's; but if they judged text the editor has now
+        # discarded, judge the file on disk again.
+        ls.dirty.discard(params.text_document.uri)
+        path = to_fs_path(params.text_document.uri) if params.text_document.uri.startswith("file:") else None
+        if path:
+            unit = ls.validator.unit_of(path)
+            if (unit.kind, unit.root) in ls._from_buffers:
+                ls.schedule(params.text_document.uri, 0, "closed with unsaved edits")
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: KdsLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:

@@ -1,4 +1,4 @@
-"""What the language server does with a saved file, without any LSP types.
+"""What the language server does with a file, saved or not, without any LSP types.
 
 A file belongs to a **unit**, what the engine must read to judge it, exactly as the command
 line would: a ``.tf``/``.tf.json`` file is judged with its module directory (a variable
@@ -13,6 +13,20 @@ and size of every file the engine read, the unit's directory listing and the set
 file: validating a file whose unit has not changed (re-opening it, opening a sibling,
 saving without edits) costs a few ``stat`` calls.
 
+Unsaved text: ``validate(path, overlays)`` takes the editor's open buffers (absolute path ->
+text). When a buffer of the unit differs from its file, the unit is judged in a **shadow
+tree** under a temporary directory: the directories that hold an edited buffer are real
+directories there, with the buffer written in and every other entry a symbolic link to the
+user's file or directory, from the nearest ancestor that the module's local ``source``s and
+``../`` paths reach down. So ``../modules/x`` and ``file("../policy.json")`` resolve as on
+disk, siblings and CloudTrail companions are read in place, and nothing is ever written into
+the user's tree. Paths are mapped back to the user's files before they leave this module.
+Such a run is never cached (the buffer changes with every keystroke).
+
+A file once recognized as a template or plan stays claimed: when a save or an edit makes it
+unrecognizable (garbage, a half-typed header), its loader's error is reported with its line
+instead of clearing the file's diagnostics.
+
 A problem's range is the offending line from its first to its last non-blank character
 (the resource's header line when the whole block is the problem), converted to the position
 encoding the client agreed on (UTF-16 unless it asked for another).
@@ -22,9 +36,12 @@ from __future__ import annotations
 
 import logging
 import os
+import re
+import shutil
+import tempfile
 import threading
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Optional
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional
 
 from kds_iac.output.common import finding_column
 
@@ -97,6 +114,7 @@ class Validation:
     unit: Unit
     problems: dict[str, list[Problem]]  # absolute path -> problems (empty list: clear the file)
     cached: bool = False
+    buffers: tuple[str, ...] = ()  # the files judged from unsaved text instead of the disk
 
 
 @dataclass
@@ -113,6 +131,7 @@ class Validator:
 
     cache: dict[tuple[str, str], _Entry] = field(default_factory=dict)
     scans: int = 0  # engine runs so far (tests and benchmarks read it)
+    claimed: dict[str, str] = field(default_factory=dict)  # file -> "cloudformation" or "plan", once seen as such
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _failure_problems: dict[str, list[Problem]] = field(default_factory=dict)
 
@@ -122,10 +141,23 @@ class Validator:
             return Unit(TERRAFORM_UNIT, os.path.dirname(real))
         return Unit(FILE_UNIT, real)
 
-    def validate(self, path: str) -> Validation:
+    def validate(
+        self,
+        path: str,
+        overlays: Optional[Mapping[str, str]] = None,
+        current: Optional[Callable[[], bool]] = None,
+    ) -> Optional[Validation]:
+        """Judge the unit of ``path``; ``overlays`` are the editor's buffers (absolute path ->
+        text). ``current()`` is asked once the engine is free: when it says the request was
+        superseded, nothing runs and ``None`` is returned (one engine run at a time)."""
         unit = self.unit_of(path)
         key = (unit.kind, unit.root)
         with self._lock:
+            if current is not None and not current():
+                return None
+            edited = _edited(unit, overlays or {})
+            if edited:
+                return self._validate_buffers(unit, edited)
             entry = self.cache.get(key)
             if entry is not None and entry.fingerprint == _fingerprint(unit, entry.watched):
                 return Validation(unit, entry.problems, cached=True)
@@ -135,6 +167,14 @@ class Validator:
                 return Validation(unit, entry.problems)
             self.cache.pop(key, None)
             return Validation(unit, self._failure_problems)
+
+    def _validate_buffers(self, unit: Unit, edited: dict[str, str]) -> Validation:
+        ancestor = _reach(unit.root, edited) if unit.kind == TERRAFORM_UNIT else os.path.dirname(unit.root)
+        with _Shadow(ancestor, edited) as shadow:
+            shadow_unit = Unit(unit.kind, shadow.shadow_of(unit.root))
+            entry = self._scan(shadow_unit, real=unit)
+            problems = entry.problems if entry is not None else self._failure_problems
+            return Validation(unit, shadow.map_back(problems), buffers=tuple(sorted(edited)))
 
     def forget(self, path: Optional[str] = None) -> None:
         """Drop the cached unit of ``path`` (every unit when ``None``)."""
@@ -147,18 +187,25 @@ class Validator:
 
     # ------------------------------------------------------------------ one engine run
 
-    def _scan(self, unit: Unit) -> Optional[_Entry]:
+    def _scan(self, unit: Unit, real: Optional[Unit] = None) -> Optional[_Entry]:
+        """One engine run over ``unit``; ``real`` is the user's unit when ``unit`` is its
+        shadow (settings are looked up, and files claimed, where the user keeps them)."""
         from kds_iac.config import discovered_config
 
+        real = real or unit
         members = unit.members()
         problems: dict[str, list[Problem]] = {m: [] for m in members}
         if not members:
             return _Entry(_fingerprint(unit, ()), (), problems)
-        if unit.kind == FILE_UNIT and not _is_ours(unit.root):
-            watched = (unit.root,)
-            return _Entry(_fingerprint(unit, watched), watched, {unit.root: []})
+        if unit.kind == FILE_UNIT:
+            kind = _kind_of(unit.root)
+            if kind in ("cloudformation", "plan"):
+                self.claimed[real.root] = kind
+            elif kind is None:
+                watched = (unit.root,)
+                return _Entry(_fingerprint(unit, watched), watched, {unit.root: self._unrecognized(unit.root, real.root)})
 
-        start = unit.root if unit.kind == TERRAFORM_UNIT else os.path.dirname(unit.root)
+        start = real.root if real.kind == TERRAFORM_UNIT else os.path.dirname(real.root)
         config, config_source, error = discovered_config([start], start)
         if error is not None:
             problems[members[0]].append(_whole_file_problem(members[0], f"settings ignored: {error}", "config"))
@@ -179,6 +226,27 @@ class Validator:
         watched = tuple(sorted({*members, *(_absolute(f) for f in result.files), *([config_source] if config_source else [])}))
         return _Entry(_fingerprint(unit, watched), watched, problems, config_source)
 
+    def _unrecognized(self, path: str, real: str) -> list[Problem]:
+        """A claimed file that no longer reads as a template or plan: its loader's errors, with
+        their lines; someone else's YAML or JSON (never claimed) gets nothing."""
+        kind = self.claimed.get(real)
+        if kind is None:
+            return []
+        from kds_iac.engine import ScanResult
+
+        if kind == "plan":
+            from kds_iac.loaders.terraform_plan import load_plan as load
+        else:
+            from kds_iac.loaders.cloudformation import load_template as load
+        try:
+            model = load(path)
+        except Exception as error:  # a bug: say so in the editor, never silence
+            LOG.exception("kds-iac: the loader failed on %s", path)
+            return [_whole_file_problem(path, f"internal error, please report it: {error!r}", "internal")]
+        errors = [d for d in model.diagnostics if d.level == "error"]
+        if not errors:
+            return []
+        return problems_of(ScanResult(diagnostics=errors)).get(_absolute(path), [])
 
 
 # --------------------------------------------------------------------------- findings -> problems
@@ -286,15 +354,19 @@ def _is_terraform(name: str) -> bool:
     return name.endswith(".tf") or name.endswith(".tf.json")
 
 
-def _is_ours(path: str) -> bool:
-    """A CloudFormation template or a plan JSON, recognized by content like the command line."""
+def _kind_of(path: str) -> Optional[str]:
+    """"cloudformation" or "plan", recognized by content like the command line; "unreadable"
+    (too large, cannot be read: the engine says so); ``None`` for someone else's YAML or JSON."""
     from kds_iac.loaders.discovery import discover
 
     found = discover([path])
-    if found.cloudformation_templates or found.terraform_plans or found.serverless_services:
-        return True
-    # unreadable or too large: say so; "not a template" is someone else's YAML or JSON
-    return any(not d.message.startswith("not a Terraform file") for d in found.diagnostics)
+    if found.terraform_plans:
+        return "plan"
+    if found.cloudformation_templates or found.serverless_services:  # a service is CloudFormation underneath
+        return "cloudformation"
+    if any(not d.message.startswith("not a Terraform file") for d in found.diagnostics):
+        return "unreadable"
+    return None
 
 
 def _fingerprint(unit: Unit, watched: Iterable[str]) -> tuple:
@@ -315,3 +387,128 @@ def _absolute(path: str) -> str:
 
 def _one_line(text: str) -> str:
     return " ".join(str(text).split())
+
+
+
+# --------------------------------------------------------------------------- unsaved buffers
+
+
+def _read_text(path: str) -> Optional[str]:
+    try:
+        with open(path, encoding="utf-8", errors="replace", newline="") as handle:
+            return handle.read()
+    except OSError:
+        return None
+
+
+def _edited(unit: Unit, overlays: Mapping[str, str]) -> dict[str, str]:
+    """The buffers of ``unit``'s files whose text differs from the file on disk."""
+    edited: dict[str, str] = {}
+    for path, text in overlays.items():
+        real = _absolute(path)
+        if unit.kind == FILE_UNIT:
+            if real != unit.root:
+                continue
+        elif os.path.dirname(real) != unit.root or not _is_terraform(os.path.basename(real)):
+            continue
+        if _read_text(real) != text:
+            edited[real] = text
+    return edited
+
+
+_LOCAL_SOURCE = re.compile(r'^[ \t]*source[ \t]*=[ \t]*"(\.{1,2}/[^"]*)"', re.MULTILINE)  # [ \t]*: \s* after ^ is quadratic
+_UPWARD = re.compile(r"(?:\.\./)+")
+_REACH_LIMIT = 64  # module directories followed; deeper trees are unusual and still load
+
+
+def _reach(root: str, edited: Mapping[str, str]) -> str:
+    """The nearest ancestor of ``root`` that holds every directory the module can read
+    through local module sources (followed down their own calls) and ``../`` paths."""
+    ancestor = root
+    seen: set[str] = set()
+    todo = [root]
+    while todo and len(seen) < _REACH_LIMIT:
+        directory = todo.pop()
+        if directory in seen:
+            continue
+        seen.add(directory)
+        try:
+            names = sorted(os.listdir(directory))
+        except OSError:
+            continue
+        for name in names:
+            if not _is_terraform(name):
+                continue
+            path = os.path.join(directory, name)
+            text = edited.get(path)
+            if text is None:
+                text = _read_text(path) or ""
+            for source in _LOCAL_SOURCE.findall(text):
+                target = os.path.normpath(os.path.join(directory, source))
+                todo.append(target)
+                ancestor = os.path.commonpath([ancestor, target])
+            for run in _UPWARD.findall(text):
+                target = os.path.normpath(os.path.join(directory, *[".."] * run.count("../")))
+                ancestor = os.path.commonpath([ancestor, target])
+    return ancestor
+
+
+class _Shadow:
+    """A temporary tree that shows ``ancestor`` with ``edited`` buffers in place of their
+    files: directories on the way to an edited file are real, all else links to the user's
+    tree. Removed on exit (``rmtree`` unlinks the links, never what they point to)."""
+
+    def __init__(self, ancestor: str, edited: Mapping[str, str]) -> None:
+        self.ancestor = ancestor
+        self.edited = dict(edited)
+        self.temporary = ""
+        self.root = ""
+
+    def __enter__(self) -> "_Shadow":
+        self.temporary = tempfile.mkdtemp(prefix="kds-iac-lsp-")
+        self.root = os.path.join(os.path.realpath(self.temporary), "tree")
+        directories: set[str] = set()
+        for file in self.edited:
+            directory = os.path.dirname(file)
+            while True:
+                directories.add(directory)
+                if directory == self.ancestor or os.path.dirname(directory) == directory:
+                    break
+                directory = os.path.dirname(directory)
+        for directory in sorted(directories):  # parents first
+            shadow = self.shadow_of(directory)
+            os.makedirs(shadow, exist_ok=True)
+            try:
+                names = os.listdir(directory)
+            except OSError:
+                names = []
+            for name in names:
+                real = os.path.join(directory, name)
+                if real in directories or real in self.edited:
+                    continue
+                os.symlink(real, os.path.join(shadow, name))
+        for file, text in self.edited.items():
+            with open(self.shadow_of(file), "w", encoding="utf-8", errors="surrogatepass", newline="") as handle:
+                handle.write(text)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self.temporary, ignore_errors=True)
+
+    def shadow_of(self, real: str) -> str:
+        return os.path.normpath(os.path.join(self.root, os.path.relpath(real, self.ancestor)))
+
+    def real_of(self, path: str) -> str:
+        if path == self.root or path.startswith(self.root + os.sep):
+            return self.ancestor + path[len(self.root) :]
+        return path
+
+    def map_back(self, problems: Mapping[str, list[Problem]]) -> dict[str, list[Problem]]:
+        """Problems keyed and located by the user's paths; messages too."""
+        out: dict[str, list[Problem]] = {}
+        for file, found in problems.items():
+            real = self.real_of(file)
+            out.setdefault(real, []).extend(
+                replace(p, file=self.real_of(p.file), message=p.message.replace(self.root, self.ancestor)) for p in found
+            )
+        return out
