@@ -800,3 +800,73 @@ def test_serverless_services_report_exactly_the_engines_findings(examples_server
         ("CKV_KDS_4", service("service-good"), "consumer"),
         ("CKV_KDS_14", service("reader-custom-role"), "reader"),
     } <= passed
+
+
+# --------------------------------------------------------------------------- skip ids: CKV_KDS and KDS
+
+
+SKIP_TF = """\
+resource "aws_kinesis_stream" "checkov_id" {
+  #checkov:skip=CKV_KDS_1:synthetic data
+  name        = "a"
+  shard_count = 1
+}
+
+resource "aws_kinesis_stream" "kds_id" {
+  #checkov:skip=KDS001:synthetic data
+  name        = "b"
+  shard_count = 1
+}
+"""
+SKIP_CFN = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  CheckovId:
+    Type: AWS::Kinesis::Stream
+    Metadata:
+      checkov:
+        skip:
+          - id: CKV_KDS_1
+            comment: synthetic data
+    Properties:
+      ShardCount: 1
+  KdsId:
+    Type: AWS::Kinesis::Stream
+    Metadata:
+      checkov:
+        skip:
+          - id: KDS001
+            comment: synthetic data
+    Properties:
+      ShardCount: 1
+"""
+
+
+def test_a_skip_with_the_kds_id_silences_kds_iac_but_not_checkov(tmp_path):
+    """One suppression serves both tools only with checkov's id (README, "Use it through
+    checkov"): checkov does not know ``KDS001``, while kds-iac accepts either id."""
+    (tmp_path / "tf").mkdir()
+    (tmp_path / "tf" / "main.tf").write_text(SKIP_TF)
+    (tmp_path / "cfn.yaml").write_text(SKIP_CFN)
+    run = run_checkov(["-d", str(tmp_path)], PACKAGE_CHECKS, cwd=tmp_path)
+    by_result = {
+        (r.address, r.result) for r in run.records if r.check_id == "CKV_KDS_1"
+    }
+    assert by_result == {
+        ("aws_kinesis_stream.checkov_id", "SKIPPED"),
+        ("aws_kinesis_stream.kds_id", "FAILED"),
+        ("CheckovId", "SKIPPED"),
+        ("KdsId", "FAILED"),
+    }
+    done = subprocess.run(
+        [tool("kds-iac"), "scan", ".", "--format", "json", "--no-progress", "--skip-rule", "KDS020", "--skip-rule", "KDS022"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300,
+    )
+    report = json.loads(done.stdout)
+    assert {(f["rule_id"], f["resource"], f["suppressed"]) for f in report["findings"]} == {
+        ("KDS001", "aws_kinesis_stream.checkov_id", True),
+        ("KDS001", "aws_kinesis_stream.kds_id", True),
+        ("KDS001", "CheckovId", True),
+        ("KDS001", "KdsId", True),
+    }
+    assert done.returncode == 0
