@@ -46,6 +46,9 @@ from kds_iac.model import Diagnostic, FromInputs, Input, Location, Model, Templa
 
 ROLE_ID = "IamRoleLambdaExecution"
 MAX_DEPTH = 64  # variables resolving to variables, includes including includes
+MAX_PARTS = 1000  # parts of one text assembled from variables
+MAX_TEXT = 1_000_000  # characters of one text assembled from variables
+MAX_VALUES = 200_000  # values in what one ${self:} names, its references expanded
 
 # Variable sources the framework resolves; anything else in ${...} (CloudFormation's own
 # ${AWS::Region} or ${Stream.Arn} inside Fn::Sub) is left as text.
@@ -375,6 +378,8 @@ class _Service:
             value = self.resolve(node, _start(node, where), file, depth + 1)
         finally:
             self.resolving.pop()
+        if _expanded_size(value, {}) > MAX_VALUES:  # shared references repeat what they name
+            value = Unknown(f"${{self:{address}}} is too large once its references are expanded")
         self.self_cache[address] = value
         return value
 
@@ -425,7 +430,11 @@ class _Service:
             else:
                 self.info(line, f"${{{source}}}: {target} has no {key}; its value is not known", file)
                 return Unknown(f"${{{source}}}")
-        self.resolving.append(f"file({target})")
+        marker = f"file({full})"
+        if marker in self.resolving:
+            self.info(line, f"${{{source}}}: {target} includes itself; what it includes is not checked", file)
+            return Unknown(f"${{{source}}} is circular")
+        self.resolving.append(marker)
         try:
             return self.resolve(node, _start(node, 1), full, depth + 1)
         finally:
@@ -457,6 +466,12 @@ class _Service:
                         continue
                     file = self.files.get(id(part), self.files.get(id(fragment), self.path))
                     for key, node in part.items():
+                        if section == "Resources" and file != self.path and not _well_formed(node):
+                            # reported here with the fragment's name; the template loader would
+                            # name the service file
+                            what = "is not a mapping" if not isinstance(node, dict) else "has no Type that is a string"
+                            self.model.diagnostics.append(Diagnostic("error", file, _line(part, key), f"resource {key} {what}"))
+                            continue
                         target[key] = node
                         target.key_lines[key] = _line(part, key)
                         if isinstance(part, Mapping) and key in part.key_columns:
@@ -790,6 +805,11 @@ def _join(values: list[Any]) -> Any:
     behind the parts are kept: ``FromInputs`` whose defaults are text stay parts)."""
     from kds_iac.loaders.cloudformation import _collapse
 
+    size = sum(len(v.parts) if isinstance(v, Template) else 1 for v in values)
+    text = sum(len(v) for v in values if isinstance(v, str))
+    text += sum(len(p) for v in values if isinstance(v, Template) for p in v.parts if isinstance(p, str))
+    if size > MAX_PARTS or text > MAX_TEXT:  # variables that repeat variables grow exponentially
+        return Unknown("a text built from variables is too large to hold")
     parts: list[Any] = []
     for value in values:
         if isinstance(value, (dict, list)):
@@ -815,6 +835,21 @@ def _with_defaults(value: Any) -> tuple[Any, tuple]:
             inputs.extend(i for i in behind if i not in inputs)
         return "".join(texts), tuple(inputs)
     return value, ()
+
+
+def _expanded_size(value: Any, memo: dict[int, int]) -> int:
+    """How many values ``value`` holds once shared parts are counted each time they appear
+    (linear in the distinct parts: each is counted once and remembered)."""
+    if not isinstance(value, (dict, list)):
+        return 1
+    key = id(value)
+    if key not in memo:
+        memo[key] = 1 + sum(_expanded_size(v, memo) for v in (value.values() if isinstance(value, dict) else value))
+    return memo[key]
+
+
+def _well_formed(node: Any) -> bool:
+    return isinstance(node, dict) and isinstance(node.get("Type"), str)
 
 
 def _is_intrinsic(value: Any) -> bool:

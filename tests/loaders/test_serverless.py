@@ -402,3 +402,31 @@ def test_an_include_outside_the_tree_is_noted_once_where_it_is_written(tmp_path:
         ("info", 2, "${file(../shared.yml)}: ../shared.yml is outside the scanned tree; not read")
     ]
     assert isinstance(_resource(model, "functions.f").attributes["Environment"]["Variables"]["STAGE"], Unknown)
+
+
+def test_include_cycles_and_bad_fragment_entries_are_reported_in_the_fragment(tmp_path: Path):
+    declare_organization_trail(tmp_path)
+    (tmp_path / "serverless.yml").write_text("service: c\nprovider:\n  name: aws\nresources:\n  - ${file(./a.yml)}\n")
+    (tmp_path / "a.yml").write_text("Resources:\n  X: ${file(./b.yml)}\n")
+    (tmp_path / "b.yml").write_text("- ${file(./a.yml)}\n")
+    code, report = scan(str(tmp_path))
+    a, b = str(tmp_path / "a.yml"), str(tmp_path / "b.yml")
+    assert code == 2
+    assert diagnostics(report, "error") == {(a, 2, "resource X is not a mapping")}
+    assert diagnostics(report, "info") == {(b, 1, "${file(./a.yml)}: ./a.yml includes itself; what it includes is not checked")}
+
+
+def test_variables_that_repeat_variables_do_not_grow_without_bound(tmp_path: Path):
+    """Each level names the next twice: 2**depth values once expanded. Refused as unknown."""
+    declare_organization_trail(tmp_path)
+    levels = "".join(f"  t{i}: ${{self:custom.t{i + 1}}}-${{self:custom.t{i + 1}}}\n" for i in range(3000))
+    levels += "".join(f'  l{i}: ["${{self:custom.l{i + 1}}}", "${{self:custom.l{i + 1}}}"]\n' for i in range(3000))
+    (tmp_path / "serverless.yml").write_text(
+        "service: h\nprovider:\n  name: aws\ncustom:\n" + levels + "  t3000: end\n  l3000: end\n"
+        "functions:\n  f:\n    handler: h\n    environment:\n      TEXT: ${self:custom.t0}\n      LIST: ${self:custom.l0}\n"
+    )
+    code, report = scan(str(tmp_path))  # the subprocess timeout is the hang guard
+    assert (code, report["findings"], diagnostics(report, "error")) == (0, [], set())
+    model = load_service(str(tmp_path / "serverless.yml"))
+    variables = _resource(model, "functions.f").attributes["Environment"]["Variables"]
+    assert variables["TEXT"] == Unknown("a text built from variables is too large to hold")
