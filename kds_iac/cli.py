@@ -163,8 +163,8 @@ def build_parser() -> argparse.ArgumentParser:
     lsp = commands.add_parser(
         "lsp",
         help="run the language server (LSP over stdio) for editors",
-        description="Language server over stdio: validates Terraform and CloudFormation files on open "
-        "and save and publishes diagnostics (rule id, severity, range, link to the rule's doc).",
+        description="Language server over stdio: validates Terraform and CloudFormation files on open, "
+        "on save and as you type, and publishes diagnostics (rule id, severity, range, link to the rule's doc).",
     )
     lsp.add_argument("--stdio", action="store_true", help="use stdin/stdout (the default and only transport)")
 

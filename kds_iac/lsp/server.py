@@ -75,7 +75,6 @@ class KdsLanguageServer(LanguageServer):
         self._pending: dict[tuple[str, str], asyncio.Task] = {}
         self._from_buffers: set[tuple[str, str]] = set()  # units whose last publish judged unsaved text
         self.dirty: set[str] = set()  # uris edited since they were opened or saved
-        self._warmed = False
 
     def configure(self, options: Any) -> None:
         """Read ``initializationOptions``; a value of the wrong type keeps the default."""
@@ -147,7 +146,10 @@ class KdsLanguageServer(LanguageServer):
         """On the worker thread."""
         while self.hold and os.path.exists(self.hold):
             time.sleep(0.02)
-        return self.validator.validate(path, buffers, current=lambda: self._current(key, generation))
+        validation = self.validator.validate(path, buffers, current=lambda: self._current(key, generation))
+        if key[0] == "terraform" and validation is not None and not validation.cached:
+            self.warm_terraform(path)  # a crash or a limit may have ended the worker
+        return validation
 
     def _buffers(self) -> tuple[dict[str, str], dict[str, tuple[str, Optional[int]]]]:
         """The text of the documents edited since they were opened or saved, by absolute path;
@@ -167,17 +169,15 @@ class KdsLanguageServer(LanguageServer):
         return buffers, versions
 
     def warm_terraform(self, path: str) -> None:
-        """``path`` may be a file URI. Start tfparse (its Go runtime) off the event loop once a Terraform file is opened,
-        so that the first validation does not pay for it."""
-        if self._warmed or not path.endswith((".tf", ".tf.json")):
+        """``path`` may be a file URI. Once a Terraform file is open, keep the Terraform
+        evaluator ready off the event loop: the supervised tfparse worker process started (and
+        started again after a crash or a limit ended it), or tfparse imported where there is
+        no worker, so that the next validation does not pay for its start-up."""
+        if not path.endswith((".tf", ".tf.json")):
             return
         path = to_fs_path(path) if path.startswith("file:") else path
-        if not path:
-            return
-        self._warmed = True
-        from kds_iac.preload import preload_tfparse_if_terraform
-
-        threading.Thread(target=preload_tfparse_if_terraform, args=([path],), name="kds-iac-warm", daemon=True).start()
+        if path:
+            threading.Thread(target=_warm_terraform, args=(path,), name="kds-iac-warm", daemon=True).start()
 
     # ------------------------------------------------------------------ publishing
 
@@ -226,6 +226,20 @@ class KdsLanguageServer(LanguageServer):
                 f"file{'s' if len(targets) != 1 else ''} ({why}; {how}, {elapsed:.1f} ms)",
             )
         )
+
+
+def _warm_terraform(path: str) -> None:
+    try:
+        from kds_iac.loaders import tfparse_worker
+    except ImportError:  # tfparse runs in this process
+        from kds_iac.preload import preload_tfparse_if_terraform
+
+        preload_tfparse_if_terraform([path])
+        return
+    try:
+        tfparse_worker.start()
+    except Exception:  # the next evaluation starts it, or reports why it cannot
+        LOG.debug("kds-iac: could not start the Terraform worker", exc_info=True)
 
 
 def _in_thread(work: Callable[[], Any]) -> "asyncio.Future[Any]":
