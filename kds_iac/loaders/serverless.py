@@ -476,8 +476,9 @@ class _Service:
                         target.key_lines[key] = _line(part, key)
                         if isinstance(part, Mapping) and key in part.key_columns:
                             target.key_columns[key] = part.key_columns[key]
-                        if file != self.path:
-                            origins[key] = (key if section != "Outputs" else f"Outputs.{key}", file)
+                        if file != self.path and section in ("Resources", "Outputs"):
+                            address = key if section == "Resources" else f"Outputs.{key}"
+                            origins[address] = (address, file)
         self.framework(sections["Resources"], origins)
         template = _mapping({k: v for k, v in sections.items() if v or k == "Resources"}, 1, 1)
         return template, origins
