@@ -563,7 +563,16 @@ class _Service:
                 for index, event in enumerate(events):
                     self.stream_event(name, logical, index, event, line, resources, origins, read_statements, setting is None, file)
 
-        if uses_generated or statements is not None or managed is not None:
+        written = statements is not None or managed is not None
+        if written and not uses_generated and any(isinstance(f, dict) for f in functions.values()):
+            # every function names its own role: the framework creates none for these
+            where = _start(statements_node, managed_line or provider_line) if statements is not None else managed_line
+            self.info(
+                where or provider_line,
+                f"{statements_path or managed_path}: every function has a role of its own, so the framework "
+                "creates no role for these; not checked",
+            )
+        elif uses_generated or written:
             self.role(resources, origins, role_path, role_node, provider, provider_line, managed, managed_path, managed_line, read_statements)
             if isinstance(statements, list):
                 for index, statement in enumerate(statements):

@@ -430,3 +430,31 @@ def test_variables_that_repeat_variables_do_not_grow_without_bound(tmp_path: Pat
     model = load_service(str(tmp_path / "serverless.yml"))
     variables = _resource(model, "functions.f").attributes["Environment"]["Variables"]
     assert variables["TEXT"] == Unknown("a text built from variables is too large to hold")
+
+
+def test_statements_no_function_runs_with_are_noted_not_judged(tmp_path: Path):
+    """The framework creates its role only for functions without one of their own."""
+    declare_organization_trail(tmp_path)
+    (tmp_path / "serverless.yml").write_text(
+        "service: r\n"
+        "provider:\n"
+        "  name: aws\n"
+        "  iamRoleStatements:\n"
+        "    - Effect: Allow\n"
+        "      Action: kinesis:*\n"
+        "      Resource: '*'\n"
+        "functions:\n"
+        "  a:\n"
+        "    handler: h.a\n"
+        "    role: arn:aws:iam::111122223333:role/external\n"
+    )
+    code, report = scan(str(tmp_path))
+    assert (code, report["findings"], diagnostics(report, "error")) == (0, [], set())
+    assert diagnostics(report, "info") == {
+        (
+            str(tmp_path / "serverless.yml"),
+            5,
+            "provider.iamRoleStatements: every function has a role of its own, so the framework creates "
+            "no role for these; not checked",
+        )
+    }
