@@ -15,12 +15,13 @@ saving without edits) costs a few ``stat`` calls.
 
 Unsaved text: ``validate(path, overlays)`` takes the editor's open buffers (absolute path ->
 text). When a buffer of the unit differs from its file, the unit is judged in a **shadow
-tree** under a temporary directory: the directories that hold an edited buffer are real
-directories there, with the buffer written in and every other entry a symbolic link to the
-user's file or directory, from the nearest ancestor that the module's local ``source``s and
-``../`` paths reach down. So ``../modules/x`` and ``file("../policy.json")`` resolve as on
-disk, siblings and CloudTrail companions are read in place, and nothing is ever written into
-the user's tree. Paths are mapped back to the user's files before they leave this module.
+tree** under a temporary directory, from the nearest ancestor that the module's local
+``source``s and ``../`` paths reach down: the directories on the way to an edited buffer are
+real directories there, with the buffer written in; the small files beside it are copies (the
+Terraform loader confines file reads to the scanned directory, links followed); every other
+entry is a symbolic link to the user's file or directory. So ``../modules/x``,
+``file("${path.module}/policy.json")`` and CloudTrail companions read as on disk, and nothing
+is ever written into the user's tree. Paths are mapped back to the user's files before they leave this module.
 Such a run is never cached (the buffer changes with every keystroke).
 
 A file once recognized as a template or plan stays claimed: when a save or an edit makes it
@@ -453,10 +454,21 @@ def _reach(root: str, edited: Mapping[str, str]) -> str:
     return ancestor
 
 
+_COPY_LIMIT = 1024 * 1024  # siblings up to this size are copied beside an edited buffer
+
+
+def _small_regular_file(path: str) -> bool:
+    try:
+        return not os.path.islink(path) and os.path.isfile(path) and os.path.getsize(path) <= _COPY_LIMIT
+    except OSError:
+        return False
+
+
 class _Shadow:
     """A temporary tree that shows ``ancestor`` with ``edited`` buffers in place of their
-    files: directories on the way to an edited file are real, all else links to the user's
-    tree. Removed on exit (``rmtree`` unlinks the links, never what they point to)."""
+    files: directories on the way to an edited file are real, the small files beside an edited
+    buffer are copies, all else links to the user's tree. Removed on exit (``rmtree`` unlinks
+    the links, never what they point to)."""
 
     def __init__(self, ancestor: str, edited: Mapping[str, str]) -> None:
         self.ancestor = ancestor
@@ -468,6 +480,7 @@ class _Shadow:
         self.temporary = tempfile.mkdtemp(prefix="kds-iac-lsp-")
         self.root = os.path.join(os.path.realpath(self.temporary), "tree")
         directories: set[str] = set()
+        edited_directories = {os.path.dirname(f) for f in self.edited}
         for file in self.edited:
             directory = os.path.dirname(file)
             while True:
@@ -482,11 +495,17 @@ class _Shadow:
                 names = os.listdir(directory)
             except OSError:
                 names = []
+            holds_edit = directory in edited_directories
             for name in names:
                 real = os.path.join(directory, name)
                 if real in directories or real in self.edited:
                     continue
-                os.symlink(real, os.path.join(shadow, name))
+                if holds_edit and _small_regular_file(real):
+                    # a copy, not a link: readers that confine file reads to the scanned
+                    # directory follow links, and would find a sibling outside it
+                    shutil.copyfile(real, os.path.join(shadow, name))
+                else:
+                    os.symlink(real, os.path.join(shadow, name))
         for file, text in self.edited.items():
             with open(self.shadow_of(file), "w", encoding="utf-8", errors="surrogatepass", newline="") as handle:
                 handle.write(text)

@@ -237,6 +237,33 @@ async def test_terraform_buffer_is_evaluated_with_its_module_directory_and_local
     assert sorted(p.name for p in prod.iterdir()) == ["main.tf", "variables.tf"]
 
 
+POLICY_TF = """\
+resource "aws_iam_policy" "p" {
+  name   = "p"
+  policy = file("${path.module}/policy.json")
+}
+"""
+
+
+@pytest.mark.asyncio
+async def test_terraform_buffer_reads_the_files_beside_it_as_a_save_would(client: LanguageClient):
+    """The loader confines file() to the scanned directory, links followed: a sibling read by
+    the buffer must be read, not withheld as outside the tree."""
+    module = client.root / "policies"  # type: ignore[attr-defined]
+    module.mkdir()
+    main = module / "main.tf"
+    main.write_text(POLICY_TF)
+    (module / "policy.json").write_text('{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"}]}')
+    open_document(client, main, POLICY_TF)
+    await logged(client, f"validated {main}")
+    assert shown(client, main) == {("KDS004", E, 2, "[aws_iam_policy.p]"), ("KDS005", W, 2, "[aws_iam_policy.p]")}
+
+    change(client, main, (0, 0, 0, 0, "# typed\n"))
+    log = await logged(client, f"validated {main}")
+    assert "on unsaved text" in log
+    assert shown(client, main) == {("KDS004", E, 3, "[aws_iam_policy.p]"), ("KDS005", W, 3, "[aws_iam_policy.p]")}
+
+
 @pytest.mark.asyncio
 async def test_quick_edits_publish_only_the_last_version(client: LanguageClient):
     template = client.root / "app.yaml"  # type: ignore[attr-defined]
