@@ -332,6 +332,13 @@ class _Service:
             return self.self_value(address.strip(), line, depth)
         if kind == "sls" and address.strip() == "stage":
             return self.stage(line, file, depth)
+        if kind == "param":  # a stage parameter: params.default gives the default
+            params = self.data.get("params")
+            defaults = params.get("default") if isinstance(params, dict) else None
+            if isinstance(defaults, dict) and address.strip() in defaults:
+                value = self.resolve(defaults[address.strip()], _line(defaults, address.strip(), line), self.path, depth + 1)
+                return FromInputs(value, (Input(kind="param", name=source, default=value, has_default=True),))
+            return _MISSING
         if kind == "aws":
             pseudo = {"region": "AWS::Region", "accountId": "AWS::AccountId"}.get(address.strip())
             return Unknown(pseudo or f"${{{source}}} is resolved at deployment")

@@ -78,6 +78,7 @@ RULE = Rule(
     title="Kinesis resource policy or stream key policy grants to any principal without pinning the caller",
     resource_types=RESOURCE_POLICY_HOLDER_TYPES,
     category="IAM",
+    formats=("terraform", "cloudformation", "serverless"),
 )
 
 EXAMPLES = {
@@ -88,6 +89,12 @@ EXAMPLES = {
     "cloudformation": Examples(
         bad={"iam-resource-policies.yaml": frozenset({"PublicPolicy", "StreamKey"})},
         good=("iam-least-privilege.yaml",),
+    ),
+    "serverless": Examples(
+        bad={
+            "shared-streams": frozenset({"PublicClicks"}),
+        },
+        good=("service-good",),
     ),
 }
 

@@ -65,6 +65,7 @@ RULE = Rule(
     title="Kinesis resource policy or stream key policy grants access to another AWS account",
     resource_types=RESOURCE_POLICY_HOLDER_TYPES,
     category="IAM",
+    formats=("terraform", "cloudformation", "serverless"),
 )
 
 EXAMPLES = {
@@ -75,6 +76,12 @@ EXAMPLES = {
     "cloudformation": Examples(
         bad={"iam-resource-policies.yaml": frozenset({"CrossAccountPolicy", "OrganizationPolicy"})},
         good=("iam-least-privilege.yaml",),
+    ),
+    "serverless": Examples(
+        bad={
+            "shared-streams": frozenset({"PartnerOrders"}),
+        },
+        good=("service-good",),
     ),
 }
 

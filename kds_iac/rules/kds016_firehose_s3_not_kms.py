@@ -87,6 +87,7 @@ RULE = Rule(
     title="Firehose writes a Kinesis stream's records to S3 without SSE-KMS",
     resource_types=DELIVERY_STREAM_TYPES,
     category="ENCRYPTION",
+    formats=("terraform", "cloudformation", "serverless"),
 )
 
 EXAMPLES = {
@@ -105,6 +106,12 @@ EXAMPLES = {
     "cloudformation": Examples(
         bad={"datapath-firehose-s3.yaml": frozenset({"SseS3Bucket", "NoEncryptionDelivery"})},
         good=("roles-readers-granted.yaml", "customer-managed-key.yaml"),
+    ),
+    "serverless": Examples(
+        bad={
+            "shared-streams": frozenset({"ClicksArchive"}),
+        },
+        good=("service-good",),
     ),
 }
 

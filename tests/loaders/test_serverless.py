@@ -458,3 +458,25 @@ def test_statements_no_function_runs_with_are_noted_not_judged(tmp_path: Path):
             "no role for these; not checked",
         )
     }
+
+
+def test_stage_parameters_default_from_params_default(tmp_path: Path):
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\n"
+        "params:\n"
+        "  default:\n"
+        "    account: '444455556666'\n"
+        "provider:\n"
+        "  name: aws\n"
+        "  environment:\n"
+        "    ACCOUNT: ${param:account}\n"
+        "    OTHER: ${param:other}\n"
+        "functions:\n"
+        "  f:\n"
+        "    handler: h.f\n"
+    )
+    model = load_service(str(tmp_path / "serverless.yml"))
+    variables = _resource(model, "functions.f").attributes["Environment"]["Variables"]
+    assert variables["ACCOUNT"].value == "444455556666"
+    assert variables["ACCOUNT"].inputs[0].describe() == 'param:account (default: "444455556666")'
+    assert variables["OTHER"].inputs[0].describe() == "param:other (no default)"
