@@ -46,13 +46,24 @@ _CFN_MARKERS = (
 )
 _PLAN_MARKERS = (re.compile(rb'"planned_values"\s*:'), re.compile(rb'"terraform_version"\s*:'))
 
-# What a template claims, for a file met in a directory: the key as a YAML key at the start of
-# a line (top level for the two section keys) or as a quoted JSON key. A line of a log or a
-# console report that quotes a template ("  12 |     Type: AWS::Kinesis::Stream") does not.
-_CLAIM_VERSION = re.compile(rb"""(?m)^["']?AWSTemplateFormatVersion["']?[ \t]*:|["']AWSTemplateFormatVersion["']\s*:""")
-_CLAIM_RESOURCES = re.compile(rb"""(?m)^["']?Resources["']?[ \t]*:|["']Resources["']\s*:""")
+# What a template claims, for a file met in a directory: the key where a template writes it,
+# at the start of a line (column 0 for a bare YAML section key), or after "{" or "," (JSON,
+# YAML flow style), bare or quoted with matching quotes. A line of a log or a console report
+# that quotes a template ("  12 |     Type: AWS::Kinesis::Stream", or checkov's JSON
+# "code_block" strings) does not.
+
+
+def _key(name: str) -> bytes:
+    return f"(?:\"{name}\"|'{name}'|{name})".encode()
+
+
+_AFTER_BRACE = rb"[{,][ \t\r\n]*"
+_CLAIM_VERSION = re.compile(rb"(?m)(?:^[ \t]*|" + _AFTER_BRACE + rb")" + _key("AWSTemplateFormatVersion") + rb"\s*:")
+_CLAIM_RESOURCES = re.compile(
+    rb"(?m)(?:^" + _key("Resources") + rb"|^[ \t]*(?:\"Resources\"|'Resources')|" + _AFTER_BRACE + _key("Resources") + rb")\s*:"
+)
 _CLAIM_TYPE = re.compile(
-    rb"""(?m)^[ \t]*(?:-[ \t]+)?["']?Type["']?[ \t]*:[ \t]*["']?AWS::[A-Za-z0-9]+::|["']Type["']\s*:\s*["']AWS::[A-Za-z0-9]+::"""
+    rb"(?m)(?:^[ \t]*(?:-[ \t]+)?|" + _AFTER_BRACE + rb")" + _key("Type") + rb"\s*:\s*[\"']?AWS::[A-Za-z0-9]+::"
 )
 _CLAIM_PLAN = re.compile(rb'"planned_values"\s*:')
 _CLAIM_PLAN_VERSION = re.compile(rb'"(?:format_version|terraform_version)"\s*:')

@@ -46,7 +46,7 @@ CHECKOV_JSON = json.dumps(
         "results": {
             "failed_checks": [
                 {"check_id": "CKV_KDS_1", "resource": "AWS::Kinesis::Stream.Plain",
-                 "code_block": [[3, "  Plain:\n"], [4, "    Type: AWS::Kinesis::Stream\n"]]}
+                 "code_block": [[2, "Resources:\n"], [3, "  Plain:\n"], [4, "    Type: AWS::Kinesis::Stream\n"]]}
             ]
         },
     },
@@ -105,13 +105,19 @@ def test_templates_under_every_usual_name_are_found_in_a_directory_as_when_named
     names = ["stack.template", "stack.tpl", "stack.cfn", "stack", "stack.yml", "stack.txt"]
     for name in names:
         (tmp_path / name).write_text(TEMPLATE)
+    others = ["App.template.json", "utf16.tpl", "flow.yaml", "flow-resources.yaml"]
     (tmp_path / "App.template.json").write_text(TEMPLATE_JSON)
     (tmp_path / "utf16.tpl").write_bytes(TEMPLATE.encode("utf-16"))  # with a byte-order mark
-    expected = {("KDS001", name, "Plain") for name in [*names, "App.template.json", "utf16.tpl"]}
+    (tmp_path / "flow.yaml").write_text(  # YAML flow style, as yaml.dump writes long templates
+        "{AWSTemplateFormatVersion: '2010-09-09', Resources: {Plain: {Type: 'AWS::Kinesis::Stream',\n"
+        "      Properties: {ShardCount: 1}}}}\n"
+    )
+    (tmp_path / "flow-resources.yaml").write_text("{Resources: {Plain: {Type: AWS::Kinesis::Stream}}}\n")
+    expected = {("KDS001", name, "Plain") for name in [*names, *others]}
     code, document, _ = report(".", cwd=tmp_path)
     assert findings(document) == expected and diagnostics(document) == set()
     assert code == 1
-    code, named, _ = report(*names, "App.template.json", "utf16.tpl", cwd=tmp_path)
+    code, named, _ = report(*names, *others, cwd=tmp_path)
     assert findings(named) == expected and diagnostics(named) == set()
 
 
