@@ -456,6 +456,9 @@ def fuzz(
             if outcome.failed:
                 signature = outcome.signature()
                 stats.counts[signature] = stats.counts.get(signature, 0) + 1
+                findings_dir.joinpath(loader).mkdir(parents=True, exist_ok=True)
+                with open(findings_dir / loader / "failures.tsv", "a", encoding="utf-8") as log:  # every one, regenerable
+                    log.write(f"{seed}\t{iteration}\t{signature}\n")
                 kept = stats.failures.setdefault(signature, [])
                 if len(kept) < KEEP_PER_SIGNATURE:
                     path = save_reproducer(findings_dir, loader, seed, iteration, case, outcome)

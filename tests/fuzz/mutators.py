@@ -58,6 +58,11 @@ HCL_EXPRESSIONS = (
     '"${"', '"%{ if true }x%{ endif }"', '"${var.a}${var.a}"', "<<EOF\nheredoc\nEOF", "<<-EOT\n  indented\n  EOT",
     "[for x in range(10) : x]", "{for k, v in {} : k => v}", "true ? 1 : \"a\"", "!null", "-\"x\"", "1 / 0",
     "try(var.x, 1)", "can(var.x)", "lookup({}, \"a\")", "element([], 0)", "regex(\"(\", \"x\")", "abspath(path.root)",
+    # shapes the views and rules read: policies, keys and ARNs of unexpected types
+    'jsonencode("not a policy")', "jsonencode({Statement = \"x\"})", "jsonencode({Statement = [{Effect = 1, Action = {}, Resource = null}]})",
+    'jsonencode({Version = "2012-10-17", Statement = [{Effect = "Allow", NotAction = ["kinesis:Put*"], NotResource = "*", Principal = "*"}]})',
+    '["a", 1, null, {}]', "{a = {b = []}}", 'tolist(["kinesis:*"])', '"arn:aws:kinesis:us-east-1:1:stream/${var.x}"', '"alias/aws/kinesis"',
+    '"KMS"', '"NONE"', '"kms"', "aws_kms_key.missing.arn", "aws_kinesis_stream.missing[0].arn", "var.streams[*].arn",
 )
 HCL_BLOCKS = (
     'variable "bad_type" {\n  type = notatype\n}\n',
