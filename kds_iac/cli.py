@@ -381,14 +381,26 @@ def whole_module_paths(paths: Sequence[str]) -> list[str]:
 
 
 def recognized_paths(paths: Sequence[str]) -> list[str]:
-    """``paths`` without the named files that are not ours (directories and missing paths stay)."""
-    from kds_iac.loaders.discovery import discover, is_terraform_file
+    """``paths`` without the named files that are not ours (directories and missing paths stay).
+
+    A file is ours as in a directory scan: it claims to be a template or plan by content, or
+    is a Serverless service or a fragment one includes. Merely mentioning ``Type: AWS::...``
+    (a saved checkov report among the changed files) is not enough."""
+    from kds_iac.files import decode_head, read_bytes
+    from kds_iac.loaders.discovery import SNIFF_BYTES, claims, discover, is_terraform_file
 
     kept = []
     for path in paths:
         if os.path.isfile(path) and not is_terraform_file(os.path.basename(path)):
             found = discover([path])
-            if not (found.cloudformation_templates or found.terraform_plans or found.serverless_services) and all(
+            if found.cloudformation_templates and not (found.terraform_plans or found.serverless_services):
+                try:
+                    claimed = claims(decode_head(read_bytes(path, SNIFF_BYTES))) is not None
+                except OSError:
+                    claimed = True  # let the scan say what is wrong with it
+                if not claimed:
+                    continue
+            elif not (found.cloudformation_templates or found.terraform_plans or found.serverless_services) and all(
                 d.message.startswith("not a Terraform file") for d in found.diagnostics
             ):
                 continue

@@ -100,6 +100,19 @@ def test_the_same_log_named_on_the_command_line_is_an_error(tmp_path):
     assert code == 2
 
 
+def test_pre_commit_passing_a_saved_report_with_the_changed_files_skips_it(tmp_path):
+    """The CloudFormation hook passes every changed .json/.yaml with --ignore-unrecognized."""
+    declare_organization_trail(tmp_path)
+    (tmp_path / "app.yaml").write_text(TEMPLATE)
+    (tmp_path / "checkov-results.json").write_text(CHECKOV_JSON)
+    (tmp_path / "inventory.yaml").write_text("streams:\n  - Type: AWS::Kinesis::Stream\n    count: 3\n")
+    code, document, _ = report("--ignore-unrecognized", "checkov-results.json", "inventory.yaml", "app.yaml", cwd=tmp_path)
+    assert diagnostics(document) == set()
+    assert findings(document) == {("KDS001", "app.yaml", "Plain")}
+    assert document["scope"] == ["app.yaml"]
+    assert code == 1
+
+
 def test_templates_under_every_usual_name_are_found_in_a_directory_as_when_named(tmp_path):
     declare_organization_trail(tmp_path)
     names = ["stack.template", "stack.tpl", "stack.cfn", "stack", "stack.yml", "stack.txt"]
