@@ -20,7 +20,7 @@ def preload_tfparse_if_terraform(paths: Sequence[str]) -> bool:
     from kds_iac.loaders import tfparse_worker
 
     try:
-        tfparse_worker.start()
+        tfparse_worker.start(fork=True)
     except OSError:  # cannot start a process: the loader reports it, module by module
         return False
     return True

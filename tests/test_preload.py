@@ -12,7 +12,7 @@ from kds_iac.preload import preload_tfparse_if_terraform
 def starts(monkeypatch) -> list[bool]:
     """Worker starts, recorded instead of done."""
     started: list[bool] = []
-    monkeypatch.setattr(tfparse_worker, "start", lambda: started.append(True))
+    monkeypatch.setattr(tfparse_worker, "start", lambda fork=False: started.append(fork))
     return started
 
 
@@ -33,11 +33,11 @@ def test_preload_only_for_terraform(tmp_path, monkeypatch, starts, names, paths,
         (tmp_path / name).write_text("", encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     assert preload_tfparse_if_terraform(paths) is preloaded
-    assert starts == ([True] if preloaded else [])
+    assert starts == ([True] if preloaded else [])  # forked where that is safe
 
 
 def test_a_worker_that_cannot_start_is_left_to_the_loader_to_report(tmp_path, monkeypatch):
-    def cannot(*args):
+    def cannot(*args, **kwargs):
         raise OSError("no processes left")
 
     (tmp_path / "main.tf").write_text("", encoding="utf-8")

@@ -27,10 +27,16 @@ def _watch_parent(parent: int) -> None:
 
 
 def main() -> None:
-    parent = os.getppid()
+    """As a script: our directory off the path, tfparse's on it, then serve."""
     here = os.path.realpath(os.path.dirname(os.path.abspath(__file__)))
     sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != here]  # kds_iac.loaders is no top level
     sys.path.extend(sys.argv[1:])  # where tfparse and cffi are, when started without site
+    serve()
+
+
+def serve() -> None:
+    """Answer requests from fd 0 on fd 1 until fd 0 closes (also the entry of a forked worker)."""
+    parent = os.getppid()
     try:
         import tfparse  # first: the Go runtime initialises on its own thread meanwhile
     except Exception as error:  # every request gets the reason; the loader reports it per module
@@ -41,7 +47,7 @@ def main() -> None:
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)
-    for line in sys.stdin.buffer:
+    for line in os.fdopen(0, "rb"):
         try:
             request = json.loads(line)
             if tfparse is None:

@@ -226,17 +226,18 @@ def test_time_limit_of_a_call_is_settable(tmp_path, fresh_worker):
 WAITS_THEN_READS = """
 import os, sys, time
 from kds_iac.loaders import tfparse_worker
-tfparse_worker.start()
+tfparse_worker.start(fork=sys.argv[2] == "forked")
 print(tfparse_worker._child.process.pid, flush=True)
 tfparse_worker.evaluate(sys.argv[1], True, [])
 """
 
 
 @pytest.mark.parametrize("how", ["exits", "is-killed"])
-def test_the_worker_does_not_outlive_its_parent(tmp_path, how):
+@pytest.mark.parametrize("started", ["spawned", "forked"])
+def test_the_worker_does_not_outlive_its_parent(tmp_path, how, started):
     (tmp_path / "main.tf").write_text('resource "aws_kinesis_stream" "many" {\n  count = 1000000\n}\n')
     parent = subprocess.Popen(
-        [sys.executable, "-c", WAITS_THEN_READS, str(tmp_path)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", WAITS_THEN_READS, str(tmp_path), started], stdout=subprocess.PIPE, text=True
     )
     worker = int(parent.stdout.readline())
     time.sleep(0.5)  # the worker is busy evaluating
