@@ -107,7 +107,41 @@ def load_service(path: str, root: Optional[str] = None) -> Model:
             output.location = Location(file, output.location.start_line, output.location.end_line)
         model.outputs.append(output)
     model.files.extend(f for f in service.included if f not in model.files)
+    _comment_skips([r for r in model.resources if r.address.startswith(("functions.", "provider."))])
     return model
+
+
+_SKIP_COMMENT = re.compile(r"#[ \t]*(?:checkov|bridgecrew):skip=[ \t]*([A-Za-z0-9_-]+(?:,[A-Za-z0-9_-]+)*)(?::([^\n]*))?")
+
+
+def _comment_skips(resources: list) -> None:
+    """``# checkov:skip=CKV_KDS_12:reason`` written inside a function or a statement of the
+    framework's role, or in the comment lines just above it: the scan honours it as checkov
+    honours such comments in a function."""
+    texts: dict[str, list[str]] = {}
+    for resource in resources:
+        file = resource.location.file
+        if file not in texts:
+            try:
+                texts[file] = cfn_reader.decode(files_read(file)).splitlines()
+            except (OSError, ReadError):
+                texts[file] = []
+        start = resource.location.start_line - 1
+        while start > 0 and texts[file][start - 1].lstrip().startswith("#"):  # comments just above
+            start -= 1
+        lines = texts[file][start : resource.location.end_line]
+        for line in lines:
+            if "skip=" not in line:
+                continue
+            for match in _SKIP_COMMENT.finditer(line):
+                for rule_id in match.group(1).split(","):
+                    resource.skips[rule_id] = (match.group(2) or "").strip()
+
+
+def files_read(path: str) -> bytes:
+    from kds_iac import files
+
+    return files.read_bytes(path)
 
 
 def _nesting(path: str, root: str) -> Any:

@@ -480,3 +480,30 @@ def test_stage_parameters_default_from_params_default(tmp_path: Path):
     assert variables["ACCOUNT"].value == "444455556666"
     assert variables["ACCOUNT"].inputs[0].describe() == 'param:account (default: "444455556666")'
     assert variables["OTHER"].inputs[0].describe() == "param:other (no default)"
+
+
+def test_skip_comments_in_functions_and_above_statements(tmp_path: Path):
+    declare_organization_trail(tmp_path)
+    (tmp_path / "serverless.yml").write_text(
+        "service: r\n"
+        "provider:\n"
+        "  name: aws\n"
+        "  iamRoleStatements:\n"
+        "    # checkov:skip=CKV_KDS_5:the stream list is public knowledge\n"
+        "    - Effect: Allow\n"
+        "      Action: kinesis:ListShards\n"
+        "      Resource: '*'\n"
+        "functions:\n"
+        "  a:\n"
+        "    handler: h.a\n"
+        "    # checkov:skip=CKV_KDS_12: keys of the local emulator\n"
+        "    environment:\n"
+        "      AWS_ACCESS_KEY_ID: AKIAIOSFODNN7EXAMPLE\n"
+        "      AWS_SECRET_ACCESS_KEY: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
+    )
+    code, report = scan(str(tmp_path))
+    assert code == 0
+    assert {(f["rule_id"], f["resource"], f["suppressed"], f["suppression_reason"]) for f in report["findings"]} == {
+        ("KDS005", "provider.iamRoleStatements[0]", True, "the stream list is public knowledge"),
+        ("KDS012", "functions.a", True, "keys of the local emulator"),
+    }
