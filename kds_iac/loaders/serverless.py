@@ -26,11 +26,18 @@ service is judged by the same code as any template:
   each Kinesis stream event an ``AWS::Lambda::EventSourceMapping`` (``functions.NAME.events[I]``)
   with the event's ``destinations.onFailure``.
 
-Variables are resolved before that: ``${self:a.b}`` to what it names (a cycle is unknown),
-``${opt:stage, 'dev'}``-style variables with a default after the comma to an ``Input`` named as
-written (``opt:stage (default: "dev")``), the others (``ssm:``, ``cf:``, ``s3:``, ``aws:``,
-``param:`` and ``env:`` without default...) to unknowns; text around variables makes a
-``Template``. Nothing is fetched and nothing is executed.
+Variables are resolved before that: ``${self:a.b}`` to what it names (through sections
+included whole; a cycle is unknown); ``${opt:stage, 'dev'}``-style variables with a default
+after the comma, ``${sls:stage}`` and ``${param:x}`` with ``params.default`` to an ``Input``
+named as written (``opt:stage (default: "dev")``); ``opt:``, ``env:`` and ``param:`` without
+default to an input without default; ``aws:region``/``aws:accountId`` to the pseudo parameters;
+``ssm:``, ``cf:``, ``s3:`` and the rest to unknowns. Text around variables makes a ``Template``;
+text and structures that variables repeat past fixed sizes are unknown. ``#{AWS::Region}``
+(serverless-pseudo-parameters) is ``Fn::Sub``. Nothing is fetched and nothing is executed.
+
+A name the template does not define (the framework's deployment bucket, log groups, API) is
+unknown with an info note, not an error. ``# checkov:skip=ID:reason`` comments inside a
+function or a role statement (or just above it) suppress as checkov's do.
 """
 
 from __future__ import annotations
@@ -123,7 +130,7 @@ def _comment_skips(resources: list) -> None:
         file = resource.location.file
         if file not in texts:
             try:
-                texts[file] = cfn_reader.decode(files_read(file)).splitlines()
+                texts[file] = cfn_reader.decode(_read_bytes(file)).splitlines()
             except (OSError, ReadError):
                 texts[file] = []
         start = resource.location.start_line - 1
@@ -138,7 +145,7 @@ def _comment_skips(resources: list) -> None:
                     resource.skips[rule_id] = (match.group(2) or "").strip()
 
 
-def files_read(path: str) -> bytes:
+def _read_bytes(path: str) -> bytes:
     from kds_iac import files
 
     return files.read_bytes(path)
