@@ -59,7 +59,7 @@ MAX_VALUES = 200_000  # values in what one ${self:} names, its references expand
 
 # Variable sources the framework resolves; anything else in ${...} (CloudFormation's own
 # ${AWS::Region} or ${Stream.Arn} inside Fn::Sub) is left as text.
-_SOURCE = re.compile(r"^\s*(self|opt|env|sls|param|ssm|cf|s3|aws|file|git|strToBool|sls)\b\s*[:(]")
+_SOURCE = re.compile(r"^\s*(self|opt|env|sls|param|ssm|cf|s3|aws|file|git|strToBool)\b\s*[:(]")
 _READ = ("kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:DescribeStream", "kinesis:ListStreams")
 _READ_WITH_CONSUMER = (
     "kinesis:GetRecords",
