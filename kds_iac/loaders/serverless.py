@@ -622,29 +622,51 @@ class _Service:
             )
         elif uses_generated or written:
             self.role(resources, origins, role_path, role_node, provider, provider_line, managed, managed_path, managed_line, read_statements)
-            if isinstance(statements, list):
-                for index, statement in enumerate(statements):
-                    statement_line = _start(statement, _line(provider, "iamRoleStatements", provider_line))
-                    end = getattr(statement, "end_line", 0) or statement_line
-                    resolved = self.resolve(statement, statement_line, self.path)
-                    logical = f"{ROLE_ID}Statement{index}"
-                    document = _mapping({"Version": "2012-10-17", "Statement": [resolved]}, statement_line, end)
-                    properties = _mapping(
-                        {
-                            "PolicyName": f"{statements_path}[{index}]",
-                            "PolicyDocument": document,
-                            "Roles": [_mapping({"Ref": ROLE_ID}, statement_line, statement_line)],
-                        },
-                        statement_line,
-                        end,
-                    )
-                    resources[logical] = _mapping({"Type": "AWS::IAM::Policy", "Properties": properties}, statement_line, end)
-                    resources.key_lines[logical] = statement_line
-                    origins[logical] = (f"{statements_path}[{index}]", self.path)
-            elif statements is not None:
-                resolved = self.resolve(statements, _start(statements_node, provider_line), self.path)
-                if not isinstance(resolved, Unknown):
-                    self.info(_start(statements_node, provider_line), f"{statements_path} is not a list of statements; not checked")
+            first_line = _start(statements_node, provider_line)
+            for index, (statement, statement_line, end, file) in enumerate(self.statements(statements, first_line)):
+                logical = f"{ROLE_ID}Statement{index}"
+                document = _mapping({"Version": "2012-10-17", "Statement": [statement]}, statement_line, end)
+                properties = _mapping(
+                    {
+                        "PolicyName": f"{statements_path}[{index}]",
+                        "PolicyDocument": document,
+                        "Roles": [_mapping({"Ref": ROLE_ID}, statement_line, statement_line)],
+                    },
+                    statement_line,
+                    end,
+                )
+                resources[logical] = _mapping({"Type": "AWS::IAM::Policy", "Properties": properties}, statement_line, end)
+                resources.key_lines[logical] = statement_line
+                origins[logical] = (f"{statements_path}[{index}]", file)
+
+    def statements(self, raw: Any, line: int) -> list[tuple[Any, int, int, str]]:
+        """The role's statements, resolved, with their lines and file: the list may be an
+        include (``${file(./iam.yml)}``) and its items includes of one statement or a list."""
+        if raw is None:
+            return []
+        items = raw
+        if not isinstance(raw, list):
+            items = self.resolve(raw, line, self.path)
+            if isinstance(items, Unknown):
+                return []
+            if not isinstance(items, list):
+                self.info(line, "the role's statements are not a list; not checked")
+                return []
+        out: list[tuple[Any, int, int, str]] = []
+        for item in items:
+            here = _start(item, line)
+            resolved = self.resolve(item, here, self.path)
+            if isinstance(item, str) and isinstance(resolved, list):  # an include of several
+                parts = resolved
+            else:
+                parts = [resolved]
+            for part in parts:
+                if isinstance(part, Unknown):
+                    continue
+                start = _start(part, here)
+                end = getattr(part, "end_line", 0) or start
+                out.append((part, start, end, self.files.get(id(part), self.path)))
+        return out
 
     def functions(self, data: Any) -> tuple[Mapping, dict[str, str]]:
         """``functions`` as one mapping (it may be written as ``${file()}`` includes or a list

@@ -507,3 +507,37 @@ def test_skip_comments_in_functions_and_above_statements(tmp_path: Path):
         ("KDS005", "provider.iamRoleStatements[0]", True, "the stream list is public knowledge"),
         ("KDS012", "functions.a", True, "keys of the local emulator"),
     }
+
+
+def test_role_statements_included_from_files_are_reported_where_they_are_written(tmp_path: Path):
+    declare_organization_trail(tmp_path)
+    (tmp_path / "iam").mkdir()
+    (tmp_path / "serverless.yml").write_text(
+        "service: s\n"
+        "provider:\n"
+        "  name: aws\n"
+        "  iam:\n"
+        "    role:\n"
+        "      statements:\n"
+        "        - ${file(./iam/kinesis.yml)}\n"
+        "        - ${file(./iam/one.yml)}\n"
+        "functions:\n"
+        "  f:\n"
+        "    handler: h.f\n"
+    )
+    (tmp_path / "iam" / "kinesis.yml").write_text(
+        "- Effect: Allow\n  Action: kinesis:GetRecords\n  Resource: !GetAtt Missing.Arn\n"
+        "- Effect: Allow\n  Action: 'kinesis:*'\n  Resource: '*'\n"
+    )
+    (tmp_path / "iam" / "one.yml").write_text("Effect: Allow\nNotAction: kinesis:Get*\nResource: '*'\n")
+    code, report = scan(str(tmp_path))
+    kinesis, one = str(tmp_path / "iam" / "kinesis.yml"), str(tmp_path / "iam" / "one.yml")
+    assert (code, diagnostics(report, "error")) == (1, set())
+    assert findings(report) == {
+        ("KDS004", "provider.iam.role.statements[1]", kinesis, 4),
+        ("KDS005", "provider.iam.role.statements[1]", kinesis, 4),
+        ("KDS007", "provider.iam.role.statements[2]", one, 1),
+    }
+    assert diagnostics(report, "info") == {
+        (kinesis, 3, "Fn::GetAtt to Missing, which the service does not define (the framework may generate it); its value is not known")
+    }
