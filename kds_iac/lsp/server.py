@@ -55,6 +55,7 @@ LOG = logging.getLogger("kds_iac.lsp")
 DEBOUNCE_SECONDS = 0.3
 MAX_DIAGNOSTICS = 200
 HOLD_VARIABLE = "KDS_IAC_LSP_HOLD_WHILE"
+SCAN_THREAD = "kds-iac-scan"
 
 _SEVERITIES = {
     "error": types.DiagnosticSeverity.Error,
@@ -266,7 +267,7 @@ def _in_thread(work: Callable[[], Any]) -> "asyncio.Future[Any]":
         except RuntimeError:  # the loop is closed: the server is exiting
             pass
 
-    threading.Thread(target=target, name="kds-iac-scan", daemon=True).start()
+    threading.Thread(target=target, name=SCAN_THREAD, daemon=True).start()
     return future
 
 
@@ -347,4 +348,17 @@ def create_server(version: str = "0+unknown") -> KdsLanguageServer:
 def main(version: str = "0+unknown") -> int:
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(levelname)s: %(message)s")  # stderr
     create_server(version).start_io()
+    if any(thread.name == SCAN_THREAD and thread.is_alive() for thread in threading.enumerate()):
+        # A scan still running has nothing to save, and the interpreter's clean-up would share
+        # the GIL with it (seen: ~2 s after exit on a 5 MB template): leave now.
+        import atexit
+        import sys
+
+        atexit._run_exitfuncs()  # the Terraform worker is stopped with us
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(0)
     return 0
