@@ -478,6 +478,14 @@ class _Shadow:
 
     def __enter__(self) -> "_Shadow":
         self.temporary = tempfile.mkdtemp(prefix="kds-iac-lsp-")
+        try:
+            self._build()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _build(self) -> None:
         self.root = os.path.join(os.path.realpath(self.temporary), "tree")
         directories: set[str] = set()
         edited_directories = {os.path.dirname(f) for f in self.edited}
@@ -509,7 +517,6 @@ class _Shadow:
         for file, text in self.edited.items():
             with open(self.shadow_of(file), "w", encoding="utf-8", errors="surrogatepass", newline="") as handle:
                 handle.write(text)
-        return self
 
     def __exit__(self, *exc: object) -> None:
         shutil.rmtree(self.temporary, ignore_errors=True)
