@@ -139,15 +139,26 @@ class _ModuleLoader:
         vars_paths = self._vars_paths()
         if self._refused(vars_paths):
             return
-        raw, stopped = self._evaluate(vars_paths)
+        tree = gates.module_tree(self.files, names)
+        capped = gates.large_counts(tree)
+        for block in capped.values():
+            self.diagnostic(
+                "info",
+                block.source.path,
+                block.source.line_of(block.gate_item.offset),
+                f"count = {block.gate_text()}: only the first instance is evaluated (more than "
+                f"{gates.MAX_INSTANCES} instances differ only by count.index)",
+            )
+        replacements = {key: (block, "1") for key, block in capped.items()}
+        raw, stopped = self._evaluate(vars_paths, tree, replacements)
         if raw is None:
             return
         assigned = self._assigned(vars_paths)
-        evaluation = Evaluation(self.directory, raw, self.files, assigned)
+        evaluation = Evaluation(self.directory, raw, self.files, assigned, mirrored=bool(replacements))
         resources = evaluation.resources()
         self._dropped_files(evaluation, names if stopped else [])
         tried = resources + [r for r, _ in evaluation.failures]
-        judged, failures = self._judge_uncreated(evaluation, tried, names, vars_paths, assigned, stopped)
+        judged, failures = self._judge_uncreated(evaluation, tried, tree, replacements, vars_paths, assigned, stopped)
         for resource, problem in evaluation.failures + failures:
             self.diagnostic(
                 "error",
@@ -170,11 +181,26 @@ class _ModuleLoader:
                 known.add(path)
                 self.model.files.append(path)
 
+    def _mirrored(
+        self,
+        tree: dict[str, list[gates.Block]],
+        replacements: dict[tuple[str, int], tuple[gates.Block, str]],
+        vars_paths: list[str],
+        name: str,
+    ) -> tuple[str, list[str]]:
+        """A mirror of the module tree with gates replaced (``terraform_gates``): its root
+        module directory, and the var files as paths relative to it."""
+        self._tmp = self._tmp or _temporary_directory("kds-iac-")
+        mirror = gates.build_mirror(self.directory, tree, gates.rewrites_of(replacements), os.path.join(self._tmp, name))
+        directory = os.path.abspath(self.directory)
+        return mirror, [os.path.relpath(os.path.normpath(os.path.join(directory, rel)), mirror) for rel in vars_paths]
+
     def _judge_uncreated(
         self,
         evaluation: Evaluation,
         created: list[Resource],
-        root_names: list[str],
+        tree: dict[str, list[gates.Block]],
+        replacements: dict[tuple[str, int], tuple[gates.Block, str]],
         vars_paths: list[tuple[str, str]],
         assigned: dict[str, Assigned],
         stopped: bool,
@@ -182,7 +208,6 @@ class _ModuleLoader:
         """Blocks whose ``count``/``for_each`` gave no instance, evaluated once more as the
         instance they would create (``terraform_gates``): the new resources, and those that
         could not be read."""
-        tree = gates.module_tree(self.files, root_names)
         done = gates.created_keys(evaluation, created)
         rewritten = {
             block.key: block
@@ -192,17 +217,9 @@ class _ModuleLoader:
         }
         if not rewritten:
             return [], []
-        by_file: dict[str, list[gates.Block]] = {}
-        for block in rewritten.values():
-            by_file.setdefault(block.relative, []).append(block)
-        rewrites = {relative: gates.ungated_rewrite(blocks[0].source, blocks) for relative, blocks in by_file.items()}
-        self._tmp = self._tmp or _temporary_directory("kds-iac-")
+        ungated = {**replacements, **{key: (block, gates.unknown_gate(block)) for key, block in rewritten.items()}}
         try:
-            mirror = gates.build_mirror(self.directory, tree, rewrites, os.path.join(self._tmp, "gates"))
-            directory = os.path.abspath(self.directory)
-            mirrored_vars = [
-                os.path.relpath(os.path.normpath(os.path.join(directory, relative)), mirror) for _, relative in vars_paths
-            ]
+            mirror, mirrored_vars = self._mirrored(tree, ungated, [rel for _, rel in vars_paths], "gates")
             raw = self._tfparse(mirror, mirrored_vars, stop=not stopped)
         except Exception:  # a second look that fails leaves the blocks reported as not checked
             return [], []
@@ -310,12 +327,22 @@ class _ModuleLoader:
             self.diagnostic("error", problem.file, problem.line, f"{problem.message}; module {self.root} not checked")
         return bool(problems)
 
-    def _evaluate(self, vars_paths: list[tuple[str, str]]) -> tuple[Optional[dict], bool]:
-        """tfparse's result and whether a syntax error made it drop files (stop=False)."""
+    def _evaluate(
+        self,
+        vars_paths: list[tuple[str, str]],
+        tree: dict[str, list[gates.Block]],
+        replacements: dict[tuple[str, int], tuple[gates.Block, str]],
+    ) -> tuple[Optional[dict], bool]:
+        """tfparse's result and whether a syntax error made it drop files (stop=False); with
+        ``replacements``, of a mirror of the module tree with those gates replaced."""
         stop = True
         for _ in range(len(vars_paths) + 3):
             try:
-                return self._tfparse(self.directory, [rel for _, rel in vars_paths], stop), not stop
+                relative = [rel for _, rel in vars_paths]
+                if not replacements:
+                    return self._tfparse(self.directory, relative, stop), not stop
+                mirror, mirrored_vars = self._mirrored(tree, replacements, relative, "capped")
+                return self._tfparse(mirror, mirrored_vars, stop), not stop
             except tfparse_worker.WorkerFailure as failure:  # a crash, the time or the memory limit
                 file = self._crashing_file() if failure.kind == "crash" else None
                 if file is None:

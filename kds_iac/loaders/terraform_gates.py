@@ -37,6 +37,7 @@ from kds_iac.model import Conditional, Condition, Encoded, FromInputs, Input, Re
 GATES = ("count", "for_each")
 EACH_KEY = "__kds_iac_each_key__"  # each.key of a judged for_each instance
 UNKNOWN_GATE = "var.kds_iac_unknown_gate__"  # never declared: the evaluator cannot know it
+MAX_INSTANCES = 100  # a literal count above this is evaluated as its first instance
 
 TOP_LEVEL_BLOCK = re.compile(
     r'^(resource|data|module)[ \t]+("[^"\n]*"|[A-Za-z_][\w-]*)(?:[ \t]+("[^"\n]*"|[A-Za-z_][\w-]*))?[ \t]*\{',
@@ -125,23 +126,45 @@ def created_keys(evaluation: Evaluation, resources: list[Resource]) -> set[tuple
     return keys
 
 
-def ungated_rewrite(source: SourceFile, blocks: list[Block]) -> str:
-    """The file's text with the gates of ``blocks`` made unknown, line numbers unchanged."""
+def unknown_gate(block: Block) -> str:
+    """The gate that makes the evaluator create one instance it cannot key."""
+    return UNKNOWN_GATE if block.gate == "count" else f'{{"{EACH_KEY}" = {UNKNOWN_GATE}}}'
+
+
+def large_counts(tree: dict[str, list[Block]]) -> dict[tuple[str, int], Block]:
+    """Blocks whose ``count`` is a literal over ``MAX_INSTANCES``: tfparse takes time
+    quadratic in the count (1,000 instances: ~2 s; 3,000: ~15 s), and the instances differ
+    only by ``count.index``, so the first one stands for them all."""
+    capped: dict[tuple[str, int], Block] = {}
+    for blocks in tree.values():
+        for block in blocks:
+            if block.gate == "count":
+                text = block.gate_text()
+                if text.isdigit() and (len(text) > 6 or int(text) > MAX_INSTANCES):
+                    capped[block.key] = block
+    return capped
+
+
+def rewritten(source: SourceFile, replacements: list[tuple[Block, str]]) -> str:
+    """The file's text with the gates of blocks replaced, line numbers unchanged."""
     text = source.text
     pieces: list[str] = []
     pos = 0
-    for block in sorted(blocks, key=lambda b: b.gate_item.start):
+    for block, replacement in sorted(replacements, key=lambda pair: pair[0].gate_item.start):
         item = block.gate_item
-        original = text[item.start : item.end]
-        if block.gate == "count":
-            replacement = UNKNOWN_GATE
-        else:
-            replacement = f'{{"{EACH_KEY}" = {UNKNOWN_GATE}}}'
         pieces.append(text[pos : item.start])
-        pieces.append(replacement + "\n" * original.count("\n"))
+        pieces.append(replacement + "\n" * text.count("\n", item.start, item.end))
         pos = item.end
     pieces.append(text[pos:])
     return "".join(pieces)
+
+
+def rewrites_of(replacements: dict[tuple[str, int], tuple[Block, str]]) -> dict[str, str]:
+    """The rewritten text of each file that holds a replaced gate, by relative path."""
+    by_file: dict[str, list[tuple[Block, str]]] = {}
+    for block, replacement in replacements.values():
+        by_file.setdefault(block.relative, []).append((block, replacement))
+    return {relative: rewritten(pairs[0][0].source, pairs) for relative, pairs in by_file.items()}
 
 
 def build_mirror(root: str, tree: dict[str, list[Block]], rewrites: dict[str, str], target: str) -> str:
@@ -376,6 +399,8 @@ __all__ = [
     "created_keys",
     "judged_instances",
     "module_tree",
+    "large_counts",
+    "rewrites_of",
     "top_level_blocks",
-    "ungated_rewrite",
+    "unknown_gate",
 ]

@@ -428,11 +428,33 @@ def test_too_large_file_is_a_diagnostic(tmp_path, monkeypatch):
 
 
 def test_evaluation_that_does_not_finish_is_a_diagnostic(tmp_path):
-    (tmp_path / "main.tf").write_text('resource "a_b" "c" {\n  count = 1000000\n}\n')  # ~a minute
+    # ~a minute; computed, so not capped like a literal count
+    (tmp_path / "main.tf").write_text('locals {\n  n = 1000000\n}\nresource "a_b" "c" {\n  count = local.n\n}\n')
     model = load_module(str(tmp_path), timeout=0.2)  # the worker process is killed after 0.2 s
     assert model.diagnostics == [
         Diagnostic(
             "error", str(tmp_path), 0, "Terraform evaluation did not finish within 0.2 s; module not checked"
+        )
+    ]
+
+
+def test_a_literal_count_over_the_limit_is_evaluated_as_its_first_instance(tmp_path):
+    (tmp_path / "main.tf").write_text(
+        'resource "aws_kinesis_stream" "many" {\n  count = 1000000\n  name  = "s-${count.index}"\n}\n'
+        'resource "aws_kinesis_stream" "few" {\n  count = 2\n  name  = "f-${count.index}"\n}\n'
+    )
+    model = load_module(str(tmp_path))
+    assert [(r.address, r.get("name")) for r in model.resources] == [
+        ("aws_kinesis_stream.many[0]", "s-0"),
+        ("aws_kinesis_stream.few[0]", "f-0"),
+        ("aws_kinesis_stream.few[1]", "f-1"),
+    ]
+    assert model.diagnostics == [
+        Diagnostic(
+            "info",
+            str(tmp_path / "main.tf"),
+            2,
+            "count = 1000000: only the first instance is evaluated (more than 100 instances differ only by count.index)",
         )
     ]
 
