@@ -23,6 +23,7 @@ ITERATIONS = {"terraform": 1000, "cloudformation": 700, "sam": 400, "plan": 500,
 # Signature of an open failure -> the regression case that tracks it (remove both when fixed).
 KNOWN_OPEN = {
     "timeout: hung in threading.py:wait via loaders/tfparse_worker.py:evaluate": "regressions/terraform/count-one-million",
+    "internal-error: AttributeError in loaders/sam.py:expand": "regressions/sam/conditions-not-a-mapping",
 }
 
 
