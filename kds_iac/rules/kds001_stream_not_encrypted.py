@@ -87,6 +87,8 @@ EXAMPLES = {
                     'module.streams.aws_kinesis_stream.this["clicks"]',
                     "module.archive.aws_kinesis_stream.archive",
                     "module.streams.module.archive.aws_kinesis_stream.archive",
+                    "module.legacy_archive.aws_kinesis_stream.archive",
+                    "module.streams.module.legacy_archive.aws_kinesis_stream.archive",
                 }
             ),
             "unencrypted-streams": frozenset(

@@ -42,6 +42,12 @@ def test_gated_blocks_are_judged_and_each_place_reported_once():
             ("module.streams.module.archive.aws_kinesis_stream.archive",),
             4,
         ),
+        (
+            "KDS001",
+            "module.legacy_archive.aws_kinesis_stream.archive",
+            ("module.streams.module.legacy_archive.aws_kinesis_stream.archive",),
+            4,
+        ),
     }
     messages = {(f["rule_id"], f["resource"]): f["message"] for f in document["findings"]}
     assert messages[("KDS011", "aws_iam_access_key.consumer")].endswith(
@@ -56,13 +62,16 @@ def test_gated_blocks_are_judged_and_each_place_reported_once():
         "; when created: module.archive: count = var.archive_enabled ? 1 : 0, "
         "set by var.archive_enabled (default: false)"
     )
+    assert messages[("KDS001", "module.legacy_archive.aws_kinesis_stream.archive")].endswith(
+        "; when created: module.legacy_archive: count = 0"
+    )
     # the instance created by the example's call says nothing about creation
     assert "when created" not in messages[("KDS011", "module.streams.aws_iam_access_key.consumer[0]")]
 
 
 def test_text_output_names_every_instance_of_a_merged_finding():
     run = scan(GATED, "--format", "text")
-    archive = [line for line in run.stdout.splitlines() if "modules/archive/main.tf:4:" in line]
+    archive = [line for line in run.stdout.splitlines() if "stream module.archive." in line]
     assert len(archive) == 1
     assert archive[0].endswith(
         "[module.archive.aws_kinesis_stream.archive, module.streams.module.archive.aws_kinesis_stream.archive]"

@@ -404,6 +404,7 @@ NOT_RENDERED_BY_CHECKOV = {
     TERRAFORM: {
         ("CKV_KDS_1", "gated-module", "aws_kinesis_stream.this"),
         ("CKV_KDS_1", "gated-module", "module.archive.aws_kinesis_stream.archive"),
+        ("CKV_KDS_1", "gated-module", "module.legacy_archive.aws_kinesis_stream.archive"),
         ("CKV_KDS_4", "gated-module", "aws_iam_user_policy.consumer"),
         ("CKV_KDS_5", "gated-module", "aws_iam_user_policy.consumer"),
         ("CKV_KDS_10", "gated-module", "aws_iam_user.consumer"),
@@ -422,6 +423,7 @@ def test_judged_instances_use_checkovs_addresses(tmp_path):
     assert failed == {
         ("CKV_KDS_1", "aws_kinesis_stream.this"),
         ("CKV_KDS_1", "module.archive.aws_kinesis_stream.archive"),
+        ("CKV_KDS_1", "module.legacy_archive.aws_kinesis_stream.archive"),
     }
 
 

@@ -53,3 +53,9 @@ module "archive" {
   source = "./modules/archive"
   count  = var.archive_enabled ? 1 : 0
 }
+
+# KDS001 again: a module call written with count = 0 is still judged (it deploys once count changes)
+module "legacy_archive" {
+  source = "./modules/archive"
+  count  = 0
+}
