@@ -40,9 +40,9 @@ def rule_page(module: RuleModule, examples_root: Path) -> str:
         "",
     ]
     for fmt, examples in module.examples.items():
-        for example, addresses in sorted(examples.bad.items()):
+        for example, pinned in sorted(examples.bad.items()):
             lines += [f"### Bad ({fmt}): `examples/{fmt}/{example}`", ""]
-            lines += [f"Reported: {', '.join(f'`{a}`' for a in sorted(addresses))}", ""]
+            lines += [f"Reported: {', '.join(f'`{a}` (line {pinned[a]})' for a in sorted(pinned))}", ""]
             lines += _example_sources(examples_root / fmt / example, examples_root)
         for example in examples.good:
             lines += [f"### Good ({fmt}): `examples/{fmt}/{example}`", ""]

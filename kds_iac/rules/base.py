@@ -68,13 +68,15 @@ class Rule(Value):
 class Examples(Value):
     """Example paths are relative to ``examples/<format>/``.
 
-    ``bad`` maps each bad example to the exact set of resource addresses the rule must
-    report in it; ``good`` lists examples where the rule must report nothing.
+    ``bad`` maps each bad example to the exact findings the rule must give in it, each
+    resource address with the line the finding points at (``Finding.primary_line``: the
+    offending attribute, else the block start), so a finding that moves is a failing test;
+    ``good`` lists examples where the rule must report nothing.
     """
 
     __slots__ = ("bad", "good")
 
-    def __init__(self, bad: dict[str, frozenset[str]], good: tuple[str, ...]):
+    def __init__(self, bad: dict[str, dict[str, int]], good: tuple[str, ...]):
         self.bad = bad
         self.good = good
 

@@ -81,41 +81,37 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
-            "gated-module": frozenset(
-                {
-                    "aws_kinesis_stream.this",
-                    'module.streams.aws_kinesis_stream.this["clicks"]',
-                    "module.archive.aws_kinesis_stream.archive",
-                    "module.streams.module.archive.aws_kinesis_stream.archive",
-                    "module.legacy_archive.aws_kinesis_stream.archive",
-                    "module.streams.module.legacy_archive.aws_kinesis_stream.archive",
-                }
-            ),
-            "unencrypted-streams": frozenset(
-                {
-                    "aws_kinesis_stream.plain",
-                    "aws_kinesis_stream.explicitly_none",
-                    "aws_kinesis_stream.from_variable",
-                    "aws_kinesis_stream.optional_key",
-                }
-            ),
-            "module-defaults": frozenset({"module.clickstream.aws_kinesis_stream.this"}),
-            "kms-without-key": frozenset({"aws_kinesis_stream.no_key_id", "aws_kinesis_stream.orders"}),
+            "gated-module": {
+                "aws_kinesis_stream.this": 45,
+                'module.streams.aws_kinesis_stream.this["clicks"]': 45,
+                "module.archive.aws_kinesis_stream.archive": 4,
+                "module.streams.module.archive.aws_kinesis_stream.archive": 4,
+                "module.legacy_archive.aws_kinesis_stream.archive": 4,
+                "module.streams.module.legacy_archive.aws_kinesis_stream.archive": 4,
+            },
+            "unencrypted-streams": {
+                "aws_kinesis_stream.plain": 15,
+                "aws_kinesis_stream.explicitly_none": 23,
+                "aws_kinesis_stream.from_variable": 29,
+                "aws_kinesis_stream.optional_key": 35,
+            },
+            "module-defaults": {"module.clickstream.aws_kinesis_stream.this": 13},
+            "kms-without-key": {"aws_kinesis_stream.no_key_id": 18, "aws_kinesis_stream.orders": 24},
         },
         good=("gated-module-good", "customer-managed-key", "aws-managed-key"),
     ),
     "cloudformation": Examples(
         bad={
-            "unencrypted-streams.yaml": frozenset({"Plain", "OptionalKey", "SwitchedOff"}),
-            "sam-consumer.yaml": frozenset({"ClickStream"}),
-            "kms-without-key.yaml": frozenset({"NoKeyId", "Orders"}),
-            "branch-by-branch.yaml": frozenset({"ByParameter", "IrelandOnly"}),
+            "unencrypted-streams.yaml": {"Plain": 20, "OptionalKey": 29, "SwitchedOff": 35},
+            "sam-consumer.yaml": {"ClickStream": 6},
+            "kms-without-key.yaml": {"NoKeyId": 32, "Orders": 39},
+            "branch-by-branch.yaml": {"ByParameter": 41, "IrelandOnly": 52},
             # a nested stack's stream is addressed Stack/LogicalId through its parent; the
             # child template is also scanned alone, where its key parameter has its default
-            "nested-stacks": frozenset({"Archive", "DeadLetters", "Events/DeadLetters"}),
+            "nested-stacks": {"Archive": 19, "DeadLetters": 20, "Events/DeadLetters": 20},
             # Fn::ForEach instances are named as CloudFormation names them; a loop over a
             # collection known only at deployment keeps the template text
-            "foreach-streams.yaml": frozenset({"StreamClicks", "StreamOrders", "Tenant${Name}"}),
+            "foreach-streams.yaml": {"StreamClicks": 62, "StreamOrders": 62, "Tenant${Name}": 71},
         },
         good=(
             "nested-stacks-good",
@@ -128,7 +124,7 @@ EXAMPLES = {
     ),
     "serverless": Examples(
         bad={
-            "service-bad": frozenset({"OrdersStream", "AuditStream"}),
+            "service-bad": {"OrdersStream": 4, "AuditStream": 15},
         },
         good=("service-good", "stream-keys", "iam-statements",),
     ),

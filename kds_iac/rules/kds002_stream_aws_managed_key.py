@@ -85,23 +85,21 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
-            "aws-managed-key": frozenset(
-                {
-                    "aws_kinesis_stream.alias_name",
-                    "aws_kinesis_stream.alias_arn",
-                    "aws_kinesis_stream.data_lookup",
-                    "aws_kinesis_stream.variable_default",
-                }
-            ),
+            "aws-managed-key": {
+                "aws_kinesis_stream.alias_name": 17,
+                "aws_kinesis_stream.alias_arn": 24,
+                "aws_kinesis_stream.data_lookup": 31,
+                "aws_kinesis_stream.variable_default": 38,
+            },
         },
         good=("customer-managed-key", "unencrypted-streams", "module-defaults", "kms-without-key"),
     ),
     "cloudformation": Examples(
         bad={
-            "aws-managed-key.json": frozenset({"AliasName", "AliasArnSub"}),
-            "cdk-synth.template.json": frozenset({"teststreamKinesisStreamF1C9A3D2"}),
-            "cdk-region-condition.template.json": frozenset({"EventsStreamB5E7A8F1"}),
-            "branch-by-branch.yaml": frozenset({"ManagedKeyOutsideProduction"}),
+            "aws-managed-key.json": {"AliasName": 9, "AliasArnSub": 15},
+            "cdk-synth.template.json": {"teststreamKinesisStreamF1C9A3D2": 8},
+            "cdk-region-condition.template.json": {"EventsStreamB5E7A8F1": 9},
+            "branch-by-branch.yaml": {"ManagedKeyOutsideProduction": 63},
         },
         good=(
             "customer-managed-key.yaml",
@@ -113,7 +111,7 @@ EXAMPLES = {
     ),
     "serverless": Examples(
         bad={
-            "stream-keys": frozenset({"ManagedKeyStream"}),
+            "stream-keys": {"ManagedKeyStream": 19},
         },
         good=("service-good", "service-bad",),
     ),

@@ -77,19 +77,19 @@ RULE = Rule(
 
 EXAMPLES = {
     "terraform": Examples(
-        bad={"weak-customer-key": frozenset({"aws_kms_key.no_rotation", "aws_kms_key.public_policy"})},
+        bad={"weak-customer-key": {"aws_kms_key.no_rotation": 3, "aws_kms_key.public_policy": 10}},
         good=("customer-managed-key", "aws-managed-key", "unencrypted-streams", "module-defaults"),
     ),
     "cloudformation": Examples(
         bad={
-            "weak-customer-key.yaml": frozenset({"NoRotationKey", "PublicPolicyKey"}),
-            "nested-stacks": frozenset({"StreamKey"}),  # the parent's key, used by its nested stacks' streams
+            "weak-customer-key.yaml": {"NoRotationKey": 5, "PublicPolicyKey": 14},
+            "nested-stacks": {"StreamKey": 13},  # the parent's key, used by its nested stacks' streams
         },
         good=("customer-managed-key.yaml", "aws-managed-key.json", "nested-stacks-good"),
     ),
     "serverless": Examples(
         bad={
-            "stream-keys": frozenset({"RotationOffKey"}),
+            "stream-keys": {"RotationOffKey": 40},
         },
         good=("service-good",),
     ),

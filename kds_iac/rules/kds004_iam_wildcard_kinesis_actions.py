@@ -81,33 +81,29 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
-            "gated-module": frozenset(
-                {
-                    "aws_iam_user_policy.consumer",
-                    "module.streams.aws_iam_user_policy.consumer[0]",
-                }
-            ),
-            "iam-wildcards": frozenset(
-                {
-                    "aws_iam_policy.kinesis_star",
-                    "aws_iam_role_policy.put_star",
-                    "aws_iam_policy.admin_from_document",
-                    "aws_iam_policy.from_file",
-                }
-            ),
+            "gated-module": {
+                "aws_iam_user_policy.consumer": 38,
+                "module.streams.aws_iam_user_policy.consumer[0]": 38,
+            },
+            "iam-wildcards": {
+                "aws_iam_policy.kinesis_star": 32,
+                "aws_iam_role_policy.put_star": 47,
+                "aws_iam_policy.admin_from_document": 82,
+                "aws_iam_policy.from_file": 88,
+            },
         },
         good=("gated-module-good", "iam-least-privilege",),
     ),
     "cloudformation": Examples(
         bad={
-            "iam-wildcards.yaml": frozenset({"WildcardRole", "PutStarPolicy"}),
+            "iam-wildcards.yaml": {"WildcardRole": 20, "PutStarPolicy": 35},
         },
         good=("iam-least-privilege.yaml",),
     ),
     "serverless": Examples(
         bad={
-            "service-bad": frozenset({"provider.iamRoleStatements[0]"}),
-            "iam-statements": frozenset({"provider.iam.role.statements[1]"}),
+            "service-bad": {"provider.iamRoleStatements[0]": 12},
+            "iam-statements": {"provider.iam.role.statements[1]": 19},
         },
         good=("service-good", "reader-custom-role",),
     ),

@@ -86,35 +86,31 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
-            "gated-module": frozenset(
-                {
-                    "aws_iam_user_policy.consumer",
-                    "module.streams.aws_iam_user_policy.consumer[0]",
-                }
-            ),
-            "iam-wildcards": frozenset(
-                {
-                    "aws_iam_policy.kinesis_star",
-                    "aws_iam_policy.admin_from_document",
-                    "aws_iam_role_policy.read_every_stream",
-                    "aws_iam_policy.from_template",
-                }
-            ),
-            "iam-managed-policies": frozenset({"aws_iam_role_policy_attachment.lambda_kinesis_execution"}),
+            "gated-module": {
+                "aws_iam_user_policy.consumer": 38,
+                "module.streams.aws_iam_user_policy.consumer[0]": 38,
+            },
+            "iam-wildcards": {
+                "aws_iam_policy.kinesis_star": 32,
+                "aws_iam_policy.admin_from_document": 82,
+                "aws_iam_role_policy.read_every_stream": 95,
+                "aws_iam_policy.from_template": 111,
+            },
+            "iam-managed-policies": {"aws_iam_role_policy_attachment.lambda_kinesis_execution": 26},
         },
         good=("gated-module-good", "iam-least-privilege",),
     ),
     "cloudformation": Examples(
         bad={
-            "iam-wildcards.yaml": frozenset({"WildcardRole", "EveryStreamPolicy"}),
-            "iam-managed-policies.json": frozenset({"ReadOnlyRole"}),
+            "iam-wildcards.yaml": {"WildcardRole": 20, "EveryStreamPolicy": 48},
+            "iam-managed-policies.json": {"ReadOnlyRole": 25},
         },
         good=("iam-least-privilege.yaml", "iam-sam.yaml"),
     ),
     "serverless": Examples(
         bad={
-            "service-bad": frozenset({"provider.iamRoleStatements[0]"}),
-            "iam-statements": frozenset({"provider.iam.role.statements[3]"}),
+            "service-bad": {"provider.iamRoleStatements[0]": 12},
+            "iam-statements": {"provider.iam.role.statements[3]": 27},
         },
         good=("service-good",),
     ),

@@ -78,19 +78,19 @@ RULE = Rule(
 
 EXAMPLES = {
     "terraform": Examples(
-        bad={"iam-dangerous": frozenset({"aws_iam_policy.producer_admin", "aws_iam_role.consumer"})},
+        bad={"iam-dangerous": {"aws_iam_policy.producer_admin": 25, "aws_iam_role.consumer": 52}},
         good=("iam-least-privilege",),
     ),
     "cloudformation": Examples(
         bad={
-            "iam-dangerous.yaml": frozenset({"ProducerRole", "ConsumerPolicy"}),
-            "iam-sam.yaml": frozenset({"CrudFunction"}),
+            "iam-dangerous.yaml": {"ProducerRole": 20, "ConsumerPolicy": 45},
+            "iam-sam.yaml": {"CrudFunction": 54},
         },
         good=("iam-least-privilege.yaml",),
     ),
     "serverless": Examples(
         bad={
-            "iam-statements": frozenset({"provider.iam.role.statements[2]"}),
+            "iam-statements": {"provider.iam.role.statements[2]": 23},
         },
         good=("service-good",),
     ),

@@ -69,16 +69,16 @@ RULE = Rule(
 
 EXAMPLES = {
     "terraform": Examples(
-        bad={"iam-wildcards": frozenset({"aws_iam_policy.from_file", "aws_iam_group_policy.not_resource"})},
+        bad={"iam-wildcards": {"aws_iam_policy.from_file": 88, "aws_iam_group_policy.not_resource": 129}},
         good=("iam-least-privilege",),
     ),
     "cloudformation": Examples(
-        bad={"iam-wildcards.yaml": frozenset({"NotActionPolicy"})},
+        bad={"iam-wildcards.yaml": {"NotActionPolicy": 63}},
         good=("iam-least-privilege.yaml",),
     ),
     "serverless": Examples(
         bad={
-            "iam-statements": frozenset({"provider.iam.role.statements[4]"}),
+            "iam-statements": {"provider.iam.role.statements[4]": 31},
         },
         good=("service-good",),
     ),

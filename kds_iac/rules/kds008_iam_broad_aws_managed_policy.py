@@ -68,27 +68,25 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
-            "iam-managed-policies": frozenset(
-                {
-                    "aws_iam_role_policy_attachment.kinesis_full_access",
-                    "aws_iam_policy_attachment.admins",
-                    "aws_iam_role.power_user",
-                    "aws_iam_group_policy_attachment.analytics",
-                }
-            ),
+            "iam-managed-policies": {
+                "aws_iam_role_policy_attachment.kinesis_full_access": 21,
+                "aws_iam_policy_attachment.admins": 44,
+                "aws_iam_role.power_user": 51,
+                "aws_iam_group_policy_attachment.analytics": 65,
+            },
         },
         good=("iam-least-privilege",),
     ),
     "cloudformation": Examples(
         bad={
-            "iam-managed-policies.json": frozenset({"AdminRole", "AnalyticsGroup"}),
-            "iam-sam.yaml": frozenset({"FullAccessFunction"}),
+            "iam-managed-policies.json": {"AdminRole": 12, "AnalyticsGroup": 33},
+            "iam-sam.yaml": {"FullAccessFunction": 62},
         },
         good=("iam-least-privilege.yaml",),
     ),
     "serverless": Examples(
         bad={
-            "iam-statements": frozenset({"provider.iam.role"}),
+            "iam-statements": {"provider.iam.role": 35},
         },
         good=("service-good",),
     ),

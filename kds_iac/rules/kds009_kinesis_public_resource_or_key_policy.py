@@ -83,16 +83,16 @@ RULE = Rule(
 
 EXAMPLES = {
     "terraform": Examples(
-        bad={"iam-resource-policies": frozenset({"aws_kinesis_resource_policy.public", "aws_kms_key_policy.stream_key"})},
+        bad={"iam-resource-policies": {"aws_kinesis_resource_policy.public": 63, "aws_kms_key_policy.stream_key": 11}},
         good=("iam-least-privilege",),
     ),
     "cloudformation": Examples(
-        bad={"iam-resource-policies.yaml": frozenset({"PublicPolicy", "StreamKey"})},
+        bad={"iam-resource-policies.yaml": {"PublicPolicy": 54, "StreamKey": 16}},
         good=("iam-least-privilege.yaml",),
     ),
     "serverless": Examples(
         bad={
-            "shared-streams": frozenset({"PublicClicks"}),
+            "shared-streams": {"PublicClicks": 7},
         },
         good=("service-good",),
     ),

@@ -89,21 +89,21 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
-            "gated-module": frozenset(
-                {
-                    "aws_iam_user.consumer",
-                    "module.streams.aws_iam_user.consumer[0]",
-                }
-            ),
-            "iam-users": frozenset(
-                {"aws_iam_user.producer", "aws_iam_user.in_group", "aws_iam_user_policy.outside_user"}
-            ),
-            "iam-managed-policies": frozenset({"aws_iam_user.operator"}),
+            "gated-module": {
+                "aws_iam_user.consumer": 23,
+                "module.streams.aws_iam_user.consumer[0]": 23,
+            },
+            "iam-users": {
+                "aws_iam_user.producer": 8,
+                "aws_iam_user.in_group": 44,
+                "aws_iam_user_policy.outside_user": 60,
+            },
+            "iam-managed-policies": {"aws_iam_user.operator": 36},
         },
         good=("gated-module-good", "iam-least-privilege",),
     ),
     "cloudformation": Examples(
-        bad={"iam-users.yaml": frozenset({"ProducerUser", "GroupMember", "ListedMember"})},
+        bad={"iam-users.yaml": {"ProducerUser": 11, "GroupMember": 44, "ListedMember": 49}},
         good=("iam-least-privilege.yaml",),
     ),
 }

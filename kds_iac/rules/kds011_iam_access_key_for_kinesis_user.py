@@ -58,18 +58,16 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
-            "gated-module": frozenset(
-                {
-                    "aws_iam_access_key.consumer",
-                    "module.streams.aws_iam_access_key.consumer[0]",
-                }
-            ),
-            "iam-users": frozenset({"aws_iam_access_key.producer", "aws_iam_access_key.in_group"}),
+            "gated-module": {
+                "aws_iam_access_key.consumer": 30,
+                "module.streams.aws_iam_access_key.consumer[0]": 30,
+            },
+            "iam-users": {"aws_iam_access_key.producer": 22, "aws_iam_access_key.in_group": 54},
         },
         good=("gated-module-good", "iam-least-privilege"),
     ),
     "cloudformation": Examples(
-        bad={"iam-users.yaml": frozenset({"ProducerKey"})},
+        bad={"iam-users.yaml": {"ProducerKey": 26}},
         good=("iam-least-privilege.yaml",),
     ),
 }

@@ -126,28 +126,26 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
-            "creds-hardcoded": frozenset(
-                {
-                    "provider.aws.producer",
-                    "aws_lambda_function.with_keys",
-                    "aws_ecs_task_definition.with_keys",
-                    "aws_instance.agent_with_keys",
-                    "aws_launch_template.base64_keys",
-                }
-            ),
+            "creds-hardcoded": {
+                "provider.aws.producer": 22,
+                "aws_lambda_function.with_keys": 47,
+                "aws_ecs_task_definition.with_keys": 59,
+                "aws_instance.agent_with_keys": 78,
+                "aws_launch_template.base64_keys": 100,
+            },
         },
         good=("creds-from-roles",),
     ),
     "cloudformation": Examples(
         bad={
-            "creds-hardcoded.yaml": frozenset({"KeysInEnvironment", "AgentWithKeys", "KeysFromParameter"}),
-            "creds-sam-hardcoded.yaml": frozenset({"SamProducer"}),
+            "creds-hardcoded.yaml": {"KeysInEnvironment": 43, "AgentWithKeys": 55, "KeysFromParameter": 7},
+            "creds-sam-hardcoded.yaml": {"SamProducer": 12},
         },
         good=("creds-from-roles.yaml",),
     ),
     "serverless": Examples(
         bad={
-            "creds-hardcoded": frozenset({"functions.producer"}),
+            "creds-hardcoded": {"functions.producer": 20},
         },
         good=("service-good",),
     ),

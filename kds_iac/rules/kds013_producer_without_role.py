@@ -110,20 +110,18 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
-            "roles-missing": frozenset(
-                {
-                    "aws_instance.agent_without_profile",
-                    "aws_launch_template.cli_without_profile",
-                    "aws_launch_configuration.arn_without_profile",
-                    "aws_ecs_task_definition.no_task_role",
-                    "aws_ecs_task_definition.optional_task_role",
-                }
-            ),
+            "roles-missing": {
+                "aws_instance.agent_without_profile": 39,
+                "aws_launch_template.cli_without_profile": 53,
+                "aws_launch_configuration.arn_without_profile": 65,
+                "aws_ecs_task_definition.no_task_role": 88,
+                "aws_ecs_task_definition.optional_task_role": 99,
+            },
         },
         good=("roles-present", "creds-from-roles", "creds-hardcoded"),
     ),
     "cloudformation": Examples(
-        bad={"roles-missing.yaml": frozenset({"AgentWithoutProfile", "OptionalProfile", "NoTaskRole"})},
+        bad={"roles-missing.yaml": {"AgentWithoutProfile": 38, "OptionalProfile": 71, "NoTaskRole": 94}},
         good=("roles-present.yaml", "creds-from-roles.yaml", "creds-hardcoded.yaml"),
     ),
 }

@@ -105,22 +105,24 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
-            "roles-readers-missing": frozenset(
-                {"aws_iam_role.consumer_without_policy", "aws_iam_role.consumer_other_stream", "aws_iam_role.firehose_source"}
-            ),
+            "roles-readers-missing": {
+                "aws_iam_role.consumer_without_policy": 45,
+                "aws_iam_role.consumer_other_stream": 70,
+                "aws_iam_role.firehose_source": 119,
+            },
         },
         good=("roles-readers-granted", "roles-present", "roles-missing", "creds-from-roles"),
     ),
     "cloudformation": Examples(
         bad={
-            "roles-readers-missing.yaml": frozenset({"ConsumerRole", "FanOutRole", "FirehoseSourceRole"}),
-            "nested-stacks": frozenset({"ConsumerRole"}),  # reads the stream a nested stack exports
+            "roles-readers-missing.yaml": {"ConsumerRole": 40, "FanOutRole": 74, "FirehoseSourceRole": 105},
+            "nested-stacks": {"ConsumerRole": 55},  # reads the stream a nested stack exports
         },
         good=("roles-readers-granted.yaml", "sam-consumer.yaml", "cdk-synth.template.json", "roles-present.yaml", "nested-stacks-good"),
     ),
     "serverless": Examples(
         bad={
-            "reader-custom-role": frozenset({"ConsumerRole"}),
+            "reader-custom-role": {"ConsumerRole": 58},
         },
         good=("service-good", "failure-destinations",),
     ),

@@ -70,16 +70,21 @@ RULE = Rule(
 
 EXAMPLES = {
     "terraform": Examples(
-        bad={"iam-resource-policies": frozenset({"aws_kinesis_resource_policy.cross_account", "aws_kms_key_policy.stream_key"})},
+        bad={
+            "iam-resource-policies": {
+                "aws_kinesis_resource_policy.cross_account": 77,
+                "aws_kms_key_policy.stream_key": 11,
+            },
+        },
         good=("iam-least-privilege",),
     ),
     "cloudformation": Examples(
-        bad={"iam-resource-policies.yaml": frozenset({"CrossAccountPolicy", "OrganizationPolicy"})},
+        bad={"iam-resource-policies.yaml": {"CrossAccountPolicy": 67, "OrganizationPolicy": 80}},
         good=("iam-least-privilege.yaml",),
     ),
     "serverless": Examples(
         bad={
-            "shared-streams": frozenset({"PartnerOrders"}),
+            "shared-streams": {"PartnerOrders": 20},
         },
         good=("service-good",),
     ),

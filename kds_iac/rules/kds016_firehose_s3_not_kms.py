@@ -93,23 +93,21 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
-            "datapath-firehose-s3": frozenset(
-                {
-                    "aws_kinesis_firehose_delivery_stream.sse_s3_bucket",
-                    "aws_kinesis_firehose_delivery_stream.backup_unencrypted",
-                    "aws_kinesis_firehose_delivery_stream.inline_aes256",
-                }
-            )
+            "datapath-firehose-s3": {
+                "aws_kinesis_firehose_delivery_stream.sse_s3_bucket": 100,
+                "aws_kinesis_firehose_delivery_stream.backup_unencrypted": 114,
+                "aws_kinesis_firehose_delivery_stream.inline_aes256": 134,
+            }
         },
         good=("roles-readers-granted", "customer-managed-key"),
     ),
     "cloudformation": Examples(
-        bad={"datapath-firehose-s3.yaml": frozenset({"SseS3Bucket", "NoEncryptionDelivery"})},
+        bad={"datapath-firehose-s3.yaml": {"SseS3Bucket": 65, "NoEncryptionDelivery": 77}},
         good=("roles-readers-granted.yaml", "customer-managed-key.yaml"),
     ),
     "serverless": Examples(
         bad={
-            "shared-streams": frozenset({"ClicksArchive"}),
+            "shared-streams": {"ClicksArchive": 13},
         },
         good=("service-good",),
     ),

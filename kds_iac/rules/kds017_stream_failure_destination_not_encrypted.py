@@ -73,16 +73,16 @@ RULE = Rule(
 
 EXAMPLES = {
     "terraform": Examples(
-        bad={"datapath-failure-destinations": frozenset({"aws_sqs_queue.sqs_managed", "aws_sns_topic.plain"})},
+        bad={"datapath-failure-destinations": {"aws_sqs_queue.sqs_managed": 49, "aws_sns_topic.plain": 55}},
         good=("roles-readers-granted", "customer-managed-key"),
     ),
     "cloudformation": Examples(
-        bad={"datapath-failure-destinations.yaml": frozenset({"SqsManagedQueue", "PlainTopic"})},
+        bad={"datapath-failure-destinations.yaml": {"SqsManagedQueue": 43, "PlainTopic": 49}},
         good=("roles-readers-granted.yaml", "sam-consumer.yaml"),
     ),
     "serverless": Examples(
         bad={
-            "failure-destinations": frozenset({"PlainFailures"}),
+            "failure-destinations": {"PlainFailures": 59},
         },
         good=("service-good",),
     ),

@@ -88,16 +88,16 @@ RULE = Rule(
 
 EXAMPLES = {
     "terraform": Examples(
-        bad={"datapath-consumer-tables": frozenset({"aws_dynamodb_table.leases", "aws_dynamodb_table.results"})},
+        bad={"datapath-consumer-tables": {"aws_dynamodb_table.leases": 33, "aws_dynamodb_table.results": 67}},
         good=("roles-readers-granted", "customer-managed-key"),
     ),
     "cloudformation": Examples(
-        bad={"datapath-consumer-tables.yaml": frozenset({"Leases", "Results"})},
+        bad={"datapath-consumer-tables.yaml": {"Leases": 34, "Results": 74}},
         good=("roles-readers-granted.yaml", "sam-consumer.yaml"),
     ),
     "serverless": Examples(
         bad={
-            "consumer-tables": frozenset({"Projections"}),
+            "consumer-tables": {"Projections": 60},
         },
         good=("service-good", "failure-destinations",),
     ),

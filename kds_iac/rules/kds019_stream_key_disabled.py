@@ -65,16 +65,16 @@ RULE = Rule(
 
 EXAMPLES = {
     "terraform": Examples(
-        bad={"datapath-disabled-key": frozenset({"aws_kms_key.disabled", "aws_kms_key.switched_off"})},
+        bad={"datapath-disabled-key": {"aws_kms_key.disabled": 30, "aws_kms_key.switched_off": 38}},
         good=("customer-managed-key", "weak-customer-key", "aws-managed-key"),
     ),
     "cloudformation": Examples(
-        bad={"datapath-disabled-key.yaml": frozenset({"DisabledKey", "SwitchedOffKey"})},
+        bad={"datapath-disabled-key.yaml": {"DisabledKey": 17, "SwitchedOffKey": 34}},
         good=("customer-managed-key.yaml", "weak-customer-key.yaml"),
     ),
     "serverless": Examples(
         bad={
-            "stream-keys": frozenset({"DisabledKey"}),
+            "stream-keys": {"DisabledKey": 54},
         },
         good=("service-good",),
     ),

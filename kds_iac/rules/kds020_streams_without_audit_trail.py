@@ -83,15 +83,15 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
-            "cloudtrail-missing": frozenset({"aws_kinesis_stream.orders", "aws_kinesis_stream.payments"}),
-            "cloudtrail-conditional": frozenset({"aws_kinesis_stream.orders"}),
+            "cloudtrail-missing": {"aws_kinesis_stream.orders": 9, "aws_kinesis_stream.payments": 16},
+            "cloudtrail-conditional": {"aws_kinesis_stream.orders": 24},
         },
         good=("cloudtrail-effective", "cloudtrail-sibling-module", "cloudtrail-organization", "cloudtrail-defects"),
     ),
     "cloudformation": Examples(
         bad={
-            "cloudtrail-missing": frozenset({"Orders", "Payments"}),
-            "cloudtrail-conditional": frozenset({"Orders"}),
+            "cloudtrail-missing": {"Orders": 11, "Payments": 19},
+            "cloudtrail-conditional": {"Orders": 27},
         },
         good=("cloudtrail-effective", "cloudtrail-sibling-template", "cloudtrail-organization", "cloudtrail-defects"),
     ),

@@ -84,36 +84,32 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
-            "cloudtrail-defects": frozenset(
-                {
-                    "aws_cloudtrail.logging_off",
-                    "aws_cloudtrail.single_region",
-                    "aws_cloudtrail.no_validation",
-                    "aws_cloudtrail.no_kms",
-                    "aws_cloudtrail.management_excluded",
-                    "aws_cloudtrail.read_only",
-                    "aws_cloudtrail.data_only",
-                }
-            ),
-            "cloudtrail-log-bucket": frozenset({"aws_cloudtrail.plain_bucket"}),
+            "cloudtrail-defects": {
+                "aws_cloudtrail.logging_off": 16,
+                "aws_cloudtrail.single_region": 22,
+                "aws_cloudtrail.no_validation": 29,
+                "aws_cloudtrail.no_kms": 36,
+                "aws_cloudtrail.management_excluded": 49,
+                "aws_cloudtrail.read_only": 64,
+                "aws_cloudtrail.data_only": 75,
+            },
+            "cloudtrail-log-bucket": {"aws_cloudtrail.plain_bucket": 53},
         },
         good=("cloudtrail-effective", "cloudtrail-sibling-module", "cloudtrail-data-events", "cloudtrail-missing"),
     ),
     "cloudformation": Examples(
         bad={
-            "cloudtrail-defects": frozenset(
-                {
-                    "LoggingOff",
-                    "LoggingLeftOut",
-                    "SingleRegion",
-                    "NoValidation",
-                    "NoKms",
-                    "ManagementExcluded",
-                    "ReadOnly",
-                    "DataOnly",
-                }
-            ),
-            "cloudtrail-log-bucket": frozenset({"PlainBucketTrail"}),
+            "cloudtrail-defects": {
+                "LoggingOff": 10,
+                "LoggingLeftOut": 14,
+                "SingleRegion": 22,
+                "NoValidation": 30,
+                "NoKms": 38,
+                "ManagementExcluded": 55,
+                "ReadOnly": 69,
+                "DataOnly": 80,
+            },
+            "cloudtrail-log-bucket": {"PlainBucketTrail": 45},
         },
         good=("cloudtrail-effective", "cloudtrail-sibling-template", "cloudtrail-data-events", "cloudtrail-missing"),
     ),

@@ -87,19 +87,19 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
-            "cloudtrail-missing": frozenset({"aws_kinesis_stream.orders", "aws_kinesis_stream.payments"}),
-            "cloudtrail-conditional": frozenset({"aws_kinesis_stream.orders"}),
-            "cloudtrail-organization": frozenset({"aws_kinesis_stream.orders"}),
-            "cloudtrail-data-events": frozenset({"aws_kinesis_stream.unselected", "aws_kinesis_stream.excluded"}),
+            "cloudtrail-missing": {"aws_kinesis_stream.orders": 9, "aws_kinesis_stream.payments": 16},
+            "cloudtrail-conditional": {"aws_kinesis_stream.orders": 24},
+            "cloudtrail-organization": {"aws_kinesis_stream.orders": 10},
+            "cloudtrail-data-events": {"aws_kinesis_stream.unselected": 101, "aws_kinesis_stream.excluded": 94},
         },
         good=("cloudtrail-effective", "cloudtrail-sibling-module", "cloudtrail-log-bucket"),
     ),
     "cloudformation": Examples(
         bad={
-            "cloudtrail-missing": frozenset({"Orders", "Payments"}),
-            "cloudtrail-conditional": frozenset({"Orders"}),
-            "cloudtrail-organization": frozenset({"Orders"}),
-            "cloudtrail-data-events": frozenset({"Unselected", "Excluded"}),
+            "cloudtrail-missing": {"Orders": 11, "Payments": 19},
+            "cloudtrail-conditional": {"Orders": 27},
+            "cloudtrail-organization": {"Orders": 11},
+            "cloudtrail-data-events": {"Unselected": 65, "Excluded": 57},
         },
         good=("cloudtrail-effective", "cloudtrail-sibling-template", "cloudtrail-log-bucket"),
     ),

@@ -96,14 +96,16 @@ RULE = Rule(
 EXAMPLES = {
     "terraform": Examples(
         bad={
-            "cloudtrail-log-bucket": frozenset(
-                {"aws_s3_bucket_acl.public_acl", "aws_s3_bucket_policy.public_policy", "aws_s3_bucket.plain"}
-            ),
+            "cloudtrail-log-bucket": {
+                "aws_s3_bucket_acl.public_acl": 24,
+                "aws_s3_bucket_policy.public_policy": 41,
+                "aws_s3_bucket.plain": 60,
+            },
         },
         good=("cloudtrail-effective", "cloudtrail-sibling-module", "cloudtrail-defects"),
     ),
     "cloudformation": Examples(
-        bad={"cloudtrail-log-bucket": frozenset({"PublicAclBucket", "PublicPolicy", "PlainBucket"})},
+        bad={"cloudtrail-log-bucket": {"PublicAclBucket": 22, "PublicPolicy": 37, "PlainBucket": 52}},
         good=("cloudtrail-effective", "cloudtrail-sibling-template", "cloudtrail-defects"),
     ),
 }

@@ -1,4 +1,4 @@
-"""Every rule over every example: exactly the declared (rule id, resource address) set."""
+"""Every rule over every example: exactly the declared (rule id, resource address, line) set."""
 
 from __future__ import annotations
 
@@ -48,11 +48,11 @@ def test_rule_reports_exactly_the_declared_resources(module, fmt, unit):
     model = model_of(fmt, unit)
     assert [d for d in model.diagnostics if d.level == "error"] == []
     reported = {
-        (f.rule.id, f.address) for f in run_rules(model, [module]) if f.suppressed_reason is None
+        (f.rule.id, f.address, f.primary_line) for f in run_rules(model, [module]) if f.suppressed_reason is None
     }
     examples = module.examples.get(fmt)
-    declared = examples.bad.get(unit, frozenset()) if examples else frozenset()
-    assert reported == {(module.rule.id, address) for address in declared}
+    declared = examples.bad.get(unit, {}) if examples else {}
+    assert reported == {(module.rule.id, address, line) for address, line in declared.items()}
 
 
 @pytest.mark.parametrize("module", all_rules(), ids=lambda m: m.rule.id)
@@ -64,8 +64,28 @@ def test_rule_has_docs_and_examples_for_each_format(module):
         assert examples.bad and examples.good, f"{module.rule.id} needs good and bad {fmt} examples"
         for unit in list(examples.bad) + list(examples.good):
             assert (EXAMPLES / fmt / unit).exists(), f"{module.rule.id}: missing example {fmt}/{unit}"
-        for unit, addresses in examples.bad.items():
-            assert addresses, f"{module.rule.id}: bad example {fmt}/{unit} declares no finding"
+        for unit, pinned in examples.bad.items():
+            assert pinned, f"{module.rule.id}: bad example {fmt}/{unit} declares no finding"
+            assert_pinned(module.rule.id, f"{fmt}/{unit}", pinned)
+
+
+def assert_pinned(rule_id: str, where: str, pinned: object) -> None:
+    """Each expected finding names its line: a bare set of addresses (the old form) or an
+    address without a positive line is refused, so no example can stop pinning lines."""
+    assert isinstance(pinned, dict), f"{rule_id}: bad example {where} must map each address to its line, not {type(pinned).__name__}"
+    for address, line in pinned.items():
+        assert isinstance(address, str), f"{rule_id}: {where}: address {address!r} is not text"
+        assert type(line) is int and line >= 1, f"{rule_id}: {where}: {address} is not pinned to a line ({line!r})"
+
+
+@pytest.mark.parametrize(
+    "pinned",
+    [frozenset({"aws_kinesis_stream.plain"}), {"aws_kinesis_stream.plain": None}, {"aws_kinesis_stream.plain": 0}, {"aws_kinesis_stream.plain": True}],
+    ids=["bare-set", "no-line", "line-zero", "bool"],
+)
+def test_an_unpinned_example_is_refused(pinned):
+    with pytest.raises(AssertionError, match="pinned to a line|map each address to its line"):
+        assert_pinned("KDS000", "terraform/example", pinned)
 
 
 def test_ids_are_unique_and_well_formed():
