@@ -1,4 +1,4 @@
-"""Shared by the tests of KDS012-KDS014: load a small template and run one rule on it."""
+"""Shared by the one-rule tests (test_kds0NN_*.py): load a small template and run one rule on it."""
 
 from __future__ import annotations
 

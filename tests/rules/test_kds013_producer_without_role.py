@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.rules.roles_helpers import findings
+from tests.rules.one_rule import findings
 
 STREAM = """
 resource "aws_kinesis_stream" "events" {

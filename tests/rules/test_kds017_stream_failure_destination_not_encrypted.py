@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.rules.roles_helpers import findings
+from tests.rules.one_rule import findings
 
 def line_of(text: str, needle: str) -> int:
     return next(n for n, line in enumerate(text.splitlines(), 1) if needle in line)
