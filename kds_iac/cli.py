@@ -14,7 +14,8 @@ from typing import Optional, Sequence, TextIO
 
 PROG = "kds-iac"
 SEVERITIES = ("info", "low", "medium", "high", "critical")
-FORMATS = ("text", "json", "sarif", "junitxml")
+FORMATS = ("text", "json", "sarif", "junitxml", "markdown", "html")
+MAP_FORMATS = ("json", "markdown", "html")
 
 EXIT_CODES = """\
 exit codes:
@@ -52,6 +53,8 @@ output:
   json      schema version 1, see docs/output-json.md
   sarif     SARIF 2.1.0 (GitHub code scanning); paths relative to the current directory
   junitxml  one testsuite per rule, one failing testcase per finding
+  markdown  findings, then who can touch each stream (for $GITHUB_STEP_SUMMARY)
+  html      one self-contained page: summary, filterable findings, a drawing per stream
 """
 )
 
@@ -157,6 +160,21 @@ def build_parser() -> argparse.ArgumentParser:
         "instead of failing on them (pre-commit and editors pass every changed .yaml and .json)",
     )
 
+    access = commands.add_parser(
+        "map",
+        help="who can touch each stream: writers, readers, administrators, key users, audit, destinations",
+        description="Scan PATHs and report, for every stream, the principals that may write, read, "
+        "administer it or use its key (with the grant and how they get credentials), policies that "
+        "open it to other accounts or anyone, what audits it and where its records go, with the "
+        "findings that concern them. Exit 0 unless an input could not be read (2).",
+    )
+    access.add_argument("paths", nargs="+", metavar="PATH", help="directory or file to scan (the scope)")
+    access.add_argument("-f", "--format", choices=MAP_FORMATS, default="json", help="json (default; docs/output-map-json.md), markdown or html")
+    access.add_argument("-o", "--output", metavar="FILE", help="write the map to FILE instead of stdout")
+    access.add_argument("-c", "--config", metavar="FILE", help="settings file (pyproject.toml or .kds-iac.yaml)")
+    access.add_argument("--var-file", action="append", default=[], metavar="FILE", help="Terraform .tfvars file (repeatable)")
+    access.add_argument("--var", action="append", default=[], type=_variable, metavar="NAME=VALUE", help="Terraform input variable (repeatable)")
+
     rules = commands.add_parser("rules", help="list the rules: id, checkov id, severity, title")
     rules.add_argument("-f", "--format", choices=("text", "json"), default="text")
 
@@ -199,6 +217,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             return scan_command(args)
         if args.command == "rules":
             return rules_command(args)
+        if args.command == "map":
+            return map_command(args)
         if args.command == "lsp":
             return lsp_command(args)
         if args.command == "cfnlint-dir":
@@ -326,6 +346,39 @@ def scan_command(args: argparse.Namespace) -> int:
     return context.exit_code
 
 
+def map_command(args: argparse.Namespace) -> int:
+    """``kds-iac map``: one engine scan, then the access map of its model in the asked format."""
+    import importlib
+
+    from kds_iac.config import ConfigError, resolve_config
+
+    if args.output and not os.path.isdir(os.path.dirname(os.path.abspath(args.output))):
+        raise UsageError(f"--output {args.output}: directory does not exist")
+    try:
+        config = resolve_config(args.config, args.paths, os.getcwd())
+    except ConfigError as error:
+        raise UsageError(str(error)) from None
+    from kds_iac import access_map, engine
+
+    result = engine.scan(args.paths, config=config, var_files=list(args.var_file), variables=dict(args.var) or None)
+    built = access_map.build(result)
+    module = {"json": "map_json", "markdown": "markdown", "html": "html"}[args.format]
+    report = importlib.import_module(f"kds_iac.output.{module}").render_map(built)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(report)
+        except OSError as error:
+            raise UsageError(f"--output {args.output}: cannot write: {error.strerror or error}") from None
+    else:
+        try:
+            sys.stdout.write(report)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _silence_stdout()
+    return 2 if any(d.level == "error" for d in result.diagnostics) else 0
+
+
 def apply_baseline(args: argparse.Namespace, result, context) -> str:
     """Write the baseline (``--create-baseline``) or drop the findings it lists (``--baseline``).
 
@@ -388,6 +441,7 @@ def recognized_paths(paths: Sequence[str]) -> list[str]:
     (a saved checkov report among the changed files) is not enough."""
     from kds_iac.files import decode_head, read_bytes
     from kds_iac.loaders.discovery import SNIFF_BYTES, claims, discover, is_terraform_file
+    from kds_iac.model import DiagnosticCode
 
     kept = []
     for path in paths:
@@ -401,7 +455,7 @@ def recognized_paths(paths: Sequence[str]) -> list[str]:
                 if not claimed:
                     continue
             elif not (found.cloudformation_templates or found.terraform_plans or found.serverless_services) and all(
-                d.message.startswith("not a Terraform file") for d in found.diagnostics
+                d.code == DiagnosticCode.NOT_A_TEMPLATE for d in found.diagnostics
             ):
                 continue
         kept.append(path)

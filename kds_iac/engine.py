@@ -7,13 +7,13 @@ from typing import Callable, Mapping, Optional, Sequence
 
 from kds_iac.config import Config
 from kds_iac.loaders import load
-from kds_iac.model import Diagnostic, Model, Resource
+from kds_iac.model import Diagnostic, DiagnosticCode, Model, Resource
 from kds_iac.rules import RuleModule, all_rules
 from kds_iac.rules.base import Finding, one_per_place
 
 
 class ScanResult:
-    __slots__ = ("findings", "suppressed", "diagnostics", "scope", "files", "rules", "audit")
+    __slots__ = ("findings", "suppressed", "diagnostics", "scope", "files", "rules", "audit", "model")
 
     def __init__(
         self,
@@ -32,6 +32,7 @@ class ScanResult:
         self.files = [] if files is None else files
         self.rules = [] if rules is None else rules
         self.audit = audit  # what audits the scope's streams, for report headers ("" if none)
+        self.model: Optional[Model] = None  # what was judged, for reports that draw it (kds-iac map)
 
 
 def run_rules(model: Model, rules: Sequence[RuleModule]) -> list[Finding]:
@@ -73,11 +74,13 @@ def internal_error(what: str, error: BaseException, model: Model) -> Diagnostic:
             f"internal error in {what} while judging {resource.address} ({detail}); "
             "findings of this rule may be missing",
             resource.location.column,
+            code=DiagnosticCode.INTERNAL,
         )
     scope = ", ".join(model.scope) or "the scan"
     return Diagnostic(
         "error", model.scope[0] if model.scope else "", 0,
         f"internal error in {what} on {scope} ({detail}); findings of this rule may be missing",
+        code=DiagnosticCode.INTERNAL,
     )
 
 
@@ -115,6 +118,7 @@ def scan(
     result = ScanResult(
         diagnostics=model.diagnostics, scope=model.scope, files=model.files, rules=rules, audit=_audit_line(model)
     )
+    result.model = model
     findings = run_rules(model, rules)
     if one_finding_per_place:
         findings = one_per_place(findings)

@@ -14,6 +14,8 @@ FORMATS = {
     "json": "kds_iac.output.json",
     "sarif": "kds_iac.output.sarif",
     "junitxml": "kds_iac.output.junitxml",
+    "markdown": "kds_iac.output.markdown",
+    "html": "kds_iac.output.html",
 }
 
 
