@@ -165,17 +165,44 @@ class Conditional(Value):
         self.when_false = when_false
 
 
+class DiagnosticCode:
+    """What kind of trouble a diagnostic reports: front-ends branch on this, never on the message."""
+
+    PARSE = "parse"  # the syntax cannot be read (HCL, JSON or YAML)
+    ENCODING = "encoding"  # the bytes are not text in the file's encoding
+    SIZE = "size"  # past a limit: file bytes, nesting depth, digits of a number, alias expansion
+    NOT_A_TEMPLATE = "not-a-template"  # named, but no Terraform, CloudFormation, plan or service
+    NOT_FOUND = "not-found"  # the path the user named does not exist
+    NOT_READ = "not-read"  # exists but is not read: cannot open, a FIFO, outside the tree, withheld
+    INVALID = "invalid"  # read, but not a valid template or plan (its structure, a SAM transform)
+    EVALUATION = "evaluation"  # an expression, intrinsic, var file or output does not evaluate
+    NOT_CHECKED = "not-checked"  # a part left out on purpose (remote module, other provider, ...)
+    INTERNAL = "internal"  # a bug in kds-iac
+
+
+DIAGNOSTIC_CODES = frozenset(v for k, v in vars(DiagnosticCode).items() if k.isupper())
+
+
 class Diagnostic(Value):
-    """Something the scan could not read or check: a parse error, an unloaded module."""
+    """Something the scan could not read or check: a parse error, an unloaded module.
 
-    __slots__ = ("level", "file", "line", "message", "column")
+    ``code`` (one of ``DiagnosticCode``) is what front-ends branch on; the message is for people.
+    Every diagnostic kds-iac makes passes one (tests/test_diagnostic_codes.py checks the source);
+    equality leaves it out, so a test may compare diagnostics by place and wording alone.
+    """
 
-    def __init__(self, level: str, file: str, line: int, message: str, column: int = 1):
+    __slots__ = ("level", "file", "line", "message", "column", "code")
+    _not_compared = ("code",)
+
+    def __init__(self, level: str, file: str, line: int, message: str, column: int = 1, *, code: Optional[str] = None):
+        if code is not None and code not in DIAGNOSTIC_CODES:
+            raise ValueError(f"unknown diagnostic code {code!r}")
         self.level = level  # "error" (input could not be read) or "info" (part of the input not checked)
         self.file = file
         self.line = line
         self.message = message
         self.column = column
+        self.code = code
 
 
 class Resource:

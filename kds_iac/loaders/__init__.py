@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable, Mapping, Optional, Sequence
 
 from kds_iac.loaders.discovery import discover
-from kds_iac.model import Diagnostic, Model
+from kds_iac.model import Diagnostic, DiagnosticCode, Model
 
 
 def load(
@@ -106,5 +106,5 @@ def _guarded(unit: str, load_unit: Callable[[], Model]) -> Model:
         logging.getLogger("kds_iac.loaders").debug("loading %s raised", unit, exc_info=error)
         text = (str(error).splitlines() or [""])[0][:200]
         return Model(
-            diagnostics=[Diagnostic("error", unit, 0, f"internal error while loading ({type(error).__name__}: {text}); not checked")],
+            diagnostics=[Diagnostic("error", unit, 0, f"internal error while loading ({type(error).__name__}: {text}); not checked", code=DiagnosticCode.INTERNAL)],
         )

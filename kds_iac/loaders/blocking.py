@@ -13,7 +13,7 @@ import os
 from typing import Optional
 
 from kds_iac.files import decode_head, kind_of, read_bytes
-from kds_iac.model import Diagnostic
+from kds_iac.model import Diagnostic, DiagnosticCode
 
 MAX_MODULES = 500  # local calls followed per root; a deeper tree is not this check's business
 
@@ -76,6 +76,7 @@ def refuse_blocking_modules(modules: list[str], max_bytes: int) -> tuple[list[st
                 0,
                 f"not a regular file ({kind}): Terraform module {module} is not checked, since it calls "
                 f"module {called} and reading this file would block",
+                code=DiagnosticCode.NOT_READ,
             )
         )
     return kept, diagnostics

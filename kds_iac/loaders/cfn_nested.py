@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
 from kds_iac.loaders import cfn_reader
 from kds_iac.loaders.sam import PLACEHOLDER_S3_URI
-from kds_iac.model import Condition, Diagnostic
+from kds_iac.model import Condition, Diagnostic, DiagnosticCode
 
 if TYPE_CHECKING:  # the loader imports this module
     from kds_iac.loaders.cloudformation import _TemplateLoader
@@ -112,7 +112,11 @@ def load_child(parent: "_TemplateLoader", logical_id: str, node: Any, line: int)
     shown = os.path.normpath(os.path.join(os.path.dirname(parent.path), relative))
     real = os.path.realpath(shown)
     if not _inside(real, nesting.roots):
-        parent.info(where, f"nested stack {logical_id}: template {location} is outside the scanned tree; its resources are not checked")
+        parent.info(
+            where,
+            f"nested stack {logical_id}: template {location} is outside the scanned tree; its resources are not checked",
+            DiagnosticCode.NOT_READ,
+        )
         return None
     if real in nesting.chain:
         which = "this template" if real == nesting.chain[-1] else f"{shown}, which includes this template"
@@ -156,10 +160,10 @@ def load_child(parent: "_TemplateLoader", logical_id: str, node: Any, line: int)
     try:
         document = cfn_reader.read_file(shown)
     except cfn_reader.ReadError as error:
-        model.diagnostics.append(Diagnostic("error", shown, error.line, error.message, error.column))
+        model.diagnostics.append(Diagnostic("error", shown, error.line, error.message, error.column, code=error.code))
         return None
     for problem in document.problems:
-        model.diagnostics.append(Diagnostic(problem.level, shown, problem.line, problem.message, problem.column))
+        model.diagnostics.append(Diagnostic(problem.level, shown, problem.line, problem.message, problem.column, code=problem.code))
     child = _TemplateLoader(shown, document.data, model, child_nesting)
     child.load()
     return child

@@ -34,6 +34,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from kds_iac import files
+from kds_iac.model import DiagnosticCode
 from kds_iac.value import Value
 
 try:  # libyaml: ~10x faster than the pure-Python parser
@@ -91,23 +92,25 @@ class Sequence(list):
 class Problem(Value):
     """Something wrong in a document that could still be read (a duplicate key)."""
 
-    __slots__ = ("level", "line", "column", "message")
+    __slots__ = ("level", "line", "column", "message", "code")
 
-    def __init__(self, level: str, line: int, column: int, message: str):
+    def __init__(self, level: str, line: int, column: int, message: str, code: str = DiagnosticCode.PARSE):
         self.level = level
         self.line = line
         self.column = column
         self.message = message
+        self.code = code
 
 
 class ReadError(Exception):
-    """The document cannot be read at all; ``line``/``column`` are 1-based."""
+    """The document cannot be read at all; ``line``/``column`` are 1-based; ``code`` a ``DiagnosticCode``."""
 
-    def __init__(self, message: str, line: int = 1, column: int = 1):
+    def __init__(self, message: str, line: int = 1, column: int = 1, code: str = DiagnosticCode.PARSE):
         super().__init__(message)
         self.message = message
         self.line = line
         self.column = column
+        self.code = code
 
 
 class Document(Value):
@@ -124,7 +127,7 @@ def read_file(path: str) -> Document:
     try:
         raw = files.read_bytes(path)  # regular files only: a FIFO would block an open()
     except OSError as error:
-        raise ReadError(f"cannot read file: {error.strerror or error}", 0) from None
+        raise ReadError(f"cannot read file: {error.strerror or error}", 0, code=DiagnosticCode.NOT_READ) from None
     return read_text(decode(raw))
 
 
@@ -133,7 +136,7 @@ def decode(raw: bytes) -> str:
     try:
         return files.decode(raw)
     except files.DecodeError as error:
-        raise ReadError(error.message, error.line, error.column) from None
+        raise ReadError(error.message, error.line, error.column, DiagnosticCode.ENCODING) from None
 
 
 def read_text(text: str) -> Document:
@@ -152,7 +155,7 @@ def read_text(text: str) -> Document:
         line = text.count("\n", 0, position) + 1 if isinstance(position, int) else 1
         raise ReadError(f"{kind} syntax error: {error}".splitlines()[0], line) from None
     except RecursionError:  # the pure-Python composer on very deep input
-        raise ReadError(f"{kind} syntax error: nested too deeply to read") from None
+        raise ReadError(f"{kind} syntax error: nested too deeply to read", code=DiagnosticCode.SIZE) from None
     finally:
         loader.dispose()
     if node is None:
@@ -164,7 +167,7 @@ def read_text(text: str) -> Document:
     try:
         data = builder.build(node, 0)
     except RecursionError:
-        raise ReadError(f"{kind} nested too deeply to read") from None
+        raise ReadError(f"{kind} nested too deeply to read", code=DiagnosticCode.SIZE) from None
     return Document(data, is_json, builder.problems)
 
 
@@ -222,9 +225,12 @@ class _Builder:
             raise ReadError(
                 f"YAML aliases expand to more than {self.budget} values (an alias bomb?); not loaded",
                 line,
+                code=DiagnosticCode.SIZE,
             )
         if depth >= MAX_DEPTH:  # the root is level 1
-            raise ReadError(f"nested more than {MAX_DEPTH} levels deep; not loaded", _line(node), node.start_mark.column + 1)
+            raise ReadError(
+                f"nested more than {MAX_DEPTH} levels deep; not loaded", _line(node), node.start_mark.column + 1, DiagnosticCode.SIZE
+            )
         if self.aliases:
             self.seen.add(id(node))
         tag = node.tag
@@ -424,7 +430,7 @@ def _check_aliases(root: Any, budget: int) -> None:
         if _line(child) < line:  # an alias of something written earlier
             break
         node = child
-    raise ReadError(f"YAML aliases expand to more than {budget} values (an alias bomb?); not loaded", line)
+    raise ReadError(f"YAML aliases expand to more than {budget} values (an alias bomb?); not loaded", line, code=DiagnosticCode.SIZE)
 
 
 def _split_get_att(text: str) -> Any:

@@ -82,6 +82,7 @@ from kds_iac.model import (
     Condition,
     Conditional,
     Diagnostic,
+    DiagnosticCode,
     Encoded,
     FromInputs,
     Input,
@@ -174,20 +175,31 @@ def load_template(path: str, roots: Optional[tuple[str, ...]] = None) -> Model:
     try:
         document = cfn_reader.read_file(path)
     except ReadError as error:
-        model.diagnostics.append(Diagnostic("error", path, error.line, error.message, error.column))
+        model.diagnostics.append(Diagnostic("error", path, error.line, error.message, error.column, code=error.code))
         return model
     except Exception as error:  # noqa: BLE001 - a reader bug must not stop the scan
-        model.diagnostics.append(Diagnostic("error", path, 1, f"cannot read template: {type(error).__name__}: {error}"))
+        _log_internal(path, error)
+        model.diagnostics.append(
+            Diagnostic("error", path, 1, f"cannot read template: {type(error).__name__}: {error}", code=DiagnosticCode.INTERNAL)
+        )
         return model
     for problem in document.problems:
-        model.diagnostics.append(Diagnostic(problem.level, path, problem.line, problem.message, problem.column))
+        model.diagnostics.append(Diagnostic(problem.level, path, problem.line, problem.message, problem.column, code=problem.code))
     try:
         _TemplateLoader(path, document.data, model, cfn_nested.top(path, roots)).load()
     except Exception as error:  # noqa: BLE001 - a loader bug must not stop the scan
+        _log_internal(path, error)
         model.diagnostics.append(
-            Diagnostic("error", path, 1, f"cannot load template: {type(error).__name__}: {error}")
+            Diagnostic("error", path, 1, f"cannot load template: {type(error).__name__}: {error}", code=DiagnosticCode.INTERNAL)
         )
     return model
+
+
+def _log_internal(path: str, error: BaseException) -> None:
+    """A bug's traceback, for ``--debug`` runs; the user sees the ``internal`` diagnostic."""
+    import logging  # only on failure
+
+    logging.getLogger("kds_iac.loaders").debug("loading %s raised", path, exc_info=error)
 
 
 def _line_of_key(mapping: Any, key: str, default: int = 1) -> int:
@@ -221,11 +233,11 @@ class _TemplateLoader:
 
     # -- structure ---------------------------------------------------------------------
 
-    def error(self, line: int, message: str, column: int = 1) -> None:
-        self.model.diagnostics.append(Diagnostic("error", self.path, line, message, column))
+    def error(self, line: int, message: str, column: int = 1, code: str = DiagnosticCode.INVALID) -> None:
+        self.model.diagnostics.append(Diagnostic("error", self.path, line, message, column, code=code))
 
-    def info(self, line: int, message: str) -> None:
-        self.model.diagnostics.append(Diagnostic("info", self.path, line, message))
+    def info(self, line: int, message: str, code: str = DiagnosticCode.NOT_CHECKED) -> None:
+        self.model.diagnostics.append(Diagnostic("info", self.path, line, message, code=code))
 
     def cannot_evaluate(self, line: int, message: str, inputs: tuple[Input, ...]) -> None:
         """An intrinsic whose arguments are well formed but whose evaluation fails.
@@ -238,12 +250,12 @@ class _TemplateLoader:
         if self.branch == "untaken":
             return
         if not inputs and self.branch == "taken":
-            self.error(line, message)
+            self.error(line, message, code=DiagnosticCode.EVALUATION)
         elif inputs:
             shown = ", ".join(i.describe() for i in inputs)
-            self.info(line, f"{message} with the defaults of {shown}; the value is not known")
+            self.info(line, f"{message} with the defaults of {shown}; the value is not known", DiagnosticCode.EVALUATION)
         else:
-            self.info(line, f"{message} where a deployment may take this branch; the value is not known")
+            self.info(line, f"{message} where a deployment may take this branch; the value is not known", DiagnosticCode.EVALUATION)
 
     def transform_note(self, line: int, argument: Any) -> None:
         name = argument.get("Name") if isinstance(argument, dict) else None
@@ -253,12 +265,12 @@ class _TemplateLoader:
     def load(self) -> None:
         data = self.data
         if not isinstance(data, dict):
-            self.error(1, "not a CloudFormation template: the document is not a mapping")
+            self.error(1, "not a CloudFormation template: the document is not a mapping", code=DiagnosticCode.NOT_A_TEMPLATE)
             return
         resources = data.get("Resources")
         if not isinstance(resources, dict):
             where = _line_of_key(data, "Resources")
-            self.error(where, "not a CloudFormation template: no Resources mapping")
+            self.error(where, "not a CloudFormation template: no Resources mapping", code=DiagnosticCode.NOT_A_TEMPLATE)
             return
         from kds_iac.loaders import sam  # small module; samtranslator itself is imported lazily
 
@@ -321,7 +333,8 @@ class _TemplateLoader:
         """The template with its ``Fn::ForEach`` loops expanded (``cfn_foreach``)."""
         expansion = cfn_foreach.expand(data)
         for problem in expansion.problems:
-            self.model.diagnostics.append(Diagnostic(problem.level, self.path, problem.line, problem.message))
+            code = DiagnosticCode.INVALID if problem.level == "error" else DiagnosticCode.NOT_CHECKED
+            self.model.diagnostics.append(Diagnostic(problem.level, self.path, problem.line, problem.message, code=code))
         self.loop_variables = expansion.loop_variables
         self.data = expansion.data
         return expansion.data

@@ -26,7 +26,7 @@ from typing import Iterator, Optional, Sequence
 
 from kds_iac.files import decode_head, kind_of, read_bytes, special_kind
 from kds_iac.loaders.blocking import refuse_blocking_modules
-from kds_iac.model import Diagnostic
+from kds_iac.model import Diagnostic, DiagnosticCode
 from kds_iac.value import Value
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
@@ -105,7 +105,7 @@ def discover(paths: Sequence[str]) -> Discovered:
         elif special_kind(path) is not None:
             _classify(path, found, modules, explicit=True, blocked=blocked)
         else:
-            found.diagnostics.append(Diagnostic("error", path, 0, "no such file or directory"))
+            found.diagnostics.append(Diagnostic("error", path, 0, "no such file or directory", code=DiagnosticCode.NOT_FOUND))
     _audit_companions(found)
     _serverless_fragments(found)
     named_dirs = {os.path.normpath(str(p)) for p in paths if os.path.isdir(str(p))}
@@ -121,6 +121,7 @@ def discover(paths: Sequence[str]) -> Discovered:
                 0,
                 f"not a regular file ({special_kind(file) or 'special file'}): Terraform module {directory} "
                 "is not checked, since reading this file would block",
+                code=DiagnosticCode.NOT_READ,
             )
         )
     return found
@@ -216,7 +217,7 @@ def _classify(
     try:
         status = os.stat(path)
     except OSError as error:
-        found.diagnostics.append(Diagnostic("error", path, 0, f"cannot read file: {error.strerror}"))
+        found.diagnostics.append(Diagnostic("error", path, 0, f"cannot read file: {error.strerror}", code=DiagnosticCode.NOT_READ))
         return
     special = kind_of(status.st_mode)
     if special is not None and bare and not explicit:
@@ -225,7 +226,7 @@ def _classify(
         if (terraform or _auto_tfvars(name)) and blocked is not None:
             blocked.setdefault(os.path.dirname(path) or ".", path)  # reported with the module
         else:
-            found.diagnostics.append(Diagnostic("info", path, 0, f"not a regular file ({special}); not read"))
+            found.diagnostics.append(Diagnostic("info", path, 0, f"not a regular file ({special}); not read", code=DiagnosticCode.NOT_READ))
         return
     if not terraform and not explicit and not bare and not name.lower().endswith(TEMPLATE_SUFFIXES):
         return
@@ -237,7 +238,7 @@ def _classify(
         raw = read_bytes(path, SNIFF_BYTES)
     except OSError as error:
         level = "info" if getattr(error, "kind", None) else "error"  # swapped for a FIFO since the stat
-        found.diagnostics.append(Diagnostic(level, path, 0, f"cannot read file: {error.strerror}"))
+        found.diagnostics.append(Diagnostic(level, path, 0, f"cannot read file: {error.strerror}", code=DiagnosticCode.NOT_READ))
         return
     head = decode_head(raw)
     kind = _sniff(head) if explicit else claims(head)
@@ -246,12 +247,14 @@ def _classify(
     if kind is None:
         if explicit:
             found.diagnostics.append(
-                Diagnostic("error", path, 1, "not a Terraform file, CloudFormation template or Terraform plan JSON")
+                Diagnostic("error", path, 1, "not a Terraform file, CloudFormation template or Terraform plan JSON",
+                           code=DiagnosticCode.NOT_A_TEMPLATE)
             )
         return
     if size > MAX_FILE_BYTES:
         found.diagnostics.append(
-            Diagnostic("error", path, 1, f"file is {size} bytes, larger than the {MAX_FILE_BYTES}-byte limit; not scanned")
+            Diagnostic("error", path, 1, f"file is {size} bytes, larger than the {MAX_FILE_BYTES}-byte limit; not scanned",
+                       code=DiagnosticCode.SIZE)
         )
         return
     if kind == "serverless":

@@ -35,7 +35,7 @@ import threading
 from typing import Any, Optional
 
 from kds_iac.loaders.cfn_reader import Mapping, to_plain
-from kds_iac.model import Diagnostic
+from kds_iac.model import Diagnostic, DiagnosticCode
 from kds_iac.value import Value
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
@@ -109,7 +109,8 @@ def expand(path: str, template: Mapping) -> Expansion:
     if problem is not None:  # the translator's plugins crash on some of these (and log a traceback)
         line, message = problem
         diagnostics.append(
-            Diagnostic("error", path, line, f"SAM transform failed: {message}; the serverless resources are not checked")
+            Diagnostic("error", path, line, f"SAM transform failed: {message}; the serverless resources are not checked",
+                       code=DiagnosticCode.INVALID)
         )
         return Expansion(None, diagnostics=diagnostics)
     fragment = to_plain(template)
@@ -121,7 +122,7 @@ def expand(path: str, template: Mapping) -> Expansion:
         return Expansion(None, diagnostics=diagnostics)
     out_resources = translated.get("Resources")
     if not isinstance(out_resources, dict):
-        diagnostics.append(Diagnostic("error", path, 1, "SAM translation produced no Resources"))
+        diagnostics.append(Diagnostic("error", path, 1, "SAM translation produced no Resources", code=DiagnosticCode.INVALID))
         return Expansion(None, diagnostics=diagnostics)
     origins = _origins(out_resources, resources, sam_ids)
     original_conditions = template.get("Conditions")
@@ -197,6 +198,7 @@ def _prepare(fragment: dict, sam_ids: list[str], path: str, resources: Mapping, 
                     path,
                     line,
                     f"{logical_id} is a Serverless Application Repository application; its template is not scanned",
+                    code=DiagnosticCode.NOT_CHECKED,
                 )
             )
 
@@ -277,6 +279,7 @@ def _failure_diagnostics(path: str, template: Any, error: Exception) -> list[Dia
                 path,
                 line,
                 f"SAM transform failed: {message.strip().rstrip('.')}; the serverless resources are not checked",
+                code=DiagnosticCode.INVALID,
             )
         )
     return diagnostics

@@ -49,7 +49,7 @@ from typing import Any, Optional
 from kds_iac.loaders import cfn_reader
 from kds_iac.loaders.cfn_reader import Mapping, ReadError, Sequence
 from kds_iac.loaders.serverless_sniff import SERVICE_FILE_NAMES, included_files, is_service_file  # noqa: F401
-from kds_iac.model import Diagnostic, FromInputs, Input, Location, Model, Template, Unknown
+from kds_iac.model import Diagnostic, DiagnosticCode, FromInputs, Input, Location, Model, Template, Unknown
 
 ROLE_ID = "IamRoleLambdaExecution"
 MAX_DEPTH = 64  # variables resolving to variables, includes including includes
@@ -76,19 +76,21 @@ def load_service(path: str, root: Optional[str] = None) -> Model:
     try:
         document = cfn_reader.read_file(path)
     except ReadError as error:
-        model.diagnostics.append(Diagnostic("error", path, error.line, error.message, error.column))
+        model.diagnostics.append(Diagnostic("error", path, error.line, error.message, error.column, code=error.code))
         return model
     for problem in document.problems:
-        model.diagnostics.append(Diagnostic(problem.level, path, problem.line, problem.message, problem.column))
+        model.diagnostics.append(Diagnostic(problem.level, path, problem.line, problem.message, problem.column, code=problem.code))
     data = document.data
     if not isinstance(data, dict):
-        model.diagnostics.append(Diagnostic("error", path, 1, "not a Serverless Framework service: the document is not a mapping"))
+        model.diagnostics.append(Diagnostic("error", path, 1, "not a Serverless Framework service: the document is not a mapping",
+                                               code=DiagnosticCode.NOT_A_TEMPLATE))
         return model
     provider = data.get("provider")
     name = provider.get("name") if isinstance(provider, dict) else provider
     if name != "aws" and not (isinstance(name, str) and "${" in name):
         model.diagnostics.append(
-            Diagnostic("info", path, _line(data, "provider"), "Serverless Framework service for a provider other than aws; not checked")
+            Diagnostic("info", path, _line(data, "provider"), "Serverless Framework service for a provider other than aws; not checked",
+                       code=DiagnosticCode.NOT_CHECKED)
         )
         return model
     service = _Service(path, root if root is not None else os.path.dirname(path) or ".", data, model)
@@ -244,8 +246,8 @@ class _Service:
 
     # -- diagnostics -----------------------------------------------------------------------
 
-    def info(self, line: int, message: str, file: Optional[str] = None) -> None:
-        self.model.diagnostics.append(Diagnostic("info", file or self.path, line, message))
+    def info(self, line: int, message: str, file: Optional[str] = None, code: str = DiagnosticCode.NOT_CHECKED) -> None:
+        self.model.diagnostics.append(Diagnostic("info", file or self.path, line, message, code=code))
 
     # -- variables -------------------------------------------------------------------------
 
@@ -439,10 +441,10 @@ class _Service:
             return Unknown(f"${{{source}}} is not understood")
         target, key = match.group(1).strip().strip("'\""), (match.group(2) or "").strip()
         if not target or "${" in target:
-            self.info(line, f"${{{source}}}: the file's name is known only at deployment; not read", file)
+            self.info(line, f"${{{source}}}: the file's name is known only at deployment; not read", file, DiagnosticCode.NOT_READ)
             return Unknown(f"${{{source}}}")
         if os.path.isabs(target):
-            self.info(line, f"${{{source}}}: absolute paths are not read; what it includes is not checked", file)
+            self.info(line, f"${{{source}}}: absolute paths are not read; what it includes is not checked", file, DiagnosticCode.NOT_READ)
             return Unknown(f"${{{source}}}")
         full = os.path.normpath(os.path.join(os.path.dirname(file), target))
         document = self.fragments.get(full)
@@ -456,13 +458,13 @@ class _Service:
             elif not os.path.isfile(full):
                 problem = f"{target} does not exist; what it includes is not checked"
             if problem:  # noted once per file, however often it is named
-                self.info(line, f"${{{source}}}: {problem}", file)
+                self.info(line, f"${{{source}}}: {problem}", file, DiagnosticCode.NOT_READ)
                 self.fragments[full] = Unknown(f"${{{source}}}")
                 return self.fragments[full]
             try:
                 document = cfn_reader.read_file(full).data
             except ReadError as error:
-                self.model.diagnostics.append(Diagnostic("error", full, error.line, error.message, error.column))
+                self.model.diagnostics.append(Diagnostic("error", full, error.line, error.message, error.column, code=error.code))
                 document = Unknown(f"{target} cannot be read")
             self.fragments[full] = document
             if full not in self.included:
@@ -518,7 +520,9 @@ class _Service:
                             # reported here with the fragment's name; the template loader would
                             # name the service file
                             what = "is not a mapping" if not isinstance(node, dict) else "has no Type that is a string"
-                            self.model.diagnostics.append(Diagnostic("error", file, _line(part, key), f"resource {key} {what}"))
+                            self.model.diagnostics.append(
+                                Diagnostic("error", file, _line(part, key), f"resource {key} {what}", code=DiagnosticCode.INVALID)
+                            )
                             continue
                         target[key] = node
                         target.key_lines[key] = _line(part, key)

@@ -37,7 +37,7 @@ from kds_iac.loaders.terraform_values import (
     split_module_path,
     without_file_calls,
 )
-from kds_iac.model import TERRAFORM, Condition, Diagnostic, Location, Model, Resource
+from kds_iac.model import TERRAFORM, Condition, Diagnostic, DiagnosticCode, Location, Model, Resource
 
 # tfparse runs in a worker process (tfparse_worker) that is killed after this many seconds
 # (e.g. `count = 10000` makes it quadratic; it takes minutes) or when it uses too much memory.
@@ -83,12 +83,16 @@ def load_module(
     try:
         loader.run()
     except Exception as error:  # the module boundary: never a traceback for a user's input
+        import logging  # only on failure
+
+        logging.getLogger("kds_iac.loaders").debug("loading module %s raised", loader.root, exc_info=error)
         loader.model.resources.clear()
         loader.diagnostic(
             "error",
             loader.root,
             0,
             f"Terraform module could not be loaded ({type(error).__name__}: {error}); not checked",
+            code=DiagnosticCode.INTERNAL,
         )
     return loader.model
 
@@ -108,8 +112,8 @@ class _ModuleLoader:
         self._reported_files: set[str] = set()
         self._judged_calls: set[tuple[str, int]] = set()  # (file, line) of module calls judged ungated
 
-    def diagnostic(self, level: str, file: str, line: int, message: str, column: int = 1) -> None:
-        self.model.diagnostics.append(Diagnostic(level, file, line, message, column))
+    def diagnostic(self, level: str, file: str, line: int, message: str, column: int = 1, *, code: str) -> None:
+        self.model.diagnostics.append(Diagnostic(level, file, line, message, column, code=code))
 
     # -- the steps ---------------------------------------------------------------------
 
@@ -134,6 +138,7 @@ class _ModuleLoader:
                     1,
                     f"file is {size} bytes, larger than the {MAX_FILE_BYTES}-byte limit; "
                     f"module {self.root} not checked",
+                    code=DiagnosticCode.SIZE,
                 )
                 return
         vars_paths = self._vars_paths()
@@ -148,6 +153,7 @@ class _ModuleLoader:
                 block.source.line_of(block.gate_item.offset),
                 f"count = {block.gate_text()}: only the first instance is evaluated (more than "
                 f"{gates.MAX_INSTANCES} instances differ only by count.index)",
+                code=DiagnosticCode.NOT_CHECKED,
             )
         replacements = {key: (block, "1") for key, block in capped.items()}
         raw, stopped = self._evaluate(vars_paths, tree, replacements)
@@ -165,6 +171,7 @@ class _ModuleLoader:
                 resource.location.file,
                 resource.location.start_line,
                 f"{resource.address} could not be read ({problem}); not checked",
+                code=DiagnosticCode.EVALUATION,
             )
         resources += judged
         order = {id(r): i for i, r in enumerate(resources)}
@@ -234,7 +241,7 @@ class _ModuleLoader:
         try:
             entries = sorted(os.listdir(self.directory))
         except OSError as error:
-            self.diagnostic("error", self.root, 0, f"cannot read directory: {error.strerror}")
+            self.diagnostic("error", self.root, 0, f"cannot read directory: {error.strerror}", code=DiagnosticCode.NOT_READ)
             return []
         return [n for n in entries if is_terraform_file(n) and os.path.isfile(os.path.join(self.directory, n))]
 
@@ -253,7 +260,7 @@ class _ModuleLoader:
         for path in self.var_files:
             if not os.path.isfile(path):
                 message = "var file not found; its values were not applied"
-                self.diagnostic("error", os.path.normpath(path), 0, message)
+                self.diagnostic("error", os.path.normpath(path), 0, message, code=DiagnosticCode.NOT_FOUND)
                 continue
             self._add_var_file(out, os.path.normpath(path), path)
         if self.variables:
@@ -270,7 +277,7 @@ class _ModuleLoader:
             out.append((shown, os.path.relpath(os.path.abspath(path), os.path.abspath(self.directory))))
         except ValueError:  # Windows: another drive, no relative path
             message = f"var file is not reachable from {self.root}; its values were not applied"
-            self.diagnostic("error", shown, 0, message)
+            self.diagnostic("error", shown, 0, message, code=DiagnosticCode.NOT_READ)
 
     def _assigned(self, vars_paths: list[tuple[str, str]]) -> dict[str, Assigned]:
         """Root variables the var files set (later files win): the inputs' ``default``."""
@@ -305,7 +312,16 @@ class _ModuleLoader:
             with open(os.path.join(tmp, "tfvars.tf"), "w", encoding="utf-8") as handle:
                 handle.write("\n".join(chunks) + "\n")
             raw = self._tfparse(tmp, [], stop=True)
-        except Exception:
+        except Exception as error:  # the values still apply; only the findings' provenance is lost
+            shown = ", ".join(os.path.relpath(p, self.directory) for p in paths)
+            self.diagnostic(
+                "info",
+                paths[0],
+                0,
+                f"var files {shown} could not be evaluated apart ({type(error).__name__}); findings do not name them "
+                "as the source of a value",
+                code=DiagnosticCode.EVALUATION,
+            )
             return {}
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
@@ -324,7 +340,9 @@ class _ModuleLoader:
         reported with file and line, and the module is not evaluated."""
         problems = terraform_precheck.check_module(self.directory, self.files, vars_paths)
         for problem in problems:
-            self.diagnostic("error", problem.file, problem.line, f"{problem.message}; module {self.root} not checked")
+            self.diagnostic(
+                "error", problem.file, problem.line, f"{problem.message}; module {self.root} not checked", code=problem.code
+            )
         return bool(problems)
 
     def _evaluate(
@@ -346,9 +364,9 @@ class _ModuleLoader:
             except tfparse_worker.WorkerFailure as failure:  # a crash, the time or the memory limit
                 file = self._crashing_file() if failure.kind == "crash" else None
                 if file is None:
-                    self.diagnostic("error", self.root, 0, f"{failure}; module not checked")
+                    self.diagnostic("error", self.root, 0, f"{failure}; module not checked", code=DiagnosticCode.EVALUATION)
                 else:
-                    self.diagnostic("error", file, 0, f"{failure}; module {self.root} not checked")
+                    self.diagnostic("error", file, 0, f"{failure}; module {self.root} not checked", code=DiagnosticCode.EVALUATION)
                 return None, False
             except RecursionError:  # nesting that the pre-check did not see (e.g. built by functions)
                 file, line = self._too_deep()
@@ -357,6 +375,7 @@ class _ModuleLoader:
                     file,
                     line,
                     f"expressions are nested more than {MAX_NESTING} levels deep; module {self.root} not checked",
+                    code=DiagnosticCode.SIZE,
                 )
                 return None, False
             except Exception as error:  # tfparse.ParseError and anything from the library
@@ -412,12 +431,12 @@ class _ModuleLoader:
         """A tfparse error message (``file:line,col-...: Summary; Detail``) as a diagnostic."""
         match = _HCL_ERROR.match(message.strip())
         if not match:
-            self.diagnostic("error", default_file, 0, _clean(message))
+            self.diagnostic("error", default_file, 0, _clean(message), code=DiagnosticCode.PARSE)
             return
         file = shown_as or self.files.path_of(match.group("file"))
         self._reported_files.add(file)
         line, column = int(match.group("line")), int(match.group("col"))
-        self.diagnostic("error", file, line, _clean(match.group("message")), column)
+        self.diagnostic("error", file, line, _clean(match.group("message")), column, code=DiagnosticCode.PARSE)
 
     def _too_deep(self) -> tuple[str, int]:
         for name in self._module_files():
@@ -445,7 +464,8 @@ class _ModuleLoader:
                 target = os.path.normpath(os.path.join(self.directory, os.path.dirname(filename), source))
                 if not os.path.isdir(target):
                     self.diagnostic(
-                        "error", file, line, f'{shown} (source "{source}") was not checked: directory not found'
+                        "error", file, line, f'{shown} (source "{source}") was not checked: directory not found',
+                        code=DiagnosticCode.NOT_FOUND,
                     )
                 elif path not in evaluation.loaded_modules and any(
                     os.path.dirname(broken) == target for broken in self._reported_files
@@ -456,6 +476,7 @@ class _ModuleLoader:
                         file,
                         line,
                         f'{shown} (source "{source}") was not checked: a file of the module has a syntax error',
+                        code=DiagnosticCode.NOT_CHECKED,
                     )
                 continue
             if path in evaluation.loaded_modules:
@@ -466,6 +487,7 @@ class _ModuleLoader:
                 line,
                 f'{shown} (source "{source}") was not checked: remote module sources are not '
                 "downloaded; run terraform init to check it",
+                code=DiagnosticCode.NOT_CHECKED,
             )
 
     def _uncreated_blocks(self, evaluation: Evaluation, resources: list, root_names: list[str]) -> None:
@@ -512,7 +534,7 @@ class _ModuleLoader:
                             module = _without_keys(modules[0]) if modules[0] else ""
                             self._record_uncreated(labels[0], address, module, source.path, line, f"{meta_arg} = {text}", inputs)
                         break
-                self.diagnostic("info", source.path, line, f"{address} was not checked: {why}")
+                self.diagnostic("info", source.path, line, f"{address} was not checked: {why}", code=DiagnosticCode.NOT_CHECKED)
 
     def _record_uncreated(
         self, type_: str, address: str, module: str, file: str, line: int, meta: str, inputs: tuple
@@ -575,7 +597,7 @@ class _ModuleLoader:
             try:
                 self._tfparse(tmp, [], stop=True)
             except tfparse_worker.WorkerFailure as failure:  # left out of the module, and unreadable alone
-                self.diagnostic("error", source.path, 0, f"{failure}; {relative} not checked")
+                self.diagnostic("error", source.path, 0, f"{failure}; {relative} not checked", code=DiagnosticCode.EVALUATION)
                 return
             except Exception as error:
                 message = str(error)

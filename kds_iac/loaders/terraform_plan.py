@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 
 from kds_iac import files
-from kds_iac.model import TERRAFORM_PLAN, Diagnostic, Location, Model, Ref, Resource, Unknown
+from kds_iac.model import TERRAFORM_PLAN, Diagnostic, DiagnosticCode, Location, Model, Ref, Resource, Unknown
 
 KNOWN_AFTER_APPLY = "known after apply"
 SUPPORTED_MAJOR_VERSION = 1
@@ -64,21 +64,21 @@ def load_plan(path: str) -> Model:
     try:
         text = files.decode(files.read_bytes(path))  # PowerShell's `>` writes UTF-16 with a BOM
     except OSError as error:
-        model.diagnostics.append(Diagnostic("error", path, 0, f"cannot read file: {error.strerror}"))
+        model.diagnostics.append(Diagnostic("error", path, 0, f"cannot read file: {error.strerror}", code=DiagnosticCode.NOT_READ))
         return model
     except files.DecodeError as error:
-        model.diagnostics.append(Diagnostic("error", path, error.line, error.message, error.column))
+        model.diagnostics.append(Diagnostic("error", path, error.line, error.message, error.column, code=DiagnosticCode.ENCODING))
         return model
     long_integers: list[str] = []
     try:
         document = json.loads(text, parse_int=_integer(long_integers))
     except json.JSONDecodeError as error:
         model.diagnostics.append(
-            Diagnostic("error", path, error.lineno, f"invalid JSON: {error.msg}", error.colno)
+            Diagnostic("error", path, error.lineno, f"invalid JSON: {error.msg}", error.colno, code=DiagnosticCode.PARSE)
         )
         return model
     except RecursionError:
-        model.diagnostics.append(Diagnostic("error", path, 1, "invalid JSON: nested too deeply"))
+        model.diagnostics.append(Diagnostic("error", path, 1, "invalid JSON: nested too deeply", code=DiagnosticCode.SIZE))
         return model
     if long_integers:
         match = _LONG_INTEGER.search(text)
@@ -92,19 +92,21 @@ def load_plan(path: str) -> Model:
                 + ("it is" if len(long_integers) == 1 else f"it and {len(long_integers) - 1} more are")
                 + " treated as unknown",
                 column,
+                code=DiagnosticCode.SIZE,
             )
         )
     if _too_deep(document):
         line, column = _deepest_position(text)
         model.diagnostics.append(
-            Diagnostic("error", path, line, f"nested more than {MAX_NESTING} levels deep; not loaded", column)
+            Diagnostic("error", path, line, f"nested more than {MAX_NESTING} levels deep; not loaded", column,
+                       code=DiagnosticCode.SIZE)
         )
         return model
     problem = _plan_problem(document)
     if problem is not None:
         message, key = problem
         line, column = _key_position(text, key)
-        model.diagnostics.append(Diagnostic("error", path, line, message, column))
+        model.diagnostics.append(Diagnostic("error", path, line, message, column, code=DiagnosticCode.INVALID))
         return model
     if document.get("errored") is True:
         line, column = _key_position(text, "errored")
@@ -115,14 +117,19 @@ def load_plan(path: str) -> Model:
                 line,
                 "Terraform marked this plan as errored: resources it did not finish planning are not checked",
                 column,
+                code=DiagnosticCode.NOT_CHECKED,
             )
         )
     reader = _PlanReader(path, text, document)
     try:
         model.resources.extend(reader.resources())
     except Exception as error:  # noqa: BLE001 - a reader bug must not end the scan
+        import logging  # only on failure
+
+        logging.getLogger("kds_iac.loaders").debug("reading plan %s raised", path, exc_info=error)
         model.diagnostics.append(
-            Diagnostic("error", path, 1, f"cannot load plan: {type(error).__name__}: {error}; not checked")
+            Diagnostic("error", path, 1, f"cannot load plan: {type(error).__name__}: {error}; not checked",
+                       code=DiagnosticCode.INTERNAL)
         )
         return model
     model.diagnostics.extend(reader.diagnostics)
@@ -264,7 +271,7 @@ class _PlanReader:
         else:
             self._cursors[key + opener] = match.end()
             line, column = self.lines.position(match.start())
-        self.diagnostics.append(Diagnostic("error", self.path, line, message, column))
+        self.diagnostics.append(Diagnostic("error", self.path, line, message, column, code=DiagnosticCode.INVALID))
 
     # ----------------------------------------------------------------- collecting
     def resources(self) -> list[Resource]:

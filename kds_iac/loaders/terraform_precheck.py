@@ -26,6 +26,7 @@ from typing import Iterator, Optional, Sequence
 
 from kds_iac.loaders.discovery import MAX_FILE_BYTES, is_terraform_file
 from kds_iac.loaders.terraform_values import FILL, FileCache, SourceFile, mask
+from kds_iac.model import DiagnosticCode
 
 MAX_NESTING = 200  # deeper brackets than this make tfparse's JSON too deep for Python
 
@@ -39,10 +40,10 @@ _PRIMITIVES = ("string", "number", "bool", "any")
 class Problem:
     """One refusal: where, and the sentence (without the "module not checked" tail)."""
 
-    __slots__ = ("file", "line", "message")
+    __slots__ = ("file", "line", "message", "code")
 
-    def __init__(self, file: str, line: int, message: str):
-        self.file, self.line, self.message = file, line, message
+    def __init__(self, file: str, line: int, message: str, code: str = DiagnosticCode.INVALID):
+        self.file, self.line, self.message, self.code = file, line, message, code
 
 
 def check_module(directory: str, files: FileCache, var_files: Sequence[tuple[str, str]] = ()) -> list[Problem]:
@@ -57,7 +58,7 @@ def check_module(directory: str, files: FileCache, var_files: Sequence[tuple[str
         if source is not None:
             depth = too_deep(source)
             if depth:
-                problems.append(Problem(shown, depth, _NESTED))
+                problems.append(Problem(shown, depth, _NESTED, DiagnosticCode.SIZE))
     problems.extend(_Walk(directory, files).run())
     return sorted(problems, key=lambda p: (p.file, p.line))
 
@@ -151,7 +152,7 @@ class _Walk:
                 continue
             depth = too_deep(source)
             if depth:
-                self.problems.append(Problem(source.path, depth, _NESTED))
+                self.problems.append(Problem(source.path, depth, _NESTED, DiagnosticCode.SIZE))
                 continue
             found = _json_blocks(source) if source.is_json else _hcl_blocks(source)
             for kind, label, line, value in found:

@@ -51,6 +51,7 @@ from kds_iac.model import (
     TERRAFORM,
     Condition,
     Diagnostic,
+    DiagnosticCode,
     FromInputs,
     Input,
     Location,
@@ -720,7 +721,16 @@ class Evaluation:
             address = f"{module}.output.{name}" if module else f"output.{name}"
             try:
                 value = self.convert(block.get("value"), module)
-            except Exception:  # an odd output must not cost the module
+            except Exception as error:  # an odd output must not cost the module
+                self._notes.append(
+                    Diagnostic(
+                        "info",
+                        self.files.path_of(meta.get("filename", "")),
+                        int(meta.get("line_start") or 0),
+                        f"{address}: its value could not be read ({type(error).__name__}); not checked",
+                        code=DiagnosticCode.EVALUATION,
+                    )
+                )
                 continue
             output = Resource(
                 type="output",
@@ -913,7 +923,8 @@ class Evaluation:
     # (_file_path).
 
     def confinement_notes(self) -> list[Diagnostic]:
-        """One info note per file-reading call that is not read (see above)."""
+        """One info note per file-reading call that is not read (see above), and per output whose
+        value could not be read (``output_values``)."""
         self._unconfined_calls()
         return list(self._notes)
 
@@ -956,7 +967,9 @@ class Evaluation:
             offsets.append(start)
             line = source.line_of(start)
             column = start - source.offset_of(line) + 1
-            self._notes.append(Diagnostic("info", source.path, line, f"{function}(...) {why}; not read", column))
+            self._notes.append(
+                Diagnostic("info", source.path, line, f"{function}(...) {why}; not read", column, code=DiagnosticCode.NOT_READ)
+            )
         return offsets
 
     def _why_unconfined(self, source: "SourceFile", after: int, function: str) -> Optional[str]:

@@ -359,13 +359,14 @@ def _kind_of(path: str) -> Optional[str]:
     """"cloudformation" or "plan", recognized by content like the command line; "unreadable"
     (too large, cannot be read: the engine says so); ``None`` for someone else's YAML or JSON."""
     from kds_iac.loaders.discovery import discover
+    from kds_iac.model import DiagnosticCode
 
     found = discover([path])
     if found.terraform_plans:
         return "plan"
     if found.cloudformation_templates or found.serverless_services:  # a service is CloudFormation underneath
         return "cloudformation"
-    if any(not d.message.startswith("not a Terraform file") for d in found.diagnostics):
+    if any(d.code != DiagnosticCode.NOT_A_TEMPLATE for d in found.diagnostics):
         return "unreadable"
     return None
 

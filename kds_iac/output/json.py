@@ -99,4 +99,5 @@ def diagnostic_record(diagnostic: Diagnostic) -> dict[str, Any]:
         "column": column,
         "message": diagnostic.message,
         "whole_file": diagnostic.line < 1,
+        "code": diagnostic.code,
     }

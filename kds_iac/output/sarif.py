@@ -223,12 +223,15 @@ def notification(diagnostic: Diagnostic, context: ReportContext) -> dict[str, An
         line, column = diagnostic_position(diagnostic)
         physical["region"] = {"startLine": line, "startColumn": column}
     is_error = diagnostic.level == "error"
-    return {
+    out: dict[str, Any] = {
         "level": "error" if is_error else "note",
         "message": {"text": diagnostic.message},
         "locations": [{"physicalLocation": physical}],
         "descriptor": {"id": "input-error" if is_error else "input-note"},
     }
+    if diagnostic.code is not None:  # what kind of trouble (kds_iac.model.DiagnosticCode)
+        out["properties"] = {"code": diagnostic.code}
+    return out
 
 
 def _artifact(uri: str, relative: bool) -> dict[str, Any]:

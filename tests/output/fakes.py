@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from kds_iac.engine import ScanResult
-from kds_iac.model import Diagnostic, Location, Model, Resource
+from kds_iac.model import Diagnostic, DiagnosticCode, Location, Model, Resource
 from kds_iac.rules.base import Finding, Rule, RuleModule, Severity
 
 DOC = """Kinesis stream stores records unencrypted.
@@ -105,8 +105,10 @@ def finding_suppressed() -> Finding:
     return Finding(UNENCRYPTED, cfn_skipped_stream(), "stream stores records unencrypted")
 
 
-PARSE_ERROR = Diagnostic("error", "stacks/broken.yaml", 7, "mapping values are not allowed here", column=3)
-NOTE = Diagnostic("info", "infra/main.tf", 3, 'module "remote" not loaded: registry modules are not fetched')
+PARSE_ERROR = Diagnostic("error", "stacks/broken.yaml", 7, "mapping values are not allowed here", column=3,
+                         code=DiagnosticCode.PARSE)
+NOTE = Diagnostic("info", "infra/main.tf", 3, 'module "remote" not loaded: registry modules are not fetched',
+                  code=DiagnosticCode.NOT_CHECKED)
 
 
 def result(

@@ -83,9 +83,10 @@ def test_findings_exact():
 def test_diagnostics_exact():
     assert document()["diagnostics"] == [
         {"level": "error", "file": "stacks/broken.yaml", "line": 7, "column": 3,
-         "message": "mapping values are not allowed here", "whole_file": False},
+         "message": "mapping values are not allowed here", "whole_file": False, "code": "parse"},
         {"level": "info", "file": "infra/main.tf", "line": 3, "column": 1,
-         "message": 'module "remote" not loaded: registry modules are not fetched', "whole_file": False},
+         "message": 'module "remote" not loaded: registry modules are not fetched', "whole_file": False,
+         "code": "not-checked"},
     ]
 
 

@@ -164,6 +164,7 @@ def test_parse_errors_are_tool_execution_notifications():
                 "region": {"startLine": 7, "startColumn": 3},
             }}],
             "descriptor": {"id": "input-error"},
+            "properties": {"code": "parse"},
         },
         {
             "level": "note",
@@ -173,6 +174,7 @@ def test_parse_errors_are_tool_execution_notifications():
                 "region": {"startLine": 3, "startColumn": 1},
             }}],
             "descriptor": {"id": "input-note"},
+            "properties": {"code": "not-checked"},
         },
     ]
     clean = log(fakes.result(), exit_code=0)["runs"][0]["invocations"][0]
