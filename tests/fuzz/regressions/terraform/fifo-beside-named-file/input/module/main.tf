@@ -1,0 +1,3 @@
+resource "aws_kinesis_stream" "s" {
+  name = "s"
+}
