@@ -32,6 +32,7 @@ from kds_iac.views.iam import (
     editable,
     iam,
     principal_accounts,
+    resource_accounts,
 )
 from kds_iac.views.kinesis import Stream, streams
 from kds_iac.views.kms import AwsManagedKey, ExternalKey, KmsKey
@@ -62,12 +63,13 @@ def build(result: "ScanResult") -> dict[str, Any]:
     stream_list = list(streams(model)) if model is not None else []
     builder = _Builder(model, by_resource) if model is not None else None
     audit_view = scope_audit(model) if model is not None and stream_list else None
+    drawn = [builder.stream(s) for s in stream_list] if builder else []
     return {
         "version": SCHEMA_VERSION,
         "scope": list(result.scope),
         "audit": result.audit or None,
         "organization_trail": audit_view.organization_trail if audit_view else None,
-        "streams": [builder.stream(s) for s in stream_list] if builder else [],
+        "streams": drawn,
         "findings": [_finding_record(f) for f in findings],
         "diagnostics": [
             {"level": d.level, "file": d.file, "line": d.line, "message": d.message} for d in result.diagnostics
@@ -131,18 +133,29 @@ class _Builder:
         key = stream.key.value
         access = {level: [] for level in LEVELS}
         for principal in self.holders:
-            self._principal_levels(principal, stream, key, access)
+            self._guarded("grants", self._principal_levels, principal, stream, key, access, default=None)
         return {
             "address": resource.address,
             "type": resource.type,
             **_where(resource),
             "findings": self.marks(resource),
-            "encryption": self._encryption(stream),
+            "encryption": self._guarded("encryption", self._encryption, stream, default={"state": "unknown", "unknown": None, "decided_by": None, "key": None}),
             "access": access,
-            "external_grants": self._external(stream, key),
-            "audit": self._audit(stream),
-            "destinations": self._destinations(stream),
+            "external_grants": self._guarded("policies", self._external, stream, key, default=[]),
+            "audit": self._guarded("audit", self._audit, stream, default={"trails": [], "organization_trail": None, "organization_trail_data_events": None, "not_created": [], "audited": False}),
+            "destinations": self._guarded("destinations", self._destinations, stream, default=[]),
         }
+
+    def _guarded(self, what: str, part, *args, default: Any) -> Any:
+        """One part of a stream's map; a view that raises leaves that part empty and an error
+        diagnostic (as the engine does for a rule), never a crash of the whole map."""
+        try:
+            return part(*args)
+        except Exception as error:  # noqa: BLE001 - a view bug must not end the map
+            from kds_iac.engine import internal_error
+
+            self.model.diagnostics.append(internal_error(f"the access map ({what})", error, self.model))
+            return default
 
     # -- encryption --------------------------------------------------------------------
 
@@ -263,8 +276,11 @@ class _Builder:
                 grantees = []
                 if statement.everyone:
                     grantees.append({"kind": "anyone", "principal": "*"})
+                own = own_accounts(document) | (resource_accounts(statement) if what == "resource_policy" else set())
                 for account, written in principal_accounts(statement):
-                    grantees.append({"kind": "account", "account": account, "principal": written})
+                    # the stream's own account (a key policy delegating to IAM) vs another account, as KDS015 tells them apart
+                    kind = "own_account" if account in own else "account"
+                    grantees.append({"kind": kind, "account": account, "principal": written})
                 for kind, written in statement.principals:
                     if kind not in ("AWS", "*"):
                         grantees.append({"kind": "service", "principal": written})
@@ -380,6 +396,13 @@ class _Builder:
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def own_accounts(document) -> set[str]:
+    """The accounts a policy's stream or key is known to live in (as KDS015 reads them)."""
+    from kds_iac.rules.kds015_kinesis_cross_account_grant import _own_accounts
+
+    return _own_accounts(document)
 
 
 def _holds_anything(principal: Principal) -> bool:

@@ -180,7 +180,10 @@ function graph(stream) {
   for (const g of stream.external_grants) {
     for (const who of g.grantees) {
       const id = "x:" + (who.kind === "anyone" ? "*" : who.principal);
-      node(id, who.kind === "anyone" ? "anyone (*)" : who.kind === "account" ? "account " + who.account : who.principal, "external", g.findings.length);
+      const shown = who.kind === "anyone" ? "anyone (*)" : !who.account ? who.principal
+        : who.principal === who.account || /:root$/.test(who.principal) ? (who.kind === "own_account" ? "own account " : "account ") + who.account
+        : who.principal.replace(/^arn:[^:]*:iam::/, "");
+      node(id, shown, "external", g.findings.length);
       edges.push({from: id, to: g.policy === "key_policy" && key ? "key" : "stream",
         label: g.policy.replace("_", " ") + (g.caller_pinned ? " (pinned)" : ""), kind: who.kind === "anyone" ? "anyone" : "external"});
     }
@@ -227,7 +230,7 @@ function draw(stream, into) {
     m.append(svg("path", {d: "M 0 0 L 10 5 L 0 10 z", fill: color})); defs.append(m);
   }
   root.append(defs);
-  const pairs = {};
+  const pairs = {}, labels = [];
   for (const e of g.edges) {
     const [x1, y1] = pos[e.from], [x2, y2] = pos[e.to];
     const pair = [e.from, e.to].sort().join("|"); const k = pairs[pair] = (pairs[pair] || 0) + 1;
@@ -240,10 +243,12 @@ function draw(stream, into) {
     const ex = x2 - (x2 - qx) / Math.hypot(x2 - qx, y2 - qy || 1) * 22, ey = y2 - (y2 - qy) / Math.hypot(x2 - qx, y2 - qy || 1) * 22;
     group.append(svg("path", {d: `M ${x1} ${y1} Q ${qx} ${qy} ${ex} ${ey}`, fill: "none", stroke: color, "stroke-width": "2",
       "marker-end": "url(#arrow-" + e.kind + ")"}));
-    const lx = (x1 + 2 * qx + x2) / 4, ly = (y1 + 2 * qy + y2) / 4;
+    // label at t = 0.3 from the outer end: labels of edges meeting at one node stay apart
+    const t = e.from === "stream" ? 0.7 : 0.3;
+    const lx = (1 - t) * (1 - t) * x1 + 2 * (1 - t) * t * qx + t * t * x2, ly = (1 - t) * (1 - t) * y1 + 2 * (1 - t) * t * qy + t * t * y2;
     const label = svg("text", {x: lx, y: ly - 4, fill: color, "text-anchor": "middle", "font-weight": "600",
       stroke: "#fff", "stroke-width": "3", "paint-order": "stroke"}, e.label);
-    group.append(label);
+    labels.push(label);  // drawn last, above the nodes
     root.append(group);
   }
   for (const n of g.nodes) {
@@ -263,6 +268,9 @@ function draw(stream, into) {
     }
     root.append(group);
   }
+  const labelLayer = svg("g", {class: "labels"});
+  labels.forEach(l => labelLayer.append(l));
+  root.append(labelLayer);
   into.append(root);
 }
 const legend = document.getElementById("legend");

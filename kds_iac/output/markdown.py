@@ -89,7 +89,10 @@ def _stream(stream: dict[str, Any]) -> list[str]:
             )
             rows += 1
     for grant in stream["external_grants"]:
-        who = ", ".join("anyone" if g["kind"] == "anyone" else g.get("account") or g["principal"] for g in grant["grantees"])
+        who = ", ".join(
+            "anyone" if g["kind"] == "anyone" else ("own account " if g["kind"] == "own_account" else "") + (g.get("account") or g["principal"])
+            for g in grant["grantees"]
+        )
         pinned = " (caller pinned)" if grant["caller_pinned"] else ""
         out.append(
             f"| {grant['policy'].replace('_', ' ')}{pinned} | {_cell(who)} | {', '.join(grant['actions'])} | "
