@@ -230,11 +230,13 @@ function draw(stream, into) {
     m.append(svg("path", {d: "M 0 0 L 10 5 L 0 10 z", fill: color})); defs.append(m);
   }
   root.append(defs);
-  const pairs = {}, labels = [];
+  const totals = {}, seen = {}, labels = [];
+  for (const e of g.edges) { const pair = [e.from, e.to].sort().join("|"); totals[pair] = (totals[pair] || 0) + 1; }
   for (const e of g.edges) {
     const [x1, y1] = pos[e.from], [x2, y2] = pos[e.to];
-    const pair = [e.from, e.to].sort().join("|"); const k = pairs[pair] = (pairs[pair] || 0) + 1;
-    const bend = (k - 1) * 28 * (k % 2 ? 1 : -1);
+    // edges between the same two nodes fan out, their labels apart at the middle
+    const pair = [e.from, e.to].sort().join("|"), n = totals[pair], k = seen[pair] = (seen[pair] || 0) + 1;
+    const bend = (k - 1 - (n - 1) / 2) * 60;
     const mx = (x1 + x2) / 2, my = (y1 + y2) / 2, dx = x2 - x1, dy = y2 - y1, len = Math.hypot(dx, dy) || 1;
     const qx = mx - dy / len * bend, qy = my + dx / len * bend;
     const color = COLORS[e.kind];
@@ -244,7 +246,7 @@ function draw(stream, into) {
     group.append(svg("path", {d: `M ${x1} ${y1} Q ${qx} ${qy} ${ex} ${ey}`, fill: "none", stroke: color, "stroke-width": "2",
       "marker-end": "url(#arrow-" + e.kind + ")"}));
     // label at t = 0.3 from the outer end: labels of edges meeting at one node stay apart
-    const t = e.from === "stream" ? 0.7 : 0.3;
+    const t = n > 1 ? 0.5 : e.from === "stream" ? 0.7 : 0.3;
     const lx = (1 - t) * (1 - t) * x1 + 2 * (1 - t) * t * qx + t * t * x2, ly = (1 - t) * (1 - t) * y1 + 2 * (1 - t) * t * qy + t * t * y2;
     const label = svg("text", {x: lx, y: ly - 4, fill: color, "text-anchor": "middle", "font-weight": "600",
       stroke: "#fff", "stroke-width": "3", "paint-order": "stroke"}, e.label);
