@@ -34,7 +34,8 @@ LOG = logging.getLogger("kds_iac.checkov")
 
 
 _TERRAFORM_TYPE = re.compile(r"^aws_[a-z0-9_]+$")
-_CLOUDFORMATION_TYPE = re.compile(r"^[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+$")
+# AWS::Service::Resource, and custom resources CDK synthesizes (Custom::CDKBucketDeployment)
+_CLOUDFORMATION_TYPE = re.compile(r"^(?:[A-Za-z0-9]+::[A-Za-z0-9]+::[A-Za-z0-9]+|Custom::[A-Za-z0-9_@-]+)$")
 _PROVIDER_TYPE = re.compile(r"^provider\.([a-z0-9-]+)$")
 # checkov's provider address: [module.m.]<provider name>.<alias or "default">. Provider
 # names have no "_", resource types always do: a resource address never matches.

@@ -519,6 +519,8 @@ def call_name(path: str) -> str:
 # ---------------------------------------------------------------------------------------
 
 _META_KEYS = ("id", "__tfmeta")
+# Resources that upload the local file their ``source`` names (see ``_uploaded_content``).
+UPLOADED_FILE_TYPES = ("aws_s3_object", "aws_s3_bucket_object")
 _TOP_LEVEL_DROPPED = ("count", "for_each")
 _MAX_DEPTH = 12
 _NO_JSON = object()
@@ -770,7 +772,33 @@ class Evaluation:
             resource.condition = self._condition(block, resource, body)
         if source is not None:
             resource.skips = source.skips(resource.location.start_line, resource.location.end_line)
+        if resource.type in UPLOADED_FILE_TYPES and body is not None:
+            self._uploaded_content(resource, body)
         self._withhold_keys(resource, found)
+
+    def _uploaded_content(self, resource: Resource, body: Body) -> None:
+        """The file an S3 object's ``source`` names is what Terraform uploads: its text goes
+        into ``content`` (which excludes ``source`` in the provider), read like ``file()``:
+        inside the allowed directories only, else ``Unknown`` with the reason."""
+        item = body.attribute("source")
+        attributes = resource.attributes
+        if item is None or body.source.is_json or "content" in attributes or "content_base64" in attributes:
+            return
+        raw = body.source.source_text(item).strip()
+        real = self._file_path(raw, body.source)
+        path = attributes.get("source")
+        path = path.value if isinstance(path, FromInputs) else path
+        if real is None and isinstance(path, str) and not self._outside(raw, body.source):
+            real = self._file_path(f'"{path}"', body.source)  # a path from a variable or local
+        if real is None:
+            where = "is outside the scanned tree" if self._outside(raw, body.source) else "cannot be read"
+            content: Any = Unknown(f"source: {_shown(raw)} {where}; not read")
+        else:
+            content = _read_limited(real, "source", os.path.basename(real))
+            if not isinstance(content, Unknown):
+                content = content.decode("utf-8", errors="replace")
+        attributes["content"] = content
+        resource.attribute_lines["content"] = body.line_of("source") or resource.location.start_line
 
     def _convert_body(self, raw: dict, module: str, body: Optional[Body], top: bool) -> dict:
         out: dict[str, Any] = {}

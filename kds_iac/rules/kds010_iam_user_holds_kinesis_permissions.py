@@ -99,11 +99,15 @@ EXAMPLES = {
                 "aws_iam_user_policy.outside_user": 60,
             },
             "iam-managed-policies": {"aws_iam_user.operator": 36},
+            "creds-in-storage": {"aws_iam_user.uploader": 10},
         },
         good=("gated-module-good", "iam-least-privilege",),
     ),
     "cloudformation": Examples(
-        bad={"iam-users.yaml": {"ProducerUser": 11, "GroupMember": 44, "ListedMember": 49}},
+        bad={
+            "iam-users.yaml": {"ProducerUser": 11, "GroupMember": 44, "ListedMember": 49},
+            "creds-in-storage.yaml": {"UploaderUser": 14},
+        },
         good=("iam-least-privilege.yaml",),
     ),
 }

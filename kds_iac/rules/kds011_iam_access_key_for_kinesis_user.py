@@ -63,11 +63,12 @@ EXAMPLES = {
                 "module.streams.aws_iam_access_key.consumer[0]": 30,
             },
             "iam-users": {"aws_iam_access_key.producer": 22, "aws_iam_access_key.in_group": 54},
+            "creds-in-storage": {"aws_iam_access_key.uploader": 24},
         },
         good=("gated-module-good", "iam-least-privilege"),
     ),
     "cloudformation": Examples(
-        bad={"iam-users.yaml": {"ProducerKey": 26}},
+        bad={"iam-users.yaml": {"ProducerKey": 26}, "creds-in-storage.yaml": {"UploaderKey": 29}},
         good=("iam-least-privilege.yaml",),
     ),
 }

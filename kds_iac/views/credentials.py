@@ -15,7 +15,14 @@ parts known only at deployment (user data, a container command). What is found:
   takes the instance's role when they are left out;
 - an **IAM access key's secret** (or id) put in by edge: ``aws_iam_access_key.k.secret``,
   ``!GetAtt Key.SecretAccessKey``: a long-term key of an IAM user, written into the
-  configuration of the compute that uses it.
+  configuration of the compute that uses it;
+- with ``sdk_config``, an **SDK credentials setting**: ``aws_access_key_id`` /
+  ``aws_secret_access_key`` of a shared credentials file (``name = value``) or the same
+  names as JSON or YAML keys, with a non-empty value, even when templated: a file written
+  for an application to read its keys from.
+
+``Credential.secret`` says whether what was found is secret (a secret access key, the
+secret of an IAM access key, a secret key setting) rather than a key id.
 
 A value from a variable or parameter counts only through its default (the template's own
 text): the credential's ``inputs`` say which. A value known only at deployment is never a
@@ -25,12 +32,13 @@ access key id and nothing of a secret.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, Callable, Iterable, Iterator, Optional
 
-from kds_iac.model import Encoded, Input, Ref, Template, unique
+from kds_iac.model import Encoded, FromInputs, Input, Ref, Template, unique
 from kds_iac.value import Value
-from kds_iac.views.facts import Fact, resolve
+from kds_iac.views.facts import ABSENT, Fact, resolve
 
 ACCESS_KEY_ID = re.compile(r"(?<![A-Za-z0-9])(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])")
 SECRET_ACCESS_KEY = re.compile(r"(?<![A-Za-z0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
@@ -40,20 +48,36 @@ SECRET_NAMES = re.compile(r"secret[_-]?(access[_-]?)?key|secretaccesskey|aws[_-]
 ACCESS_KEY_NAMES = re.compile(r"access[_-]?key[_-]?id|^access[_-]?key$|awsaccesskeyid|aws[_-]?access[_-]?key", re.I)
 # Kinesis Agent configuration keys (agent.json): the agent uses them instead of the instance role.
 AGENT_KEY_SETTING = re.compile(r'"(awsAccessKeyId|awsSecretAccessKey|awsSessionToken)"\s*:\s*"([^"]*)"')
+# SDK shared credentials file settings (INI ``name = value``), or the same names as JSON/YAML keys.
+SDK_KEY_SETTING = re.compile(
+    r'(?m)^[ \t]*(aws_access_key_id|aws_secret_access_key|aws_session_token)[ \t]*[=:][ \t]*([^\s#;]+)'
+    r'|"(aws_access_key_id|aws_secret_access_key|aws_session_token)"\s*:\s*"([^"]*)"',
+    re.I,
+)
+_SECRET_SETTINGS = ("awssecretaccesskey", "aws_secret_access_key", "awssessiontoken", "aws_session_token")
 ACCESS_KEY_TYPES = ("aws_iam_access_key", "AWS::IAM::AccessKey")
 _ISSUED_SECRET_ATTRIBUTES = ("secret", "SecretAccessKey", "ses_smtp_password_v4", "encrypted_secret")
 PLACEHOLDER = "\x00"  # stands for a part of a text known only at deployment
 
 
 class Credential(Value):
-    __slots__ = ("kind", "where", "shown", "inputs", "key")
+    __slots__ = ("kind", "where", "shown", "inputs", "key", "secret")
 
-    def __init__(self, kind: str, where: str, shown: str, inputs: tuple[Input, ...] = (), key: Optional[Any] = None):
-        self.kind = kind  # "access key id", "secret access key", "agent key setting", "IAM access key"
+    def __init__(
+        self,
+        kind: str,
+        where: str,
+        shown: str,
+        inputs: tuple[Input, ...] = (),
+        key: Optional[Any] = None,
+        secret: bool = False,
+    ):
+        self.kind = kind  # "access key id", "secret access key", "agent key setting", "SDK key setting", "IAM access key"
         self.where = where  # "environment variable AWS_ACCESS_KEY_ID", "user data", "argument secret_key"
         self.shown = shown  # safe to print: "AKIA...", "a 40-character secret", "awsAccessKeyId"
         self.inputs = inputs  # the variables/parameters whose defaults hold it
         self.key = key  # the IAM access key resource, for an edge
+        self.secret = secret  # a secret (key, IAM key's secret, secret setting), not a key id
 
     def describe(self) -> str:
         text = f"{self.where}: {self.shown}"
@@ -132,6 +156,53 @@ def text_of(value: Any, decode: Optional[Callable[[Any], Any]] = None) -> Option
     return Text("".join(out), spans, fact.inputs)
 
 
+def text_of_structure(value: Any) -> Optional[Text]:
+    """A mapping or list (a JSON document the loader decoded: ``jsonencode()``, a JSON
+    ``file()``) written back as JSON text, its values known only at deployment as
+    ``PLACEHOLDER`` parts: settings such as ``"awsAccessKeyId": "..."`` then read as written."""
+    fact = value if isinstance(value, Fact) else resolve(value)
+    if not isinstance(fact.value, (dict, list)):
+        return None
+    parts: list[Any] = []
+    _json_parts(fact, parts, 0)
+    return text_of(fact.with_value(Template(tuple(parts))))
+
+
+def _json_parts(fact: Fact, parts: list[Any], depth: int) -> None:
+    inner = fact.value
+
+    def kept(part: Any) -> Any:  # a part with the inputs it came from
+        return FromInputs(part, fact.inputs) if fact.inputs else part
+
+    if depth > 32:
+        parts.append("null")
+    elif isinstance(inner, dict):
+        parts.append("{")
+        for index, (key, item) in enumerate(inner.items()):
+            parts.append((", " if index else "") + json.dumps(str(key)) + ": ")
+            _json_parts(fact.then(item), parts, depth + 1)
+        parts.append("}")
+    elif isinstance(inner, list):
+        parts.append("[")
+        for index, item in enumerate(inner):
+            if index:
+                parts.append(", ")
+            _json_parts(fact.then(item), parts, depth + 1)
+        parts.append("]")
+    elif isinstance(inner, str):
+        parts.append(kept(json.dumps(inner)))
+    elif inner is ABSENT:
+        parts.append("null")
+    elif isinstance(inner, (bool, int, float)):
+        parts.append(json.dumps(inner))
+    elif isinstance(inner, Template):
+        parts.append('"')
+        parts.extend(json.dumps(p)[1:-1] if isinstance(p, str) else kept(p) for p in inner.parts)
+        parts.append('"')
+    else:  # an edge, a value known only at deployment
+        parts.extend(('"', kept(inner), '"'))
+
+
 def mask_key_id(key_id: str) -> str:
     return f"{key_id[:4]}{'*' * (len(key_id) - 4)}"
 
@@ -140,8 +211,9 @@ def is_secret_shape(candidate: str) -> bool:
     return bool(re.search(r"[a-z]", candidate) and re.search(r"[A-Z]", candidate))
 
 
-def in_text(text: Text, where: str, agent_config: bool = True) -> list[Credential]:
-    """Credentials written in a text: key ids, secrets near them, agent key settings."""
+def in_text(text: Text, where: str, agent_config: bool = True, sdk_config: bool = False) -> list[Credential]:
+    """Credentials written in a text: key ids, secrets near them, agent key settings (and,
+    with ``sdk_config``, SDK credentials file settings)."""
     found: list[Credential] = []
     body = text.text
     key_positions: list[int] = []
@@ -159,7 +231,10 @@ def in_text(text: Text, where: str, agent_config: bool = True) -> list[Credentia
         near = any(abs(p - match.start()) <= SECRET_DISTANCE for p in key_positions)
         if named or near:
             found.append(
-                Credential("secret access key", where, "a 40-character secret access key", text.inputs_at(match.start(), match.end()))
+                Credential(
+                    "secret access key", where, "a 40-character secret access key",
+                    text.inputs_at(match.start(), match.end()), secret=True,
+                )
             )
     if agent_config:
         for match in AGENT_KEY_SETTING.finditer(body):
@@ -168,7 +243,23 @@ def in_text(text: Text, where: str, agent_config: bool = True) -> list[Credentia
             templated = not text.literal(match.start(2), match.end(2))
             how = "templated" if templated else "written out"
             found.append(
-                Credential("agent key setting", where, f"Kinesis Agent setting {match.group(1)} ({how})", text.inputs_at(match.start(2), match.end(2)))
+                Credential(
+                    "agent key setting", where, f"Kinesis Agent setting {match.group(1)} ({how})",
+                    text.inputs_at(match.start(2), match.end(2)), secret=match.group(1).lower() in _SECRET_SETTINGS,
+                )
+            )
+    if sdk_config:
+        for match in SDK_KEY_SETTING.finditer(body):
+            group = 2 if match.group(1) else 4
+            name, value = match.group(group - 1), match.group(group)
+            if not value.strip().strip("'\""):
+                continue
+            how = "written out" if text.literal(match.start(group), match.end(group)) else "templated"
+            found.append(
+                Credential(
+                    "SDK key setting", where, f"credentials setting {name} ({how})",
+                    text.inputs_at(match.start(group), match.end(group)), secret=name.lower() in _SECRET_SETTINGS,
+                )
             )
     for _, _, fact in text.spans:
         issued = issued_key(fact)
@@ -190,7 +281,7 @@ def in_setting(name: str, value: Any, where: str) -> list[Credential]:
     stripped = text.text.strip()
     if SECRET_NAMES.search(name) and not any(c.kind == "secret access key" for c in found):
         if SECRET_ACCESS_KEY.fullmatch(stripped) and is_secret_shape(stripped) and text.literal(0, len(text.text)):
-            found.append(Credential("secret access key", where, "a 40-character secret access key", fact.inputs))
+            found.append(Credential("secret access key", where, "a 40-character secret access key", fact.inputs, secret=True))
     return _dedupe(found)
 
 
@@ -200,7 +291,9 @@ def issued_key(fact: Fact) -> Optional[Credential]:
     if isinstance(value, Ref) and value.target.type in ACCESS_KEY_TYPES:
         secret = value.attribute in _ISSUED_SECRET_ATTRIBUTES
         what = "secret" if secret else "id"
-        return Credential("IAM access key", "", f"the {what} of IAM access key {value.target.address}", fact.inputs, value.target)
+        return Credential(
+            "IAM access key", "", f"the {what} of IAM access key {value.target.address}", fact.inputs, value.target, secret
+        )
     return None
 
 
@@ -274,6 +367,7 @@ __all__ = [
     "AGENT_KEY_SETTING",
     "Credential",
     "PLACEHOLDER",
+    "SDK_KEY_SETTING",
     "Text",
     "in_setting",
     "in_structure",
@@ -282,4 +376,5 @@ __all__ = [
     "mask_key_id",
     "named_pairs",
     "text_of",
+    "text_of_structure",
 ]

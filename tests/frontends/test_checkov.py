@@ -313,7 +313,8 @@ def test_one_check_per_rule_per_framework():
     terraform_types = {t for m in all_rules() for t in bridge.resource_types_for(m.rule, TERRAFORM)}
     cloudformation_types = {t for m in all_rules() for t in bridge.resource_types_for(m.rule, CLOUDFORMATION)}
     assert all(t.startswith("aws_") for t in terraform_types)
-    assert all(t.startswith("AWS::") for t in cloudformation_types)
+    assert all(t.startswith(("AWS::", "Custom::")) for t in cloudformation_types)
+    assert "Custom::CDKBucketDeployment" in cloudformation_types  # checkov checks custom resources too (KDS024)
 
 
 def test_checks_package_imports_without_checkov():
