@@ -212,6 +212,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    if os.environ.get("KDS_IAC_DEBUG"):  # the tracebacks behind `internal` diagnostics, on stderr
+        import logging
+
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(name)s: %(levelname)s: %(message)s"))
+        logging.getLogger("kds_iac").addHandler(handler)
+        logging.getLogger("kds_iac").setLevel(logging.DEBUG)
     try:
         if args.command == "scan":
             return scan_command(args)
@@ -501,7 +508,7 @@ def rules_command(args: argparse.Namespace) -> int:
     if args.format == "json":
         import json
 
-        from kds_iac.frontends.cfnlint_ids import cfnlint_id
+        from kds_iac.reporting import cfnlint_id
 
         rows = [
             {

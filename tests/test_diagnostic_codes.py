@@ -200,3 +200,43 @@ def test_json_reports_the_code(tmp_path):
         "level": "error", "file": "a.yaml", "line": 3, "column": 2, "message": "YAML syntax error",
         "whole_file": False, "code": "parse",
     }
+
+
+def test_the_language_server_carries_the_code_in_data(tmp_path):
+    from kds_iac.lsp.server import to_diagnostic
+    from kds_iac.reporting import problems_of
+
+    (tmp_path / "broken.yaml").write_text("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  S: [\n")
+    (tmp_path / "latin1.yaml").write_bytes(b"AWSTemplateFormatVersion: '2010-09-09'\nDescription: caf\xe9\nResources: {}\n")
+    problems = problems_of(engine.scan([str(tmp_path / "broken.yaml"), str(tmp_path / "latin1.yaml")]))
+    shown = {
+        (os.path.basename(file), d.range.start.line, d.code, tuple(sorted(d.data.items())))
+        for file, found in problems.items()
+        for d in map(to_diagnostic, found)
+    }
+    assert shown == {
+        ("broken.yaml", 3, "parse", (("kind", "parse"),)),
+        ("latin1.yaml", 1, "parse", (("kind", "encoding"),)),
+    }
+
+
+def test_with_kds_iac_debug_the_command_line_prints_the_traceback_of_an_internal_error(tmp_path):
+    """The bug is planted in the CloudFormation loader; the scan goes on, the diagnostic says
+    ``internal`` and the debug log carries the traceback."""
+    import subprocess
+    import sys
+
+    (tmp_path / "t.yaml").write_text("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  S:\n    Type: AWS::Kinesis::Stream\n")
+    plant = (
+        "import sys, kds_iac.cli as cli, kds_iac.loaders.cloudformation as cfn\n"
+        "def broken(*a, **k):\n"
+        "    raise KeyError('planted')\n"
+        "cfn._TemplateLoader.load = broken\n"
+        "sys.exit(cli.main(['scan', sys.argv[1], '--format', 'json', '-q']))\n"
+    )
+    env = dict(os.environ, KDS_IAC_DEBUG="1")
+    run = subprocess.run([sys.executable, "-c", plant, str(tmp_path / "t.yaml")], capture_output=True, text=True,
+                         env=env, timeout=120, cwd=REPO)
+    assert [(d["code"], d["level"], d["line"]) for d in json.loads(run.stdout)["diagnostics"]] == [("internal", "error", 1)]
+    assert "kds_iac.loaders: DEBUG: loading" in run.stderr
+    assert "Traceback" in run.stderr and "KeyError: 'planted'" in run.stderr

@@ -21,6 +21,8 @@ Diagnostics:
   Information (low, info, a part of the input not checked);
 - ``code``: the rule id (``KDS001``), with ``codeDescription.href`` the rule's documentation;
   ``parse``/``input`` for problems with the input itself;
+- ``data``: ``{"resource": address}`` for a finding, ``{"kind": code}`` for a problem with the
+  input (``kds_iac.model.DiagnosticCode``: ``parse``, ``encoding``, ``not-read``, ...);
 - ``source``: ``kds-iac``; ``message`` ends with the resource address in brackets;
 - ``version``: the document version judged, when the file is open.
 
@@ -48,7 +50,8 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
-from kds_iac.lsp.validate import Problem, Validation, Validator
+from kds_iac.lsp.validate import Validation, Validator
+from kds_iac.reporting import Problem
 
 LOG = logging.getLogger("kds_iac.lsp")
 
@@ -300,7 +303,7 @@ def to_diagnostic(problem: Problem, encoding: str = "utf-16") -> types.Diagnosti
         code=problem.code,
         code_description=types.CodeDescription(href=problem.href) if problem.href else None,
         source=problem.source,
-        data={"resource": problem.resource} if problem.resource else None,
+        data={"resource": problem.resource} if problem.resource else {"kind": problem.kind} if problem.kind else None,
     )
 
 

@@ -42,45 +42,15 @@ import shutil
 import tempfile
 import threading
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Callable, Iterable, Mapping, Optional
+from typing import Callable, Iterable, Mapping, Optional
 
-from kds_iac.output.common import finding_column
-
-if TYPE_CHECKING:  # pragma: no cover
-    from kds_iac.engine import ScanResult
+from kds_iac.reporting import Problem, problems_of
+from kds_iac.reporting import absolute_path as _absolute
 
 LOG = logging.getLogger("kds_iac.lsp")
 
-SOURCE = "kds-iac"
 TERRAFORM_UNIT = "terraform"
 FILE_UNIT = "file"
-
-# Same levels as SARIF: critical/high are errors, medium warnings, low/info information.
-SEVERITY_LEVELS = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "warning", "LOW": "information", "INFO": "information"}
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One diagnostic: 0-based lines; characters are code points of the line (``characters``
-    converts them to the position encoding the client and server agreed on)."""
-
-    file: str  # absolute path
-    line: int
-    start_character: int
-    end_line: int
-    end_character: int
-    severity: str  # "error", "warning", "information"
-    message: str
-    code: Optional[str] = None  # rule id, or "parse"/"input" for problems with the input
-    href: Optional[str] = None  # the rule's documentation
-    resource: Optional[str] = None  # the resource address of a finding
-    source: str = SOURCE
-    line_text: str = field(default="", repr=False)  # the text of ``line``, for encodings
-
-    def characters(self, encoding: str = "utf-16") -> tuple[int, int]:
-        """(start, end) in the units of ``encoding``: "utf-8", "utf-16" (LSP's default) or "utf-32"."""
-        return _units(self.line_text, self.start_character, encoding), _units(self.line_text, self.end_character, encoding)
-
 
 @dataclass(frozen=True)
 class Unit:
@@ -250,100 +220,6 @@ class Validator:
         return problems_of(ScanResult(diagnostics=errors)).get(_absolute(path), [])
 
 
-# --------------------------------------------------------------------------- findings -> problems
-
-
-def problems_of(result: "ScanResult") -> dict[str, list[Problem]]:
-    """Every finding and input diagnostic of ``result`` as a ranged problem, by absolute file."""
-    texts = _Texts()
-    out: dict[str, list[Problem]] = {}
-    real: dict[str, str] = {}
-
-    def absolute(path: str) -> str:
-        found = real.get(path)
-        if found is None:
-            found = real[path] = _absolute(path)
-        return found
-
-    for diagnostic in result.diagnostics:
-        file = absolute(diagnostic.file)
-        line = max(diagnostic.line, 1)
-        is_error = diagnostic.level == "error"
-        start, end, text = texts.span(file, line, max(diagnostic.column, 1) if diagnostic.line >= 1 else 1)
-        out.setdefault(file, []).append(
-            Problem(
-                file=file,
-                line=line - 1,
-                start_character=start,
-                end_line=line - 1,
-                end_character=end,
-                severity="error" if is_error else "information",
-                message=diagnostic.message,
-                code="parse" if is_error else "input",
-                line_text=text,
-            )
-        )
-    for finding in result.findings:
-        file = absolute(finding.location.file)
-        line = finding.primary_line
-        start, end, text = texts.span(file, line, finding_column(finding))
-        rule = finding.rule
-        out.setdefault(file, []).append(
-            Problem(
-                file=file,
-                line=line - 1,
-                start_character=start,
-                end_line=line - 1,
-                end_character=end,
-                severity=SEVERITY_LEVELS[rule.severity.name],
-                message=f"{_one_line(finding.message)} [{finding.address}]",
-                code=rule.id,
-                href=rule.help_uri,
-                resource=finding.address,
-                line_text=text,
-            )
-        )
-    for found in out.values():
-        found.sort(key=lambda p: (p.line, p.start_character, p.code or "", p.message))
-    return out
-
-
-class _Texts:
-    """File lines, read once per validation, for the ranges."""
-
-    def __init__(self) -> None:
-        self._lines: dict[str, list[str]] = {}
-
-    def span(self, file: str, line: int, column: int) -> tuple[int, int, str]:
-        """(start, end, text) of 1-based ``line``: from ``column`` or the first non-blank
-        character to the last non-blank one, in code points."""
-        lines = self._lines.get(file)
-        if lines is None:
-            try:
-                with open(file, encoding="utf-8", errors="replace", newline="") as handle:
-                    lines = handle.read().splitlines()
-            except OSError:
-                lines = []
-            self._lines[file] = lines
-        if not 1 <= line <= len(lines):
-            return 0, 0, ""
-        text = lines[line - 1].rstrip()
-        first = len(text) - len(text.lstrip())
-        start = max(first, min(column - 1, len(text)))
-        if start >= len(text):
-            start = first
-        return start, len(text), text
-
-
-def _units(text: str, index: int, encoding: str) -> int:
-    prefix = text[:index]
-    if encoding == "utf-8":
-        return len(prefix.encode("utf-8", errors="surrogatepass"))
-    if encoding == "utf-32":
-        return len(prefix)
-    return len(prefix.encode("utf-16-le", errors="surrogatepass")) // 2
-
-
 def _whole_file_problem(file: str, message: str, code: str) -> Problem:
     return Problem(file=file, line=0, start_character=0, end_line=0, end_character=0, severity="error", message=message, code=code)
 
@@ -381,15 +257,6 @@ def _stat(path: str) -> Optional[tuple[int, int]]:
     except OSError:
         return None
     return (st.st_mtime_ns, st.st_size)
-
-
-def _absolute(path: str) -> str:
-    return os.path.realpath(os.path.abspath(path))
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())
-
 
 
 # --------------------------------------------------------------------------- unsaved buffers

@@ -11,7 +11,6 @@ import sys
 from functools import lru_cache
 from typing import TYPE_CHECKING, Optional
 
-from kds_iac.model import Diagnostic
 from kds_iac.rules.base import Finding, Rule, RuleModule, Severity
 
 if TYPE_CHECKING:  # pragma: no cover - the engine is only needed for the type
@@ -130,18 +129,6 @@ def all_findings(result: "ScanResult") -> list[tuple[Finding, bool]]:
 def suppression_reason(finding: Finding) -> str:
     reason = finding.suppressed_reason
     return reason if reason else "suppressed"
-
-
-def finding_column(finding: Finding) -> int:
-    """The resource's column when pointing at the block start; 1 for an attribute line."""
-    if finding.line is None or finding.line == finding.resource.location.start_line:
-        return max(finding.resource.location.column, 1)
-    return 1
-
-
-def diagnostic_position(diagnostic: Diagnostic) -> tuple[int, int]:
-    """(line, column), both at least 1; line 0 means "the whole file" in the model."""
-    return max(diagnostic.line, 1), max(diagnostic.column, 1)
 
 
 def rules_in_report(result: "ScanResult") -> list[tuple[Rule, Optional[RuleModule]]]:

@@ -14,11 +14,11 @@ from kds_iac.output.common import (
     TOOL_NAME,
     ReportContext,
     all_findings,
-    diagnostic_position,
     rules_in_report,
     summary_counts,
     suppression_reason,
 )
+from kds_iac.reporting import diagnostic_position
 from kds_iac.rules.base import Finding
 
 if TYPE_CHECKING:  # pragma: no cover

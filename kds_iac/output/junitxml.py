@@ -18,11 +18,11 @@ from kds_iac.output.common import (
     TOOL_NAME,
     ReportContext,
     all_findings,
-    diagnostic_position,
     rules_in_report,
     suppression_reason,
 )
 from kds_iac.output.text import diagnostic_line, finding_line
+from kds_iac.reporting import diagnostic_position
 
 if TYPE_CHECKING:  # pragma: no cover
     from kds_iac.engine import ScanResult

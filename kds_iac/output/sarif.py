@@ -25,11 +25,10 @@ from kds_iac.output.common import (
     ReportContext,
     all_findings,
     artifact_uri,
-    diagnostic_position,
-    finding_column,
     rules_in_report,
     suppression_reason,
 )
+from kds_iac.reporting import diagnostic_position, finding_column, full_description
 from kds_iac.rules.base import Finding, Rule, RuleModule, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -122,15 +121,6 @@ def rule_name(rule: Rule, module: Optional[RuleModule]) -> str:
         words = re.findall(r"[A-Za-z0-9]+", rule.title)
     name = "".join(w[:1].upper() + w[1:] for w in words if w)
     return name or rule.id
-
-
-def full_description(doc: str) -> str:
-    """The "What it does" section of a rule docstring, else its first paragraph."""
-    match = re.search(r"^#+\s*What it does\s*$(.*?)(?=^#+\s|\Z)", doc, re.M | re.S)
-    if match and match.group(1).strip():
-        return " ".join(match.group(1).split())
-    first = doc.split("\n\n", 1)[0].strip()
-    return " ".join(first.split())
 
 
 def sarif_result(finding: Finding, suppressed: bool, rule_index: int, context: ReportContext) -> dict[str, Any]:

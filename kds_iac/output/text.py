@@ -23,10 +23,9 @@ from kds_iac.model import Diagnostic
 from kds_iac.output.common import (
     TOOL_NAME,
     ReportContext,
-    diagnostic_position,
-    finding_column,
     summary_line,
 )
+from kds_iac.reporting import diagnostic_position, finding_column, one_line
 from kds_iac.rules.base import Finding, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,7 +60,7 @@ def finding_line(finding: Finding, color: bool = False) -> str:
         where = _PATH_STYLE + where + _RESET
         label = _SEVERITY_STYLE[severity] + label + _RESET
     addresses = ", ".join((finding.address,) + finding.instances)
-    return f"{where} {label} {finding.rule.id} {_one_line(finding.message)} [{addresses}]"
+    return f"{where} {label} {finding.rule.id} {one_line(finding.message)} [{addresses}]"
 
 
 def diagnostic_line(diagnostic: Diagnostic, color: bool = False) -> str:
@@ -74,7 +73,7 @@ def diagnostic_line(diagnostic: Diagnostic, color: bool = False) -> str:
     if color:
         where = _PATH_STYLE + where + _RESET
         label = style + label + _RESET
-    return f"{where} {label} {token} {_one_line(diagnostic.message)}"
+    return f"{where} {label} {token} {one_line(diagnostic.message)}"
 
 
 def header(scope: Sequence[str], context: ReportContext) -> str:
@@ -93,7 +92,3 @@ def audit_line(result: "ScanResult") -> str:
 def summary(result: "ScanResult", context: ReportContext) -> str:
     """``kds-iac: 2 findings (1 high, 1 medium) in 3 files; 1 suppressed``."""
     return f"{TOOL_NAME}: {summary_line(result, context)}"
-
-
-def _one_line(text: str) -> str:
-    return " ".join(str(text).split())

@@ -5,7 +5,7 @@ cfn-lint instantiates every class it finds in the module it loads whose ancestry
 live here, in a module whose name starts with ``_`` (cfn-lint's directory loader only
 imports ``[A-Za-z1-9]*.py``), and the loaded modules hold nothing but the generated classes.
 
-**Ids** (``kds_iac.frontends.cfnlint_ids``): ``KDS<nnn>`` becomes ``E9<nnn>`` for critical
+**Ids** (``kds_iac.reporting.cfnlint_id``): ``KDS<nnn>`` becomes ``E9<nnn>`` for critical
 and high rules, ``W9<nnn>`` for medium and low, ``I9<nnn>`` for info; ``E9000`` means kds-iac
 could not read the template.
 
@@ -28,8 +28,8 @@ from typing import Any
 
 from cfnlint.rules import CloudFormationLintRule, RuleMatch
 
-from kds_iac.frontends.cfnlint_ids import INPUT_ERROR_ID, LETTERS, cfnlint_id  # noqa: F401  (re-exported)
 from kds_iac.model import CLOUDFORMATION
+from kds_iac.reporting import INPUT_ERROR_ID, cfnlint_id, full_description, problems_of
 
 LOG = logging.getLogger("kds_iac.cfnlint")
 
@@ -43,7 +43,7 @@ RUNS: list[str] = []  # files the engine ran on in this process (tests read it)
 
 
 def problems_for(filename: str) -> dict[str, list]:
-    """The engine's problems (``kds_iac.lsp.validate.Problem``) for ``filename``, by absolute file."""
+    """The engine's problems (``kds_iac.reporting.Problem``) for ``filename``, by absolute file."""
     real = os.path.realpath(filename)
     try:
         st = os.stat(real)
@@ -57,7 +57,6 @@ def problems_for(filename: str) -> dict[str, list]:
             return cached
         from kds_iac import engine
         from kds_iac.config import discovered_config
-        from kds_iac.lsp.validate import problems_of
 
         config, _, error = discovered_config([real], os.path.dirname(real))
         if error is not None:
@@ -130,7 +129,6 @@ class _InputErrorRule(_KdsRule):
 
 def rule_classes() -> dict[str, type]:
     """``{class name: class}``: one cfn-lint rule per kds-iac rule that covers CloudFormation."""
-    from kds_iac.output.sarif import full_description
     from kds_iac.rules import all_rules
 
     classes: dict[str, type] = {

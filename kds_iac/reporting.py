@@ -1,0 +1,196 @@
+"""What the front-ends share, below all of them: finding and diagnostic positions, ranged
+problems, rule descriptions and rule ids in other tools.
+
+The language server and the cfn-lint pack both turn a scan into ranged problems
+(``problems_of``); SARIF and the cfn-lint pack both describe a rule by its "What it does"
+(``full_description``); the command line and the cfn-lint pack both name a rule's cfn-lint id
+(``cfnlint_id``). Front-ends import this module, never each other (tests/test_layering.py).
+Cheap to import: no engine, no cfn-lint, no pygls.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Optional
+
+from kds_iac.model import Diagnostic
+from kds_iac.rules.base import Finding
+
+if TYPE_CHECKING:  # pragma: no cover
+    from kds_iac.engine import ScanResult
+
+SOURCE = "kds-iac"
+
+# Same levels as SARIF: critical/high are errors, medium warnings, low/info information.
+SEVERITY_LEVELS = {"CRITICAL": "error", "HIGH": "error", "MEDIUM": "warning", "LOW": "information", "INFO": "information"}
+
+
+def finding_column(finding: Finding) -> int:
+    """The resource's column when pointing at the block start; 1 for an attribute line."""
+    if finding.line is None or finding.line == finding.resource.location.start_line:
+        return max(finding.resource.location.column, 1)
+    return 1
+
+
+def diagnostic_position(diagnostic: Diagnostic) -> tuple[int, int]:
+    """(line, column), both at least 1; line 0 means "the whole file" in the model."""
+    return max(diagnostic.line, 1), max(diagnostic.column, 1)
+
+
+def one_line(text: str) -> str:
+    """Whitespace runs, newlines included, as one space: a message on one report line."""
+    return " ".join(str(text).split())
+
+
+def absolute_path(path: str) -> str:
+    return os.path.realpath(os.path.abspath(path))
+
+
+def full_description(doc: str) -> str:
+    """The "What it does" section of a rule docstring, else its first paragraph."""
+    match = re.search(r"^#+\s*What it does\s*$(.*?)(?=^#+\s|\Z)", doc, re.M | re.S)
+    if match and match.group(1).strip():
+        return " ".join(match.group(1).split())
+    first = doc.split("\n\n", 1)[0].strip()
+    return " ".join(first.split())
+
+
+# --------------------------------------------------------------------------- cfn-lint ids
+# ``KDS<nnn>`` becomes ``<L>9<nnn>``: the number is the rule's own, so two rules never
+# collide and an id never changes while the rule keeps its severity; ``9`` is cfn-lint's
+# range for user rules; the letter is cfn-lint's level, from the severity: critical and
+# high -> ``E`` (error), medium and low -> ``W`` (warning), info -> ``I`` (informational,
+# which cfn-lint leaves out unless asked). ``E9000`` is reserved for "kds-iac could not
+# read the template" (no rule is numbered 000).
+
+LETTERS = {"CRITICAL": "E", "HIGH": "E", "MEDIUM": "W", "LOW": "W", "INFO": "I"}
+INPUT_ERROR_ID = "E9000"
+_RULE_ID = re.compile(r"^KDS(\d{3})$")
+
+
+def cfnlint_id(rule: Any) -> str:
+    """``KDS001`` (high) -> ``E9001``; ``KDS003`` (medium) -> ``W9003``."""
+    match = _RULE_ID.match(rule.id)
+    if not match or match.group(1) == "000":
+        raise ValueError(f"{rule.id}: cannot map to a cfn-lint id (expected KDS001..KDS999)")
+    return f"{LETTERS[rule.severity.name]}9{match.group(1)}"
+
+
+# --------------------------------------------------------------------------- ranged problems
+
+@dataclass(frozen=True)
+class Problem:
+    """One diagnostic: 0-based lines; characters are code points of the line (``characters``
+    converts them to the position encoding the client and server agreed on)."""
+
+    file: str  # absolute path
+    line: int
+    start_character: int
+    end_line: int
+    end_character: int
+    severity: str  # "error", "warning", "information"
+    message: str
+    code: Optional[str] = None  # rule id, or "parse"/"input" for problems with the input
+    kind: Optional[str] = None  # a diagnostic's ``DiagnosticCode`` (None for a finding)
+    href: Optional[str] = None  # the rule's documentation
+    resource: Optional[str] = None  # the resource address of a finding
+    source: str = SOURCE
+    line_text: str = field(default="", repr=False)  # the text of ``line``, for encodings
+
+    def characters(self, encoding: str = "utf-16") -> tuple[int, int]:
+        """(start, end) in the units of ``encoding``: "utf-8", "utf-16" (LSP's default) or "utf-32"."""
+        return units(self.line_text, self.start_character, encoding), units(self.line_text, self.end_character, encoding)
+
+
+def problems_of(result: "ScanResult") -> dict[str, list[Problem]]:
+    """Every finding and input diagnostic of ``result`` as a ranged problem, by absolute file."""
+    texts = Texts()
+    out: dict[str, list[Problem]] = {}
+    real: dict[str, str] = {}
+
+    def absolute_of(path: str) -> str:
+        found = real.get(path)
+        if found is None:
+            found = real[path] = absolute_path(path)
+        return found
+
+    for diagnostic in result.diagnostics:
+        file = absolute_of(diagnostic.file)
+        line = max(diagnostic.line, 1)
+        is_error = diagnostic.level == "error"
+        start, end, text = texts.span(file, line, max(diagnostic.column, 1) if diagnostic.line >= 1 else 1)
+        out.setdefault(file, []).append(
+            Problem(
+                file=file,
+                line=line - 1,
+                start_character=start,
+                end_line=line - 1,
+                end_character=end,
+                severity="error" if is_error else "information",
+                message=diagnostic.message,
+                code="parse" if is_error else "input",
+                kind=diagnostic.code,
+                line_text=text,
+            )
+        )
+    for finding in result.findings:
+        file = absolute_of(finding.location.file)
+        line = finding.primary_line
+        start, end, text = texts.span(file, line, finding_column(finding))
+        rule = finding.rule
+        out.setdefault(file, []).append(
+            Problem(
+                file=file,
+                line=line - 1,
+                start_character=start,
+                end_line=line - 1,
+                end_character=end,
+                severity=SEVERITY_LEVELS[rule.severity.name],
+                message=f"{one_line(finding.message)} [{finding.address}]",
+                code=rule.id,
+                href=rule.help_uri,
+                resource=finding.address,
+                line_text=text,
+            )
+        )
+    for found in out.values():
+        found.sort(key=lambda p: (p.line, p.start_character, p.code or "", p.message))
+    return out
+
+
+class Texts:
+    """File lines, read once per validation, for the ranges."""
+
+    def __init__(self) -> None:
+        self._lines: dict[str, list[str]] = {}
+
+    def span(self, file: str, line: int, column: int) -> tuple[int, int, str]:
+        """(start, end, text) of 1-based ``line``: from ``column`` or the first non-blank
+        character to the last non-blank one, in code points."""
+        lines = self._lines.get(file)
+        if lines is None:
+            try:
+                with open(file, encoding="utf-8", errors="replace", newline="") as handle:
+                    lines = handle.read().splitlines()
+            except OSError:
+                lines = []
+            self._lines[file] = lines
+        if not 1 <= line <= len(lines):
+            return 0, 0, ""
+        text = lines[line - 1].rstrip()
+        first = len(text) - len(text.lstrip())
+        start = max(first, min(column - 1, len(text)))
+        if start >= len(text):
+            start = first
+        return start, len(text), text
+
+
+def units(text: str, index: int, encoding: str) -> int:
+    prefix = text[:index]
+    if encoding == "utf-8":
+        return len(prefix.encode("utf-8", errors="surrogatepass"))
+    if encoding == "utf-32":
+        return len(prefix)
+    return len(prefix.encode("utf-16-le", errors="surrogatepass")) // 2
