@@ -9,9 +9,11 @@ Nothing here knows AWS defaults; those live in ``kds_iac.views``.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional, TypeVar
 
 from kds_iac.value import Value
+
+_T = TypeVar("_T")
 
 TERRAFORM = "terraform"
 TERRAFORM_PLAN = "terraform-plan"
@@ -297,6 +299,16 @@ class Model:
         # The project's audit settings (``kds_iac.config.AuditSettings``) for rules that judge
         # the whole scope; ``None`` means the defaults. Set by the engine, not by loaders.
         self.audit = audit
+        self._memos: dict[str, Any] = {}
+
+    def memo(self, key: str, build: Callable[[], _T]) -> _T:
+        """What ``build()`` returns, built once per model: the views' indexes and caches
+        (``model.memo("streams", ...)``), so a view is computed once however many rules ask."""
+        try:
+            return self._memos[key]
+        except KeyError:
+            value = self._memos[key] = build()
+            return value
 
     def of_type(self, *types: str) -> Iterator[Resource]:
         wanted = set(types)

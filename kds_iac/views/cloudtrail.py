@@ -95,10 +95,7 @@ class Region(Value):
 
 def region_of(resource: Resource, model: Model) -> Region:
     """The resource's region, once per resource (trails compare it with every stream)."""
-    cache = getattr(model, "_kds_regions", None)
-    if cache is None:
-        cache = {}
-        setattr(model, "_kds_regions", cache)
+    cache = model.memo("regions", dict)
     found = cache.get(id(resource))
     if found is None:
         found = cache[id(resource)] = _region_of(resource, model)
@@ -575,9 +572,10 @@ class Audit:
 
 
 def audit(model: Model) -> Audit:
-    cached = getattr(model, "_kds_audit", None)
-    if cached is not None:
-        return cached
+    return model.memo("audit", lambda: _audit(model))
+
+
+def _audit(model: Model) -> Audit:
     trails: list[Trail] = []
     missing: list[Missing] = []
     for resource in model.of_type(*TRAIL_TYPES, *EVENT_DATA_STORE_TYPES):
@@ -591,7 +589,6 @@ def audit(model: Model) -> Audit:
         if resource.type in TRAIL_TYPES + EVENT_DATA_STORE_TYPES and resource.condition is not None:
             missing.append(Missing(resource, resource.condition))
     result = Audit(model, list(streams(model)), trails, missing)
-    setattr(model, "_kds_audit", result)
     return result
 
 

@@ -274,11 +274,7 @@ class Machine:
 
 
 def machines(model: Model) -> list[Machine]:
-    cached = getattr(model, "_kds_machines", None)
-    if cached is None:
-        cached = [_machine(r) for r in model.of_type(*MACHINE_TYPES) if not r.is_data_source]
-        setattr(model, "_kds_machines", cached)
-    return cached
+    return model.memo("machines", lambda: [_machine(r) for r in model.of_type(*MACHINE_TYPES) if not r.is_data_source])
 
 
 def _machine(resource: Resource) -> Machine:
@@ -400,16 +396,17 @@ class Function:
 
 
 def functions(model: Model) -> list[Function]:
-    cached = getattr(model, "_kds_functions", None)
-    if cached is None:
-        cached = []
-        for resource in model.of_type(*FUNCTION_TYPES):
-            if resource.is_data_source:
-                continue
-            role, role_setting = _setting(resource, "role", "Role")
-            env, env_setting = _setting(resource, "environment.variables", "Environment.Variables")
-            cached.append(Function(resource, role_of(role, model), role_setting, env, env_setting))
-        setattr(model, "_kds_functions", cached)
+    return model.memo("functions", lambda: _functions(model))
+
+
+def _functions(model: Model) -> list[Function]:
+    cached = []
+    for resource in model.of_type(*FUNCTION_TYPES):
+        if resource.is_data_source:
+            continue
+        role, role_setting = _setting(resource, "role", "Role")
+        env, env_setting = _setting(resource, "environment.variables", "Environment.Variables")
+        cached.append(Function(resource, role_of(role, model), role_setting, env, env_setting))
     return cached
 
 
@@ -526,27 +523,28 @@ class EventSourceMapping:
 
 
 def event_source_mappings(model: Model) -> list[EventSourceMapping]:
-    cached = getattr(model, "_kds_mappings", None)
-    if cached is None:
-        cached = []
-        for resource in model.of_type(*MAPPING_TYPES):
-            source, source_setting = _setting(resource, "event_source_arn", "EventSourceArn")
-            function, function_setting = _setting(resource, "function_name", "FunctionName")
-            on_failure, on_failure_setting = _setting(
-                resource, "destination_config.on_failure.destination_arn", "DestinationConfig.OnFailure.Destination"
+    return model.memo("mappings", lambda: _event_source_mappings(model))
+
+
+def _event_source_mappings(model: Model) -> list[EventSourceMapping]:
+    cached = []
+    for resource in model.of_type(*MAPPING_TYPES):
+        source, source_setting = _setting(resource, "event_source_arn", "EventSourceArn")
+        function, function_setting = _setting(resource, "function_name", "FunctionName")
+        on_failure, on_failure_setting = _setting(
+            resource, "destination_config.on_failure.destination_arn", "DestinationConfig.OnFailure.Destination"
+        )
+        cached.append(
+            EventSourceMapping(
+                resource,
+                stream_source(source, model),
+                source_setting,
+                function_of(function, model),
+                function_setting,
+                on_failure,
+                on_failure_setting,
             )
-            cached.append(
-                EventSourceMapping(
-                    resource,
-                    stream_source(source, model),
-                    source_setting,
-                    function_of(function, model),
-                    function_setting,
-                    on_failure,
-                    on_failure_setting,
-                )
-            )
-        setattr(model, "_kds_mappings", cached)
+        )
     return cached
 
 
@@ -565,26 +563,27 @@ class DeliveryStream:
 
 def delivery_streams(model: Model) -> list[DeliveryStream]:
     """Delivery streams whose source is a Kinesis data stream (others are left out)."""
-    cached = getattr(model, "_kds_delivery_streams", None)
-    if cached is None:
-        cached = []
-        for resource in model.of_type(*DELIVERY_STREAM_TYPES):
-            if resource.is_data_source:
-                continue
-            if _is_terraform(resource):
-                block, block_name = _setting(resource, "kinesis_source_configuration", "")
-                source_name, role_name = f"{block_name}.kinesis_stream_arn", f"{block_name}.role_arn"
-            else:
-                block, block_name = _setting(resource, "", "KinesisStreamSourceConfiguration")
-                source_name, role_name = f"{block_name}.KinesisStreamARN", f"{block_name}.RoleARN"
-            if block.absent:
-                continue
-            source = stream_source(_first_block(nested(block, source_name.rsplit(".", 1)[1])), model)
-            if source.value is ABSENT:
-                continue
-            role = role_of(_first_block(nested(block, role_name.rsplit(".", 1)[1])), model)
-            cached.append(DeliveryStream(resource, source, source_name, role, role_name))
-        setattr(model, "_kds_delivery_streams", cached)
+    return model.memo("delivery_streams", lambda: _delivery_streams(model))
+
+
+def _delivery_streams(model: Model) -> list[DeliveryStream]:
+    cached = []
+    for resource in model.of_type(*DELIVERY_STREAM_TYPES):
+        if resource.is_data_source:
+            continue
+        if _is_terraform(resource):
+            block, block_name = _setting(resource, "kinesis_source_configuration", "")
+            source_name, role_name = f"{block_name}.kinesis_stream_arn", f"{block_name}.role_arn"
+        else:
+            block, block_name = _setting(resource, "", "KinesisStreamSourceConfiguration")
+            source_name, role_name = f"{block_name}.KinesisStreamARN", f"{block_name}.RoleARN"
+        if block.absent:
+            continue
+        source = stream_source(_first_block(nested(block, source_name.rsplit(".", 1)[1])), model)
+        if source.value is ABSENT:
+            continue
+        role = role_of(_first_block(nested(block, role_name.rsplit(".", 1)[1])), model)
+        cached.append(DeliveryStream(resource, source, source_name, role, role_name))
     return cached
 
 
@@ -625,19 +624,20 @@ class TaskDefinition:
 
 
 def task_definitions(model: Model) -> list[TaskDefinition]:
-    cached = getattr(model, "_kds_tasks", None)
-    if cached is None:
-        cached = []
-        for resource in model.of_type(*TASK_TYPES):
-            if resource.is_data_source:
-                continue
-            task_role, task_role_setting = _setting(resource, "task_role_arn", "TaskRoleArn")
-            execution_role, _ = _setting(resource, "execution_role_arn", "ExecutionRoleArn")
-            raw, containers_setting = _setting(resource, "container_definitions", "ContainerDefinitions")
-            cached.append(
-                TaskDefinition(resource, task_role, task_role_setting, execution_role, _containers(raw), containers_setting)
-            )
-        setattr(model, "_kds_tasks", cached)
+    return model.memo("tasks", lambda: _task_definitions(model))
+
+
+def _task_definitions(model: Model) -> list[TaskDefinition]:
+    cached = []
+    for resource in model.of_type(*TASK_TYPES):
+        if resource.is_data_source:
+            continue
+        task_role, task_role_setting = _setting(resource, "task_role_arn", "TaskRoleArn")
+        execution_role, _ = _setting(resource, "execution_role_arn", "ExecutionRoleArn")
+        raw, containers_setting = _setting(resource, "container_definitions", "ContainerDefinitions")
+        cached.append(
+            TaskDefinition(resource, task_role, task_role_setting, execution_role, _containers(raw), containers_setting)
+        )
     return cached
 
 
@@ -688,16 +688,17 @@ def providers(model: Model) -> list[Provider]:
 
 def streams_by_name(model: Model) -> dict[str, list[Resource]]:
     """The scan's streams by the name they are created with (where it is known)."""
-    cached = getattr(model, "_kds_streams_by_name", None)
-    if cached is None:
-        cached = {}
-        for resource in model.of_type(*STREAM_TYPES):
-            if resource.is_data_source:
-                continue
-            name = name_of(resource, "name", "Name")
-            if name:
-                cached.setdefault(name, []).append(resource)
-        setattr(model, "_kds_streams_by_name", cached)
+    return model.memo("streams_by_name", lambda: _streams_by_name(model))
+
+
+def _streams_by_name(model: Model) -> dict[str, list[Resource]]:
+    cached = {}
+    for resource in model.of_type(*STREAM_TYPES):
+        if resource.is_data_source:
+            continue
+        name = name_of(resource, "name", "Name")
+        if name:
+            cached.setdefault(name, []).append(resource)
     return cached
 
 

@@ -809,11 +809,7 @@ _HANDLERS = {
 
 
 def iam(model: Model) -> IamView:
-    view: Optional[IamView] = getattr(model, "_kds_iam_view", None)
-    if view is None:
-        view = IamView(model)
-        setattr(model, "_kds_iam_view", view)
-    return view
+    return model.memo("iam_view", lambda: IamView(model))
 
 
 # --------------------------------------------------------------------------- helpers

@@ -106,11 +106,7 @@ class Stream:
 
 
 def streams(model: Model) -> Iterator[Stream]:
-    cached = getattr(model, "_kds_streams", None)
-    if cached is None:
-        cached = [_stream(model, r) for r in model.of_type(*STREAM_TYPES) if not r.is_data_source]
-        setattr(model, "_kds_streams", cached)
-    return iter(cached)
+    return iter(model.memo("streams", lambda: [_stream(model, r) for r in model.of_type(*STREAM_TYPES) if not r.is_data_source]))
 
 
 def _stream(model: Model, resource: Resource) -> Stream:

@@ -171,8 +171,4 @@ class KeyResolver:
 
 
 def key_resolver(model: Model) -> KeyResolver:
-    resolver: Optional[KeyResolver] = getattr(model, "_kds_key_resolver", None)
-    if resolver is None:
-        resolver = KeyResolver(model)
-        setattr(model, "_kds_key_resolver", resolver)
-    return resolver
+    return model.memo("key_resolver", lambda: KeyResolver(model))

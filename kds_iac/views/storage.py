@@ -120,10 +120,7 @@ def _algorithm_in_rules(fact: Fact, default_name: str, algorithm_name: str) -> F
 
 def bucket_encryption(bucket: Resource, model: Model) -> BucketEncryption:
     """The default encryption of a bucket of this scan."""
-    cache = getattr(model, "_kds_bucket_encryption", None)
-    if cache is None:
-        cache = {}
-        setattr(model, "_kds_bucket_encryption", cache)
+    cache = model.memo("bucket_encryption", dict)
     if id(bucket) not in cache:
         cache[id(bucket)] = _bucket_encryption(bucket, model)
     return cache[id(bucket)]
