@@ -278,6 +278,9 @@ class _TemplateLoader:
         if cfn_foreach.LANGUAGE_EXTENSIONS in transforms:
             data = self._expand_loops(data)
             resources = data.get("Resources")
+        for section in ("Parameters", "Mappings", "Conditions", "Outputs"):
+            if data.get(section) is not None and not isinstance(data[section], dict):
+                self.error(_line_of_key(data, section), f"{section} is not a mapping; CloudFormation rejects the template")
         self._read_parameters(data.get("Parameters"))
         mappings = data.get("Mappings")
         self.mappings = mappings if isinstance(mappings, dict) else {}

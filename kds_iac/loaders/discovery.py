@@ -25,11 +25,11 @@ import re
 from typing import Iterator, Optional, Sequence
 
 from kds_iac.files import decode_head, kind_of, read_bytes, special_kind
+from kds_iac.files import MAX_FILE_BYTES, is_terraform_file  # noqa: F401  (loaders import them from here too)
 from kds_iac.loaders.blocking import refuse_blocking_modules
 from kds_iac.model import Diagnostic, DiagnosticCode
 from kds_iac.value import Value
 
-MAX_FILE_BYTES = 10 * 1024 * 1024
 SNIFF_BYTES = 64 * 1024
 SKIPPED_DIRS = {".terraform", "node_modules", ".git", "__pycache__", ".venv", "venv", ".tox"}
 # Extensions under which repositories keep CloudFormation templates, services and plans
@@ -109,6 +109,9 @@ def discover(paths: Sequence[str]) -> Discovered:
     _audit_companions(found)
     _serverless_fragments(found)
     named_dirs = {os.path.normpath(str(p)) for p in paths if os.path.isdir(str(p))}
+    for module in modules:  # a named .tf file brings its directory, whose files were not walked
+        if module not in blocked and module not in named_dirs:
+            _blocked_siblings(module, blocked)
     called = _locally_called_modules(modules)
     found.terraform_modules = [m for m in modules if (m not in called or m in named_dirs) and m not in blocked]
     found.terraform_modules, refused = refuse_blocking_modules(found.terraform_modules, MAX_FILE_BYTES)
@@ -161,10 +164,6 @@ def _auto_tfvars(name: str) -> bool:
     return name in ("terraform.tfvars", "terraform.tfvars.json") or name.endswith((".auto.tfvars", ".auto.tfvars.json"))
 
 
-def is_terraform_file(name: str) -> bool:
-    return name.endswith(".tf") or name.endswith(".tf.json")
-
-
 # [ \t]*, not \s*, after ^: \s* runs over every following blank line from each line start
 # (quadratic: 200 KB of newlines took over a minute)
 _LOCAL_SOURCE = re.compile(r'^[ \t]*source[ \t]*=[ \t]*"(\.{1,2}/[^"]*)"', re.MULTILINE)
@@ -204,6 +203,25 @@ def _skipped_dir(parent: str, name: str) -> bool:
         return True
     # CDK copies Lambda code and nested assets next to the synthesized templates.
     return name.startswith("asset.") and os.path.basename(parent) == "cdk.out"
+
+
+def _blocked_siblings(directory: str, blocked: dict[str, str]) -> None:
+    """Record the first non-regular Terraform file of ``directory``: evaluating the module
+    would open it and block."""
+    try:
+        entries = sorted(os.scandir(directory), key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if not (is_terraform_file(entry.name) or _auto_tfvars(entry.name)):
+            continue
+        try:
+            special = kind_of(entry.stat().st_mode)
+        except OSError:
+            continue
+        if special is not None:
+            blocked.setdefault(directory, entry.path)
+            return
 
 
 def _classify(

@@ -126,9 +126,10 @@ def expand(path: str, template: Mapping) -> Expansion:
         return Expansion(None, diagnostics=diagnostics)
     origins = _origins(out_resources, resources, sam_ids)
     original_conditions = template.get("Conditions")
+    conditions = translated.get("Conditions")  # passed through as written: maybe not a mapping
     added = {
         name: condition
-        for name, condition in (translated.get("Conditions") or {}).items()
+        for name, condition in (conditions.items() if isinstance(conditions, dict) else ())
         if not isinstance(original_conditions, dict) or name not in original_conditions
     }
     return Expansion(out_resources, origins, added, diagnostics)

@@ -21,11 +21,7 @@ SEED = 20261205
 # a case that hits the 10 s limit costs 10 s).
 ITERATIONS = {"terraform": 1000, "cloudformation": 700, "sam": 400, "plan": 500, "serverless": 400, "scan": 150}
 # Signature of an open failure -> the regression case that tracks it (remove both when fixed).
-KNOWN_OPEN = {
-    # (this signature is any evaluator hang: it hides others until the FIFO case is fixed)
-    "timeout: hung in threading.py:wait via loaders/tfparse_worker.py:evaluate": "regressions/terraform/fifo-beside-named-file",
-    "internal-error: AttributeError in loaders/sam.py:expand": "regressions/sam/conditions-not-a-mapping",
-}
+KNOWN_OPEN: dict[str, str] = {}  # signature -> the open regression case that tracks it
 
 
 @pytest.fixture(scope="module")

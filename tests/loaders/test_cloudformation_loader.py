@@ -431,3 +431,17 @@ def test_loading_plain_cloudformation_imports_neither_cfnlint_nor_samtranslator(
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=dict(os.environ))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("section", ["Parameters", "Mappings", "Conditions", "Outputs"])
+def test_a_section_that_is_not_a_mapping_is_an_error_at_its_line(tmp_path, section):
+    path = tmp_path / "t.yaml"
+    path.write_text(
+        f'AWSTemplateFormatVersion: "2010-09-09"\n{section}: not a mapping\n'
+        "Resources:\n  S:\n    Type: AWS::Kinesis::Stream\n"
+    )
+    model = load_template(str(path))
+    assert model.diagnostics == [
+        Diagnostic("error", str(path), 2, f"{section} is not a mapping; CloudFormation rejects the template")
+    ]
+    assert [r.address for r in model.resources] == ["S"]
