@@ -49,6 +49,8 @@ LEVEL_ACTIONS = {
     "administer": iam_actions.DANGEROUS_KINESIS_ACTIONS,
 }
 KEY_USE_ACTIONS = ("kms:Decrypt", "kms:GenerateDataKey")
+_PINNING_TYPES = ("aws_kinesis_stream", "AWS::Kinesis::Stream", "aws_kinesis_stream_consumer", "AWS::Kinesis::StreamConsumer",
+                  "aws_kms_key", "AWS::KMS::Key")
 
 
 def build(result: "ScanResult") -> dict[str, Any]:
@@ -64,11 +66,13 @@ def build(result: "ScanResult") -> dict[str, Any]:
     builder = _Builder(model, by_resource) if model is not None else None
     audit_view = scope_audit(model) if model is not None and stream_list else None
     drawn = [builder.stream(s) for s in stream_list] if builder else []
+    every = builder.every_stream(stream_list) if builder else {level: [] for level in LEVELS}
     return {
         "version": SCHEMA_VERSION,
         "scope": list(result.scope),
         "audit": result.audit or None,
         "organization_trail": audit_view.organization_trail if audit_view else None,
+        "every_stream": every,
         "streams": drawn,
         "findings": [_finding_record(f) for f in findings],
         "diagnostics": [
@@ -116,8 +120,25 @@ class _Builder:
         self.findings = findings
         self.audit = scope_audit(model)
         # principals holding any Kinesis or KMS action: the only ones worth asking about
-        self.holders = [p for p in self.view.principals if _holds_anything(p)]
+        holders = [p for p in self.view.principals if _holds_anything(p)]
         self.credentials = _credentials(model, self.view)
+        # Which principals to ask about which stream. A principal whose statements name streams
+        # only by reference is asked about those streams; one whose statements all take in every
+        # stream (``*``...) gets the same access on each, shown once (``every_stream``);
+        # the others (name patterns, unknown values, NotResource, Deny) are asked about every
+        # stream. Without this, a scope of thousands of streams and roles asks millions of times.
+        self.universal: list[Principal] = []
+        self.broad: list[Principal] = []
+        self.pinned: dict[int, list[Principal]] = {}
+        for principal in holders:
+            kind, targets = _reach(self.view, principal)
+            if kind == "universal":
+                self.universal.append(principal)
+            elif kind == "broad":
+                self.broad.append(principal)
+            else:
+                for target in {id(t): t for t in targets}.values():
+                    self.pinned.setdefault(id(target), []).append(principal)
 
     def marks(self, resource: Optional[Resource]) -> list[dict[str, Any]]:
         if resource is None:
@@ -132,7 +153,10 @@ class _Builder:
         resource = stream.resource
         key = stream.key.value
         access = {level: [] for level in LEVELS}
-        for principal in self.holders:
+        asked = self.pinned.get(id(resource), [])
+        if isinstance(key, KmsKey):
+            asked = asked + [p for p in self.pinned.get(id(key.resource), []) if p not in asked]
+        for principal in asked + self.broad:
             self._guarded("grants", self._principal_levels, principal, stream, key, access, default=None)
         return {
             "address": resource.address,
@@ -145,6 +169,17 @@ class _Builder:
             "audit": self._guarded("audit", self._audit, stream, default={"trails": [], "organization_trail": None, "organization_trail_data_events": None, "not_created": [], "audited": False}),
             "destinations": self._guarded("destinations", self._destinations, stream, default=[]),
         }
+
+    def every_stream(self, stream_list: list[Stream]) -> dict[str, list]:
+        """Principals whose grants take in every stream: asked once, about the first stream
+        (their answer is the same for each), and listed once instead of under every stream."""
+        access: dict[str, list] = {level: [] for level in LEVELS}
+        probe = next((s for s in stream_list if isinstance(s.key.value, KmsKey)), stream_list[0] if stream_list else None)
+        if probe is None:
+            return access
+        for principal in self.universal:
+            self._guarded("grants", self._principal_levels, principal, probe, probe.key.value, access, default=None)
+        return access
 
     def _guarded(self, what: str, part, *args, default: Any) -> Any:
         """One part of a stream's map; a view that raises leaves that part empty and an error
@@ -403,6 +438,39 @@ def own_accounts(document) -> set[str]:
     from kds_iac.rules.kds015_kinesis_cross_account_grant import _own_accounts
 
     return _own_accounts(document)
+
+
+def _reach(view: IamView, principal: Principal) -> tuple[str, list[Resource]]:
+    """How a principal's Kinesis and KMS statements name their resources: ``pinned`` (only by
+    reference: the streams, consumers' streams and keys they name), ``universal`` (every
+    statement takes in every stream and key) or ``broad`` (anything else)."""
+    targets: list[Resource] = []
+    universal, any_universal = True, False
+    for grant in principal.grants:
+        statement = grant.statement
+        relevant = statement.kinesis_actions or any(statement.grants_action(a) for a in KEY_USE_ACTIONS)
+        if not relevant:
+            continue
+        if not statement.allows or statement.not_resource_values or not statement.actions_known:
+            return "broad", []
+        for value in statement.resource_values:
+            named = [value.head] if value.head is not None else [r for r in value.refs if r.type in _PINNING_TYPES]
+            if named:
+                universal = False
+                for resource in named:
+                    targets.append(resource)
+                    stream = compute.consumer_stream(resource)
+                    if stream is not None:
+                        targets.append(stream)
+            elif view.every_stream(value) and fnmatch.fnmatchcase("arn:aws:kms:r:000000000000:key/k", value.pattern):
+                any_universal = True
+            else:
+                return "broad", []
+    if universal:
+        return "universal", []
+    if any_universal:  # some statements name streams, others take in every stream
+        return "broad", []
+    return "pinned", targets
 
 
 def _holds_anything(principal: Principal) -> bool:

@@ -39,7 +39,13 @@ def project(path: str) -> dict:
         if stream["destinations"]:
             entry["destinations"] = sorted(((d["kind"], d["address"], d["kms"]) for d in stream["destinations"]), key=repr)
         out[stream["address"]] = entry
+    every = {level: sorted((x["principal"], x["certain"]) for x in found) for level, found in built["every_stream"].items() if found}
+    if every:
+        out[EVERY] = every
     return out
+
+
+EVERY = "(every stream)"  # principals whose grants take in every stream, listed once
 
 
 CMK = ("kms", "customer_managed")
@@ -66,20 +72,20 @@ EXPECTED = {
             "destinations": [("firehose_s3", None, None)],
         }
     },
-    # administer (and everything else) through a gated module's user, reached twice
+    # administer (and everything else) on every stream through a gated module's user, reached twice
     "examples/terraform/gated-module": {
-        address: {
-            "encryption": ("none", None), "write": TF_GATED_USERS, "read": TF_GATED_USERS, "administer": TF_GATED_USERS,
-            "audit": ([], ORG),
-        }
-        for address in (
+        EVERY: {"write": TF_GATED_USERS, "read": TF_GATED_USERS, "administer": TF_GATED_USERS},
+        **{
+            address: {"encryption": ("none", None), "audit": ([], ORG)}
+            for address in (
             "aws_kinesis_stream.this",
             "module.archive.aws_kinesis_stream.archive",
             "module.legacy_archive.aws_kinesis_stream.archive",
             'module.streams.aws_kinesis_stream.this["clicks"]',
             "module.streams.module.archive.aws_kinesis_stream.archive",
             "module.streams.module.legacy_archive.aws_kinesis_stream.archive",
-        )
+            )
+        },
     },
     # cross-account and public resource and key policies
     "examples/terraform/iam-resource-policies": {
@@ -124,15 +130,21 @@ EXPECTED = {
         "aws_kinesis_stream.excluded": {"encryption": CMK, "audit": ([("aws_cloudtrail.audit", False)], False)},
         "aws_kinesis_stream.unselected": {"encryption": CMK, "audit": ([("aws_cloudtrail.audit", False)], False)},
     },
-    # CloudFormation: SAM policy templates give write, read and administer
+    # CloudFormation: SAM policy templates give write, read and administer on the stream;
+    # AmazonKinesisFullAccess gives them on every stream
     "examples/cloudformation/iam-sam.yaml": {
         "Orders": {
             "encryption": CMK,
-            "write": [("CrudFunctionRole", True), ("FullAccessFunctionRole", True)],
-            "read": [("CrudFunctionRole", True), ("FullAccessFunctionRole", True), ("ReaderFunctionRole", True)],
-            "administer": [("CrudFunctionRole", True), ("FullAccessFunctionRole", True)],
+            "write": [("CrudFunctionRole", True)],
+            "read": [("CrudFunctionRole", True), ("ReaderFunctionRole", True)],
+            "administer": [("CrudFunctionRole", True)],
             "audit": ([], ORG),
-        }
+        },
+        EVERY: {
+            "write": [("FullAccessFunctionRole", True)],
+            "read": [("FullAccessFunctionRole", True)],
+            "administer": [("FullAccessFunctionRole", True)],
+        },
     },
     "examples/cloudformation/roles-present.yaml": {
         "Events": {"encryption": CMK, "write": [("ProducerRole", True)], "key_use": [("ProducerRole", True)], "audit": ([], ORG)}

@@ -82,6 +82,10 @@ details.stream summary .badge { font-weight: 400; margin-left: 6px; }
 <table id="findings-table"><thead><tr><th>Severity</th><th>Rule</th><th>Location</th><th>Resource</th><th>Message</th></tr></thead><tbody></tbody></table>
 <div id="detail"></div>
 </section>
+<section id="every-stream" style="display:none"><h2>Access to every stream</h2>
+<p class="muted">Their grants take in every stream (Resource "*" or a pattern matching any stream name); each drawing shows them as one node.</p>
+<table id="every-table"><thead><tr><th>Access</th><th>Who</th><th>Actions</th><th>Granted by</th><th>Credentials</th></tr></thead><tbody></tbody></table>
+</section>
 <section id="streams"><h2>Streams</h2>
 <div class="legend" id="legend"></div>
 <div id="stream-list"></div>
@@ -175,6 +179,15 @@ function graph(stream) {
       node("p:" + e.principal, e.principal + " (" + e.kind + ")", "principal", e.findings.length);
       edges.push({from: "p:" + e.principal, to: level === "key_use" ? (key ? "key" : "stream") : "stream",
         label: LABELS[level] + (e.certain ? "" : "?"), kind: level});
+    }
+  }
+  const every = MAP.every_stream || {};
+  const everyCount = new Set(Object.values(every).flat().map(e => e.principal)).size;
+  if (everyCount) {
+    node("every", everyCount + " with access to every stream", "principal", Object.values(every).flat().some(e => e.findings.length));
+    for (const level of ["write", "read", "administer", "key_use"]) {
+      if ((every[level] || []).length) edges.push({from: "every", to: level === "key_use" && key ? "key" : "stream",
+        label: LABELS[level] + " (" + every[level].length + ")", kind: level});
     }
   }
   for (const g of stream.external_grants) {
@@ -281,6 +294,18 @@ for (const [kind, label] of [["write", "write"], ["read", "read"], ["administer"
   const s = el("span"); const i = el("i"); i.style.background = COLORS[kind]; s.append(i, document.createTextNode(label)); legend.append(s);
 }
 legend.append(el("span", {class: "muted"}, "red border and ! = a finding concerns it; ? = only if a value known at deployment covers it"));
+const everyBody = document.querySelector("#every-table tbody");
+for (const level of ["write", "read", "administer", "key_use"]) {
+  for (const e of (MAP.every_stream || {})[level] || []) {
+    const tr = el("tr", {class: "every", "data-level": level});
+    tr.append(el("td", {}, LABELS[level] + (e.certain ? "" : "?")), el("td", {class: "mono"}, e.principal + " (" + e.kind + ")"),
+      el("td", {class: "mono"}, e.actions.join(", ")),
+      el("td", {}, e.grants.map(g => g.policy + (g.statement ? " (" + g.statement + ")" : "") + " " + g.file + ":" + g.line).join("; ")),
+      el("td", {}, e.credentials.map(c => c.how + " " + c.address).join(", ") || "—"));
+    everyBody.append(tr);
+  }
+}
+if (everyBody.children.length) document.getElementById("every-stream").style.display = "";
 const list = document.getElementById("stream-list");
 MAP.streams.forEach((stream, i) => {
   const d = el("details", {class: "stream", id: "stream-" + i, "data-address": stream.address});

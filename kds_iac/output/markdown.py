@@ -46,12 +46,34 @@ def render_map(access: dict[str, Any], context=None) -> str:
                 f"| {f['severity']} | {rule} | `{_cell(f['file'])}:{f['line']}` | `{_cell(f['resource'])}` | {_cell(f['message'])} |"
             )
         lines.append("")
+    every = access.get("every_stream") or {}
+    if any(every.values()):
+        lines += ["### Access to every stream", "", "| Access | Who | Actions | Granted by | Credentials |", "|---|---|---|---|---|"]
+        lines += _access_rows(every)
+        lines.append("")
     for stream in streams:
-        lines += _stream(stream)
+        lines += _stream(stream, bool(any(every.values())))
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _stream(stream: dict[str, Any]) -> list[str]:
+def _access_rows(levels: dict[str, list]) -> list[str]:
+    out = []
+    for level in LEVELS:
+        for entry in levels[level]:
+            grants = "; ".join(
+                f"{_cell(g['policy'])}{' (' + _cell(g['statement']) + ')' if g['statement'] else ''} `{_cell(g['file'])}:{g['line']}`"
+                for g in entry["grants"]
+            )
+            creds = ", ".join(f"{c['how']} `{_cell(c['address'])}`" for c in entry["credentials"]) or "—"
+            maybe = "" if entry["certain"] else " (if an unknown value covers it)"
+            out.append(
+                f"| {LEVEL_TITLES[level]}{maybe} | `{_cell(entry['principal'])}` ({entry['kind']}) | "
+                f"{', '.join(a.split(':', 1)[1] if level != 'key_use' else a for a in entry['actions'])} | {grants} | {creds} |"
+            )
+    return out
+
+
+def _stream(stream: dict[str, Any], every: bool = False) -> list[str]:
     enc = stream["encryption"]
     key = enc["key"]
     if enc["state"] == "kms" and key:
@@ -74,20 +96,11 @@ def _stream(stream: dict[str, Any]) -> list[str]:
         "| Access | Who | Actions | Granted by | Credentials |",
         "|---|---|---|---|---|",
     ]
-    rows = 0
-    for level in LEVELS:
-        for entry in stream["access"][level]:
-            grants = "; ".join(
-                f"{_cell(g['policy'])}{' (' + _cell(g['statement']) + ')' if g['statement'] else ''} `{_cell(g['file'])}:{g['line']}`"
-                for g in entry["grants"]
-            )
-            creds = ", ".join(f"{c['how']} `{_cell(c['address'])}`" for c in entry["credentials"]) or "—"
-            maybe = "" if entry["certain"] else " (if an unknown value covers it)"
-            out.append(
-                f"| {LEVEL_TITLES[level]}{maybe} | `{_cell(entry['principal'])}` ({entry['kind']}) | "
-                f"{', '.join(a.split(':', 1)[1] if level != 'key_use' else a for a in entry['actions'])} | {grants} | {creds} |"
-            )
-            rows += 1
+    own = _access_rows(stream["access"])
+    out += own
+    rows = len(own)
+    if every:
+        out.append("| and | the principals with access to every stream (above) | | | |")
     for grant in stream["external_grants"]:
         who = ", ".join(
             "anyone" if g["kind"] == "anyone" else ("own account " if g["kind"] == "own_account" else "") + (g.get("account") or g["principal"])

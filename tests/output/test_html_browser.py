@@ -41,7 +41,7 @@ SCOPES = [
 ]
 
 
-def expected_graph(stream: dict) -> tuple[set[str], Counter]:
+def expected_graph(stream: dict, every: dict) -> tuple[set[str], Counter]:
     """The nodes and edges (from, to, kind) the drawing must show, read off the map."""
     nodes = {"stream"}
     edges: Counter = Counter()
@@ -53,6 +53,11 @@ def expected_graph(stream: dict) -> tuple[set[str], Counter]:
         for entry in stream["access"][level]:
             nodes.add("p:" + entry["principal"])
             edges[("p:" + entry["principal"], "key" if level == "key_use" and key else "stream", level)] += 1
+    if any(every.values()):  # the principals with access to every stream: one node
+        nodes.add("every")
+        for level in access_map.LEVELS:
+            if every[level]:
+                edges[("every", "key" if level == "key_use" and key else "stream", level)] += 1
     for grant in stream["external_grants"]:
         for who in grant["grantees"]:
             node = "x:" + ("*" if who["kind"] == "anyone" else who["principal"])
@@ -130,7 +135,7 @@ def test_drawings_match_the_map(browser, scope, tmp_path):
         drawn_edges = Counter(
             tuple(e) for e in svg.locator("g.edge").evaluate_all("es => es.map(e => [e.dataset.from, e.dataset.to, e.dataset.kind])")
         )
-        nodes, edges = expected_graph(stream)
+        nodes, edges = expected_graph(stream, built["every_stream"])
         assert (stream["address"], drawn_nodes) == (stream["address"], nodes)
         assert drawn_edges == edges
         marked = set(svg.locator('g.node[data-marked="true"]').evaluate_all("ns => ns.map(n => n.dataset.id)"))
