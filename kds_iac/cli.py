@@ -419,14 +419,16 @@ def apply_baseline(args: argparse.Namespace, result, context) -> str:
 
 def whole_module_paths(paths: Sequence[str]) -> list[str]:
     """Each named Terraform file (or .tfvars) replaced by every Terraform file of its directory."""
+    from kds_iac.files import is_terraform_file
+
     out: dict[str, None] = {}
     for path in paths:
         name = os.path.basename(path)
-        is_tf = name.endswith((".tf", ".tf.json"))
+        is_tf = is_terraform_file(name)
         if os.path.isfile(path) and (is_tf or name.endswith((".tfvars", ".tfvars.json"))):
             directory = os.path.dirname(path)
             try:
-                siblings = sorted(n for n in os.listdir(directory or ".") if n.endswith((".tf", ".tf.json")))
+                siblings = sorted(n for n in os.listdir(directory or ".") if is_terraform_file(n))
             except OSError:
                 siblings = []
             for sibling in siblings:

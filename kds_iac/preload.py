@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from typing import Sequence
 
+from kds_iac.files import is_terraform_file
+
 
 def preload_tfparse_if_terraform(paths: Sequence[str]) -> bool:
     """Start the tfparse worker when a path is a Terraform file or a directory that directly
@@ -37,4 +39,4 @@ def _holds_terraform(path: str) -> bool:
 
 
 def _is_terraform_name(name: str) -> bool:
-    return name.endswith((".tf", ".tf.json", ".tfvars"))
+    return is_terraform_file(name) or name.endswith(".tfvars")

@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
+from kds_iac.files import MAX_FILE_BYTES
 from kds_iac.loaders import cfn_reader
 from kds_iac.loaders.sam import PLACEHOLDER_S3_URI
 from kds_iac.model import Condition, Diagnostic, DiagnosticCode
@@ -37,7 +38,6 @@ if TYPE_CHECKING:  # the loader imports this module
 STACK_TYPE = "AWS::CloudFormation::Stack"
 MAX_NESTING = 10
 MAX_STACKS = 100  # nested stacks loaded under one template, all levels together
-MAX_FILE_BYTES = 10 * 1024 * 1024
 _REMOTE_SCHEMES = ("http://", "https://", "s3://")
 
 
@@ -136,7 +136,8 @@ def load_child(parent: "_TemplateLoader", logical_id: str, node: Any, line: int)
             parent.error(where, f"nested stack {logical_id}: template {location} does not exist")
         return None
     if os.path.getsize(real) > MAX_FILE_BYTES:
-        parent.error(where, f"nested stack {logical_id}: template {location} is larger than {MAX_FILE_BYTES} bytes; not checked")
+        parent.error(where, f"nested stack {logical_id}: template {location} is larger than {MAX_FILE_BYTES} bytes; not checked",
+                     code=DiagnosticCode.SIZE)
         return None
 
     loaded[0] += 1

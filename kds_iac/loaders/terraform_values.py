@@ -62,6 +62,7 @@ from kds_iac.model import (
     unique,
 )
 from kds_iac.loaders.terraform_expr import collapse, read_expression, starts_with_fallback_call
+from kds_iac.files import MAX_FILE_BYTES
 from kds_iac.value import Value
 
 # ---------------------------------------------------------------------------------------
@@ -1616,7 +1617,7 @@ _FILE_CALL = re.compile(r"^\s*(templatefile|file)\s*\(")
 _TEMPLATE_INTERPOLATION = re.compile(r"\$\$\{|\$\{([^{}]*)\}")
 _PART_OPEN, _PART_CLOSE = "\ue000", "\ue001"
 _PART = re.compile("\ue000(\\d+)\ue001")
-MAX_READ_BYTES = 10 * 1024 * 1024  # as discovery's limit for templates
+MAX_READ_BYTES = MAX_FILE_BYTES  # the limit for templates, for the files they read
 
 
 def _closing_paren(masked: str, start: int) -> Optional[int]:

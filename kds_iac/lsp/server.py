@@ -50,6 +50,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
+from kds_iac.files import is_terraform_file
 from kds_iac.lsp.validate import Validation, Validator
 from kds_iac.reporting import Problem
 
@@ -177,7 +178,7 @@ class KdsLanguageServer(LanguageServer):
         evaluator ready off the event loop: the supervised tfparse worker process started (and
         started again after a crash or a limit ended it), or tfparse imported where there is
         no worker, so that the next validation does not pay for its start-up."""
-        if not path.endswith((".tf", ".tf.json")):
+        if not is_terraform_file(path):
             return
         path = to_fs_path(path) if path.startswith("file:") else path
         if path:

@@ -44,6 +44,7 @@ import threading
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Mapping, Optional
 
+from kds_iac.files import is_terraform_file as _is_terraform
 from kds_iac.reporting import Problem, problems_of
 from kds_iac.reporting import absolute_path as _absolute
 
@@ -225,10 +226,6 @@ def _whole_file_problem(file: str, message: str, code: str) -> Problem:
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _is_terraform(name: str) -> bool:
-    return name.endswith(".tf") or name.endswith(".tf.json")
 
 
 def _kind_of(path: str) -> Optional[str]:
