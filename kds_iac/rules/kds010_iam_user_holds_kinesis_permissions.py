@@ -69,6 +69,8 @@ from kds_iac.views.iam import (
     ATTACHMENT_TYPES,
     IDENTITY,
     USER,
+    USER_POLICY_TYPES,
+    USER_TYPES,
     IamView,
     iam,
     kinesis_holdings,
@@ -79,10 +81,7 @@ RULE = Rule(
     checkov_id="CKV_KDS_10",
     severity=Severity.MEDIUM,
     title="IAM user holds Kinesis permissions instead of a role",
-    resource_types=(
-        "aws_iam_user", "AWS::IAM::User", "aws_iam_user_policy", "aws_iam_policy", "aws_iam_group_policy",
-        "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::UserPolicy",
-    ) + ATTACHMENT_TYPES,
+    resource_types=USER_TYPES + USER_POLICY_TYPES + ATTACHMENT_TYPES,
     category="IAM",
 )
 

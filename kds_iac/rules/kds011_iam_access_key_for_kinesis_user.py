@@ -44,7 +44,7 @@ from kds_iac.model import Model
 from kds_iac.rules._iam_findings import Problem, findings
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views.facts import listed
-from kds_iac.views.iam import ACCESS_KEY_TYPES, USER, iam, kinesis_holdings
+from kds_iac.views.iam import ACCESS_KEY_TYPES, USER, iam, kinesis_holdings, sensitive_output
 
 RULE = Rule(
     id="KDS011",
@@ -90,8 +90,7 @@ def check(model: Model) -> Iterator[Finding]:
             f"which holds Kinesis permissions ({listed(actions, limit=4)})"
         )
         if key.exported_in:
-            outputs = listed(o.address + (" (sensitive)" if o.get("sensitive") is True else "") for o in key.exported_in)
+            outputs = listed(o.address + (" (sensitive)" if sensitive_output(o) else "") for o in key.exported_in)
             text += f"; worse, its secret is exported in {outputs}"
-        line = key.resource.line_of("user" if "user" in key.resource.attributes else "UserName")
-        problems.append(Problem(key.resource.origin or key.resource, text, line))
+        problems.append(Problem(key.resource.origin or key.resource, text, key.user_line))
     yield from findings(RULE, problems)

@@ -97,7 +97,7 @@ from kds_iac.model import Model, Resource, unique
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views import compute
 from kds_iac.views.credentials import Credential, in_setting, in_structure, in_text, named_pairs
-from kds_iac.views.facts import resolve
+from kds_iac.views.facts import written_line
 from kds_iac.views.iam import editable
 
 RULE = Rule(
@@ -106,18 +106,11 @@ RULE = Rule(
     severity=Severity.CRITICAL,
     title="AWS access keys are written into the configuration of a producer or consumer",
     resource_types=(
-        "aws_lambda_function",
-        "aws_ecs_task_definition",
-        "aws_instance",
-        "aws_launch_template",
-        "aws_launch_configuration",
-        "provider.aws",
-        "AWS::Lambda::Function",
-        "AWS::Serverless::Function",
-        "AWS::ECS::TaskDefinition",
-        "AWS::EC2::Instance",
-        "AWS::EC2::LaunchTemplate",
-        "AWS::AutoScaling::LaunchConfiguration",
+        compute.FUNCTION_TYPES
+        + compute.SAM_FUNCTION_TYPES
+        + compute.TASK_TYPES
+        + compute.MACHINE_TYPES
+        + compute.PROVIDER_TYPES
     ),
     category="SECRETS",
     formats=("terraform", "cloudformation", "serverless"),
@@ -151,9 +144,6 @@ EXAMPLES = {
     ),
 }
 
-PROVIDER_ARGUMENTS = ("access_key", "secret_key", "token")
-
-
 def check(model: Model) -> Iterator[Finding]:
     for function in compute.functions(model):
         found = [
@@ -170,9 +160,7 @@ def check(model: Model) -> Iterator[Finding]:
         for container in containers:
             for name, value in container.environment:
                 found += in_setting(name, value, f"container {container.name} environment variable {name}")
-            definition = container.definition.value
-            others = {k: v for k, v in definition.items() if k not in ("environment", "Environment")}
-            found += list(in_structure(container.definition.with_value(others), f"container {container.name}"))
+            found += list(in_structure(container.besides_environment, f"container {container.name}"))
         yield from _report(task.resource, "ECS task definition", found, task.containers_setting, "a task role (task_role_arn / TaskRoleArn)")
     for machine in compute.machines(model):
         data = machine.user_data
@@ -182,11 +170,10 @@ def check(model: Model) -> Iterator[Finding]:
         yield from _report(machine.resource, machine.kind, found, data.setting, "an instance profile")
     for provider in compute.providers(model):
         found, first = [], ""
-        for argument in PROVIDER_ARGUMENTS:
-            if argument in provider.resource.attributes:
-                here = in_setting(argument, resolve(provider.resource.attributes[argument]), f"argument {argument}")
-                first = first or (argument if here else "")
-                found += here
+        for argument, value in provider.credential_arguments:
+            here = in_setting(argument, value, f"argument {argument}")
+            first = first or (argument if here else "")
+            found += here
         yield from _report(provider.resource, "Terraform provider", found, first, "")
 
 
@@ -209,4 +196,4 @@ def _line(resource: Resource, found: list[Credential], setting: str) -> Optional
         for item in credential.inputs:
             if item.has_default and item.location is not None and item.location.file == resource.location.file:
                 return item.location.start_line
-    return resource.line_of(setting) if setting.split(".")[0] in resource.attribute_lines else None
+    return written_line(resource, setting)

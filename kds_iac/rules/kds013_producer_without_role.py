@@ -94,16 +94,7 @@ RULE = Rule(
     checkov_id="CKV_KDS_13",
     severity=Severity.MEDIUM,
     title="A producer or consumer of a Kinesis stream has no role to take credentials from",
-    resource_types=(
-        "aws_instance",
-        "aws_launch_template",
-        "aws_launch_configuration",
-        "aws_ecs_task_definition",
-        "AWS::EC2::Instance",
-        "AWS::EC2::LaunchTemplate",
-        "AWS::AutoScaling::LaunchConfiguration",
-        "AWS::ECS::TaskDefinition",
-    ),
+    resource_types=compute.MACHINE_TYPES + compute.TASK_TYPES,
     category="IAM",
 )
 

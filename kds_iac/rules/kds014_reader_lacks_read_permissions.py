@@ -84,20 +84,19 @@ ConsumerRole:
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Iterator
 
-from kds_iac.model import Model, Ref, Resource, Unknown
+from kds_iac.model import Model, Resource
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views import compute
-from kds_iac.views.facts import resolve
-from kds_iac.views.iam import ATTACHMENT_TYPES, RESOURCE_POLICY, editable, iam, principal_name
+from kds_iac.views.iam import RESOURCE_POLICY, editable, iam, policies_line
 
 RULE = Rule(
     id="KDS014",
     checkov_id="CKV_KDS_14",
     severity=Severity.LOW,
     title="The role of a stream reader lacks the read permissions it needs",
-    resource_types=("aws_iam_role", "AWS::IAM::Role", "AWS::Serverless::Function"),
+    resource_types=compute.ROLE_TYPES + compute.SAM_FUNCTION_TYPES,
     category="IAM",
     formats=("terraform", "cloudformation", "serverless"),
 )
@@ -164,7 +163,7 @@ def _judge(model: Model, role: object, source: compute.StreamSource, needed: tup
     access = view.kinesis_access(principal, source.stream)
     denied = [a for a in needed if a in access.denied]
     missing = [a for a in needed if a not in access.actions and a not in access.denied]
-    if not access.unknown and not _unresolved_policy(model, principal):
+    if not access.unknown and not view.may_hold_unseen_policy(principal):
         missing = [a for a in missing if a not in access.maybe]
     else:
         missing = []  # a policy not known before deployment may grant them
@@ -183,38 +182,7 @@ def _judge(model: Model, role: object, source: compute.StreamSource, needed: tup
         f"so it cannot read the stream; allow {', '.join(needed)} on the stream's ARN"
         + (" (kinesis:SubscribeToShard may name the consumer's ARN)" if source.fan_out else "")
     )
-    yield Finding(RULE, target, message, line=_line(target))
-
-
-def _unresolved_policy(model: Model, principal) -> bool:
-    """Whether a policy ARN attached to the role names no document the IAM view knows (a
-    customer managed policy defined outside the scan): it may grant anything. The view
-    leaves such attachments out of ``principal.attachments`` (and of ``Access.unknown``)."""
-    role = principal.resource
-    attached: dict[tuple[int, str], int] = {}
-    for attachment in principal.attachments:
-        key = (id(attachment.via), attachment.attribute)
-        attached[key] = attached.get(key, 0) + 1
-    for name in ("managed_policy_arns", "ManagedPolicyArns"):
-        items = resolve(role.attributes.get(name)).value
-        if isinstance(items, Unknown) or (isinstance(items, list) and len(items) > attached.get((id(role), name), 0)):
-            return True
-    vias = {id(a.via) for a in principal.attachments}
-    for resource in model.of_type(*ATTACHMENT_TYPES):
-        if id(resource) not in vias and _names_role(resource, role):
-            return True
-    return False
-
-
-def _names_role(resource: Resource, role: Resource) -> bool:
-    names = {principal_name(role)} - {None}  # a name that is not text (RoleName: [a, b]) is unknown
-    for key in ("role", "roles", "role_name"):
-        value = resolve(resource.attributes.get(key)).value
-        for item in value if isinstance(value, list) else [value]:
-            item = resolve(item).value
-            if (isinstance(item, Ref) and item.target is role) or (isinstance(item, str) and item in names):
-                return True
-    return False
+    yield Finding(RULE, target, message, line=policies_line(target))
 
 
 def _resource_policy_may_allow(view, stream: Resource, action: str) -> bool:
@@ -230,9 +198,3 @@ def _resource_policy_may_allow(view, stream: Resource, action: str) -> bool:
                 return True
     return False
 
-
-def _line(resource: Resource) -> Optional[int]:
-    for name in ("inline_policy", "Policies", "ManagedPolicyArns", "managed_policy_arns"):
-        if name in resource.attribute_lines:
-            return resource.attribute_lines[name]
-    return None

@@ -74,14 +74,14 @@ from kds_iac.views import compute
 from kds_iac.views.facts import resolve, template_refs
 from kds_iac.views.iam import editable, iam
 from kds_iac.views.kinesis import streams
-from kds_iac.views.storage import AWS_MANAGED, TABLE_TYPES, table_encryption, tables_named
+from kds_iac.views.storage import AWS_MANAGED, SAM_TABLE_TYPES, TABLE_TYPES, table_encryption, tables_named
 
 RULE = Rule(
     id="KDS018",
     checkov_id="CKV_KDS_18",
     severity=Severity.MEDIUM,
     title="DynamoDB table written by a consumer of an encrypted stream is not encrypted with a customer managed key",
-    resource_types=TABLE_TYPES + ("AWS::Serverless::SimpleTable",),
+    resource_types=TABLE_TYPES + SAM_TABLE_TYPES,
     category="ENCRYPTION",
     formats=("terraform", "cloudformation", "serverless"),
 )

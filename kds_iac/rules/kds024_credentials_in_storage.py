@@ -96,7 +96,7 @@ from typing import Callable, Iterator, Optional
 from kds_iac.model import Model, Resource, unique
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views.credentials import Credential, in_setting, in_text, text_of, text_of_structure
-from kds_iac.views.facts import listed
+from kds_iac.views.facts import listed, written_line
 from kds_iac.views.iam import USER, IamView, iam, kinesis_holdings
 from kds_iac.views.stored import BUCKET_DEPLOYMENT_TYPES, PARAMETER_TYPES, S3_OBJECT_TYPES
 from kds_iac.views.stored import Parameter, bucket_deployments, parameters, s3_objects
@@ -151,10 +151,7 @@ def check(model: Model) -> Iterator[Finding]:
     for stored in s3_objects(model):
         if stored.text is None:
             continue
-        where = stored.setting
-        if stored.setting == "source" and isinstance(stored.resource.get("source"), str):
-            where = f"source file {stored.resource.get('source')}"
-        found = in_text(stored.text, where, sdk_config=True)
+        found = in_text(stored.text, stored.where, sdk_config=True)
         key = f" (key {stored.key})" if stored.key else ""
         yield from _report(stored.resource, f"S3 object {stored.resource.address}{key}", found, stored.setting, users)
     for parameter in parameters(model):
@@ -202,8 +199,7 @@ def _report(
     if owners:
         message += "; " + "; ".join(owners)
     message += "; whoever can read it can act with these keys: give the application a role and delete the stored keys"
-    line = resource.line_of(setting) if setting.split(".")[0] in resource.attribute_lines else None
-    yield Finding(RULE, resource, message, line=line)
+    yield Finding(RULE, resource, message, line=written_line(resource, setting))
 
 
 def _owner(view: IamView, key: Resource) -> str:

@@ -365,7 +365,7 @@ def _arn_text_matches(test: str, text: str, stream: Stream, model: Model) -> Opt
     """Compare an ARN (or its start or end) with the stream's ARN. ``*`` in ``text`` marks a
     part not known before deployment. The stream's account, and its region when not known,
     are taken to match: a selector is written for the account it is deployed in."""
-    name = name_of(stream.resource, "name", "Name")
+    name = name_of(stream.resource)
     tail = f"stream/{name}" if name else None
     if test == "ends_with":
         if tail is None or "*" in text:

@@ -37,6 +37,7 @@ from kds_iac.value import Value
 from kds_iac.views.credentials import PLACEHOLDER, Text, named_pairs, text_of
 from kds_iac.views.facts import ABSENT, Fact, attribute, name_of, nested, render_pattern, resolve, resources_named
 from kds_iac.views.kinesis import STREAM_TYPES
+from kds_iac.views.settings import Settings, is_terraform
 
 FUNCTION_TYPES = ("aws_lambda_function", "AWS::Lambda::Function")
 MAPPING_TYPES = ("aws_lambda_event_source_mapping", "AWS::Lambda::EventSourceMapping")
@@ -50,6 +51,90 @@ PROFILE_TYPES = ("aws_iam_instance_profile", "AWS::IAM::InstanceProfile")
 ROLE_TYPES = ("aws_iam_role", "AWS::IAM::Role")
 CONSUMER_TYPES = ("aws_kinesis_stream_consumer", "AWS::Kinesis::StreamConsumer")
 PROVIDER_TYPES = ("provider.aws",)
+SAM_FUNCTION_TYPES = ("AWS::Serverless::Function",)  # findings on what a SAM function generated sit on it
+
+# Where each format writes the settings this view reads: one table per resource family, a
+# column per format (dotted names go into nested blocks or properties; None: no such setting).
+FUNCTION_SETTINGS = Settings(
+    terraform={"role": "role", "environment": "environment.variables"},
+    cloudformation={"role": "Role", "environment": "Environment.Variables"},
+)
+MAPPING_SETTINGS = Settings(
+    terraform={
+        "source": "event_source_arn",
+        "function": "function_name",
+        "on_failure": "destination_config.on_failure.destination_arn",
+    },
+    cloudformation={
+        "source": "EventSourceArn",
+        "function": "FunctionName",
+        "on_failure": "DestinationConfig.OnFailure.Destination",
+    },
+)
+TASK_SETTINGS = Settings(
+    terraform={"task_role": "task_role_arn", "execution_role": "execution_role_arn", "containers": "container_definitions"},
+    cloudformation={"task_role": "TaskRoleArn", "execution_role": "ExecutionRoleArn", "containers": "ContainerDefinitions"},
+)
+# One container definition: ECS's own JSON in Terraform, the resource's properties in CloudFormation.
+CONTAINER_SETTINGS = Settings(
+    terraform={"name": "name", "environment": "environment"},
+    cloudformation={"name": "Name", "environment": "Environment"},
+)
+INSTANCE_SETTINGS = Settings(
+    terraform={
+        "profile": "iam_instance_profile",
+        "launch_template": "launch_template",
+        "user_data": "user_data",
+        "user_data_base64": "user_data_base64",
+    },
+    cloudformation={
+        "profile": "IamInstanceProfile",
+        "launch_template": "LaunchTemplate",
+        "user_data": "UserData",
+        "user_data_base64": None,
+    },
+)
+LAUNCH_TEMPLATE_SETTINGS = Settings(
+    terraform={
+        "profile": "iam_instance_profile",
+        "launch_template": None,
+        "user_data": "user_data",
+        "user_data_base64": None,
+    },
+    cloudformation={
+        "profile": "LaunchTemplateData.IamInstanceProfile",
+        "launch_template": None,
+        "user_data": "LaunchTemplateData.UserData",
+        "user_data_base64": None,
+    },
+)
+LAUNCH_CONFIGURATION_SETTINGS = Settings(
+    terraform={
+        "profile": "iam_instance_profile",
+        "launch_template": None,
+        "user_data": "user_data",
+        "user_data_base64": "user_data_base64",
+    },
+    cloudformation={
+        "profile": "IamInstanceProfile",
+        "launch_template": None,
+        "user_data": "UserData",
+        "user_data_base64": None,
+    },
+)
+# A launch template reference: {id|name} in Terraform, {LaunchTemplateId|LaunchTemplateName}.
+LAUNCH_TEMPLATE_REFERENCE = Settings(
+    terraform={"id": "id", "name": "name"},
+    cloudformation={"id": "LaunchTemplateId", "name": "LaunchTemplateName"},
+)
+# A Firehose delivery stream's Kinesis source: a block, and the fields inside it.
+DELIVERY_SETTINGS = Settings(
+    terraform={"source": "kinesis_source_configuration", "stream": "kinesis_stream_arn", "role": "role_arn"},
+    cloudformation={"source": "KinesisStreamSourceConfiguration", "stream": "KinesisStreamARN", "role": "RoleARN"},
+)
+CONSUMER_SETTINGS = Settings(terraform={"stream": "stream_arn"}, cloudformation={"stream": "StreamARN"})
+# The provider block is Terraform's alone: the arguments that carry credentials.
+PROVIDER_CREDENTIAL_ARGUMENTS = ("access_key", "secret_key", "token")
 
 STREAM_ARN = re.compile(r"arn:[a-z*-]*:kinesis:[^:\s\"']*:[^:\s\"']*:stream/([A-Za-z0-9_.\-*\x00]+)")
 CONSUMER_ARN = re.compile(r"arn:[a-z*-]*:kinesis:[^:\s\"']*:[^:\s\"']*:stream/[^/\s\"']+/consumer/")
@@ -80,10 +165,6 @@ class StreamMention(Value):
         return f"stream {self.text}" if self.text else "a Kinesis stream"
 
 
-def _is_terraform(resource: Resource) -> bool:
-    return resource.source_format.startswith("terraform")
-
-
 def _first_block(fact: Fact) -> Fact:
     """A Terraform nested block (a one-item list) as its mapping."""
     if isinstance(fact.value, list):
@@ -93,8 +174,11 @@ def _first_block(fact: Fact) -> Fact:
     return fact
 
 
-def _setting(resource: Resource, terraform: str, cloudformation: str) -> tuple[Fact, str]:
-    name = terraform if _is_terraform(resource) else cloudformation
+def _setting(resource: Resource, table: Settings, key: str) -> tuple[Fact, str]:
+    """A setting's value (ABSENT when the format has none) and the name it is written under."""
+    name = table.name(resource, key)
+    if name is None:
+        return Fact(ABSENT), ""
     head, _, rest = name.partition(".")
     fact = _first_block(attribute(resource.attributes, head))
     for part in [p for p in rest.split(".") if p]:
@@ -170,21 +254,16 @@ def _from_base64(value: str, strict: bool) -> Optional[str]:
 
 
 def user_data(resource: Resource) -> Optional[UserData]:
-    """The user data of an instance, launch template or launch configuration."""
-    if _is_terraform(resource):
-        for name in ("user_data", "user_data_base64"):
-            fact = attribute(resource.attributes, name)
-            if not fact.absent:
-                expected = name == "user_data_base64" or resource.type == "aws_launch_template"
-                return UserData(name, fact, decode_user_data(fact, expected))
-        return None
-    if resource.type in LAUNCH_TEMPLATE_TYPES:
-        fact, name = _setting(resource, "", "LaunchTemplateData.UserData")
-    else:
-        fact, name = attribute(resource.attributes, "UserData"), "UserData"
-    if fact.absent:
-        return None
-    return UserData(name, fact, decode_user_data(fact, True))
+    """The user data of an instance, launch template or launch configuration. It is base64
+    by contract in CloudFormation and in launch templates; Terraform's plain ``user_data``
+    of an instance or launch configuration may still hold base64 (see the module doc)."""
+    table = _MACHINE_SETTINGS[resource.type]
+    for key in ("user_data", "user_data_base64"):
+        fact, name = _setting(resource, table, key)
+        if name and not fact.absent:
+            expected = key == "user_data_base64" or not is_terraform(resource) or resource.type in LAUNCH_TEMPLATE_TYPES
+            return UserData(name, fact, decode_user_data(fact, expected))
+    return None
 
 
 def mentions_in_text(text: Text, streams_by_name: dict[str, list[Resource]]) -> list[StreamMention]:
@@ -277,19 +356,20 @@ def machines(model: Model) -> list[Machine]:
     return model.memo("machines", lambda: [_machine(r) for r in model.of_type(*MACHINE_TYPES) if not r.is_data_source])
 
 
+_MACHINE_SETTINGS = {
+    **{t: INSTANCE_SETTINGS for t in INSTANCE_TYPES},
+    **{t: LAUNCH_TEMPLATE_SETTINGS for t in LAUNCH_TEMPLATE_TYPES},
+    **{t: LAUNCH_CONFIGURATION_SETTINGS for t in LAUNCH_CONFIGURATION_TYPES},
+}
+
+
 def _machine(resource: Resource) -> Machine:
-    if resource.type in INSTANCE_TYPES:
-        kind = "EC2 instance"
-        profile, setting = _setting(resource, "iam_instance_profile", "IamInstanceProfile")
-        template, _ = _setting(resource, "launch_template", "LaunchTemplate")
-    elif resource.type in LAUNCH_TEMPLATE_TYPES:
-        kind = "launch template"
-        profile, setting = _setting(resource, "iam_instance_profile", "LaunchTemplateData.IamInstanceProfile")
-        template = Fact(ABSENT)
-    else:
-        kind = "launch configuration"
-        profile, setting = _setting(resource, "iam_instance_profile", "IamInstanceProfile")
-        template = Fact(ABSENT)
+    kind = "EC2 instance" if resource.type in INSTANCE_TYPES else (
+        "launch template" if resource.type in LAUNCH_TEMPLATE_TYPES else "launch configuration"
+    )
+    table = _MACHINE_SETTINGS[resource.type]
+    profile, setting = _setting(resource, table, "profile")
+    template, _ = _setting(resource, table, "launch_template")
     if isinstance(profile.value, dict):  # launch template: {name|arn} / {Name|Arn}
         inner = {k.lower(): v for k, v in profile.value.items()}
         chosen = next((inner[k] for k in ("arn", "name") if resolve(inner.get(k)).value not in (ABSENT, None, "")), None)
@@ -304,12 +384,12 @@ def launch_template_of(machine: Machine, model: Model) -> Fact:
         return machine.launch_template
     block = value if isinstance(value, dict) else {}
     templates = [m for m in machines(model) if m.resource.type in LAUNCH_TEMPLATE_TYPES]
-    for key in ("id", "name", "LaunchTemplateId", "LaunchTemplateName"):
-        ref = resolve(block.get(key)).value
+    for key in ("id", "name"):
+        ref = resolve(block.get(LAUNCH_TEMPLATE_REFERENCE.name(machine.resource, key))).value
         if isinstance(ref, Ref):
             found = [m for m in templates if m.resource is ref.target]
-        elif isinstance(ref, str) and key in ("name", "LaunchTemplateName"):
-            found = [m for m in templates if name_of(m.resource, "name", "LaunchTemplateName") == ref]
+        elif isinstance(ref, str) and key == "name":
+            found = [m for m in templates if name_of(m.resource) == ref]
         else:
             continue
         if len(found) == 1:
@@ -330,7 +410,7 @@ def profile_roles(profile: Fact, model: Model) -> Fact:
         if text is not None and "*" not in text:
             match = PROFILE_ARN.match(text)
             name = match.group(1) if match else text
-            candidates = [r for r in model.of_type(*PROFILE_TYPES) if name_of(r, "name", "InstanceProfileName") == name]
+            candidates = [r for r in model.of_type(*PROFILE_TYPES) if name_of(r) == name]
             target = candidates[0] if len(candidates) == 1 else None
     if target is None or target.type not in PROFILE_TYPES:
         return profile.with_value(Unknown("instance profile is not a resource of this scan"))
@@ -371,7 +451,7 @@ def role_of(fact: Fact, model: Model) -> Fact:
     name = match.group(1) if match else text
     if "*" in name:
         return fact.with_value(Unknown(f"role {text} is known only at deployment"))
-    candidates = resources_named(model, ROLE_TYPES, "name", "RoleName", name)
+    candidates = resources_named(model, ROLE_TYPES, name)
     if len(candidates) == 1:
         return fact.with_value(candidates[0])
     return fact.with_value(Unknown(f"role {text} is not defined in this scan"))
@@ -404,8 +484,8 @@ def _functions(model: Model) -> list[Function]:
     for resource in model.of_type(*FUNCTION_TYPES):
         if resource.is_data_source:
             continue
-        role, role_setting = _setting(resource, "role", "Role")
-        env, env_setting = _setting(resource, "environment.variables", "Environment.Variables")
+        role, role_setting = _setting(resource, FUNCTION_SETTINGS, "role")
+        env, env_setting = _setting(resource, FUNCTION_SETTINGS, "environment")
         cached.append(Function(resource, role_of(role, model), role_setting, env, env_setting))
     return cached
 
@@ -424,7 +504,7 @@ def function_of(fact: Fact, model: Model) -> Fact:
     if text is None:
         return fact.with_value(Unknown("function is not a name or ARN"))
     name = re.sub(r"^arn:[a-z*-]*:lambda:[^:]*:[^:]*:function:", "", text).split(":")[0]
-    candidates = [f for f in functions(model) if name_of(f.resource, "function_name", "FunctionName") == name]
+    candidates = [f for f in functions(model) if name_of(f.resource) == name]
     if len(candidates) == 1 and "*" not in name:
         return fact.with_value(candidates[0])
     return fact.with_value(Unknown(f"function {text} is not defined in this scan"))
@@ -466,7 +546,7 @@ def consumer_stream(resource: Resource) -> Optional[Resource]:
     """The stream an enhanced fan-out consumer of the scan is registered with, if known."""
     if resource.type not in CONSUMER_TYPES:
         return None
-    stream = resolve(resource.attributes.get("stream_arn", resource.attributes.get("StreamARN"))).value
+    stream = resolve(CONSUMER_SETTINGS.get(resource, "stream")).value
     return stream.target if isinstance(stream, Ref) and stream.target.type in STREAM_TYPES else None
 
 
@@ -529,11 +609,9 @@ def event_source_mappings(model: Model) -> list[EventSourceMapping]:
 def _event_source_mappings(model: Model) -> list[EventSourceMapping]:
     cached = []
     for resource in model.of_type(*MAPPING_TYPES):
-        source, source_setting = _setting(resource, "event_source_arn", "EventSourceArn")
-        function, function_setting = _setting(resource, "function_name", "FunctionName")
-        on_failure, on_failure_setting = _setting(
-            resource, "destination_config.on_failure.destination_arn", "DestinationConfig.OnFailure.Destination"
-        )
+        source, source_setting = _setting(resource, MAPPING_SETTINGS, "source")
+        function, function_setting = _setting(resource, MAPPING_SETTINGS, "function")
+        on_failure, on_failure_setting = _setting(resource, MAPPING_SETTINGS, "on_failure")
         cached.append(
             EventSourceMapping(
                 resource,
@@ -571,18 +649,15 @@ def _delivery_streams(model: Model) -> list[DeliveryStream]:
     for resource in model.of_type(*DELIVERY_STREAM_TYPES):
         if resource.is_data_source:
             continue
-        if _is_terraform(resource):
-            block, block_name = _setting(resource, "kinesis_source_configuration", "")
-            source_name, role_name = f"{block_name}.kinesis_stream_arn", f"{block_name}.role_arn"
-        else:
-            block, block_name = _setting(resource, "", "KinesisStreamSourceConfiguration")
-            source_name, role_name = f"{block_name}.KinesisStreamARN", f"{block_name}.RoleARN"
+        block, block_name = _setting(resource, DELIVERY_SETTINGS, "source")
         if block.absent:
             continue
-        source = stream_source(_first_block(nested(block, source_name.rsplit(".", 1)[1])), model)
+        stream_field, role_field = DELIVERY_SETTINGS.name(resource, "stream"), DELIVERY_SETTINGS.name(resource, "role")
+        source_name, role_name = f"{block_name}.{stream_field}", f"{block_name}.{role_field}"
+        source = stream_source(_first_block(nested(block, stream_field)), model)
         if source.value is ABSENT:
             continue
-        role = role_of(_first_block(nested(block, role_name.rsplit(".", 1)[1])), model)
+        role = role_of(_first_block(nested(block, role_field)), model)
         cached.append(DeliveryStream(resource, source, source_name, role, role_name))
     return cached
 
@@ -591,12 +666,13 @@ def _delivery_streams(model: Model) -> list[DeliveryStream]:
 
 
 class Container:
-    __slots__ = ("name", "definition", "environment")
+    __slots__ = ("name", "definition", "environment", "besides_environment")
 
-    def __init__(self, name: str, definition: Fact, environment: list[tuple[str, Fact]]):
+    def __init__(self, name: str, definition: Fact, environment: list[tuple[str, Fact]], besides_environment: Fact):
         self.name = name
         self.definition = definition  # the container definition mapping
         self.environment = environment  # (variable name, value)
+        self.besides_environment = besides_environment  # the definition without its environment
 
 
 class TaskDefinition:
@@ -632,16 +708,18 @@ def _task_definitions(model: Model) -> list[TaskDefinition]:
     for resource in model.of_type(*TASK_TYPES):
         if resource.is_data_source:
             continue
-        task_role, task_role_setting = _setting(resource, "task_role_arn", "TaskRoleArn")
-        execution_role, _ = _setting(resource, "execution_role_arn", "ExecutionRoleArn")
-        raw, containers_setting = _setting(resource, "container_definitions", "ContainerDefinitions")
+        task_role, task_role_setting = _setting(resource, TASK_SETTINGS, "task_role")
+        execution_role, _ = _setting(resource, TASK_SETTINGS, "execution_role")
+        raw, containers_setting = _setting(resource, TASK_SETTINGS, "containers")
         cached.append(
-            TaskDefinition(resource, task_role, task_role_setting, execution_role, _containers(raw), containers_setting)
+            TaskDefinition(
+                resource, task_role, task_role_setting, execution_role, _containers(raw, resource), containers_setting
+            )
         )
     return cached
 
 
-def _containers(fact: Fact) -> Fact:
+def _containers(fact: Fact, task: Resource) -> Fact:
     value = fact.value
     if isinstance(value, str):
         try:
@@ -658,10 +736,12 @@ def _containers(fact: Fact) -> Fact:
         if not isinstance(entry_fact.value, dict):
             continue
         definition = entry_fact.value
-        name = resolve(definition.get("name", definition.get("Name"))).value
-        env_raw = definition.get("environment", definition.get("Environment"))
+        name = resolve(definition.get(CONTAINER_SETTINGS.name(task, "name"))).value
+        environment_key = CONTAINER_SETTINGS.name(task, "environment")
+        env_raw = definition.get(environment_key)
         environment = list(named_pairs(entry_fact.then(env_raw))) if env_raw is not None else []
-        out.append(Container(name if isinstance(name, str) else f"#{index + 1}", entry_fact, environment))
+        others = entry_fact.with_value({k: v for k, v in definition.items() if k != environment_key})
+        out.append(Container(name if isinstance(name, str) else f"#{index + 1}", entry_fact, environment, others))
     return fact.with_value(out)
 
 
@@ -677,6 +757,12 @@ class Provider:
     @property
     def address(self) -> str:
         return self.resource.address
+
+    @property
+    def credential_arguments(self) -> list[tuple[str, Fact]]:
+        """The credential arguments the block writes (``access_key``...), in a fixed order."""
+        attributes = self.resource.attributes
+        return [(name, resolve(attributes[name])) for name in PROVIDER_CREDENTIAL_ARGUMENTS if name in attributes]
 
 
 def providers(model: Model) -> list[Provider]:
@@ -696,7 +782,7 @@ def _streams_by_name(model: Model) -> dict[str, list[Resource]]:
     for resource in model.of_type(*STREAM_TYPES):
         if resource.is_data_source:
             continue
-        name = name_of(resource, "name", "Name")
+        name = name_of(resource)
         if name:
             cached.setdefault(name, []).append(resource)
     return cached

@@ -259,18 +259,48 @@ def render_pattern(value: Any) -> str | None:
     return None
 
 
-def name_of(resource: Resource, terraform: str, cloudformation: str) -> str | None:
-    """The resource's own name setting (``name``/``RoleName``...), when known before deployment."""
-    setting = terraform if resource.source_format.startswith("terraform") else cloudformation
-    value = resolve(resource.attributes.get(setting)).value
+# The attribute that holds a resource's own name, one row per resource type (a Terraform type
+# and its CloudFormation counterpart side by side). A type not listed has no name views use.
+NAME_ATTRIBUTES = {
+    "aws_kinesis_stream": "name", "AWS::Kinesis::Stream": "Name",
+    "aws_lambda_function": "function_name", "AWS::Lambda::Function": "FunctionName",
+    "aws_launch_template": "name", "AWS::EC2::LaunchTemplate": "LaunchTemplateName",
+    "aws_iam_instance_profile": "name", "AWS::IAM::InstanceProfile": "InstanceProfileName",
+    "aws_iam_role": "name", "AWS::IAM::Role": "RoleName",
+    "aws_iam_user": "name", "AWS::IAM::User": "UserName",
+    "aws_iam_group": "name", "AWS::IAM::Group": "GroupName",
+    "aws_iam_policy": "name", "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::IAM::Policy": "PolicyName", "AWS::IAM::RolePolicy": "PolicyName",
+    "AWS::IAM::UserPolicy": "PolicyName", "AWS::IAM::GroupPolicy": "PolicyName",
+    "aws_s3_bucket": "bucket", "AWS::S3::Bucket": "BucketName",
+    "aws_sqs_queue": "name", "AWS::SQS::Queue": "QueueName",
+    "aws_sns_topic": "name", "AWS::SNS::Topic": "TopicName",
+    "aws_dynamodb_table": "name", "AWS::DynamoDB::Table": "TableName",
+    "aws_ssm_parameter": "name", "AWS::SSM::Parameter": "Name",
+}
+
+
+def name_value(resource: Resource) -> Any:
+    """The resource's own name setting as written (resolved); None when it has none."""
+    setting = NAME_ATTRIBUTES.get(resource.type)
+    return resolve(resource.attributes.get(setting)).value if setting else None
+
+
+def name_of(resource: Resource) -> str | None:
+    """The resource's own name (``name``, ``RoleName``...), when known before deployment."""
+    value = name_value(resource)
     return value if isinstance(value, str) else None
 
 
-def resources_named(model: Model, types: tuple[str, ...], terraform: str, cloudformation: str, name: str) -> list[Resource]:
+def written_line(resource: Resource, setting: str) -> int | None:
+    """The line of a setting a view named (dotted: its top-level part) where the loader knows
+    it; None rather than the block start, so a caller can prefer a better line."""
+    return resource.attribute_lines.get(setting.split(".")[0]) if setting else None
+
+
+def resources_named(model: Model, types: tuple[str, ...], name: str) -> list[Resource]:
     """Resources (not data sources) of ``types`` in the scan whose name setting is ``name``."""
-    return [
-        r for r in model.of_type(*types) if not r.is_data_source and name_of(r, terraform, cloudformation) == name
-    ]
+    return [r for r in model.of_type(*types) if not r.is_data_source and name_of(r) == name]
 
 
 def template_refs(value: Any) -> list[Ref]:

@@ -76,10 +76,12 @@ from typing import Any, Optional, Union
 from kds_iac import iam_actions
 from kds_iac.model import Model, Ref, Resource, Template, Unknown
 from kds_iac.value import Value
-from kds_iac.views.facts import ABSENT, Fact, attribute, resolve
+from kds_iac.views.compute import consumer_stream
+from kds_iac.views.facts import ABSENT, Fact, attribute, name_of, resolve
 from kds_iac.views.kinesis import STREAM_TYPES, Stream
 from kds_iac.views.kms import KEY_TYPES, KmsKey, key_resolver
 from kds_iac.views.policy import UNKNOWN_PART, ResourceValue, Statement, policy_statements
+from kds_iac.views.settings import Settings
 
 ROLE, USER, GROUP = "role", "user", "group"
 PRINCIPAL_TYPES = {
@@ -90,8 +92,6 @@ PRINCIPAL_TYPES = {
     "aws_iam_group": GROUP,
     "AWS::IAM::Group": GROUP,
 }
-_NAME_ATTRIBUTES = {"aws_iam_role": "name", "aws_iam_user": "name", "aws_iam_group": "name",
-                    "AWS::IAM::Role": "RoleName", "AWS::IAM::User": "UserName", "AWS::IAM::Group": "GroupName"}
 
 IDENTITY, RESOURCE_POLICY, KEY_POLICY = "identity", "resource", "key"
 
@@ -109,6 +109,29 @@ ACCESS_KEY_TYPES = ("aws_iam_access_key", "AWS::IAM::AccessKey")
 CONSUMER_TYPES = ("aws_kinesis_stream_consumer", "AWS::Kinesis::StreamConsumer")
 # Every type a finding of the IAM rules may sit on (SAM resources for what they generate).
 SAM_TYPES = ("AWS::Serverless::Function", "AWS::Serverless::StateMachine")
+
+# The identities that hold Kinesis permissions for KDS010, and what grants them to users.
+USER_TYPES = ("aws_iam_user", "AWS::IAM::User")
+USER_POLICY_TYPES = (
+    "aws_iam_user_policy", "aws_iam_policy", "aws_iam_group_policy",
+    "AWS::IAM::Policy", "AWS::IAM::ManagedPolicy", "AWS::IAM::UserPolicy",
+)
+
+# Where each format writes the settings this view reads beyond a resource's own name
+# (``facts.NAME_ATTRIBUTES``): one table per resource family, a column per format.
+ROLE_SETTINGS = Settings(
+    terraform={"inline_policies": "inline_policy", "managed_policies": "managed_policy_arns"},
+    cloudformation={"inline_policies": "Policies", "managed_policies": "ManagedPolicyArns"},
+)
+ACCESS_KEY_SETTINGS = Settings(terraform={"user": "user"}, cloudformation={"user": "UserName"})
+OUTPUT_SETTINGS = Settings(terraform={"sensitive": "sensitive"}, cloudformation={"sensitive": None})
+# Terraform's attachment resources (CloudFormation attaches on the role or the policy): the
+# argument that names the roles, by type.
+_ATTACHMENT_ROLE_ARGUMENT = {
+    "aws_iam_role_policy_attachment": "role",
+    "aws_iam_policy_attachment": "roles",
+    "aws_iam_role_policy_attachments_exclusive": "role_name",
+}
 
 # Attributes of an access key that hold its secret.
 SECRET_ATTRIBUTES = frozenset({"secret", "ses_smtp_password_v4", "SecretAccessKey"})
@@ -333,6 +356,16 @@ class AccessKey:
         self.user_text = user_text  # the user as written, for messages
         self.exported_in = [] if exported_in is None else exported_in  # outputs that export its secret
 
+    @property
+    def user_line(self) -> int:
+        """The line of the key's user setting (the block start when it is left out)."""
+        return self.resource.line_of(ACCESS_KEY_SETTINGS.name(self.resource, "user"))
+
+
+def sensitive_output(output: Resource) -> bool:
+    """Whether an output is marked sensitive (Terraform's ``sensitive = true``)."""
+    return OUTPUT_SETTINGS.get(output, "sensitive") is True
+
 
 # --------------------------------------------------------------------------- action data
 
@@ -342,9 +375,8 @@ def principal_name(resource: Resource) -> Optional[str]:
     """A role's, user's or group's own name when the template writes it as text. Anything else
     (a list, a mapping, a value known only at deployment) is an unknown name: None, never a
     value a rule could hash or compare as text."""
-    setting = _NAME_ATTRIBUTES.get(resource.type)
-    value = resolve(resource.get(setting)).value if setting else None
-    return value if isinstance(value, str) and value else None
+    value = name_of(resource) if resource.type in PRINCIPAL_TYPES else None
+    return value or None
 
 
 def stream_level_actions() -> frozenset[str]:
@@ -495,15 +527,29 @@ class IamView:
             return Coverage.MAYBE
         return Coverage.NO
 
-    def _consumer_of(self, resource: Resource) -> Optional[Resource]:
-        if resource.type not in CONSUMER_TYPES:
-            return None
-        stream = resolve(resource.get("stream_arn", resource.get("StreamARN"))).value
-        return stream.target if isinstance(stream, Ref) else None
+    _consumer_of = staticmethod(consumer_stream)
 
     def _stream_name(self, stream: Resource) -> Optional[str]:
-        name = resolve(stream.get("name", stream.get("Name"))).value
-        return name if isinstance(name, str) and name else None
+        return name_of(stream) or None
+
+    def may_hold_unseen_policy(self, principal: Principal) -> bool:
+        """Whether a policy ARN attached to the role names no document this view knows (a
+        customer managed policy defined outside the scan): it may grant anything. Such
+        attachments are left out of ``principal.attachments`` (and of ``Access.unknown``)."""
+        role = principal.resource
+        attached: dict[tuple[int, str], int] = {}
+        for attachment in principal.attachments:
+            key = (id(attachment.via), attachment.attribute)
+            attached[key] = attached.get(key, 0) + 1
+        managed = ROLE_SETTINGS.name(role, "managed_policies")
+        items = resolve(role.get(managed)).value
+        if isinstance(items, Unknown) or (isinstance(items, list) and len(items) > attached.get((id(role), managed), 0)):
+            return True
+        vias = {id(a.via) for a in principal.attachments}
+        for resource in self.model.of_type(*ATTACHMENT_TYPES):
+            if id(resource) not in vias and _attachment_names_role(resource, role):
+                return True
+        return False
 
     # -- building ----------------------------------------------------------------------
 
@@ -522,8 +568,8 @@ class IamView:
         for resource in model.of_type("aws_iam_policy", "AWS::IAM::ManagedPolicy"):
             if resource.is_data_source:
                 continue
-            name = resolve(resource.get("name", resource.get("ManagedPolicyName"))).value
-            if isinstance(name, str):
+            name = name_of(resource)
+            if name is not None:
                 self._customer_by_name.setdefault((resource.unit, name), []).append(resource)
         for resource in model.resources:
             if resource.is_data_source:
@@ -704,8 +750,7 @@ class IamView:
             document = self._customer_document(resource)
         else:
             document = self._document(resource, "PolicyDocument", IDENTITY, attribute(resource.attributes, "PolicyDocument"))
-        name = resolve(resource.get("PolicyName", resource.get("ManagedPolicyName"))).value
-        document.name = name if isinstance(name, str) else ""
+        document.name = name_of(resource) or ""
         if resource.type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             for kind, key in ((ROLE, "Roles"), (USER, "Users"), (GROUP, "Groups")):
                 self._attach(document, resource.get(key), kind, resource, key)
@@ -770,7 +815,7 @@ class IamView:
     def _access_keys(self) -> None:
         outputs = self.model.outputs
         for resource in self.model.of_type(*ACCESS_KEY_TYPES):
-            value = resource.get("user", resource.get("UserName"))
+            value = ACCESS_KEY_SETTINGS.get(resource, "user")
             found = self._principals_of(value, USER, resource.unit)
             user, text = found[0] if found else (None, "")
             key = AccessKey(resource, user, text)
@@ -839,6 +884,29 @@ def _arn_covers(pattern: str, resource_part: str, sure: bool) -> bool:
         and fnmatch.fnmatchcase("kinesis", service.lower())
         and fnmatch.fnmatchcase(resource_part, resource)
     )
+
+
+def _attachment_names_role(resource: Resource, role: Resource) -> bool:
+    argument = _ATTACHMENT_ROLE_ARGUMENT.get(resource.type)
+    if argument is None:
+        return False
+    names = {principal_name(role)} - {None}  # a name that is not text (RoleName: [a, b]) is unknown
+    value = resolve(resource.get(argument)).value
+    for item in value if isinstance(value, list) else [value]:
+        item = resolve(item).value
+        if (isinstance(item, Ref) and item.target is role) or (isinstance(item, str) and item in names):
+            return True
+    return False
+
+
+def policies_line(resource: Resource) -> Optional[int]:
+    """The line of a role's (or SAM function's) policies: its inline policies, else its
+    managed policy ARNs; None when it writes neither."""
+    for key in ("inline_policies", "managed_policies"):
+        name = ROLE_SETTINGS.name(resource, key)
+        if name in resource.attribute_lines:
+            return resource.attribute_lines[name]
+    return None
 
 
 def _with_origin(statement: Statement, origin: str) -> Statement:

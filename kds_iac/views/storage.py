@@ -35,6 +35,7 @@ BUCKET_TYPES = ("aws_s3_bucket", "AWS::S3::Bucket")
 BUCKET_SSE_TYPES = ("aws_s3_bucket_server_side_encryption_configuration",)
 QUEUE_TYPES = ("aws_sqs_queue", "AWS::SQS::Queue")
 TABLE_TYPES = ("aws_dynamodb_table", "AWS::DynamoDB::Table")
+SAM_TABLE_TYPES = ("AWS::Serverless::SimpleTable",)  # findings on the table SAM generated sit on it
 TOPIC_TYPES = ("aws_sns_topic", "AWS::SNS::Topic")
 KMS_ALGORITHMS = ("aws:kms", "aws:kms:dsse")
 
@@ -131,7 +132,7 @@ def _bucket_encryption(bucket: Resource, model: Model) -> BucketEncryption:
         config = _path(attribute(bucket.attributes, "BucketEncryption"), "ServerSideEncryptionConfiguration")
         algorithm = _algorithm_in_rules(config, "ServerSideEncryptionByDefault", "SSEAlgorithm")
         return BucketEncryption(bucket, _default_algorithm(algorithm), bucket, "BucketEncryption")
-    name = name_of(bucket, "bucket", "")
+    name = name_of(bucket)
     for sse in model.of_type(*BUCKET_SSE_TYPES):
         if sse.is_data_source:
             continue
@@ -177,7 +178,7 @@ def bucket_of(fact: Fact, model: Model) -> Fact:
         return fact.with_value(Unknown("bucket is not an ARN or name"))
     match = _BUCKET_ARN.match(text)
     name = match.group(1) if match else text
-    candidates = resources_named(model, BUCKET_TYPES, "bucket", "BucketName", name)
+    candidates = resources_named(model, BUCKET_TYPES, name)
     if len(candidates) == 1 and "*" not in name:
         return fact.with_value(candidates[0])
     return fact.with_value(Unknown(f"bucket {text} is not defined in this scan"))
@@ -255,14 +256,11 @@ def message_store_of(fact: Fact, model: Model) -> Fact:
     text = render_pattern(value)
     if text is None:
         return fact.with_value(Unknown("destination is not an ARN"))
-    for pattern, types, tf_name, cfn_name in (
-        (_QUEUE_ARN, QUEUE_TYPES, "name", "QueueName"),
-        (_TOPIC_ARN, TOPIC_TYPES, "name", "TopicName"),
-    ):
+    for pattern, types in ((_QUEUE_ARN, QUEUE_TYPES), (_TOPIC_ARN, TOPIC_TYPES)):
         match = pattern.match(text)
         if match:
             name = match.group(1)
-            candidates = resources_named(model, types, tf_name, cfn_name, name)
+            candidates = resources_named(model, types, name)
             if len(candidates) == 1 and "*" not in name:
                 return fact.with_value(message_store(candidates[0]))
             return fact.with_value(Unknown(f"destination {text} is not defined in this scan"))
@@ -331,7 +329,7 @@ def tables_named(pattern: str, model: Model) -> list[Resource]:
     if not match or any(c in match.group(1) for c in "*?\x00"):
         return []
     name = match.group(1)
-    return resources_named(model, TABLE_TYPES, "name", "TableName", name)
+    return resources_named(model, TABLE_TYPES, name)
 
 
 # --------------------------------------------------------------------------- Firehose to S3

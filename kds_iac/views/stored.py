@@ -25,12 +25,19 @@ from typing import Optional
 from kds_iac.model import Model, Resource
 from kds_iac.views.compute import decode_user_data
 from kds_iac.views.credentials import Text, text_of, text_of_structure
-from kds_iac.views.facts import Fact, attribute
+from kds_iac.views.facts import Fact, attribute, name_of
+from kds_iac.views.settings import Settings, is_terraform
 
 S3_OBJECT_TYPES = ("aws_s3_object", "aws_s3_bucket_object")
 PARAMETER_TYPES = ("aws_ssm_parameter", "AWS::SSM::Parameter")
 BUCKET_DEPLOYMENT_TYPES = ("Custom::CDKBucketDeployment",)
 PLAIN_PARAMETER_TYPES = ("String", "StringList")
+
+# Where each format writes a parameter's settings (its name: ``facts.NAME_ATTRIBUTES``).
+PARAMETER_SETTINGS = Settings(
+    terraform={"type": "type", "value": "value", "insecure_value": "insecure_value"},
+    cloudformation={"type": "Type", "value": "Value", "insecure_value": None},
+)
 
 
 class StoredObject:
@@ -44,6 +51,12 @@ class StoredObject:
         self.fact = fact
         self.text = text  # None when known only at deployment
         self.key = key  # the object key, when written as text
+
+    @property
+    def where(self) -> str:
+        """Where the text is written, for a message: the local file ``source`` names, else the setting."""
+        source = self.resource.attributes.get("source") if self.setting == "source" else None
+        return f"source file {source}" if isinstance(source, str) else self.setting
 
 
 def s3_objects(model: Model) -> list[StoredObject]:
@@ -82,17 +95,16 @@ class Parameter:
 def parameters(model: Model) -> list[Parameter]:
     out = []
     for resource in model.of_type(*PARAMETER_TYPES):
-        terraform = resource.source_format.startswith("terraform")
-        type_fact = attribute(resource.attributes, "type" if terraform else "Type")
+        type_fact = attribute(resource.attributes, PARAMETER_SETTINGS.name(resource, "type"))
         kind = type_fact.value
         plain: Optional[bool] = kind in PLAIN_PARAMETER_TYPES if isinstance(kind, str) else None
-        if not terraform:
+        if not is_terraform(resource):
             plain = True  # CloudFormation cannot create a SecureString parameter
-        name = attribute(resource.attributes, "name" if terraform else "Name").value
-        name = name if isinstance(name, str) else None
-        for setting in ("value", "insecure_value") if terraform else ("Value",):
-            fact = attribute(resource.attributes, setting)
-            if not fact.absent:
+        name = name_of(resource)
+        for key in ("value", "insecure_value"):
+            setting = PARAMETER_SETTINGS.name(resource, key)
+            fact = attribute(resource.attributes, setting) if setting else None
+            if fact is not None and not fact.absent:
                 out.append(Parameter(resource, setting, fact, name, plain, type_fact))
                 break
     return out
