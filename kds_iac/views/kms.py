@@ -8,7 +8,7 @@ or something unknown. AWS defaults for keys (rotation off, key enabled) live her
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import Any
 
 from kds_iac.model import Model, Ref, Resource, Unknown
 from kds_iac.value import Value
