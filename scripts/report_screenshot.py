@@ -1,12 +1,16 @@
-"""Screenshot of the HTML report of ``examples/`` for the README (docs/images/report.png).
+"""Pictures of the HTML report of ``examples/`` for the README.
 
-Run from the repository root: ``python scripts/report_screenshot.py [OUT.png]``. Needs
-playwright for Python and a Chromium (``/usr/bin/chromium``, Debian's ``chromium`` package;
-``KDS_CHROMIUM`` names another). Made by a script so the picture follows the code.
+``python scripts/report_screenshot.py [OUT_DIR] [SCOPE]`` (from the repository root; defaults
+``docs/images`` and ``examples``) writes the report with ``kds-iac map SCOPE --format html``,
+opens it in headless Chromium and saves ``report.png`` (the top of the page: summary and
+findings) and ``report-stream.png`` (the stream with the most parties, opened and drawn).
+Needs playwright for Python and ``/usr/bin/chromium`` (``KDS_CHROMIUM`` names another). Made
+by a script so the pictures follow the code.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -16,23 +20,33 @@ CHROMIUM = os.environ.get("KDS_CHROMIUM", "/usr/bin/chromium")
 
 
 def main(argv: list[str]) -> int:
-    out = argv[0] if argv else os.path.join("docs", "images", "report.png")
-    scope = argv[1] if len(argv) > 1 else "examples/terraform/iam-resource-policies"
-    os.makedirs(os.path.dirname(out) or ".", exist_ok=True)
+    out = argv[0] if argv else os.path.join("docs", "images")
+    scope = argv[1] if len(argv) > 1 else "examples"
+    os.makedirs(out, exist_ok=True)
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
         report = os.path.join(tmp, "report.html")
-        subprocess.run([sys.executable, "-m", "kds_iac", "map", scope, "--format", "html", "-o", report], check=False, timeout=300)
+        command = [sys.executable, "-m", "kds_iac", "map", scope, "--format"]
+        subprocess.run(command + ["html", "-o", report], check=False, timeout=600)
+        data = json.loads(subprocess.run(command + ["json"], capture_output=True, text=True, timeout=600).stdout)
+        # the stream with the most parties makes the most telling drawing
+        def parties(stream: dict) -> int:
+            return sum(len(v) for v in stream["access"].values()) + len(stream["external_grants"]) + len(stream["destinations"])
+
+        best = max(range(len(data["streams"])), key=lambda i: (parties(data["streams"][i]), -i)) if data["streams"] else None
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-            page = browser.new_page(viewport={"width": 1280, "height": 900}, device_scale_factor=1)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)
             page.goto("file://" + report)
-            first = page.locator("details.stream").first
-            if first.count() and not first.evaluate("d => d.open"):
-                first.locator("summary").click()
             page.locator("tr.finding").first.click()
-            page.screenshot(path=out, full_page=True)
+            page.screenshot(path=os.path.join(out, "report.png"))
+            if best is not None:
+                section = page.locator(f"#stream-{best}")
+                if not section.evaluate("d => d.open"):
+                    section.locator("summary").click()
+                section.locator("svg.graph").wait_for(state="attached", timeout=60_000)
+                section.screenshot(path=os.path.join(out, "report-stream.png"))
             browser.close()
     print(out)
     return 0
