@@ -24,45 +24,93 @@ from __future__ import annotations
 import os
 from typing import Any, Optional
 
-from kds_iac.model import Condition, Model, Ref, Resource, Unknown
+from kds_iac.model import CLOUDFORMATION, TERRAFORM, TERRAFORM_PLAN, Condition, Model, Ref, Resource, Unknown
 from kds_iac.value import Value
 from kds_iac.views.compute import PROVIDER_TYPES
 from kds_iac.views.facts import ABSENT, Fact, attribute, listed, name_of, render_pattern, resolve, template_refs
 from kds_iac.views.kinesis import Stream, streams
+from kds_iac.views.settings import Settings, naming
 
 TRAIL_TYPES = ("aws_cloudtrail", "AWS::CloudTrail::Trail")
 EVENT_DATA_STORE_TYPES = ("aws_cloudtrail_event_data_store", "AWS::CloudTrail::EventDataStore")
 KINESIS_STREAM_EVENT_TYPE = "AWS::Kinesis::Stream"
 KINESIS_EVENT_SOURCE = "kinesis.amazonaws.com"
 
-# Terraform name, CloudFormation name, AWS default (None: required, no default)
-_TRAIL_SETTINGS = {
-    "logging": ("enable_logging", "IsLogging", True),
-    "multi_region": ("is_multi_region_trail", "IsMultiRegionTrail", False),
-    "validation": ("enable_log_file_validation", "EnableLogFileValidation", False),
-    "kms_key": ("kms_key_id", "KMSKeyId", ABSENT),
-    "bucket": ("s3_bucket_name", "S3BucketName", ABSENT),
-    "basic_selectors": ("event_selector", "EventSelectors", ABSENT),
-    "advanced_selectors": ("advanced_event_selector", "AdvancedEventSelectors", ABSENT),
+# Where each format writes a trail's and an event data store's settings (None: no such setting).
+TRAIL_SETTINGS = Settings(
+    terraform={
+        "logging": "enable_logging",
+        "multi_region": "is_multi_region_trail",
+        "validation": "enable_log_file_validation",
+        "kms_key": "kms_key_id",
+        "bucket": "s3_bucket_name",
+        "basic_selectors": "event_selector",
+        "advanced_selectors": "advanced_event_selector",
+    },
+    cloudformation={
+        "logging": "IsLogging",
+        "multi_region": "IsMultiRegionTrail",
+        "validation": "EnableLogFileValidation",
+        "kms_key": "KMSKeyId",
+        "bucket": "S3BucketName",
+        "basic_selectors": "EventSelectors",
+        "advanced_selectors": "AdvancedEventSelectors",
+    },
+)
+STORE_SETTINGS = Settings(
+    terraform={
+        "logging": None,  # Terraform has no switch: always ingesting
+        "multi_region": "multi_region_enabled",
+        "validation": None,  # not a property of event data stores
+        "kms_key": "kms_key_id",
+        "bucket": None,
+        "basic_selectors": None,
+        "advanced_selectors": "advanced_event_selector",
+    },
+    cloudformation={
+        "logging": "IngestionEnabled",
+        "multi_region": "MultiRegionEnabled",
+        "validation": None,
+        "kms_key": "KmsKeyId",
+        "bucket": None,
+        "basic_selectors": None,
+        "advanced_selectors": "AdvancedEventSelectors",
+    },
+)
+# The AWS default of each setting left out (ABSENT: none, the setting stays absent).
+_TRAIL_DEFAULTS = {"logging": True, "multi_region": False, "validation": False}
+_STORE_DEFAULTS = {"logging": True, "multi_region": True, "validation": True}
+# CloudFormation requires IsLogging: a trail written without it does not log as written.
+_LOGGING_LEFT_OUT = {TERRAFORM: True, CLOUDFORMATION: False}
+# Inside event selectors; advanced selector operators are keyed by their Terraform names.
+_OPERATORS = ("equals", "not_equals", "starts_with", "not_starts_with", "ends_with", "not_ends_with")
+SELECTOR_SETTINGS = Settings(
+    terraform={
+        "fields": "field_selector",
+        "field": "field",
+        "management": "include_management_events",
+        "read_write": "read_write_type",
+        **{operator: operator for operator in _OPERATORS},
+    },
+    cloudformation={
+        "fields": "FieldSelectors",
+        "field": "Field",
+        "management": "IncludeManagementEvents",
+        "read_write": "ReadWriteType",
+        "equals": "Equals",
+        "not_equals": "NotEquals",
+        "starts_with": "StartsWith",
+        "not_starts_with": "NotStartsWith",
+        "ends_with": "EndsWith",
+        "not_ends_with": "NotEndsWith",
+    },
+)
+# Where the region of a resource is decided when not by Terraform configuration.
+_REGION_DECIDED_BY = {
+    CLOUDFORMATION: "the stack of {unit}",
+    TERRAFORM_PLAN: "the provider of {address} in {unit}",  # a plan: the region is in its configuration
 }
-_STORE_SETTINGS = {
-    "logging": ("", "IngestionEnabled", True),  # Terraform has no switch: always ingesting
-    "multi_region": ("multi_region_enabled", "MultiRegionEnabled", True),
-    "validation": ("", "", True),  # not a property of event data stores
-    "kms_key": ("kms_key_id", "KmsKeyId", ABSENT),
-    "bucket": ("", "", ABSENT),
-    "basic_selectors": ("", "", ABSENT),
-    "advanced_selectors": ("advanced_event_selector", "AdvancedEventSelectors", ABSENT),
-}
-# advanced selector operators: Terraform block attribute -> CloudFormation key
-_OPERATORS = {
-    "equals": "Equals",
-    "not_equals": "NotEquals",
-    "starts_with": "StartsWith",
-    "not_starts_with": "NotStartsWith",
-    "ends_with": "EndsWith",
-    "not_ends_with": "NotEndsWith",
-}
+_NOT_CREATED = {TERRAFORM: "{} gives no instance", CLOUDFORMATION: "its Condition {} is false"}
 
 
 # --------------------------------------------------------------------------- regions
@@ -103,10 +151,9 @@ def region_of(resource: Resource, model: Model) -> Region:
 
 
 def _region_of(resource: Resource, model: Model) -> Region:
-    if resource.source_format == "cloudformation":
-        return Region(None, f"the stack of {resource.unit or resource.location.file}")
-    if resource.source_format != "terraform":  # a plan: the region is in its configuration
-        return Region(None, f"the provider of {resource.address} in {resource.unit or resource.location.file}")
+    decided_by = _REGION_DECIDED_BY.get(resource.source_format)
+    if decided_by is not None:
+        return Region(None, decided_by.format(unit=resource.unit or resource.location.file, address=resource.address))
     own = attribute(resource.attributes, "region")
     if isinstance(own.value, str):
         return Region(own.value, f"region = {own.value}", fixed=not own.inputs)
@@ -256,9 +303,9 @@ class Trail:
             if isinstance(included, Unknown) or isinstance(mode, Unknown):
                 return None, ""
             if included is False:
-                reasons.append("include_management_events = false" if self._terraform else "IncludeManagementEvents: false")
+                reasons.append(SELECTOR_SETTINGS.written(self.resource, "management", "false"))
             elif str(mode).lower() == "readonly":
-                reasons.append("read_write_type = ReadOnly" if self._terraform else "ReadWriteType: ReadOnly")
+                reasons.append(SELECTOR_SETTINGS.written(self.resource, "read_write", "ReadOnly"))
             else:
                 return True, ""
         return False, "its event selectors " + " and ".join(sorted(set(reasons))) + " drop management writes"
@@ -303,10 +350,6 @@ class Trail:
             if matched is None:
                 verdict = None
         return verdict
-
-    @property
-    def _terraform(self) -> bool:
-        return self.resource.source_format.startswith("terraform")
 
 
 def _selects_stream(selector: AdvancedSelector, stream: Stream, model: Model) -> Optional[bool]:
@@ -429,7 +472,8 @@ def _list(fact: Fact) -> Optional[list[Fact]]:
     return [fact.then(item) for item in value]
 
 
-def _advanced(fact: Fact, terraform: bool) -> tuple[list[AdvancedSelector], bool]:
+def _advanced(fact: Fact, resource: Resource) -> tuple[list[AdvancedSelector], bool]:
+    names = {key: SELECTOR_SETTINGS.name(resource, key) for key in ("fields", "field", *_OPERATORS)}
     items = _list(fact)
     if items is None:
         return [], False
@@ -438,7 +482,7 @@ def _advanced(fact: Fact, terraform: bool) -> tuple[list[AdvancedSelector], bool
         if not isinstance(item.value, dict):
             selectors.append(AdvancedSelector((), known=False))
             continue
-        raw_fields = item.then(item.value.get("field_selector" if terraform else "FieldSelectors"))
+        raw_fields = item.then(item.value.get(names["fields"]))
         field_facts = _list(raw_fields)
         if field_facts is None:
             selectors.append(AdvancedSelector((), known=False))
@@ -449,26 +493,26 @@ def _advanced(fact: Fact, terraform: bool) -> tuple[list[AdvancedSelector], bool
             if not isinstance(raw, dict):
                 known = False
                 continue
-            name = resolve(raw.get("field" if terraform else "Field")).value
+            name = resolve(raw.get(names["field"])).value
             if not isinstance(name, str):
                 known = False
                 continue
             operators = {}
-            for tf_name, cfn_name in _OPERATORS.items():
-                values = resolve(raw.get(tf_name if terraform else cfn_name))
+            for operator in _OPERATORS:
+                values = resolve(raw.get(names[operator]))
                 if values.absent:
                     continue
                 entries = values.value if isinstance(values.value, list) else [values.value]
                 resolved = tuple(resolve(v).value for v in entries)
                 if any(isinstance(v, Unknown) for v in resolved):
                     known = False
-                operators[tf_name] = resolved
+                operators[operator] = resolved
             fields.append(FieldSelector(name.lower(), operators))
         selectors.append(AdvancedSelector(tuple(fields), known))
     return selectors, True
 
 
-def _basic(fact: Fact, terraform: bool) -> tuple[list[BasicSelector], bool]:
+def _basic(fact: Fact, resource: Resource) -> tuple[list[BasicSelector], bool]:
     items = _list(fact)
     if items is None:
         return [], False
@@ -476,8 +520,8 @@ def _basic(fact: Fact, terraform: bool) -> tuple[list[BasicSelector], bool]:
     for item in items:
         if not isinstance(item.value, dict):
             return [], False
-        management = item.then(item.value.get("include_management_events" if terraform else "IncludeManagementEvents"))
-        mode = item.then(item.value.get("read_write_type" if terraform else "ReadWriteType"))
+        management = item.then(item.value.get(SELECTOR_SETTINGS.name(resource, "management")))
+        mode = item.then(item.value.get(SELECTOR_SETTINGS.name(resource, "read_write")))
         selectors.append(
             BasicSelector(
                 management.with_value(True) if management.absent else management,
@@ -487,16 +531,18 @@ def _basic(fact: Fact, terraform: bool) -> tuple[list[BasicSelector], bool]:
     return selectors, True
 
 
+_SETTING_KEYS = ("logging", "multi_region", "validation", "kms_key", "bucket", "basic_selectors", "advanced_selectors")
+
+
 def _trail(resource: Resource, model: Model, is_store: bool) -> Trail:
-    terraform = resource.source_format.startswith("terraform")
-    table = _STORE_SETTINGS if is_store else _TRAIL_SETTINGS
-    settings = {what: names[0 if terraform else 1] for what, names in table.items()}
-    facts = {what: _fact_of(resource, settings[what], names[2]) for what, names in table.items()}
+    table, defaults = (STORE_SETTINGS, _STORE_DEFAULTS) if is_store else (TRAIL_SETTINGS, _TRAIL_DEFAULTS)
+    settings = {what: table.name(resource, what) or "" for what in _SETTING_KEYS}
+    facts = {what: _fact_of(resource, settings[what], defaults.get(what, ABSENT)) for what in _SETTING_KEYS}
     logging_written = not settings["logging"] or settings["logging"] in resource.attributes
-    if not logging_written and not terraform and not is_store:
-        facts["logging"] = facts["logging"].with_value(False)  # IsLogging is required
-    basic, basic_known = _basic(facts["basic_selectors"], terraform) if settings["basic_selectors"] else ([], True)
-    advanced, advanced_known = _advanced(facts["advanced_selectors"], terraform)
+    if not logging_written and not is_store:
+        facts["logging"] = facts["logging"].with_value(_LOGGING_LEFT_OUT[naming(resource)])
+    basic, basic_known = _basic(facts["basic_selectors"], resource) if settings["basic_selectors"] else ([], True)
+    advanced, advanced_known = _advanced(facts["advanced_selectors"], resource)
     return Trail(
         resource=resource,
         is_store=is_store,
@@ -524,10 +570,7 @@ class Missing(Value):
 
     def describe(self) -> str:
         inputs = ", ".join(i.describe() for i in self.condition.inputs)
-        if self.resource.source_format == "cloudformation":
-            what = f"its Condition {self.condition.name} is false"
-        else:
-            what = f"{self.condition.name} gives no instance"
+        what = _NOT_CREATED[naming(self.resource)].format(self.condition.name)
         if not inputs:
             return f"{self.resource.address} is not created: {what} with input defaults"
         names = " or ".join(i.name for i in self.condition.inputs)

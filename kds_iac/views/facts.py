@@ -277,6 +277,7 @@ NAME_ATTRIBUTES = {
     "aws_sns_topic": "name", "AWS::SNS::Topic": "TopicName",
     "aws_dynamodb_table": "name", "AWS::DynamoDB::Table": "TableName",
     "aws_ssm_parameter": "name", "AWS::SSM::Parameter": "Name",
+    "aws_kms_alias": "name", "AWS::KMS::Alias": "AliasName",
 }
 
 

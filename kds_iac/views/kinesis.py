@@ -28,8 +28,16 @@ from kds_iac.views.facts import (
     resolve,
 )
 from kds_iac.views.kms import KeyResolver, KmsKey, key_resolver
+from kds_iac.views.settings import Settings
 
 STREAM_TYPES = ("aws_kinesis_stream", "AWS::Kinesis::Stream")
+
+# Where each format writes a stream's encryption: Terraform as arguments of the stream,
+# CloudFormation inside one StreamEncryption block (``block``: None when there is none).
+STREAM_SETTINGS = Settings(
+    terraform={"block": None, "encryption": "encryption_type", "key": "kms_key_id"},
+    cloudformation={"block": "StreamEncryption", "encryption": "EncryptionType", "key": "KeyId"},
+)
 
 # Regions where Kinesis Data Streams offers no server-side encryption: a stream deployed
 # only there cannot be encrypted, whatever its template says. Source: the AWS CDK's
@@ -112,28 +120,30 @@ def streams(model: Model) -> Iterator[Stream]:
 def _stream(model: Model, resource: Resource) -> Stream:
     keys = key_resolver(model)
     attrs = resource.attributes
-    if resource.source_format.startswith("terraform"):
-        encryption = attribute(attrs, "encryption_type")
-        key = attribute(attrs, "kms_key_id")
-        settings = ("encryption_type", "kms_key_id")
+    block_name = STREAM_SETTINGS.name(resource, "block")
+    encryption_name, key_name = STREAM_SETTINGS.name(resource, "encryption"), STREAM_SETTINGS.name(resource, "key")
+    if block_name is None:
+        encryption = attribute(attrs, encryption_name)
+        key = attribute(attrs, key_name)
+        settings = (encryption_name, key_name)
         variants = [
             (enc, key_case)
-            for enc in _attribute_cases(attrs, "encryption_type", ())
-            for key_case in _attribute_cases(attrs, "kms_key_id", enc.assumed)
+            for enc in _attribute_cases(attrs, encryption_name, ())
+            for key_case in _attribute_cases(attrs, key_name, enc.assumed)
         ]
     else:
-        block = attribute(attrs, "StreamEncryption")
-        encryption = block if block.absent else nested(block, "EncryptionType")
-        key = block if block.absent else nested(block, "KeyId")
-        settings = ("StreamEncryption", "StreamEncryption.KeyId")
+        block = attribute(attrs, block_name)
+        encryption = block if block.absent else nested(block, encryption_name)
+        key = block if block.absent else nested(block, key_name)
+        settings = (block_name, f"{block_name}.{key_name}")
         variants = []
-        for block_case in _attribute_cases(attrs, "StreamEncryption", ()):
+        for block_case in _attribute_cases(attrs, block_name, ()):
             if block_case.absent:
                 variants.append((block_case, block_case))
                 continue
-            for enc in nested_cases(block_case, "EncryptionType"):
+            for enc in nested_cases(block_case, encryption_name):
                 within = Fact(block_case.value, block_case.inputs, block_case.conditions, enc.assumed)
-                variants.extend((enc, key_case) for key_case in nested_cases(within, "KeyId"))
+                variants.extend((enc, key_case) for key_case in nested_cases(within, key_name))
     stream = _judged(resource, encryption, key, keys, settings)
     if any(enc.assumed or key_case.assumed for enc, key_case in variants):
         stream.cases = [_judged(resource, enc, key_case, keys, settings) for enc, key_case in variants]

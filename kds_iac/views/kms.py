@@ -12,12 +12,24 @@ from typing import Any
 
 from kds_iac.model import Model, Ref, Resource, Unknown
 from kds_iac.value import Value
-from kds_iac.views.facts import ABSENT, Fact, attribute, render_pattern, resolve, template_refs
+from kds_iac.views.facts import ABSENT, Fact, attribute, name_of, render_pattern, resolve, template_refs
 from kds_iac.views.policy import policy_statements
+from kds_iac.views.settings import Settings
 
 KEY_TYPES = ("aws_kms_key", "AWS::KMS::Key")
 ALIAS_TYPES = ("aws_kms_alias", "AWS::KMS::Alias")
 KEY_POLICY_TYPES = ("aws_kms_key_policy",)
+
+# Where each format writes a key's and an alias's settings (an alias's name: facts.NAME_ATTRIBUTES).
+KEY_SETTINGS = Settings(
+    terraform={"rotation": "enable_key_rotation", "enabled": "is_enabled", "policy": "policy"},
+    cloudformation={"rotation": "EnableKeyRotation", "enabled": "Enabled", "policy": "KeyPolicy"},
+)
+ALIAS_SETTINGS = Settings(terraform={"target": "target_key_id"}, cloudformation={"target": "TargetKeyId"})
+# Terraform's aws_kms_key_policy: the key it is for, and the policy.
+KEY_POLICY_SETTINGS = {"key": "key_id", "policy": "policy"}
+# Terraform data sources that look a key up: the argument they look it up by.
+_LOOKUP_ARGUMENT = {"aws_kms_key": "key_id", "aws_kms_alias": "name"}
 
 _AWS_MANAGED_KINESIS = re.compile(r"(^|:)alias/aws/kinesis$")
 _ALIAS_IN_ARN = re.compile(r"^arn:[^:]*:kms:[^:]*:[^:]*:(alias/.+)$")
@@ -63,15 +75,11 @@ class KmsKey:
 
     @property
     def enabled_setting(self) -> str:
-        return "is_enabled" if self._terraform else "Enabled"
+        return KEY_SETTINGS.name(self.resource, "enabled")
 
     @property
     def rotation_setting(self) -> str:
-        return "enable_key_rotation" if self._terraform else "EnableKeyRotation"
-
-    @property
-    def _terraform(self) -> bool:
-        return self.resource.source_format.startswith("terraform")
+        return KEY_SETTINGS.name(self.resource, "rotation")
 
 
 class KeyResolver:
@@ -84,11 +92,11 @@ class KeyResolver:
         for alias in model.of_type(*ALIAS_TYPES):
             if alias.is_data_source:
                 continue
-            name = resolve(alias.get("name", alias.get("AliasName"))).value
-            if isinstance(name, str):
+            name = name_of(alias)
+            if name is not None:
                 self._aliases.setdefault(name, []).append(alias)
         for attachment in model.of_type(*KEY_POLICY_TYPES):
-            target = resolve(attachment.get("key_id")).value
+            target = resolve(attachment.get(KEY_POLICY_SETTINGS["key"])).value
             if isinstance(target, Ref):
                 self._policies[id(target.target)] = attachment
 
@@ -100,15 +108,13 @@ class KeyResolver:
 
     def _build(self, resource: Resource) -> KmsKey:
         attrs = resource.attributes
-        if resource.source_format.startswith("terraform"):
-            rotation = attribute(attrs, "enable_key_rotation")
-            enabled = attribute(attrs, "is_enabled")
-            policy_holder = self._policies.get(id(resource), resource)
-            policy_attr = "policy"
+        rotation = attribute(attrs, KEY_SETTINGS.name(resource, "rotation"))
+        enabled = attribute(attrs, KEY_SETTINGS.name(resource, "enabled"))
+        policy_holder = self._policies.get(id(resource))  # a Terraform aws_kms_key_policy
+        if policy_holder is not None:
+            policy_attr = KEY_POLICY_SETTINGS["policy"]
         else:
-            rotation = attribute(attrs, "EnableKeyRotation")
-            enabled = attribute(attrs, "Enabled")
-            policy_holder, policy_attr = resource, "KeyPolicy"
+            policy_holder, policy_attr = resource, KEY_SETTINGS.name(resource, "policy")
         if rotation.absent:
             rotation = rotation.with_value(False)
         if enabled.absent:
@@ -140,11 +146,10 @@ class KeyResolver:
         if target.type in KEY_TYPES and not target.is_data_source:
             return fact.with_value(self.key(target))
         if target.type in ALIAS_TYPES and not target.is_data_source:
-            attrs = target.attributes
-            inner = attrs.get("target_key_id", attrs.get("TargetKeyId"))
+            inner = ALIAS_SETTINGS.get(target, "target")
             return self._resolve(fact.then(inner), unit, depth + 1)
-        if target.type in ("aws_kms_key", "aws_kms_alias"):  # Terraform data sources
-            inner = target.get("key_id", target.get("name"))
+        if target.type in _LOOKUP_ARGUMENT:  # Terraform data sources
+            inner = target.get(_LOOKUP_ARGUMENT[target.type])
             looked_up = fact.then(inner)
             if isinstance(looked_up.value, str):
                 return looked_up.with_value(self._from_text(looked_up.value, unit, depth + 1))
@@ -161,7 +166,7 @@ class KeyResolver:
             same_unit = [a for a in candidates if a.unit == unit] or candidates
             if len(same_unit) == 1:
                 alias = same_unit[0]
-                inner = alias.attributes.get("target_key_id", alias.attributes.get("TargetKeyId"))
+                inner = ALIAS_SETTINGS.get(alias, "target")
                 resolved = self._resolve(resolve(inner), unit, depth + 1)
                 if not isinstance(resolved.value, (Unknown, type(ABSENT))):
                     return resolved.value

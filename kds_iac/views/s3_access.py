@@ -9,15 +9,31 @@ seen). ``block_public_acls``/``ignore_public_acls`` defeat a public ACL;
 
 from __future__ import annotations
 
+from typing import Optional
+
 from kds_iac.model import Model, Resource
 from kds_iac.value import Value
 from kds_iac.views.facts import Fact, attribute, nested
 from kds_iac.views.policy import policy_statements
+from kds_iac.views.settings import Settings
 from kds_iac.views.storage import bucket_of
 
 BUCKET_ACL_TYPES = ("aws_s3_bucket_acl",)
 BUCKET_POLICY_TYPES = ("aws_s3_bucket_policy", "AWS::S3::BucketPolicy")
 PUBLIC_ACCESS_BLOCK_TYPES = ("aws_s3_bucket_public_access_block",)
+# Where each format writes a bucket's access settings: CloudFormation on the bucket (its public
+# access block as one block, no inline policy), Terraform on the bucket or on resources of their
+# own (aws_s3_bucket_acl, aws_s3_bucket_policy, aws_s3_bucket_public_access_block).
+BUCKET_ACCESS_SETTINGS = Settings(
+    terraform={"public_access_block": None, "acl": "acl", "policy": "policy"},
+    cloudformation={"public_access_block": "PublicAccessBlockConfiguration", "acl": "AccessControl", "policy": None},
+)
+BUCKET_POLICY_SETTINGS = Settings(
+    terraform={"bucket": "bucket", "policy": "policy"},
+    cloudformation={"bucket": "Bucket", "policy": "PolicyDocument"},
+)
+# Terraform's aws_s3_bucket_acl and aws_s3_bucket_public_access_block: the bucket they are for, the ACL.
+_TERRAFORM_ATTACHED = {"bucket": "bucket", "acl": "acl"}
 PUBLIC_CANNED_ACLS = frozenset(
     {"public-read", "public-read-write", "authenticated-read", "publicread", "publicreadwrite", "authenticatedread"}
 )
@@ -51,27 +67,26 @@ def public_grants(bucket: Resource, model: Model) -> list[PublicGrant]:
     return grants
 
 
-def _terraform(resource: Resource) -> bool:
-    return resource.source_format.startswith("terraform")
-
-
-def _attached(model: Model, types: tuple[str, ...], setting: str, bucket: Resource) -> list[Resource]:
-    """Resources of ``types`` whose ``setting`` names ``bucket``."""
+def _attached(model: Model, types: tuple[str, ...], bucket: Resource, table: Optional[Settings] = None) -> list[Resource]:
+    """Resources of ``types`` whose bucket setting (``table``'s, else Terraform's ``bucket``) names ``bucket``."""
     return [
         r
         for r in model.of_type(*types)
-        if not r.is_data_source and bucket_of(attribute(r.attributes, setting), model).value is bucket
+        if not r.is_data_source
+        and bucket_of(attribute(r.attributes, table.name(r, "bucket") if table else _TERRAFORM_ATTACHED["bucket"]), model).value
+        is bucket
     ]
 
 
 def _public_access_block(bucket: Resource, model: Model) -> dict[str, Fact]:
     """The four settings, by their CloudFormation names."""
     names = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
-    if not _terraform(bucket):
-        block = attribute(bucket.attributes, "PublicAccessBlockConfiguration")
+    inline = BUCKET_ACCESS_SETTINGS.name(bucket, "public_access_block")
+    if inline:
+        block = attribute(bucket.attributes, inline)
         return {name: nested(block, name) for name in names}
     found: dict[str, Fact] = {}
-    for resource in _attached(model, PUBLIC_ACCESS_BLOCK_TYPES, "bucket", bucket):
+    for resource in _attached(model, PUBLIC_ACCESS_BLOCK_TYPES, bucket):
         for name in names:
             snake = "".join("_" + c.lower() if c.isupper() else c for c in name).lstrip("_")
             fact = attribute(resource.attributes, snake)
@@ -86,8 +101,8 @@ def _on(block: dict[str, Fact], name: str) -> bool:
 
 
 def _acl_grants(bucket: Resource, model: Model) -> list[PublicGrant]:
-    holders = [(bucket, "acl" if _terraform(bucket) else "AccessControl")]
-    holders += [(r, "acl") for r in _attached(model, BUCKET_ACL_TYPES, "bucket", bucket)]
+    holders = [(bucket, BUCKET_ACCESS_SETTINGS.name(bucket, "acl"))]
+    holders += [(r, _TERRAFORM_ATTACHED["acl"]) for r in _attached(model, BUCKET_ACL_TYPES, bucket)]
     grants = []
     for holder, setting in holders:
         fact = attribute(holder.attributes, setting)
@@ -97,10 +112,11 @@ def _acl_grants(bucket: Resource, model: Model) -> list[PublicGrant]:
 
 
 def _policy_grants(bucket: Resource, model: Model) -> list[PublicGrant]:
-    if _terraform(bucket):
-        holders = [(bucket, "policy")] + [(r, "policy") for r in _attached(model, BUCKET_POLICY_TYPES, "bucket", bucket)]
-    else:
-        holders = [(r, "PolicyDocument") for r in _attached(model, BUCKET_POLICY_TYPES, "Bucket", bucket)]
+    inline = BUCKET_ACCESS_SETTINGS.name(bucket, "policy")
+    holders = [(bucket, inline)] if inline else []
+    holders += [
+        (r, BUCKET_POLICY_SETTINGS.name(r, "policy")) for r in _attached(model, BUCKET_POLICY_TYPES, bucket, BUCKET_POLICY_SETTINGS)
+    ]
     grants = []
     for holder, setting in holders:
         statements = policy_statements(attribute(holder.attributes, setting))

@@ -18,6 +18,9 @@ from kds_iac.model import CLOUDFORMATION, TERRAFORM, TERRAFORM_PLAN, Resource
 _NAMING = {TERRAFORM: TERRAFORM, TERRAFORM_PLAN: TERRAFORM, CLOUDFORMATION: CLOUDFORMATION}
 
 
+_ASSIGNMENT = {TERRAFORM: "{} = {}", CLOUDFORMATION: "{}: {}"}
+
+
 def naming(resource: Resource) -> str:
     """The format whose attribute names ``resource`` is written in: terraform or cloudformation."""
     return _NAMING[resource.source_format]
@@ -43,6 +46,11 @@ class Settings:
         """The attribute (dotted for nested settings) ``resource`` writes ``key`` under, or
         None when its format has no such setting."""
         return self._columns[naming(resource)][key]
+
+    def written(self, resource: Resource, key: str, value: str) -> str:
+        """A setting with a value as a person writes it in the resource's format, for
+        messages: ``read_write_type = ReadOnly``, ``ReadWriteType: ReadOnly``."""
+        return _ASSIGNMENT[naming(resource)].format(self.name(resource, key), value)
 
     def get(self, resource: Resource, key: str, default: object = None) -> object:
         """The raw value of the setting (``default`` when absent or not in this format)."""

@@ -28,8 +28,9 @@ from __future__ import annotations
 import re
 from typing import Any, Optional
 
-from kds_iac.model import Model, Ref, Resource, Unknown
+from kds_iac.model import CLOUDFORMATION, TERRAFORM, Model, Ref, Resource, Unknown
 from kds_iac.views.facts import ABSENT, Fact, attribute, name_of, nested, render_pattern, resolve, resources_named, template_refs
+from kds_iac.views.settings import Settings, naming
 
 BUCKET_TYPES = ("aws_s3_bucket", "AWS::S3::Bucket")
 BUCKET_SSE_TYPES = ("aws_s3_bucket_server_side_encryption_configuration",)
@@ -46,8 +47,52 @@ _AWS_MANAGED_DYNAMODB = re.compile(r"(^|:)alias/aws/dynamodb$")
 _TOPIC_ARN = re.compile(r"^arn:[a-z*-]*:sns:[^:]*:[^:]*:([^:/]+)$")
 
 
-def _is_terraform(resource: Resource) -> bool:
-    return resource.source_format.startswith("terraform")
+# Where each format writes the settings this view reads: one table per resource family, a
+# column per format (None: the format has no such setting).
+#
+# A bucket's default encryption: CloudFormation inside the bucket; Terraform inside the bucket
+# (older providers) or in an aws_s3_bucket_server_side_encryption_configuration, which wins.
+BUCKET_ENCRYPTION_SETTINGS = Settings(
+    terraform={
+        "inline": "server_side_encryption_configuration",
+        "rules": "rule",
+        "default": "apply_server_side_encryption_by_default",
+        "algorithm": "sse_algorithm",
+        "separate": "rule",
+    },
+    cloudformation={
+        "inline": "BucketEncryption",
+        "rules": "ServerSideEncryptionConfiguration",
+        "default": "ServerSideEncryptionByDefault",
+        "algorithm": "SSEAlgorithm",
+        "separate": None,
+    },
+)
+MESSAGE_STORE_SETTINGS = Settings(
+    terraform={"key": "kms_master_key_id", "managed_sse": "sqs_managed_sse_enabled"},
+    cloudformation={"key": "KmsMasterKeyId", "managed_sse": "SqsManagedSseEnabled"},
+)
+TABLE_SETTINGS = Settings(
+    terraform={"encryption": "server_side_encryption", "enabled": "enabled", "key": "kms_key_arn"},
+    cloudformation={"encryption": "SSESpecification", "enabled": "SSEEnabled", "key": "KMSMasterKeyId"},
+)
+# Inside one S3 configuration of a Firehose delivery stream (dotted: nested further).
+S3_DELIVERY_SETTINGS = Settings(
+    terraform={
+        "gated_backup": "s3_backup_configuration",
+        "backup_mode": "s3_backup_mode",
+        "bucket": "bucket_arn",
+        "key": "kms_key_arn",
+        "no_encryption": None,
+    },
+    cloudformation={
+        "gated_backup": "S3BackupConfiguration",
+        "backup_mode": "S3BackupMode",
+        "bucket": "BucketARN",
+        "key": "EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN",
+        "no_encryption": "EncryptionConfiguration.NoEncryptionConfig",
+    },
+)
 
 
 def _block(fact: Fact) -> Fact:
@@ -128,10 +173,20 @@ def bucket_encryption(bucket: Resource, model: Model) -> BucketEncryption:
 
 
 def _bucket_encryption(bucket: Resource, model: Model) -> BucketEncryption:
-    if not _is_terraform(bucket):
-        config = _path(attribute(bucket.attributes, "BucketEncryption"), "ServerSideEncryptionConfiguration")
-        algorithm = _algorithm_in_rules(config, "ServerSideEncryptionByDefault", "SSEAlgorithm")
-        return BucketEncryption(bucket, _default_algorithm(algorithm), bucket, "BucketEncryption")
+    table = BUCKET_ENCRYPTION_SETTINGS
+    if table.name(bucket, "separate"):
+        found = _separate_encryption(bucket, model)
+        if found is not None:
+            return found
+    inline_name = table.name(bucket, "inline")
+    inline = _path(attribute(bucket.attributes, inline_name), table.name(bucket, "rules"))
+    algorithm = _algorithm_in_rules(inline, table.name(bucket, "default"), table.name(bucket, "algorithm"))
+    return BucketEncryption(bucket, _default_algorithm(algorithm), bucket, inline_name)
+
+
+def _separate_encryption(bucket: Resource, model: Model) -> Optional[BucketEncryption]:
+    """Terraform's aws_s3_bucket_server_side_encryption_configuration for ``bucket``, if any."""
+    table = BUCKET_ENCRYPTION_SETTINGS
     name = name_of(bucket)
     for sse in model.of_type(*BUCKET_SSE_TYPES):
         if sse.is_data_source:
@@ -145,15 +200,14 @@ def _bucket_encryption(bucket: Resource, model: Model) -> BucketEncryption:
             matches = name is not None and value == name
         else:
             if sse.unit == bucket.unit:  # a configuration whose bucket is not known: may be this one
-                return BucketEncryption(bucket, target.with_value(Unknown(f"bucket of {sse.address} is not known")), sse, "rule")
+                unknown = target.with_value(Unknown(f"bucket of {sse.address} is not known"))
+                return BucketEncryption(bucket, unknown, sse, table.name(sse, "separate"))
             continue
         if matches:
-            rules = attribute(sse.attributes, "rule")
-            algorithm = _algorithm_in_rules(rules, "apply_server_side_encryption_by_default", "sse_algorithm")
-            return BucketEncryption(bucket, _default_algorithm(algorithm), sse, "rule")
-    inline = _path(attribute(bucket.attributes, "server_side_encryption_configuration"), "rule")
-    algorithm = _algorithm_in_rules(inline, "apply_server_side_encryption_by_default", "sse_algorithm")
-    return BucketEncryption(bucket, _default_algorithm(algorithm), bucket, "server_side_encryption_configuration")
+            rules = attribute(sse.attributes, table.name(sse, "separate"))
+            algorithm = _algorithm_in_rules(rules, table.name(sse, "default"), table.name(sse, "algorithm"))
+            return BucketEncryption(bucket, _default_algorithm(algorithm), sse, table.name(sse, "separate"))
+    return None
 
 
 def _default_algorithm(fact: Fact) -> Fact:
@@ -227,11 +281,10 @@ class MessageStore:
 
 
 def message_store(resource: Resource) -> MessageStore:
-    terraform = _is_terraform(resource)
-    kms_setting = "kms_master_key_id" if terraform else "KmsMasterKeyId"
+    kms_setting = MESSAGE_STORE_SETTINGS.name(resource, "key")
     key = attribute(resource.attributes, kms_setting)
     if resource.type in QUEUE_TYPES:
-        sse_setting = "sqs_managed_sse_enabled" if terraform else "SqsManagedSseEnabled"
+        sse_setting = MESSAGE_STORE_SETTINGS.name(resource, "managed_sse")
         sse = attribute(resource.attributes, sse_setting)
         if sse.absent:
             sse = sse.with_value(True)
@@ -300,19 +353,18 @@ class TableEncryption:
 
 
 def table_encryption(table: Resource) -> TableEncryption:
-    terraform = _is_terraform(table)
-    setting = "server_side_encryption" if terraform else "SSESpecification"
+    setting = TABLE_SETTINGS.name(table, "encryption")
     block = _block(attribute(table.attributes, setting))
     if not block.known:
         return TableEncryption(table, block, setting)
-    enabled = _path(block, "enabled" if terraform else "SSEEnabled")
+    enabled = _path(block, TABLE_SETTINGS.name(table, "enabled"))
     if isinstance(enabled.value, str) and enabled.value.lower() in ("true", "false"):
         enabled = enabled.with_value(enabled.value.lower() == "true")
     if not enabled.known:
         return TableEncryption(table, enabled, setting)
     if enabled.value is not True:
         return TableEncryption(table, enabled.with_value(AWS_OWNED), setting)
-    key = _path(block, "kms_key_arn" if terraform else "KMSMasterKeyId")
+    key = _path(block, TABLE_SETTINGS.name(table, "key"))
     if not key.known:
         return TableEncryption(table, key, setting)
     if key.value in (ABSENT, "", None):
@@ -386,9 +438,7 @@ _CFN_S3 = (
     ("SnowflakeDestinationConfiguration", "S3Configuration", "S3 backup"),
     ("IcebergDestinationConfiguration", "S3DestinationConfiguration", "S3 backup"),
 )
-# backups that are written only when the destination's backup mode is "Enabled" (AWS default
-# "Disabled"); the other destinations' S3 configuration is always used (at least for failures)
-_GATED_BACKUPS = ("s3_backup_configuration", "S3BackupConfiguration")
+_S3_DESTINATIONS = {TERRAFORM: _TF_S3, CLOUDFORMATION: _CFN_S3}
 
 
 def s3_deliveries(resource: Resource, model: Model) -> list[S3Delivery]:
@@ -399,14 +449,17 @@ def s3_deliveries(resource: Resource, model: Model) -> list[S3Delivery]:
     (``s3_backup_mode`` / ``S3BackupMode``; AWS default ``Disabled``).
     """
     out: list[S3Delivery] = []
-    terraform = _is_terraform(resource)
-    for outer, inner, role in _TF_S3 if terraform else _CFN_S3:
+    inside = S3_DELIVERY_SETTINGS
+    # backups written only when the destination's backup mode is "Enabled" (AWS default
+    # "Disabled"); the other destinations' S3 configuration is always used (at least for failures)
+    gated = inside.name(resource, "gated_backup")
+    for outer, inner, role in _S3_DESTINATIONS[naming(resource)]:
         block = _block(attribute(resource.attributes, outer))
         if block.absent or not block.known:
             continue
         if inner:
-            if inner in _GATED_BACKUPS:
-                mode = _path(block, "s3_backup_mode" if terraform else "S3BackupMode")
+            if inner == gated:
+                mode = _path(block, inside.name(resource, "backup_mode"))
                 if not mode.known:
                     continue
                 if not (isinstance(mode.value, str) and mode.value.lower() == "enabled"):
@@ -415,16 +468,11 @@ def s3_deliveries(resource: Resource, model: Model) -> list[S3Delivery]:
             if block.absent or not block.known:
                 continue
         setting = outer if not inner else f"{outer}.{inner}"
-        if terraform:
-            bucket = _path(block, "bucket_arn")
-            key = _path(block, "kms_key_arn")
-            disabled = False
-        else:
-            bucket = _path(block, "BucketARN")
-            encryption = _path(block, "EncryptionConfiguration")
-            key = _path(encryption, "KMSEncryptionConfig", "AWSKMSKeyARN")
-            no_encryption = _path(encryption, "NoEncryptionConfig")
-            disabled = isinstance(no_encryption.value, str) and no_encryption.value == "NoEncryption"
+        bucket = _path(block, *inside.name(resource, "bucket").split("."))
+        key = _path(block, *inside.name(resource, "key").split("."))
+        no_encryption_name = inside.name(resource, "no_encryption")
+        no_encryption = _path(block, *no_encryption_name.split(".")).value if no_encryption_name else None
+        disabled = isinstance(no_encryption, str) and no_encryption == "NoEncryption"
         out.append(S3Delivery(role, setting, bucket_of(bucket, model), key, disabled))
     return out
 
