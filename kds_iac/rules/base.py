@@ -11,8 +11,9 @@ import enum
 import re
 from typing import Callable, Iterator, Optional
 
-from kds_iac.model import Location, Model, Resource
+from kds_iac.model import CLOUDFORMATION, TERRAFORM, Location, Model, Resource
 from kds_iac.value import Value
+from kds_iac.views.settings import naming
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Remediation", "References")
 DOCS_BASE_URL = "https://github.com/kds-iac/kds-iac/blob/main/docs/rules"
@@ -144,7 +145,7 @@ def _placeless(finding: Finding) -> str:
     ``Stack/LogicalId``, and on its own ``LogicalId``)."""
     message = _MODULE_PREFIX.sub("", finding.message.replace(finding.address, "\x00"))
     stack, slash, _ = finding.address.rpartition("/")
-    if slash and finding.resource.source_format == "cloudformation":
+    if slash and naming(finding.resource) == CLOUDFORMATION:  # Terraform keys may hold a "/"
         message = message.replace(stack + slash, "")
     return message
 
@@ -159,13 +160,13 @@ def when_created(resource: Resource) -> str:
     condition = resource.condition
     if condition is None or condition.default is True:
         return ""
-    how = condition.name
-    if resource.source_format == "cloudformation":
-        how = f"Condition {how} is true"
+    how = _CREATED_WHEN[naming(resource)].format(condition.name)
     if not condition.inputs:
         return f"; when created: {how}"
     return f"; when created: {how}, set by " + ", ".join(i.describe() for i in condition.inputs)
 
+
+_CREATED_WHEN = {TERRAFORM: "{}", CLOUDFORMATION: "Condition {} is true"}
 
 Check = Callable[[Model], Iterator[Finding]]
 
