@@ -167,6 +167,8 @@ def check(model: Model) -> Iterator[Finding]:
         kind = "StringList" if _type(parameter) == "StringList" else "String"
         shown = f" ({parameter.name})" if parameter.name else ""
         what = f"plain {kind} SSM parameter {parameter.resource.address}{shown}"
+        if parameter.type_fact.inputs:
+            what += f" (type from {parameter.type_fact.provenance()})"
         yield from _report(parameter.resource, what, found, parameter.setting, users)
     for deployment in bucket_deployments(model):
         text = text_of_structure(deployment.markers)  # one text: a secret next to its key id

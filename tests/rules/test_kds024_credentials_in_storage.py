@@ -219,3 +219,27 @@ def test_a_cdk_bucket_deployment_filled_with_a_literal_key(tmp_path):
         "access key id AKIA****************, a 40-character secret access key)" + WHY
     )
     assert found["Deployment"].primary_line == 10
+
+
+def test_a_parameter_type_from_an_input_is_named(tmp_path):
+    found = findings(
+        "KDS024",
+        tmp_path,
+        """
+        variable "kind" { default = "String" }
+        resource "aws_iam_user" "u" { name = "u" }
+        resource "aws_iam_access_key" "k" { user = aws_iam_user.u.name }
+        resource "aws_ssm_parameter" "p" {
+          name  = "/app/secret"
+          type  = var.kind
+          value = aws_iam_access_key.k.secret
+        }
+        """,
+    )
+    assert set(found) == {"aws_ssm_parameter.p"}
+    assert found["aws_ssm_parameter.p"].message == (
+        'plain String SSM parameter aws_ssm_parameter.p (/app/secret) (type from var.kind (default: "String")) stores '
+        "long-term AWS credentials (value: the secret of IAM access key aws_iam_access_key.k); aws_iam_access_key.k is "
+        "a key of IAM user aws_iam_user.u" + WHY
+    )
+    assert found["aws_ssm_parameter.p"].primary_line == 8
