@@ -331,18 +331,7 @@ def scan_command(args: argparse.Namespace) -> int:
     context.color = args.format == "text" and _use_color(args.color, stream)
     report = renderer(args.format)(result, context)
 
-    if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(report)
-        except OSError as error:
-            raise UsageError(f"--output {args.output}: cannot write: {error.strerror or error}") from None
-    else:
-        try:
-            sys.stdout.write(report)
-            sys.stdout.flush()
-        except BrokenPipeError:  # `kds-iac scan . | head`: the reader has seen enough
-            _silence_stdout()
+    _write_report(report, args.output)
 
     if not args.quiet:
         from kds_iac.output.text import summary
@@ -371,18 +360,7 @@ def map_command(args: argparse.Namespace) -> int:
     built = access_map.build(result)
     module = {"json": "map_json", "markdown": "markdown", "html": "html"}[args.format]
     report = importlib.import_module(f"kds_iac.output.{module}").render_map(built)
-    if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(report)
-        except OSError as error:
-            raise UsageError(f"--output {args.output}: cannot write: {error.strerror or error}") from None
-    else:
-        try:
-            sys.stdout.write(report)
-            sys.stdout.flush()
-        except BrokenPipeError:
-            _silence_stdout()
+    _write_report(report, args.output)
     return 2 if any(d.level == "error" for d in result.diagnostics) else 0
 
 
@@ -415,6 +393,22 @@ def apply_baseline(args: argparse.Namespace, result, context) -> str:
             shown = _display_path(os.path.join(recorded.base, *file.split("/")), context.cwd)
             note += f"\n  {shown}: {rule_id} [{resource}]"
     return note
+
+
+def _write_report(report: str, output: Optional[str]) -> None:
+    """The report into ``--output`` or onto stdout (a closed pipe ends it quietly)."""
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8", newline="\n") as handle:
+                handle.write(report)
+        except OSError as error:
+            raise UsageError(f"--output {output}: cannot write: {error.strerror or error}") from None
+        return
+    try:
+        sys.stdout.write(report)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `kds-iac scan . | head`: the reader has seen enough
+        _silence_stdout()
 
 
 def whole_module_paths(paths: Sequence[str]) -> list[str]:

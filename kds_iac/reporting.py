@@ -110,51 +110,27 @@ def problems_of(result: "ScanResult") -> dict[str, list[Problem]]:
     out: dict[str, list[Problem]] = {}
     real: dict[str, str] = {}
 
-    def absolute_of(path: str) -> str:
-        found = real.get(path)
-        if found is None:
-            found = real[path] = absolute_path(path)
-        return found
+    def add(path: str, line: int, column: int, **fields: Any) -> None:
+        """A problem on 1-based ``line`` of ``path``, ranged from ``column`` to the line's end."""
+        file = real.get(path)
+        if file is None:
+            file = real[path] = absolute_path(path)
+        start, end, text = texts.span(file, line, column)
+        problem = Problem(file=file, line=line - 1, start_character=start, end_line=line - 1, end_character=end,
+                          line_text=text, **fields)
+        out.setdefault(file, []).append(problem)
 
     for diagnostic in result.diagnostics:
-        file = absolute_of(diagnostic.file)
-        line = max(diagnostic.line, 1)
         is_error = diagnostic.level == "error"
-        start, end, text = texts.span(file, line, max(diagnostic.column, 1) if diagnostic.line >= 1 else 1)
-        out.setdefault(file, []).append(
-            Problem(
-                file=file,
-                line=line - 1,
-                start_character=start,
-                end_line=line - 1,
-                end_character=end,
-                severity="error" if is_error else "information",
-                message=diagnostic.message,
-                code="parse" if is_error else "input",
-                kind=diagnostic.code,
-                line_text=text,
-            )
-        )
+        line, column = diagnostic_position(diagnostic)
+        add(diagnostic.file, line, column if diagnostic.line >= 1 else 1,
+            severity="error" if is_error else "information", message=diagnostic.message,
+            code="parse" if is_error else "input", kind=diagnostic.code)
     for finding in result.findings:
-        file = absolute_of(finding.location.file)
-        line = finding.primary_line
-        start, end, text = texts.span(file, line, finding_column(finding))
         rule = finding.rule
-        out.setdefault(file, []).append(
-            Problem(
-                file=file,
-                line=line - 1,
-                start_character=start,
-                end_line=line - 1,
-                end_character=end,
-                severity=SEVERITY_LEVELS[rule.severity.name],
-                message=f"{one_line(finding.message)} [{finding.address}]",
-                code=rule.id,
-                href=rule.help_uri,
-                resource=finding.address,
-                line_text=text,
-            )
-        )
+        add(finding.location.file, finding.primary_line, finding_column(finding),
+            severity=SEVERITY_LEVELS[rule.severity.name], message=f"{one_line(finding.message)} [{finding.address}]",
+            code=rule.id, href=rule.help_uri, resource=finding.address)
     for found in out.values():
         found.sort(key=lambda p: (p.line, p.start_character, p.code or "", p.message))
     return out

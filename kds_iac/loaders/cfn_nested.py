@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 from kds_iac.files import MAX_FILE_BYTES
 from kds_iac.loaders import cfn_reader
 from kds_iac.loaders.sam import PLACEHOLDER_S3_URI
-from kds_iac.model import Condition, Diagnostic, DiagnosticCode
+from kds_iac.model import Condition, DiagnosticCode
 
 if TYPE_CHECKING:  # the loader imports this module
     from kds_iac.loaders.cloudformation import _TemplateLoader
@@ -161,10 +161,9 @@ def load_child(parent: "_TemplateLoader", logical_id: str, node: Any, line: int)
     try:
         document = cfn_reader.read_file(shown)
     except cfn_reader.ReadError as error:
-        model.diagnostics.append(Diagnostic("error", shown, error.line, error.message, error.column, code=error.code))
+        model.diagnostics.append(error.diagnostic(shown))
         return None
-    for problem in document.problems:
-        model.diagnostics.append(Diagnostic(problem.level, shown, problem.line, problem.message, problem.column, code=problem.code))
+    model.diagnostics.extend(problem.diagnostic(shown) for problem in document.problems)
     child = _TemplateLoader(shown, document.data, model, child_nesting)
     child.load()
     return child

@@ -34,7 +34,7 @@ import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from kds_iac import files
-from kds_iac.model import DiagnosticCode
+from kds_iac.model import Diagnostic, DiagnosticCode
 from kds_iac.value import Value
 
 try:  # libyaml: ~10x faster than the pure-Python parser
@@ -101,6 +101,9 @@ class Problem(Value):
         self.message = message
         self.code = code
 
+    def diagnostic(self, file: str) -> Diagnostic:
+        return Diagnostic(self.level, file, self.line, self.message, self.column, code=self.code)
+
 
 class ReadError(Exception):
     """The document cannot be read at all; ``line``/``column`` are 1-based; ``code`` a ``DiagnosticCode``."""
@@ -111,6 +114,9 @@ class ReadError(Exception):
         self.line = line
         self.column = column
         self.code = code
+
+    def diagnostic(self, file: str) -> Diagnostic:
+        return Diagnostic("error", file, self.line, self.message, self.column, code=self.code)
 
 
 class Document(Value):

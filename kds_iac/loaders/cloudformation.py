@@ -175,7 +175,7 @@ def load_template(path: str, roots: Optional[tuple[str, ...]] = None) -> Model:
     try:
         document = cfn_reader.read_file(path)
     except ReadError as error:
-        model.diagnostics.append(Diagnostic("error", path, error.line, error.message, error.column, code=error.code))
+        model.diagnostics.append(error.diagnostic(path))
         return model
     except Exception as error:  # noqa: BLE001 - a reader bug must not stop the scan
         _log_internal(path, error)
@@ -183,8 +183,7 @@ def load_template(path: str, roots: Optional[tuple[str, ...]] = None) -> Model:
             Diagnostic("error", path, 1, f"cannot read template: {type(error).__name__}: {error}", code=DiagnosticCode.INTERNAL)
         )
         return model
-    for problem in document.problems:
-        model.diagnostics.append(Diagnostic(problem.level, path, problem.line, problem.message, problem.column, code=problem.code))
+    model.diagnostics.extend(problem.diagnostic(path) for problem in document.problems)
     try:
         _TemplateLoader(path, document.data, model, cfn_nested.top(path, roots)).load()
     except Exception as error:  # noqa: BLE001 - a loader bug must not stop the scan

@@ -76,10 +76,9 @@ def load_service(path: str, root: Optional[str] = None) -> Model:
     try:
         document = cfn_reader.read_file(path)
     except ReadError as error:
-        model.diagnostics.append(Diagnostic("error", path, error.line, error.message, error.column, code=error.code))
+        model.diagnostics.append(error.diagnostic(path))
         return model
-    for problem in document.problems:
-        model.diagnostics.append(Diagnostic(problem.level, path, problem.line, problem.message, problem.column, code=problem.code))
+    model.diagnostics.extend(problem.diagnostic(path) for problem in document.problems)
     data = document.data
     if not isinstance(data, dict):
         model.diagnostics.append(Diagnostic("error", path, 1, "not a Serverless Framework service: the document is not a mapping",
@@ -464,7 +463,7 @@ class _Service:
             try:
                 document = cfn_reader.read_file(full).data
             except ReadError as error:
-                self.model.diagnostics.append(Diagnostic("error", full, error.line, error.message, error.column, code=error.code))
+                self.model.diagnostics.append(error.diagnostic(full))
                 document = Unknown(f"{target} cannot be read")
             self.fragments[full] = document
             if full not in self.included:
