@@ -77,8 +77,8 @@ TASK_SETTINGS = Settings(
 )
 # One container definition: ECS's own JSON in Terraform, the resource's properties in CloudFormation.
 CONTAINER_SETTINGS = Settings(
-    terraform={"name": "name", "environment": "environment"},
-    cloudformation={"name": "Name", "environment": "Environment"},
+    terraform={"name": "name", "environment": "environment", "variable_name": "name", "variable_value": "value"},
+    cloudformation={"name": "Name", "environment": "Environment", "variable_name": "Name", "variable_value": "Value"},
 )
 INSTANCE_SETTINGS = Settings(
     terraform={
@@ -122,6 +122,10 @@ LAUNCH_CONFIGURATION_SETTINGS = Settings(
         "user_data_base64": None,
     },
 )
+# A launch template's instance profile: {arn|name} in Terraform, {Arn|Name} in CloudFormation.
+LAUNCH_TEMPLATE_PROFILE = Settings(terraform={"arn": "arn", "name": "name"}, cloudformation={"arn": "Arn", "name": "Name"})
+# An instance profile's roles: Terraform's role (or the older roles), CloudFormation's Roles.
+PROFILE_SETTINGS = Settings(terraform={"role": "role", "roles": "roles"}, cloudformation={"role": None, "roles": "Roles"})
 # A launch template reference: {id|name} in Terraform, {LaunchTemplateId|LaunchTemplateName}.
 LAUNCH_TEMPLATE_REFERENCE = Settings(
     terraform={"id": "id", "name": "name"},
@@ -370,8 +374,8 @@ def _machine(resource: Resource) -> Machine:
     table = _MACHINE_SETTINGS[resource.type]
     profile, setting = _setting(resource, table, "profile")
     template, _ = _setting(resource, table, "launch_template")
-    if isinstance(profile.value, dict):  # launch template: {name|arn} / {Name|Arn}
-        inner = {k.lower(): v for k, v in profile.value.items()}
+    if isinstance(profile.value, dict):  # launch template: {arn|name}
+        inner = {k: profile.value.get(LAUNCH_TEMPLATE_PROFILE.name(resource, k)) for k in ("arn", "name")}
         chosen = next((inner[k] for k in ("arn", "name") if resolve(inner.get(k)).value not in (ABSENT, None, "")), None)
         profile = profile.then(chosen) if chosen is not None else profile.with_value(ABSENT)
     return Machine(resource, kind, profile, setting, user_data(resource), template)
@@ -415,7 +419,8 @@ def profile_roles(profile: Fact, model: Model) -> Fact:
     if target is None or target.type not in PROFILE_TYPES:
         return profile.with_value(Unknown("instance profile is not a resource of this scan"))
     roles: list[Resource] = []
-    raw = target.attributes.get("role", target.attributes.get("roles", target.attributes.get("Roles")))
+    role_name, listed_roles = PROFILE_SETTINGS.name(target, "role"), PROFILE_SETTINGS.get(target, "roles")
+    raw = target.attributes.get(role_name, listed_roles) if role_name else listed_roles
     items = resolve(raw).value
     items = items if isinstance(items, list) else [items]
     for item in items:
@@ -739,7 +744,8 @@ def _containers(fact: Fact, task: Resource) -> Fact:
         name = resolve(definition.get(CONTAINER_SETTINGS.name(task, "name"))).value
         environment_key = CONTAINER_SETTINGS.name(task, "environment")
         env_raw = definition.get(environment_key)
-        environment = list(named_pairs(entry_fact.then(env_raw))) if env_raw is not None else []
+        keys = (CONTAINER_SETTINGS.name(task, "variable_name"), CONTAINER_SETTINGS.name(task, "variable_value"))
+        environment = list(named_pairs(entry_fact.then(env_raw), keys)) if env_raw is not None else []
         others = entry_fact.with_value({k: v for k, v in definition.items() if k != environment_key})
         out.append(Container(name if isinstance(name, str) else f"#{index + 1}", entry_fact, environment, others))
     return fact.with_value(out)

@@ -337,21 +337,23 @@ def _joined(texts: list[Text]) -> Text:
     return out
 
 
-def named_pairs(value: Any) -> Iterator[tuple[str, Fact]]:
-    """``{NAME: value}`` or ``[{name|Name: ..., value|Value: ...}]`` as (name, fact) pairs."""
+def named_pairs(value: Any, keys: Optional[tuple[str, str]] = None) -> Iterator[tuple[str, Fact]]:
+    """``{NAME: value}``, or a list of ``{<name key>: ..., <value key>: ...}`` entries with the
+    ``keys`` its format uses (ECS's ``name``/``value``, CloudFormation's ``Name``/``Value``),
+    as (name, fact) pairs."""
     fact = value if isinstance(value, Fact) else resolve(value)
     inner = fact.value
     if isinstance(inner, dict):
         for key, item in inner.items():
             yield str(key), fact.then(item)
-    elif isinstance(inner, list):
+    elif isinstance(inner, list) and keys is not None:
+        name_key, value_key = keys
         for entry in inner:
             entry_fact = fact.then(entry)
             if isinstance(entry_fact.value, dict):
-                name = resolve(entry_fact.value.get("name", entry_fact.value.get("Name"))).value
+                name = resolve(entry_fact.value.get(name_key)).value
                 if isinstance(name, str):
-                    raw = entry_fact.value.get("value", entry_fact.value.get("Value"))
-                    yield name, entry_fact.then(raw)
+                    yield name, entry_fact.then(entry_fact.value.get(value_key))
 
 
 def _dedupe(found: Iterable[Credential]) -> list[Credential]:

@@ -94,8 +94,10 @@ def test_structures_and_named_pairs():
     definition = {"name": "app", "command": ["run", f"--key={KEY_ID}"], "environment": [{"name": "A", "value": "b"}]}
     assert kinds(in_structure(definition, "container app")) == ["access key id"]
     assert list(named_pairs({"A": "1"}))[0][0] == "A"
-    pairs = [(n, f.value) for n, f in named_pairs([{"Name": "A", "Value": "1"}, {"name": "B", "value": "2"}, {"x": 1}])]
-    assert pairs == [("A", "1"), ("B", "2")]
+    entries = [{"Name": "A", "Value": "1"}, {"name": "B", "value": "2"}, {"x": 1}]
+    # a list's entries are read with the keys of its format only, never the other's
+    assert [(n, f.value) for n, f in named_pairs(entries, ("Name", "Value"))] == [("A", "1")]
+    assert [(n, f.value) for n, f in named_pairs(entries, ("name", "value"))] == [("B", "2")]
 
 
 def test_text_of_keeps_parts_and_decodes_encoded_values():
