@@ -35,7 +35,18 @@ from typing import Any, Optional
 from kds_iac.model import Encoded, Model, Ref, Resource, Unknown
 from kds_iac.value import Value
 from kds_iac.views.credentials import PLACEHOLDER, Text, named_pairs, text_of
-from kds_iac.views.facts import ABSENT, Fact, attribute, name_of, nested, render_pattern, resolve, resources_named
+from kds_iac.views.facts import (
+    ABSENT,
+    Fact,
+    attribute,
+    first_block,
+    name_of,
+    nested,
+    render_pattern,
+    resolve,
+    resources_named,
+    setting_path,
+)
 from kds_iac.views.kinesis import STREAM_TYPES
 from kds_iac.views.settings import Settings, is_terraform
 
@@ -169,27 +180,13 @@ class StreamMention(Value):
         return f"stream {self.text}" if self.text else "a Kinesis stream"
 
 
-def _first_block(fact: Fact) -> Fact:
-    """A Terraform nested block (a one-item list) as its mapping."""
-    if isinstance(fact.value, list):
-        if not fact.value:
-            return fact.with_value(ABSENT)
-        return fact.then(fact.value[0])
-    return fact
-
-
 def _setting(resource: Resource, table: Settings, key: str) -> tuple[Fact, str]:
     """A setting's value (ABSENT when the format has none) and the name it is written under."""
     name = table.name(resource, key)
     if name is None:
         return Fact(ABSENT), ""
     head, _, rest = name.partition(".")
-    fact = _first_block(attribute(resource.attributes, head))
-    for part in [p for p in rest.split(".") if p]:
-        if fact.absent or not fact.known:
-            break
-        fact = _first_block(nested(fact, part))
-    return fact, name
+    return setting_path(first_block(attribute(resource.attributes, head)), *[p for p in rest.split(".") if p]), name
 
 
 def present(fact: Fact) -> Optional[bool]:
@@ -659,10 +656,10 @@ def _delivery_streams(model: Model) -> list[DeliveryStream]:
             continue
         stream_field, role_field = DELIVERY_SETTINGS.name(resource, "stream"), DELIVERY_SETTINGS.name(resource, "role")
         source_name, role_name = f"{block_name}.{stream_field}", f"{block_name}.{role_field}"
-        source = stream_source(_first_block(nested(block, stream_field)), model)
+        source = stream_source(first_block(nested(block, stream_field)), model)
         if source.value is ABSENT:
             continue
-        role = role_of(_first_block(nested(block, role_field)), model)
+        role = role_of(first_block(nested(block, role_field)), model)
         cached.append(DeliveryStream(resource, source, source_name, role, role_name))
     return cached
 

@@ -238,6 +238,23 @@ def nested(fact: Fact, name: str) -> Fact:
     return fact.then(container[name])
 
 
+def first_block(fact: Fact) -> Fact:
+    """A Terraform nested block (a one-item list) as its mapping; an empty list is absent."""
+    if isinstance(fact.value, list):
+        return fact.then(fact.value[0]) if fact.value else fact.with_value(ABSENT)
+    return fact
+
+
+def setting_path(fact: Fact, *names: str) -> Fact:
+    """Down nested settings (``EncryptionConfiguration``, ``KMSEncryptionConfig``...) through
+    Terraform's block lists; an absent or unknown step is where it stops."""
+    for name in names:
+        if fact.absent or not fact.known:
+            return fact
+        fact = first_block(nested(first_block(fact), name))
+    return fact
+
+
 def listed(items: Iterable[str], limit: int = 6) -> str:
     """Names for a message, sorted and without repeats; past ``limit``, a count."""
     names = sorted(dict.fromkeys(items))

@@ -29,7 +29,18 @@ import re
 from typing import Any, Optional
 
 from kds_iac.model import CLOUDFORMATION, TERRAFORM, Model, Ref, Resource, Unknown
-from kds_iac.views.facts import ABSENT, Fact, attribute, name_of, nested, render_pattern, resolve, resources_named, template_refs
+from kds_iac.views.facts import (
+    ABSENT,
+    Fact,
+    attribute,
+    first_block,
+    name_of,
+    render_pattern,
+    resolve,
+    resources_named,
+    setting_path,
+    template_refs,
+)
 from kds_iac.views.settings import Settings, naming
 
 BUCKET_TYPES = ("aws_s3_bucket", "AWS::S3::Bucket")
@@ -95,21 +106,6 @@ S3_DELIVERY_SETTINGS = Settings(
 )
 
 
-def _block(fact: Fact) -> Fact:
-    """A Terraform nested block (a one-item list) as its mapping."""
-    if isinstance(fact.value, list):
-        return fact.then(fact.value[0]) if fact.value else fact.with_value(ABSENT)
-    return fact
-
-
-def _path(fact: Fact, *names: str) -> Fact:
-    for name in names:
-        if fact.absent or not fact.known:
-            return fact
-        fact = _block(nested(_block(fact), name))
-    return fact
-
-
 def _set(fact: Fact) -> Optional[bool]:
     """Whether a setting is made: ``None`` when known only at deployment."""
     if isinstance(fact.value, Unknown):
@@ -155,7 +151,7 @@ def _algorithm_in_rules(fact: Fact, default_name: str, algorithm_name: str) -> F
     found: Optional[Fact] = None
     for item in rules:
         rule = fact.then(item)
-        algorithm = _path(rule, default_name, algorithm_name)
+        algorithm = setting_path(rule, default_name, algorithm_name)
         if not algorithm.known:
             return algorithm
         if isinstance(algorithm.value, str):
@@ -179,7 +175,7 @@ def _bucket_encryption(bucket: Resource, model: Model) -> BucketEncryption:
         if found is not None:
             return found
     inline_name = table.name(bucket, "inline")
-    inline = _path(attribute(bucket.attributes, inline_name), table.name(bucket, "rules"))
+    inline = setting_path(attribute(bucket.attributes, inline_name), table.name(bucket, "rules"))
     algorithm = _algorithm_in_rules(inline, table.name(bucket, "default"), table.name(bucket, "algorithm"))
     return BucketEncryption(bucket, _default_algorithm(algorithm), bucket, inline_name)
 
@@ -354,17 +350,17 @@ class TableEncryption:
 
 def table_encryption(table: Resource) -> TableEncryption:
     setting = TABLE_SETTINGS.name(table, "encryption")
-    block = _block(attribute(table.attributes, setting))
+    block = first_block(attribute(table.attributes, setting))
     if not block.known:
         return TableEncryption(table, block, setting)
-    enabled = _path(block, TABLE_SETTINGS.name(table, "enabled"))
+    enabled = setting_path(block, TABLE_SETTINGS.name(table, "enabled"))
     if isinstance(enabled.value, str) and enabled.value.lower() in ("true", "false"):
         enabled = enabled.with_value(enabled.value.lower() == "true")
     if not enabled.known:
         return TableEncryption(table, enabled, setting)
     if enabled.value is not True:
         return TableEncryption(table, enabled.with_value(AWS_OWNED), setting)
-    key = _path(block, TABLE_SETTINGS.name(table, "key"))
+    key = setting_path(block, TABLE_SETTINGS.name(table, "key"))
     if not key.known:
         return TableEncryption(table, key, setting)
     if key.value in (ABSENT, "", None):
@@ -454,24 +450,24 @@ def s3_deliveries(resource: Resource, model: Model) -> list[S3Delivery]:
     # "Disabled"); the other destinations' S3 configuration is always used (at least for failures)
     gated = inside.name(resource, "gated_backup")
     for outer, inner, role in _S3_DESTINATIONS[naming(resource)]:
-        block = _block(attribute(resource.attributes, outer))
+        block = first_block(attribute(resource.attributes, outer))
         if block.absent or not block.known:
             continue
         if inner:
             if inner == gated:
-                mode = _path(block, inside.name(resource, "backup_mode"))
+                mode = setting_path(block, inside.name(resource, "backup_mode"))
                 if not mode.known:
                     continue
                 if not (isinstance(mode.value, str) and mode.value.lower() == "enabled"):
                     continue
-            block = _path(block, inner)
+            block = setting_path(block, inner)
             if block.absent or not block.known:
                 continue
         setting = outer if not inner else f"{outer}.{inner}"
-        bucket = _path(block, *inside.name(resource, "bucket").split("."))
-        key = _path(block, *inside.name(resource, "key").split("."))
+        bucket = setting_path(block, *inside.name(resource, "bucket").split("."))
+        key = setting_path(block, *inside.name(resource, "key").split("."))
         no_encryption_name = inside.name(resource, "no_encryption")
-        no_encryption = _path(block, *no_encryption_name.split(".")).value if no_encryption_name else None
+        no_encryption = setting_path(block, *no_encryption_name.split(".")).value if no_encryption_name else None
         disabled = isinstance(no_encryption, str) and no_encryption == "NoEncryption"
         out.append(S3Delivery(role, setting, bucket_of(bucket, model), key, disabled))
     return out
