@@ -127,19 +127,25 @@ const fSev = document.getElementById("f-severity"), fRule = document.getElementB
 for (const s of SEVERITIES.filter(s => MAP.findings.some(f => f.severity === s))) fSev.append(el("option", {value: s}, s));
 for (const r of uniq(MAP.findings.map(f => f.rule_id))) fRule.append(el("option", {value: r}, r));
 for (const p of uniq(MAP.findings.map(f => f.file))) fFile.append(el("option", {value: p}, p));
-const rows = MAP.findings.map((f, i) => {
+// rows are built when first shown, PAGE at a time: a scope of thousands of findings opens at once
+const PAGE = 200;
+const rowCache = new Map();
+let rows = [], limit = PAGE;
+function row(i) {
+  if (rowCache.has(i)) return rowCache.get(i);
+  const f = MAP.findings[i];
   const tr = el("tr", {class: "finding", "data-index": String(i), "data-severity": f.severity, "data-rule": f.rule_id, "data-file": f.file});
   const rule = el("td"); const a = el("a", {href: f.help_uri || "#", target: "_blank", rel: "noopener"}, f.rule_id); rule.append(a);
   const loc = el("td", {class: "mono"}); loc.append(el("a", {href: f.file + "#L" + f.line, class: "loc"}, f.file + ":" + f.line));
   const s = el("td"); s.append(sev(f.severity));
   tr.append(s, rule, loc, el("td", {class: "mono"}, f.resource), el("td", {}, f.message));
   tr.addEventListener("click", (event) => { if (event.target.tagName !== "A") show(i, tr); });
-  tbody.append(tr);
+  rowCache.set(i, tr);
   return tr;
-});
+}
 function show(i, tr) {
   const f = MAP.findings[i];
-  rows.forEach(r => r.classList.remove("selected")); tr.classList.add("selected");
+  rowCache.forEach(r => r.classList.remove("selected")); tr.classList.add("selected");
   const d = document.getElementById("detail");
   d.textContent = "";
   d.append(el("b", {}, f.rule_id + " " + f.title), el("br"));
@@ -147,14 +153,23 @@ function show(i, tr) {
   d.append(el("span", {}, f.message));
   d.style.display = "block";
 }
+const more = el("button", {id: "f-more", type: "button"});
+more.addEventListener("click", () => { limit += PAGE; render(); });
+document.getElementById("findings-table").after(more);
 function filter() {
-  let shown = 0;
-  for (const tr of rows) {
-    const ok = (!fSev.value || tr.dataset.severity === fSev.value) && (!fRule.value || tr.dataset.rule === fRule.value)
-      && (!fFile.value || tr.dataset.file === fFile.value);
-    tr.style.display = ok ? "" : "none"; if (ok) shown++;
-  }
-  document.getElementById("f-count").textContent = shown + " of " + rows.length + " shown";
+  rows = [];
+  MAP.findings.forEach((f, i) => {
+    if ((!fSev.value || f.severity === fSev.value) && (!fRule.value || f.rule_id === fRule.value) && (!fFile.value || f.file === fFile.value)) rows.push(i);
+  });
+  limit = PAGE;
+  render();
+}
+function render() {
+  tbody.replaceChildren(...rows.slice(0, limit).map(row));
+  const shown = Math.min(limit, rows.length);
+  document.getElementById("f-count").textContent = rows.length + " of " + MAP.findings.length + " match" + (shown < rows.length ? ", " + shown + " listed" : "");
+  more.textContent = "Show " + Math.min(PAGE, rows.length - shown) + " more";
+  more.style.display = shown < rows.length ? "" : "none";
 }
 [fSev, fRule, fFile].forEach(s => s.addEventListener("change", filter));
 filter();
@@ -307,7 +322,9 @@ for (const level of ["write", "read", "administer", "key_use"]) {
 }
 if (everyBody.children.length) document.getElementById("every-stream").style.display = "";
 const list = document.getElementById("stream-list");
-MAP.streams.forEach((stream, i) => {
+// the stream sections are added in batches between frames: the first batch is there at load,
+// the rest follow without holding the page (window.kdsStreamsReady says when all are in)
+function section(stream, i) {
   const d = el("details", {class: "stream", id: "stream-" + i, "data-address": stream.address});
   const s = el("summary");
   s.append(document.createTextNode(stream.address + " "));
@@ -318,8 +335,17 @@ MAP.streams.forEach((stream, i) => {
   const body = el("div", {class: "drawing"});
   d.append(body);
   d.addEventListener("toggle", () => { if (d.open && !body.firstChild) draw(stream, body); });
-  list.append(d);
-});
+  return d;
+}
+window.kdsStreamsReady = false;
+function addStreams(from) {
+  const to = Math.min(from + 200, MAP.streams.length);
+  const batch = document.createDocumentFragment();
+  for (let i = from; i < to; i++) batch.append(section(MAP.streams[i], i));
+  list.append(batch);
+  if (to < MAP.streams.length) setTimeout(() => addStreams(to), 0); else window.kdsStreamsReady = true;
+}
+addStreams(0);
 if (MAP.streams.length && MAP.streams.length <= 3) document.querySelectorAll("details.stream").forEach(d => d.open = true);
 window.kdsGraph = graph;
 </script>

@@ -109,6 +109,7 @@ def open_page(browser, path: Path):
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on("request", lambda request: problems.append("request " + request.url) if not request.url.startswith("file:") else None)
     page.goto(path.as_uri())
+    page.wait_for_function("window.kdsStreamsReady === true", timeout=60_000)  # hang guard only
     return page, problems
 
 
@@ -152,14 +153,10 @@ def test_drawings_match_the_map(browser, scope, tmp_path):
 def test_filters_and_finding_location(browser, tmp_path):
     built, path = report("examples/terraform/iam-resource-policies", tmp_path)
     page, problems = open_page(browser, path)
-    rows = page.locator("tr.finding")
+    rows = page.locator("#findings-table tr.finding")
 
     def visible() -> list[tuple[str, str]]:
-        return [
-            (r.get_attribute("data-rule"), r.get_attribute("data-severity"))
-            for r in rows.all()
-            if r.is_visible()
-        ]
+        return [(r.get_attribute("data-rule"), r.get_attribute("data-severity")) for r in rows.all() if r.is_visible()]
 
     everything = sorted((f["rule_id"], f["severity"]) for f in built["findings"])
     assert sorted(visible()) == everything == [("KDS009", "high"), ("KDS009", "high"), ("KDS015", "low"), ("KDS015", "low")]
@@ -170,12 +167,32 @@ def test_filters_and_finding_location(browser, tmp_path):
     assert visible() == [("KDS009", "high"), ("KDS009", "high")]
     page.select_option("#f-file", "examples/terraform/iam-resource-policies/main.tf")
     assert len(visible()) == 2
+    assert page.locator("#f-count").inner_text() == "2 of 4 match"
     page.select_option("#f-rule", "")
     first = built["findings"][0]
     rows.first.locator("td").nth(3).click()
     assert page.locator("#detail-location").inner_text() == f"{first['file']}:{first['line']}"
     assert rows.first.locator("a.loc").get_attribute("href") == f"{first['file']}#L{first['line']}"
     assert rows.first.locator("td").nth(1).locator("a").get_attribute("href") == first["help_uri"]
+    assert problems == []
+    page.close()
+
+
+def test_long_findings_table_pages(browser, tmp_path):
+    """Thousands of findings: 200 rows at first, 200 more per click; filters apply to all."""
+    built, _ = report("examples/terraform/iam-resource-policies", tmp_path)
+    finding = built["findings"][0]
+    built["findings"] = [dict(finding, line=i + 1, severity="high" if i % 2 else "low") for i in range(1000)]
+    path = tmp_path / "many-findings.html"
+    path.write_text(render_map(built), encoding="utf-8")
+    page, problems = open_page(browser, path)
+    rows = page.locator("#findings-table tr.finding")
+    assert rows.count() == 200
+    page.click("#f-more")
+    assert rows.count() == 400
+    page.select_option("#f-severity", "high")
+    assert rows.count() == 200 and page.locator("#f-count").inner_text() == "500 of 1000 match, 200 listed"
+    assert set(rows.evaluate_all("rs => rs.map(r => r.dataset.severity)")) == {"high"}
     assert problems == []
     page.close()
 
