@@ -26,10 +26,10 @@ import shutil
 from typing import Any, Callable, Iterator, Optional
 
 from kds_iac.loaders.discovery import is_terraform_file
+from kds_iac.loaders.hcl_syntax import SourceFile
 from kds_iac.loaders.terraform_values import (
     Evaluation,
     FileCache,
-    SourceFile,
     split_module_path,
 )
 from kds_iac.model import Conditional, Condition, Encoded, FromInputs, Input, Ref, Resource, Template, Unknown

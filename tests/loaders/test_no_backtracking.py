@@ -31,13 +31,13 @@ def run_child(code: str) -> object:
     return json.loads(done.stdout)
 
 
-# -- terraform_values: the block header (was _BLOCK, `ident(?:[ \t]*(?:"..."|ident))*[ \t]*\{`) --
+# -- hcl_syntax: the block header (was _BLOCK, `ident(?:[ \t]*(?:"..."|ident))*[ \t]*\{`) --
 
 
 def test_long_identifier_before_a_non_ascii_letter_in_a_nested_block():
     code = """
         import json
-        from kds_iac.loaders.terraform_values import SourceFile
+        from kds_iac.loaders.hcl_syntax import SourceFile
         name = "a" * 4000
         text = 'resource "a" "b" {\\n  tags {\\n    ' + name + '\\u00e9 = 1\\n    k = 2\\n  }\\n}\\n'
         source = SourceFile("main.tf", text.encode("utf-8"))
@@ -53,7 +53,7 @@ def test_long_identifier_before_a_non_ascii_letter_in_a_nested_block():
 def test_identifier_labels_then_a_non_ascii_letter():
     code = """
         import json
-        from kds_iac.loaders.terraform_values import SourceFile
+        from kds_iac.loaders.hcl_syntax import SourceFile
         labels = " ".join(["lab"] * 2000)
         text = 'resource "a" "b" {\\n  x ' + labels + ' "q" ' + "b" * 3000 + '\\u00e9 {\\n  }\\n  y "l1" l2 {\\n  }\\n}\\n'
         source = SourceFile("main.tf", text.encode("utf-8"))

@@ -22,7 +22,7 @@ import pytest
 
 from kds_iac.loaders import terraform_precheck, tfparse_worker
 from kds_iac.loaders.terraform import load_module
-from kds_iac.loaders.terraform_values import mask
+from kds_iac.loaders.hcl_syntax import mask
 from kds_iac.model import Diagnostic
 from tests.conftest import declare_organization_trail, tool
 

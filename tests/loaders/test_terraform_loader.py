@@ -11,7 +11,7 @@ import pytest
 
 from kds_iac.loaders import terraform
 from kds_iac.loaders.terraform import load_module
-from kds_iac.loaders.terraform_values import mask
+from kds_iac.loaders.hcl_syntax import mask
 from kds_iac.model import Condition, Diagnostic, FromInputs, Input, Location, Ref, Template, Unknown
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "terraform"
