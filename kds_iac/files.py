@@ -31,17 +31,6 @@ def is_terraform_file(name: str) -> bool:
     return name.endswith(TERRAFORM_SUFFIXES)
 
 
-# Larger inputs are named in a diagnostic, not read: templates, Terraform files, plans, and the
-# files a template reads (file(), an S3 object's source, a nested stack's template).
-MAX_FILE_BYTES = 10 * 1024 * 1024
-TERRAFORM_SUFFIXES = (".tf", ".tf.json")
-
-
-def is_terraform_file(name: str) -> bool:
-    """A Terraform configuration file by its name (``.tf`` or ``.tf.json``); var files are not."""
-    return name.endswith(TERRAFORM_SUFFIXES)
-
-
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _NOCTTY = getattr(os, "O_NOCTTY", 0)
 _BINARY = getattr(os, "O_BINARY", 0)
