@@ -30,11 +30,15 @@ def main(argv: list[str]) -> int:
         command = [sys.executable, "-m", "kds_iac", "map", scope, "--format"]
         subprocess.run(command + ["html", "-o", report], check=False, timeout=600)
         data = json.loads(subprocess.run(command + ["json"], capture_output=True, text=True, timeout=600).stdout)
-        # the stream with the most parties makes the most telling drawing
-        def parties(stream: dict) -> int:
-            return sum(len(v) for v in stream["access"].values()) + len(stream["external_grants"]) + len(stream["destinations"])
+        # the stream with the most kinds of parties, then the fewest of them: a telling drawing
+        # that stays legible
+        def score(stream: dict) -> tuple[int, int]:
+            kinds = [level for level, found in stream["access"].items() if found]
+            kinds += [g["policy"] for g in stream["external_grants"]] + [d["kind"] for d in stream["destinations"]]
+            count = sum(len(v) for v in stream["access"].values()) + len(stream["external_grants"]) + len(stream["destinations"])
+            return len(set(kinds)), -count
 
-        best = max(range(len(data["streams"])), key=lambda i: (parties(data["streams"][i]), -i)) if data["streams"] else None
+        best = max(range(len(data["streams"])), key=lambda i: (score(data["streams"][i]), -i)) if data["streams"] else None
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
             page = browser.new_page(viewport={"width": 1400, "height": 1000}, device_scale_factor=1)

@@ -51,7 +51,10 @@ h2 { font-size: 16px; margin: 0 0 8px; }
 .sev.critical { background: var(--crit); } .sev.high { background: var(--high); } .sev.medium { background: var(--medium); }
 .sev.low { background: var(--low); } .sev.info { background: var(--info); }
 table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #eceff3; vertical-align: top; }
+th, td { text-align: left; padding: 5px 8px; border-bottom: 1px solid #eceff3; vertical-align: top; overflow-wrap: break-word; }
+#findings-table th:nth-child(-n+2), #findings-table td:nth-child(-n+2) { white-space: nowrap; }
+#findings-table td:nth-child(3) { min-width: 16em; overflow-wrap: anywhere; }
+#findings-table td:nth-child(4) { overflow-wrap: anywhere; max-width: 20em; }
 th { background: #f0f3f6; font-weight: 600; }
 tr.finding { cursor: pointer; } tr.finding:hover { background: #f5f9ff; } tr.finding.selected { background: #e3f0ff; }
 .filters { display: flex; gap: 12px; margin-bottom: 8px; flex-wrap: wrap; }
@@ -98,6 +101,7 @@ const MAP = JSON.parse(document.getElementById("kds-data").textContent);
 const SEVERITIES = ["critical", "high", "medium", "low", "info"];
 const COLORS = {write: "#2e7d32", read: "#1565c0", administer: "#c62828", key_use: "#8e24aa",
   external: "#d84315", anyone: "#b71c1c", audit: "#455a64", dest: "#00838f", key: "#6d4c41"};
+const TRAILS_DRAWN = 4;
 const LABELS = {write: "write", read: "read", administer: "administer", key_use: "key use"};
 function el(tag, attrs, text) {
   const node = document.createElement(tag);
@@ -216,9 +220,16 @@ function graph(stream) {
         label: g.policy.replace("_", " ") + (g.caller_pinned ? " (pinned)" : ""), kind: who.kind === "anyone" ? "anyone" : "external"});
     }
   }
-  for (const t of stream.audit.trails) {
-    node("t:" + t.address, t.address, "audit", t.findings.length);
-    edges.push({from: "t:" + t.address, to: "stream", label: t.data_events ? "audits + data events" : "audits", kind: "audit"});
+  const trails = stream.audit.trails;
+  if (trails.length > TRAILS_DRAWN) {  // a scope of many trails: one node says how many
+    const data = trails.filter(t => t.data_events).length;
+    node("t:*", trails.length + " trails and stores", "audit", trails.some(t => t.findings.length));
+    edges.push({from: "t:*", to: "stream", label: "audit (" + data + " with data events)", kind: "audit"});
+  } else {
+    for (const t of trails) {
+      node("t:" + t.address, t.address, "audit", t.findings.length);
+      edges.push({from: "t:" + t.address, to: "stream", label: t.data_events ? "audits + data events" : "audits", kind: "audit"});
+    }
   }
   if (stream.audit.organization_trail) {
     node("t:org", "organization trail", "audit", false);
@@ -243,7 +254,7 @@ function draw(stream, into) {
   const others = g.nodes.filter(n => n.id !== "stream");
   const count = Math.max(others.length, 1);
   const radius = Math.max(170, count * 26);
-  const width = 2 * radius + 420, height = 2 * radius + 120;
+  const width = 2 * 1.35 * radius + 440, height = 2 * radius + 120;  // the ellipse and the widest labels fit
   const cx = width / 2, cy = height / 2;
   const pos = {stream: [cx, cy]};
   others.forEach((n, i) => {
