@@ -29,14 +29,8 @@ from kds_iac.loaders import terraform_gates as gates
 from kds_iac.loaders import terraform_precheck, tfparse_worker
 from kds_iac.loaders.discovery import MAX_FILE_BYTES, is_terraform_file
 from kds_iac.loaders.hcl_syntax import SourceFile
-from kds_iac.loaders.terraform_values import (
-    Assigned,
-    Evaluation,
-    FileCache,
-    call_name,
-    split_module_path,
-    without_file_calls,
-)
+from kds_iac.loaders.terraform_files import FileCache, without_file_calls
+from kds_iac.loaders.terraform_values import Assigned, Evaluation, call_name, split_module_path
 from kds_iac.model import TERRAFORM, Condition, Diagnostic, DiagnosticCode, Location, Model, Resource
 
 # tfparse runs in a worker process (tfparse_worker) that is killed after this many seconds
@@ -145,17 +139,16 @@ class _ModuleLoader:
         if self._refused(vars_paths):
             return
         tree = gates.module_tree(self.files, names)
-        capped = gates.large_counts(tree)
-        for block in capped.values():
+        replacements = gates.large_counts(tree)
+        for block, _ in replacements.values():
             self.diagnostic(
                 "info",
                 block.source.path,
                 block.source.line_of(block.gate_item.offset),
-                f"count = {block.gate_text()}: only the first instance is evaluated (more than "
-                f"{gates.MAX_INSTANCES} instances differ only by count.index)",
+                f"{block.gate} = {block.gate_text()}: evaluated with its numbers over {gates.MAX_INSTANCES} "
+                "taken as 1 (instances differ only by their index or key)",
                 code=DiagnosticCode.NOT_CHECKED,
             )
-        replacements = {key: (block, "1") for key, block in capped.items()}
         raw, stopped = self._evaluate(vars_paths, tree, replacements)
         if raw is None:
             return
@@ -595,9 +588,8 @@ class _ModuleLoader:
             name = os.path.basename(relative)
             capped = gates.large_counts({".": list(gates.top_level_blocks(source, relative))})
             if capped:  # only its syntax is wanted: a count of a million would take the time limit
-                replacements = {key: (block, "1") for key, block in capped.items()}
                 with open(os.path.join(tmp, name), "w", encoding="utf-8") as handle:
-                    handle.write(gates.rewrites_of(replacements)[relative])
+                    handle.write(gates.rewrites_of(capped)[relative])
             else:
                 shutil.copyfile(source.path, os.path.join(tmp, name))  # the bytes: encoding errors too
             try:

@@ -26,7 +26,7 @@ from typing import Iterator, Optional, Sequence
 
 from kds_iac.loaders.discovery import MAX_FILE_BYTES, is_terraform_file
 from kds_iac.loaders.hcl_syntax import FILL, SourceFile, mask
-from kds_iac.loaders.terraform_values import FileCache
+from kds_iac.loaders.terraform_files import FileCache
 from kds_iac.model import DiagnosticCode
 
 MAX_NESTING = 200  # deeper brackets than this make tfparse's JSON too deep for Python

@@ -33,7 +33,8 @@ small HCL scanner (``kds_iac.loaders.hcl_syntax``) masks strings and comments (k
 code) so that attributes, nested blocks and references can be found by linear scans (no
 regex here may backtrack over template text).
 
-File functions read only inside the scanned tree (``Evaluation._allowed_directories``):
+File functions read only inside the scanned tree (``Evaluation._allowed_directories``,
+``kds_iac.loaders.terraform_files``):
 tfparse reads wherever a path points, so what it evaluated from a call that may read
 elsewhere is withheld (``Unknown``, with an info note naming the call).
 """
@@ -45,7 +46,7 @@ import bisect
 import json
 import os
 import re
-from typing import Any, Callable, Iterable, Optional
+from typing import Any, Callable, Optional
 
 from kds_iac.model import (
     TERRAFORM,
@@ -61,9 +62,9 @@ from kds_iac.model import (
     Unknown,
     unique,
 )
-from kds_iac.loaders.hcl_syntax import Body, Item, SourceFile, mask, references
+from kds_iac.loaders.hcl_syntax import Body, Item, SourceFile, references
+from kds_iac.loaders.terraform_files import WITHHELD, FileCache, file_reading_calls, inside, read_limited, real_directories
 from kds_iac.loaders.terraform_expr import collapse, read_expression, starts_with_fallback_call
-from kds_iac.files import MAX_FILE_BYTES
 from kds_iac.value import Value
 
 # ---------------------------------------------------------------------------------------
@@ -386,7 +387,7 @@ class Evaluation:
             where = "is outside the scanned tree" if self._outside(raw, body.source) else "cannot be read"
             content: Any = Unknown(f"source: {_shown(raw)} {where}; not read")
         else:
-            content = _read_limited(real, "source", os.path.basename(real))
+            content = read_limited(real, "source", os.path.basename(real))
             if not isinstance(content, Unknown):
                 content = content.decode("utf-8", errors="replace")
         attributes["content"] = content
@@ -491,7 +492,7 @@ class Evaluation:
             if self._outside(raw_path, source):
                 return Unknown(f"{function}(): {_shown(raw_path[1:-1])} is outside the scanned tree; not read")
             return Unknown(f"{function}() of a path known only at deployment")
-        content = _read_limited(path, function, os.path.basename(path))
+        content = read_limited(path, function, os.path.basename(path))
         if isinstance(content, Unknown):
             return content
         content_text = content.decode("utf-8", errors="replace")
@@ -554,7 +555,7 @@ class Evaluation:
         outside a named subdirectory) and those ``terraform init`` installed."""
         if self._allowed is None:
             loaded = (os.path.dirname(self.files.path_of(name)) for name in sorted(self.filenames))
-            self._allowed = _real_directories([*self.files.roots, *loaded])
+            self._allowed = real_directories([*self.files.roots, *loaded])
         return self._allowed
 
     def _unconfined_calls(self) -> dict[str, list[int]]:
@@ -902,7 +903,7 @@ class Evaluation:
             if self._outside(f'"{path}"', source):
                 return Unknown(f"{name}(): {_shown(path)} is outside the scanned tree; not read")
             return Unknown(f"{name}(): {os.path.basename(path)} cannot be read")
-        content = _read_limited(real, name, os.path.basename(path))
+        content = read_limited(real, name, os.path.basename(path))
         if isinstance(content, Unknown):
             return content
         if name == "filebase64":
@@ -1208,7 +1209,6 @@ _FILE_CALL = re.compile(r"^\s*(templatefile|file)\s*\(")
 _TEMPLATE_INTERPOLATION = re.compile(r"\$\$\{|\$\{([^{}]*)\}")
 _PART_OPEN, _PART_CLOSE = "\ue000", "\ue001"
 _PART = re.compile("\ue000(\\d+)\ue001")
-MAX_READ_BYTES = MAX_FILE_BYTES  # the limit for templates, for the files they read
 
 
 def _closing_paren(masked: str, start: int) -> Optional[int]:
@@ -1264,100 +1264,9 @@ def _put_back(value: Any, parts: dict[int, Any]) -> Any:
     return value
 
 
-class FileCache:
-    """Files of one module evaluation, read once, keyed by tfparse's filename.
-
-    ``roots`` are the directories the user named (for a file named alone, its directory):
-    with the module's own directory, where file functions may read (see ``Evaluation``).
-    """
-
-    def __init__(self, directory: str, roots: Iterable[str] = ()):
-        self.directory = directory
-        self.roots: tuple[str, ...] = ()
-        self.allow([directory, *roots])
-        self._files: dict[str, Optional[SourceFile]] = {}
-        self._paths: dict[str, str] = {}
-
-    def allow(self, roots: Iterable[str]) -> None:
-        """Add scanned paths to ``roots`` (a file stands for its directory)."""
-        paths = [str(p) if os.path.isdir(str(p)) else os.path.dirname(str(p)) for p in roots]
-        self.roots = _real_directories([*self.roots, *paths])
-
-    def path_of(self, filename: str) -> str:
-        path = self._paths.get(filename)
-        if path is None:
-            path = self._paths[filename] = os.path.normpath(os.path.join(self.directory, filename))
-        return path
-
-    def get(self, filename: str) -> Optional[SourceFile]:
-        if filename not in self._files:
-            path = self.path_of(filename)
-            try:
-                with open(path, "rb") as handle:
-                    self._files[filename] = SourceFile(path, handle.read())
-            except OSError:
-                self._files[filename] = None
-        return self._files[filename]
-
-
 # ---------------------------------------------------------------------------------------
-# File reads confined to the scanned tree
+# Value helpers (a withheld file read: see terraform_files)
 # ---------------------------------------------------------------------------------------
-
-# Terraform's functions that read the file system (a path's content, digest, existence or listing)
-FILE_READING_FUNCTIONS = frozenset(
-    {
-        "file",
-        "fileexists",
-        "fileset",
-        "filebase64",
-        "filebase64sha256",
-        "filebase64sha512",
-        "filemd5",
-        "filesha1",
-        "filesha256",
-        "filesha512",
-        "templatefile",
-    }
-)
-_FILE_READING_CALL = re.compile(
-    r"(?<![\w.-])(templatefile|file(?:exists|set|base64sha256|base64sha512|base64|md5|sha1|sha256|sha512)?)[ \t]*\("
-)
-WITHHELD = "comes from a file outside the scanned tree, or at a path known only from other values, which is not read"
-
-
-def _real_directories(paths: Iterable[str]) -> tuple[str, ...]:
-    out: dict[str, None] = {}
-    for path in paths:
-        out.setdefault(os.path.realpath(path or "."), None)
-    return tuple(out)
-
-
-def inside(real_path: str, directories: Iterable[str]) -> bool:
-    """Whether ``real_path`` (resolved: symlinks followed) is one of ``directories`` or under one."""
-    for directory in directories:
-        if real_path == directory or real_path.startswith(directory.rstrip(os.sep) + os.sep):
-            return True
-    return False
-
-
-def file_reading_calls(masked: str) -> Iterable[tuple[int, int, str]]:
-    """(offset of the name, offset after ``(``, function) of each file-reading call in masked text."""
-    for match in _FILE_READING_CALL.finditer(masked):
-        yield match.start(), match.end(), match.group(1)
-
-
-def without_file_calls(text: str) -> str:
-    """HCL text whose file-reading calls name no function (``file(`` -> ``____(``): an unknown
-    function evaluates to null. For var files, which Terraform does not let call functions,
-    before tfparse evaluates them for us."""
-    masked = mask(text)
-    if "file" not in masked:
-        return text
-    out = list(text)
-    for start, _, function in file_reading_calls(masked):
-        out[start : start + len(function)] = "_" * len(function)
-    return "".join(out)
 
 
 def _withheld(raw: Any) -> Any:
@@ -1427,16 +1336,3 @@ def _condition_name(meta_arg: str, source_text: str, module: str = "") -> str:
         text = text[:77] + "..."
     where = f"{module}: " if module else ""
     return f"{where}{meta_arg} = {text}"
-
-
-def _read_limited(path: str, function: str, shown: str) -> Any:
-    """The bytes of a file a template function reads, or ``Unknown`` when it cannot be read
-    or is over the size limit."""
-    try:
-        with open(path, "rb") as handle:
-            content = handle.read(MAX_READ_BYTES + 1)
-    except OSError:
-        return Unknown(f"{function}(): {shown} cannot be read")
-    if len(content) > MAX_READ_BYTES:
-        return Unknown(f"{function}(): {shown} is too large")
-    return content

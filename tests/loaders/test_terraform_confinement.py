@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from kds_iac.loaders import load
-from kds_iac.loaders.terraform_values import WITHHELD, without_file_calls
+from kds_iac.loaders.terraform_files import WITHHELD, without_file_calls
 from kds_iac.model import Encoded, FromInputs, Unknown
 from tests.conftest import tool
 
