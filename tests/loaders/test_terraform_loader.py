@@ -454,9 +454,35 @@ def test_a_literal_count_over_the_limit_is_evaluated_as_its_first_instance(tmp_p
             "info",
             str(tmp_path / "main.tf"),
             2,
-            "count = 1000000: only the first instance is evaluated (more than 100 instances differ only by count.index)",
+            "count = 1000000: evaluated with its numbers over 100 taken as 1 (instances differ only by their index "
+            "or key)",
         )
     ]
+
+
+@pytest.mark.parametrize(
+    "gate, written, addresses",
+    [
+        ("count", "(((1000000)))", ["aws_kinesis_stream.s[0]"]),
+        ("count", "var.on ? 1e6 : 0", ["aws_kinesis_stream.s[0]"]),
+        ("for_each", "toset([for i in range(5000) : tostring(i)])", ['aws_kinesis_stream.s["0"]']),
+        ("count", "2", ["aws_kinesis_stream.s[0]", "aws_kinesis_stream.s[1]"]),
+    ],
+)
+def test_numbers_over_the_limit_in_a_gate_are_taken_as_one(tmp_path, gate, written, addresses):
+    (tmp_path / "main.tf").write_text(
+        f'variable "on" {{\n  default = true\n}}\nresource "aws_kinesis_stream" "s" {{\n  {gate} = {written}\n}}\n'
+    )
+    model = load_module(str(tmp_path))
+    assert [r.address for r in model.resources] == addresses
+    notes = [(d.line, d.message) for d in model.diagnostics]
+    if written == "2":
+        assert notes == []
+    else:
+        assert notes == [
+            (5, f"{gate} = {written}: evaluated with its numbers over 100 taken as 1 (instances differ only by their "
+                "index or key)")
+        ]
 
 
 def test_unexpected_failure_is_a_diagnostic_naming_the_directory(tmp_path, monkeypatch):
