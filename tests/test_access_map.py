@@ -272,3 +272,20 @@ def test_scan_markdown_is_the_map(tmp_path):
     assert lines.index("### Findings") < lines.index("### `Clicks` (examples/cloudformation/iam-resource-policies.yaml:" + lines[
         next(i for i, l in enumerate(lines) if l.startswith("### `Clicks`"))
     ].split(":", 1)[1])
+
+
+def test_markdown_stays_under_the_job_summary_limit():
+    """GitHub refuses a job summary over 1 MiB: the Markdown report lists the most severe
+    findings and the first streams within its budget, and says how many it left out."""
+    from kds_iac.output.markdown import render_map
+
+    config = resolve_config(None, ["examples/terraform/iam-resource-policies"], str(REPO))
+    built = access_map.build(scan(["examples/terraform/iam-resource-policies"], config=config))
+    built["findings"] = [dict(f, message="m" * 400) for f in built["findings"]] * 2000
+    built["streams"] = built["streams"] * 3000
+    text = render_map(built)
+    assert len(text.encode("utf-8")) < 1024 * 1024
+    lines = text.splitlines()
+    assert any(line.endswith("more findings, less severe, are not listed here* |") for line in lines)
+    assert any(line.startswith("### `aws_kinesis_stream.") for line in lines)  # some streams fit
+    assert any("more streams are not listed here" in line for line in lines)

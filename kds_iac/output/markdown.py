@@ -16,6 +16,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 LEVEL_TITLES = {"write": "write", "read": "read", "administer": "administer", "key_use": "key use"}
 _SEVERITY_ORDER = ("critical", "high", "medium", "low", "info")
+# GitHub refuses a job summary over 1 MiB: streams past this size are counted, not listed
+BUDGET = 900_000
 
 
 def render(result: "ScanResult", context=None) -> str:
@@ -40,8 +42,14 @@ def render_map(access: dict[str, Any], context=None) -> str:
     lines.append("")
     if findings:
         lines += ["### Findings", "", "| Severity | Rule | Location | Resource | Message |", "|---|---|---|---|---|"]
-        for f in sorted(findings, key=lambda f: (_SEVERITY_ORDER.index(f["severity"]), f["file"], f["line"])):
+        used = 0
+        ordered = sorted(findings, key=lambda f: (_SEVERITY_ORDER.index(f["severity"]), f["file"], f["line"]))
+        for index, f in enumerate(ordered):
+            if used > BUDGET * 2 // 3:  # most severe first: what is left out is the least severe
+                lines.append(f"| | | | | *{len(ordered) - index} more findings, less severe, are not listed here* |")
+                break
             rule = f"[{f['rule_id']}]({f['help_uri']})" if f.get("help_uri") else f["rule_id"]
+            used += len(lines[-1]) + 1
             lines.append(
                 f"| {f['severity']} | {rule} | `{_cell(f['file'])}:{f['line']}` | `{_cell(f['resource'])}` | {_cell(f['message'])} |"
             )
@@ -51,8 +59,15 @@ def render_map(access: dict[str, Any], context=None) -> str:
         lines += ["### Access to every stream", "", "| Access | Who | Actions | Granted by | Credentials |", "|---|---|---|---|---|"]
         lines += _access_rows(every)
         lines.append("")
-    for stream in streams:
-        lines += _stream(stream, bool(any(every.values())))
+    size = sum(len(line) + 1 for line in lines)
+    for index, stream in enumerate(streams):
+        table = _stream(stream, bool(any(every.values())))
+        size += sum(len(line) + 1 for line in table)
+        if size > BUDGET:
+            lines += [f"*{len(streams) - index} more streams are not listed here (the summary would pass GitHub's 1 MiB limit): "
+                      "see `kds-iac map --format html` or `--format json`.*", ""]
+            break
+        lines += table
     return "\n".join(lines).rstrip() + "\n"
 
 
