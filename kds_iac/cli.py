@@ -572,17 +572,16 @@ def _package_folder(*parts: str) -> str:
 
 
 def cfnlint_dir_command() -> int:
-    folder = cfnlint_rules_dir()
-    if not os.path.isdir(folder):
-        raise UsageError(f"the cfn-lint rule pack is missing from this installation: {folder}")
-    sys.stdout.write(folder + "\n")
-    return 0
+    return _print_folder(cfnlint_rules_dir(), "the cfn-lint rule pack")
 
 
 def checkov_dir_command() -> int:
-    folder = checkov_checks_dir()
+    return _print_folder(checkov_checks_dir(), "the checkov checks folder")
+
+
+def _print_folder(folder: str, what: str) -> int:
     if not os.path.isdir(folder):
-        raise UsageError(f"the checkov checks folder is missing from this installation: {folder}")
+        raise UsageError(f"{what} is missing from this installation: {folder}")
     sys.stdout.write(folder + "\n")
     return 0
 

@@ -158,12 +158,9 @@ def load_child(parent: "_TemplateLoader", logical_id: str, node: Any, line: int)
     model = parent.model
     if shown not in model.files:
         model.files.append(shown)
-    try:
-        document = cfn_reader.read_file(shown)
-    except cfn_reader.ReadError as error:
-        model.diagnostics.append(error.diagnostic(shown))
+    document = cfn_reader.read_reporting(shown, model.diagnostics)
+    if document is None:
         return None
-    model.diagnostics.extend(problem.diagnostic(shown) for problem in document.problems)
     child = _TemplateLoader(shown, document.data, model, child_nesting)
     child.load()
     return child

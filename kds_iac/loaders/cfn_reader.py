@@ -128,6 +128,18 @@ class Document(Value):
         self.problems = [] if problems is None else problems
 
 
+def read_reporting(path: str, diagnostics: list) -> Optional[Document]:
+    """``read_file`` with what is wrong added to ``diagnostics``: the document, or ``None``
+    when it cannot be read at all."""
+    try:
+        document = read_file(path)
+    except ReadError as error:
+        diagnostics.append(error.diagnostic(path))
+        return None
+    diagnostics.extend(problem.diagnostic(path) for problem in document.problems)
+    return document
+
+
 def read_file(path: str) -> Document:
     """Read and parse one file; raises ``ReadError`` (never anything else for bad content)."""
     try:

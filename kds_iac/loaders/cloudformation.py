@@ -76,7 +76,7 @@ import re
 from typing import Any, Iterator, NamedTuple, Optional
 
 from kds_iac.loaders import cfn_foreach, cfn_nested, cfn_reader
-from kds_iac.loaders.cfn_reader import Mapping, ReadError
+from kds_iac.loaders.cfn_reader import Mapping
 from kds_iac.model import (
     CLOUDFORMATION,
     Condition,
@@ -173,17 +173,15 @@ def load_template(path: str, roots: Optional[tuple[str, ...]] = None) -> Model:
     read from (by default the template's own directory)."""
     model = Model(files=[path])
     try:
-        document = cfn_reader.read_file(path)
-    except ReadError as error:
-        model.diagnostics.append(error.diagnostic(path))
-        return model
+        document = cfn_reader.read_reporting(path, model.diagnostics)
     except Exception as error:  # noqa: BLE001 - a reader bug must not stop the scan
         _log_internal(path, error)
         model.diagnostics.append(
             Diagnostic("error", path, 1, f"cannot read template: {type(error).__name__}: {error}", code=DiagnosticCode.INTERNAL)
         )
         return model
-    model.diagnostics.extend(problem.diagnostic(path) for problem in document.problems)
+    if document is None:
+        return model
     try:
         _TemplateLoader(path, document.data, model, cfn_nested.top(path, roots)).load()
     except Exception as error:  # noqa: BLE001 - a loader bug must not stop the scan

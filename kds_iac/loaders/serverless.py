@@ -73,12 +73,9 @@ def load_service(path: str, root: Optional[str] = None) -> Model:
     """Load one service file; ``root`` bounds the includes (default: the file's directory).
     Never raises for bad content."""
     model = Model(files=[path])
-    try:
-        document = cfn_reader.read_file(path)
-    except ReadError as error:
-        model.diagnostics.append(error.diagnostic(path))
+    document = cfn_reader.read_reporting(path, model.diagnostics)
+    if document is None:
         return model
-    model.diagnostics.extend(problem.diagnostic(path) for problem in document.problems)
     data = document.data
     if not isinstance(data, dict):
         model.diagnostics.append(Diagnostic("error", path, 1, "not a Serverless Framework service: the document is not a mapping",

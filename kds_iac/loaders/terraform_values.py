@@ -214,11 +214,7 @@ class Evaluation:
             module, _ = split_module_path(module)
 
     def _add_resource(self, type_: str, block: dict, meta: dict, path: str, module: str) -> None:
-        location = Location(
-            file=self.files.path_of(meta.get("filename", "")),
-            start_line=int(meta.get("line_start") or 0),
-            end_line=int(meta.get("line_end") or meta.get("line_start") or 0),
-        )
+        location = self._block_location(meta)
         resource = Resource(
             type=type_,
             address=path,
@@ -247,11 +243,7 @@ class Evaluation:
             type=f"provider.{name}",
             address=f"{module}.{address}" if module else address,
             attributes={},
-            location=Location(
-                file=self.files.path_of(meta.get("filename", "")),
-                start_line=int(meta.get("line_start") or 0),
-                end_line=int(meta.get("line_end") or meta.get("line_start") or 0),
-            ),
+            location=self._block_location(meta),
             source_format=TERRAFORM,
             module=module,
             unit=self.directory,
@@ -331,11 +323,7 @@ class Evaluation:
                 type="output",
                 address=address,
                 attributes={"value": value, "sensitive": block.get("sensitive") is True},
-                location=Location(
-                    file=self.files.path_of(meta.get("filename", "")),
-                    start_line=int(meta.get("line_start") or 0),
-                    end_line=int(meta.get("line_end") or meta.get("line_start") or 0),
-                ),
+                location=self._block_location(meta),
                 source_format=TERRAFORM,
                 module=module,
                 unit=self.directory,
@@ -1183,6 +1171,11 @@ class Evaluation:
         if has_default and self._default_unconfined(module, name):
             default = Unknown(WITHHELD)
         return Input("variable", label, default, has_default, self._location(block))
+
+    def _block_location(self, meta: dict) -> Location:
+        """Where tfparse's ``__tfmeta`` puts a block (line 0 when it gives none)."""
+        start = int(meta.get("line_start") or 0)
+        return Location(self.files.path_of(meta.get("filename", "")), start, int(meta.get("line_end") or start))
 
     def _location(self, block: dict) -> Optional[Location]:
         meta = block.get("__tfmeta") or {}
