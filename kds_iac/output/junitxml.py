@@ -82,7 +82,7 @@ def render(result: "ScanResult", context: ReportContext) -> str:
                 line=str(line),
                 time="0",
             )
-            error = ET.SubElement(case, "error", message=_clean(diagnostic.message), type="parse")
+            error = ET.SubElement(case, "error", message=_clean(diagnostic.message), type=diagnostic.code or "parse")
             error.text = _clean(diagnostic_line(diagnostic))
         counts = {"tests": len(errors), "failures": 0, "errors": len(errors), "skipped": 0}
         _set_counts(suite, counts)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from kds_iac.model import Diagnostic, DiagnosticCode
 from kds_iac.output.common import ReportContext
 from kds_iac.output.junitxml import render
 from kds_iac.rules.base import Finding
@@ -59,7 +60,14 @@ def test_parse_errors_are_errors():
     assert (case.get("file"), case.get("line")) == ("stacks/broken.yaml", "7")
     error = case.find("error")
     assert error.get("message") == "mapping values are not allowed here"
+    assert error.get("type") == "parse"
     assert error.text == "stacks/broken.yaml:7:3: ERROR parse mapping values are not allowed here"
+
+
+def test_an_error_is_typed_by_its_diagnostic_code():
+    missing = Diagnostic("error", "nope", 0, "no such file or directory", code=DiagnosticCode.NOT_FOUND)
+    (case,) = parse(fakes.result(diagnostics=[missing])).find("testsuite[@name='inputs']").findall("testcase")
+    assert (case.get("file"), case.find("error").get("type")) == ("nope", "not-found")
 
 
 def test_notes_are_not_tests():
