@@ -284,19 +284,33 @@ class _Builder:
 
     # -- resource and key policies ----------------------------------------------------
 
+    def _policies_on(self) -> dict[int, list]:
+        """Resource policies by the stream they are on, key policies by their key: indexed once,
+        not searched for each stream."""
+        index = getattr(self, "_policy_index", None)
+        if index is None:
+            index = {}
+            for document in self.view.documents:
+                if document.kind == RESOURCE_POLICY:
+                    targets = {id(r): r for r in document.on}
+                    for r in document.on:
+                        stream = compute.consumer_stream(r)
+                        if stream is not None:
+                            targets[id(stream)] = stream
+                    for target in targets:
+                        index.setdefault(target, []).append(("resource_policy", document))
+                elif document.kind == KEY_POLICY and document.key is not None:
+                    index.setdefault(id(document.key.resource), []).append(("key_policy", document))
+            self._policy_index = index
+        return index
+
     def _external(self, stream: Stream, key: Any) -> list[dict[str, Any]]:
         out = []
-        for document in self.view.documents:
-            if document.kind == RESOURCE_POLICY:
-                if not any(r is stream.resource or compute.consumer_stream(r) is stream.resource for r in document.on):
-                    continue
-                what = "resource_policy"
-            elif document.kind == KEY_POLICY and isinstance(key, KmsKey) and document.key is not None:
-                if document.key.resource is not key.resource:
-                    continue
-                what = "key_policy"
-            else:
-                continue
+        index = self._policies_on()
+        found = [entry for entry in index.get(id(stream.resource), ()) if entry[0] == "resource_policy"]
+        if isinstance(key, KmsKey):
+            found += [entry for entry in index.get(id(key.resource), ()) if entry[0] == "key_policy"]
+        for what, document in found:
             for statement in document.known_statements:
                 if not statement.allows or not statement.principals:
                     continue
