@@ -109,6 +109,9 @@ def load_child(parent: "_TemplateLoader", logical_id: str, node: Any, line: int)
         parent.info(where, f"nested stack {logical_id}: template {location} is not fetched; its resources are not checked")
         return None
     relative = location[7:] if location.startswith("file://") else location
+    if "\x00" in relative:  # no file system takes it (and os.path.realpath raises)
+        parent.error(where, f"nested stack {logical_id}: template location contains a NUL character")
+        return None
     shown = os.path.normpath(os.path.join(os.path.dirname(parent.path), relative))
     real = os.path.realpath(shown)
     if not _inside(real, nesting.roots):

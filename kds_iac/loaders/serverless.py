@@ -439,6 +439,9 @@ class _Service:
         if not target or "${" in target:
             self.info(line, f"${{{source}}}: the file's name is known only at deployment; not read", file, DiagnosticCode.NOT_READ)
             return Unknown(f"${{{source}}}")
+        if "\x00" in target:  # no file system takes it (and os.path.realpath raises)
+            self.info(line, f"${{{source}}}: the file's name contains a NUL character; not read", file, DiagnosticCode.NOT_READ)
+            return Unknown(f"${{{source}}}")
         if os.path.isabs(target):
             self.info(line, f"${{{source}}}: absolute paths are not read; what it includes is not checked", file, DiagnosticCode.NOT_READ)
             return Unknown(f"${{{source}}}")
