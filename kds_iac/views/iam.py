@@ -379,8 +379,10 @@ def principal_name(resource: Resource) -> Optional[str]:
     return value or None
 
 
+@lru_cache(maxsize=1)
 def stream_level_actions() -> frozenset[str]:
-    """Kinesis actions that accept a stream or consumer ARN (not ``ListStreams``...)."""
+    """Kinesis actions that accept a stream or consumer ARN (not ``ListStreams``...); once per
+    process: ``kinesis_access`` asks for them on every call."""
     return frozenset(a for a in iam_actions.actions("kinesis") if iam_actions.resource_types(a))
 
 
