@@ -14,12 +14,11 @@ import sys
 from pathlib import Path
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient
 
 from kds_iac.rules import all_rules
-from tests.conftest import EXAMPLES, declare_organization_trail, tool
+from tests.conftest import EXAMPLES, tool
 
 HELP = {m.rule.id: m.rule.help_uri for m in all_rules()}
 
@@ -60,20 +59,6 @@ Resources:
 """
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[tool("kds-iac"), "lsp", "--stdio"]))
-async def client(lsp_client: LanguageClient, tmp_path_factory):
-    root = tmp_path_factory.mktemp("workspace")
-    declare_organization_trail(root)
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
-            root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="workspace")],
-        )
-    )
-    lsp_client.root = root  # type: ignore[attr-defined]
-    yield
-    await lsp_client.shutdown_session()
 
 
 async def validated(client: LanguageClient, method: str, path: Path, text: str = "") -> str:

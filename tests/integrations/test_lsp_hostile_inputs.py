@@ -13,11 +13,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import LanguageClient
 
-from tests.conftest import declare_organization_trail, tool
+from tests.conftest import tool
 
 STREAM = 'resource "aws_kinesis_stream" "plain" {\n  name = "plain"\n  shard_count = 1\n}\n'
 TEMPLATE = 'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n'
@@ -87,20 +86,6 @@ CASES = {
 SCOPE_WIDE = {"KDS020", "KDS021", "KDS022", "KDS023"}
 
 
-@pytest_lsp.fixture(config=ClientServerConfig(server_command=[tool("kds-iac"), "lsp", "--stdio"]))
-async def client(lsp_client: LanguageClient, tmp_path_factory):
-    root = tmp_path_factory.mktemp("workspace")
-    declare_organization_trail(root)
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code"),
-            root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="workspace")],
-        )
-    )
-    lsp_client.root = root  # type: ignore[attr-defined]
-    yield
-    await lsp_client.shutdown_session()
 
 
 def _write(directory: Path, files: dict) -> None:

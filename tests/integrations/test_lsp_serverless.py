@@ -10,7 +10,7 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient
 
 from tests.conftest import EXAMPLES
-from tests.integrations.test_lsp import client, validated  # noqa: F401 - the fixture
+from tests.integrations.test_lsp import validated
 
 E, W = types.DiagnosticSeverity.Error, types.DiagnosticSeverity.Warning
 
