@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
 from kds_iac.model import Diagnostic
+from kds_iac.value import Value
 from kds_iac.rules.base import Finding
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -80,24 +80,46 @@ def cfnlint_id(rule: Any) -> str:
 
 # --------------------------------------------------------------------------- ranged problems
 
-@dataclass(frozen=True)
-class Problem:
+class Problem(Value):
     """One diagnostic: 0-based lines; characters are code points of the line (``characters``
-    converts them to the position encoding the client and server agreed on)."""
+    converts them to the position encoding the client and server agreed on). A ``Value``, not
+    a dataclass: the scan's text and JSON output import this module, and ``dataclasses`` costs
+    start-up."""
 
-    file: str  # absolute path
-    line: int
-    start_character: int
-    end_line: int
-    end_character: int
-    severity: str  # "error", "warning", "information"
-    message: str
-    code: Optional[str] = None  # rule id, or "parse"/"input" for problems with the input
-    kind: Optional[str] = None  # a diagnostic's ``DiagnosticCode`` (None for a finding)
-    href: Optional[str] = None  # the rule's documentation
-    resource: Optional[str] = None  # the resource address of a finding
-    source: str = SOURCE
-    line_text: str = field(default="", repr=False)  # the text of ``line``, for encodings
+    __slots__ = (
+        "file", "line", "start_character", "end_line", "end_character", "severity", "message",
+        "code", "kind", "href", "resource", "source", "line_text",
+    )
+
+    def __init__(
+        self,
+        file: str,  # absolute path
+        line: int,
+        start_character: int,
+        end_line: int,
+        end_character: int,
+        severity: str,  # "error", "warning", "information"
+        message: str,
+        code: Optional[str] = None,  # rule id, or "parse"/"input" for problems with the input
+        kind: Optional[str] = None,  # a diagnostic's ``DiagnosticCode`` (None for a finding)
+        href: Optional[str] = None,  # the rule's documentation
+        resource: Optional[str] = None,  # the resource address of a finding
+        source: str = SOURCE,
+        line_text: str = "",  # the text of ``line``, for encodings
+    ):
+        self.file = file
+        self.line = line
+        self.start_character = start_character
+        self.end_line = end_line
+        self.end_character = end_character
+        self.severity = severity
+        self.message = message
+        self.code = code
+        self.kind = kind
+        self.href = href
+        self.resource = resource
+        self.source = source
+        self.line_text = line_text
 
     def characters(self, encoding: str = "utf-16") -> tuple[int, int]:
         """(start, end) in the units of ``encoding``: "utf-8", "utf-16" (LSP's default) or "utf-32"."""

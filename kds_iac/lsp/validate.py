@@ -41,7 +41,7 @@ import re
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Optional
 
 from kds_iac.files import is_terraform_file as _is_terraform
@@ -400,6 +400,6 @@ class _Shadow:
         for file, found in problems.items():
             real = self.real_of(file)
             out.setdefault(real, []).extend(
-                replace(p, file=self.real_of(p.file), message=p.message.replace(self.root, self.ancestor)) for p in found
+                p.replace(file=self.real_of(p.file), message=p.message.replace(self.root, self.ancestor)) for p in found
             )
         return out
