@@ -28,14 +28,29 @@ def preload_tfparse_if_terraform(paths: Sequence[str]) -> bool:
     return True
 
 
+_LOOK_DEPTH = 3  # directory levels below a named directory
+_LOOK_ENTRIES = 500  # directory entries read at most: a guess, so it stays cheap
+
+
 def _holds_terraform(path: str) -> bool:
+    """A Terraform file named, or found in the first levels of a named directory."""
     if os.path.isfile(path):
         return _is_terraform_name(path)
-    try:
-        with os.scandir(path) as entries:
-            return any(_is_terraform_name(entry.name) for entry in entries)
-    except OSError:
-        return False
+    pending, seen = [(path, 0)], 0
+    while pending and seen < _LOOK_ENTRIES:
+        directory, depth = pending.pop(0)
+        try:
+            with os.scandir(directory) as entries:
+                for entry in entries:
+                    seen += 1
+                    if _is_terraform_name(entry.name):
+                        return True
+                    if depth < _LOOK_DEPTH and not entry.name.startswith(".") and entry.name != "node_modules":
+                        if entry.is_dir(follow_symlinks=False):
+                            pending.append((entry.path, depth + 1))
+        except OSError:
+            continue
+    return False
 
 
 def _is_terraform_name(name: str) -> bool:

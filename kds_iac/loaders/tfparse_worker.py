@@ -401,7 +401,10 @@ def evaluate(
     seconds = time_limit if time_limit else seconds
     with _lock:
         if _child is None or _child.owner != os.getpid() or not _child.alive():
-            _child = _Child()
+            # the first worker of a process is forked where that is safe (start() was not
+            # called early, e.g. Terraform found deeper than the preload looks); a
+            # replacement after a crash starts a fresh interpreter
+            _child = _Child(fork=_child is None)
         child = _child
         child.stderr_head = bytearray()
         child.arrived.clear()
