@@ -24,7 +24,7 @@ def starts(monkeypatch) -> list[bool]:
         (["infra/main.tf.json"], ["infra"], True),  # a directory that holds Terraform itself
         (["stack.yaml"], ["stack.yaml"], False),
         (["stacks/app.yaml", "stacks/deep/main.tf"], ["stacks"], True),  # the first levels are looked at
-        (["a/b/c/d/main.tf"], ["a"], False),  # deeper than that: the loader starts the worker itself
+        (["a/b/c/d/e/main.tf"], ["a"], False),  # deeper than that: the loader starts the worker itself
         (["stacks/.terraform/modules/x/main.tf", "stacks/app.yaml"], ["stacks"], False),  # hidden folders skipped
         ([], ["missing"], False),
     ],
