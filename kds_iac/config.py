@@ -38,7 +38,7 @@ import os
 from typing import Any, Iterable, Optional, Sequence
 
 from kds_iac.rules.base import Severity
-from kds_iac.value import Value
+from kds_iac.value import Value, value_kind
 
 TOOL_KEY = "kds-iac"
 DEDICATED_NAMES = (".kds-iac.yaml", ".kds-iac.yml")
@@ -103,7 +103,7 @@ class Config(Value):
         if data is None:
             data = {}
         if not isinstance(data, dict):
-            raise ConfigError(f"{label}: settings must be a mapping of keys to values, not {_kind(data)}")
+            raise ConfigError(f"{label}: settings must be a mapping of keys to values, not {value_kind(data)}")
         config = cls(source=source)
         audit: dict[str, Any] = {"source": source}
         for key, value in data.items():
@@ -111,7 +111,7 @@ class Config(Value):
                 config.skip_rules = set(_rule_ids(value, label))
             elif key == "fail-on":
                 if not isinstance(value, str):
-                    raise ConfigError(f"{label}: 'fail-on' must be a severity name, not {_kind(value)}")
+                    raise ConfigError(f"{label}: 'fail-on' must be a severity name, not {value_kind(value)}")
                 try:
                     config.fail_on = Severity.parse(value)
                 except ValueError as error:
@@ -119,11 +119,11 @@ class Config(Value):
                 config.fail_on_set = True
             elif key == "organization-trail":
                 if not isinstance(value, str) or not value.strip():
-                    raise ConfigError(f"{label}: 'organization-trail' must be a non-empty text (the trail's ARN or where it is defined), not {_kind(value)}")
+                    raise ConfigError(f"{label}: 'organization-trail' must be a non-empty text (the trail's ARN or where it is defined), not {value_kind(value)}")
                 audit["organization_trail"] = value.strip()
             elif key in ("organization-trail-data-events", "kinesis-data-events"):
                 if not isinstance(value, bool):
-                    raise ConfigError(f"{label}: {key!r} must be true or false, not {_kind(value)}")
+                    raise ConfigError(f"{label}: {key!r} must be true or false, not {value_kind(value)}")
                 audit["organization_trail_data_events" if key.startswith("organization") else "require_data_events"] = value
             else:
                 config.warnings.append(f"{label}: unknown key {key!r}{_did_you_mean(str(key))} (known keys: {', '.join(KNOWN_KEYS)})")
@@ -246,10 +246,10 @@ def _parse_yaml(raw: bytes, path: str) -> Any:
 
 def _rule_ids(value: Any, source: str) -> Iterable[str]:
     if not isinstance(value, list):
-        raise ConfigError(f"{source}: 'skip-rules' must be a list of rule ids, not {_kind(value)}")
+        raise ConfigError(f"{source}: 'skip-rules' must be a list of rule ids, not {value_kind(value)}")
     for item in value:
         if not isinstance(item, str) or not item.strip():
-            raise ConfigError(f"{source}: 'skip-rules' must be a list of rule ids; found {_kind(item)} {item!r}")
+            raise ConfigError(f"{source}: 'skip-rules' must be a list of rule ids; found {value_kind(item)} {item!r}")
         yield item.strip().upper()
 
 
@@ -258,19 +258,3 @@ def _did_you_mean(key: str) -> str:
 
     close = difflib.get_close_matches(key.replace("_", "-"), KNOWN_KEYS, n=1)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__

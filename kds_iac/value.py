@@ -49,3 +49,20 @@ class Value:
         values = {name: getattr(self, name) for name in self._fields}
         values.update(changes)
         return type(self)(**values)
+
+
+def value_kind(value: Any, none: str = "null") -> str:
+    """What a settings or template value is, for messages; ``none`` is the word each format uses for None."""
+    if value is None:
+        return none
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__

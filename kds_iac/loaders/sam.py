@@ -36,7 +36,7 @@ from typing import Any, Optional
 
 from kds_iac.loaders.cfn_reader import Mapping, to_plain
 from kds_iac.model import Diagnostic, DiagnosticCode
-from kds_iac.value import Value
+from kds_iac.value import Value, value_kind
 
 SAM_TRANSFORM = "AWS::Serverless-2016-10-31"
 DEFAULT_REGION = "us-east-1"
@@ -142,26 +142,12 @@ def _globals_problem(template: Mapping) -> Optional[tuple[int, str]]:
     globals_ = template["Globals"]
     line = template.key_lines.get("Globals", 1) if isinstance(template, Mapping) else 1
     if not isinstance(globals_, dict):
-        return line, f"Globals must be a mapping of resource kinds (Function, Api, ...), not {_kind(globals_)}"
+        return line, f"Globals must be a mapping of resource kinds (Function, Api, ...), not {value_kind(globals_, 'empty')}"
     for section, settings in globals_.items():
         if not isinstance(settings, dict):
             section_line = globals_.key_lines.get(section, line) if isinstance(globals_, Mapping) else line
-            return section_line, f"Globals.{section} must be a mapping of properties, not {_kind(settings)}"
+            return section_line, f"Globals.{section} must be a mapping of properties, not {value_kind(settings, 'empty')}"
     return None
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    return "a mapping"
 
 
 def _prepare(fragment: dict, sam_ids: list[str], path: str, resources: Mapping, diagnostics: list) -> None:
