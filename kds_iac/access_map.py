@@ -31,12 +31,13 @@ from kds_iac.views.iam import (
     Principal,
     editable,
     iam,
+    own_accounts,
     principal_accounts,
     resource_accounts,
 )
 from kds_iac.views.kinesis import Stream, streams
 from kds_iac.views.kms import AwsManagedKey, ExternalKey, KmsKey
-from kds_iac.views.storage import delivery_kms, message_store_of, s3_deliveries, table_encryption
+from kds_iac.views.storage import delivery_kms, message_store_of, s3_deliveries, table_encryption, tables_in, tables_written_by
 
 if TYPE_CHECKING:  # pragma: no cover
     from kds_iac.engine import ScanResult
@@ -447,13 +448,6 @@ class _Builder:
 # --------------------------------------------------------------------------- helpers
 
 
-def own_accounts(document) -> set[str]:
-    """The accounts a policy's stream or key is known to live in (as KDS015 reads them)."""
-    from kds_iac.rules.kds015_kinesis_cross_account_grant import _own_accounts
-
-    return _own_accounts(document)
-
-
 def _reach(view: IamView, principal: Principal) -> tuple[str, list[Resource]]:
     """How a principal's Kinesis and KMS statements name their resources: ``pinned`` (only by
     reference: the streams, consumers' streams and keys they name), ``universal`` (every
@@ -522,21 +516,14 @@ def _key_policy_state(key: KmsKey) -> dict[str, Any]:
 def _consumer_tables(function: "compute.Function", model: Model, view: IamView) -> list[Resource]:
     """Tables a stream-reading function writes: those its environment names and those its
     role may write (as KDS018 finds them)."""
-    from kds_iac.rules.kds018_consumer_table_not_customer_key import WRITE_ACTIONS, _tables_in, _tables_of
-
     found: dict[int, Resource] = {}
-    for table in _tables_in(function.environment.value, model):
+    for table in tables_in(function.environment.value, model):
         found.setdefault(id(table), table)
     role = function.role.value
     principal = view.principal(role) if isinstance(role, Resource) else None
     if principal is not None:
-        for grant in principal.grants:
-            statement = grant.statement
-            if not statement.allows or statement.not_resources or not any(statement.grants_action(a) for a in WRITE_ACTIONS):
-                continue
-            for value in statement.resource_values:
-                for table in _tables_of(value, model):
-                    found.setdefault(id(table), table)
+        for table in tables_written_by(principal, model):
+            found.setdefault(id(table), table)
     return list(found.values())
 
 

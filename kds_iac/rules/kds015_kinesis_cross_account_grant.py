@@ -50,10 +50,9 @@ from kds_iac.rules._iam_findings import Problem, findings, provenance, statement
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views.facts import listed
 from kds_iac.views.iam import (
-    KEY_POLICY,
     RESOURCE_POLICY,
     RESOURCE_POLICY_HOLDER_TYPES,
-    PolicyDocument,
+    own_accounts,
     principal_accounts,
     resource_accounts,
 )
@@ -96,7 +95,7 @@ ORGANIZATION_KEYS = ("aws:principalorgid", "aws:principalorgpaths")
 def check(model: Model) -> Iterator[Finding]:
     problems = []
     for document in stream_resource_policies(model):
-        own = _own_accounts(document)
+        own = own_accounts(document)
         for statement in document.known_statements:
             if not statement.allows:
                 continue
@@ -135,14 +134,3 @@ def check(model: Model) -> Iterator[Finding]:
                         )
                     )
     yield from findings(RULE, problems)
-
-
-def _own_accounts(document: PolicyDocument) -> set[str]:
-    """Key policies: the accounts whose root is granted ``kms:*`` (the administration statement)."""
-    if document.kind != KEY_POLICY:
-        return set()
-    own = set()
-    for statement in document.known_statements:
-        if statement.allows and any(a.strip() in ("kms:*", "*") for a in statement.actions):
-            own |= {acct for acct, ident in principal_accounts(statement) if ident.endswith(":root") or ident == acct}
-    return own

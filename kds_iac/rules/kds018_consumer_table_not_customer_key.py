@@ -68,13 +68,12 @@ from __future__ import annotations
 
 from typing import Iterator
 
-from kds_iac.model import Model, Ref, Resource
+from kds_iac.model import Model, Resource
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views import compute
-from kds_iac.views.facts import resolve, template_refs
 from kds_iac.views.iam import editable, iam
 from kds_iac.views.kinesis import streams
-from kds_iac.views.storage import AWS_MANAGED, SAM_TABLE_TYPES, TABLE_TYPES, table_encryption, tables_named
+from kds_iac.views.storage import AWS_MANAGED, SAM_TABLE_TYPES, TABLE_TYPES, table_encryption, tables_in, tables_written_by
 
 RULE = Rule(
     id="KDS018",
@@ -104,7 +103,6 @@ EXAMPLES = {
 }
 
 READ_ACTIONS = ("kinesis:GetRecords", "kinesis:SubscribeToShard")
-WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem")
 
 
 def check(model: Model) -> Iterator[Finding]:
@@ -136,7 +134,7 @@ def check(model: Model) -> Iterator[Finding]:
         if not isinstance(function, compute.Function):
             continue
         who = f"Lambda function {editable(function.resource).address} (reads {source.stream.address}; the table is named in its environment)"
-        for table in _tables_in(function.environment.value, model):
+        for table in tables_in(function.environment.value, model):
             note(table, who)
         if isinstance(function.role.value, Resource):
             consumer_roles.setdefault(id(function.role.value), (function.role.value, who))
@@ -144,13 +142,8 @@ def check(model: Model) -> Iterator[Finding]:
         principal = view.principal(role)
         if principal is None:
             continue
-        for grant in principal.grants:
-            statement = grant.statement
-            if not statement.allows or statement.not_resources or not any(statement.grants_action(a) for a in WRITE_ACTIONS):
-                continue
-            for value in statement.resource_values:
-                for table in _tables_of(value, model):
-                    note(table, who)
+        for table in tables_written_by(principal, model):
+            note(table, who)
     for table, whos in writers.values():
         encryption = table_encryption(table)
         if encryption.customer_managed is not False:
@@ -183,30 +176,3 @@ def _streams_it_may_read(principal, encrypted: list) -> list:
         return []
     named = {id(r) for s in reading for v in s.resource_values for r in (*v.refs, v.head) if r is not None}
     return sorted(encrypted, key=lambda stream: id(stream.resource) not in named)
-
-
-def _tables_of(value, model: Model) -> list[Resource]:
-    found = [r for r in value.refs if r.type in TABLE_TYPES]
-    if value.head is not None and value.head.type in TABLE_TYPES and value.head not in found:
-        found.append(value.head)
-    if found:
-        return found
-    return tables_named(value.pattern, model)
-
-
-def _tables_in(value, model: Model, depth: int = 0) -> list[Resource]:
-    """Tables an environment names: by reference, by their exact name or by table ARN."""
-    if depth > 8:
-        return []
-    if isinstance(value, Ref):
-        return [value.target] if value.target.type in TABLE_TYPES else []
-    if isinstance(value, dict):
-        return [t for v in value.values() for t in _tables_in(v, model, depth + 1)]
-    if isinstance(value, list):
-        return [t for v in value for t in _tables_in(v, model, depth + 1)]
-    if isinstance(value, str):
-        return tables_named(value, model) or tables_named(f"arn:aws:dynamodb:::table/{value}", model)
-    inner = resolve(value).value
-    if inner is not value:
-        return _tables_in(inner, model, depth + 1)
-    return [r.target for r in template_refs(value) if r.target.type in TABLE_TYPES]

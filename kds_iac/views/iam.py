@@ -986,6 +986,18 @@ def principal_accounts(statement: Statement) -> list[tuple[str, str]]:
     return out
 
 
+def own_accounts(document: "PolicyDocument") -> set[str]:
+    """Key policies: the accounts whose root is granted ``kms:*`` (the administration statement),
+    so KDS015 and the access map do not call them other accounts."""
+    if document.kind != KEY_POLICY:
+        return set()
+    own = set()
+    for statement in document.known_statements:
+        if statement.allows and any(a.strip() in ("kms:*", "*") for a in statement.actions):
+            own |= {acct for acct, ident in principal_accounts(statement) if ident.endswith(":root") or ident == acct}
+    return own
+
+
 def resource_accounts(statement: Statement) -> set[str]:
     """Literal account ids in the statement's resource ARNs (the resource owner's account)."""
     found = set()

@@ -380,6 +380,50 @@ def tables_named(pattern: str, model: Model) -> list[Resource]:
     return resources_named(model, TABLE_TYPES, name)
 
 
+TABLE_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:BatchWriteItem", "dynamodb:DeleteItem")
+
+
+def tables_of(value, model: Model) -> list[Resource]:
+    """Tables a policy statement's resource value names: by reference, else by table ARN."""
+    found = [r for r in value.refs if r.type in TABLE_TYPES]
+    if value.head is not None and value.head.type in TABLE_TYPES and value.head not in found:
+        found.append(value.head)
+    if found:
+        return found
+    return tables_named(value.pattern, model)
+
+
+def tables_in(value, model: Model, depth: int = 0) -> list[Resource]:
+    """Tables an environment names: by reference, by their exact name or by table ARN."""
+    if depth > 8:
+        return []
+    if isinstance(value, Ref):
+        return [value.target] if value.target.type in TABLE_TYPES else []
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in tables_in(v, model, depth + 1)]
+    if isinstance(value, list):
+        return [t for v in value for t in tables_in(v, model, depth + 1)]
+    if isinstance(value, str):
+        return tables_named(value, model) or tables_named(f"arn:aws:dynamodb:::table/{value}", model)
+    inner = resolve(value).value
+    if inner is not value:
+        return tables_in(inner, model, depth + 1)
+    return [r.target for r in template_refs(value) if r.target.type in TABLE_TYPES]
+
+
+def tables_written_by(principal, model: Model) -> list[Resource]:
+    """Tables an IAM principal's allowing statements may write, in statement order (repeats
+    kept): KDS018 and the access map's consumer tables read the same grants."""
+    out = []
+    for grant in principal.grants:
+        statement = grant.statement
+        if not statement.allows or statement.not_resources or not any(statement.grants_action(a) for a in TABLE_WRITE_ACTIONS):
+            continue
+        for value in statement.resource_values:
+            out.extend(tables_of(value, model))
+    return out
+
+
 # --------------------------------------------------------------------------- Firehose to S3
 
 
