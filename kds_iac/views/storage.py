@@ -214,24 +214,38 @@ def _default_algorithm(fact: Fact) -> Fact:
 
 def bucket_of(fact: Fact, model: Model) -> Fact:
     """A bucket setting (ARN or name) as a bucket ``Resource`` of this scan, or Unknown."""
+    return _resource_of(fact, model, "bucket", ((_BUCKET_ARN, BUCKET_TYPES),), names_alone=True)
+
+
+def _resource_of(fact: Fact, model: Model, what: str, kinds: tuple, names_alone: bool) -> Fact:
+    """The one resource of this scan of ``kinds`` ((ARN pattern, types), ...) that a setting
+    references or names; Unknown when that cannot be told. Buckets and message stores are found
+    alike; ``names_alone``: a text no pattern matches is a name of the first kind (a bucket), and
+    a reference to another type is Unknown, not ABSENT (a destination that is no queue or topic)."""
     value = fact.value
     if value is ABSENT or isinstance(value, Unknown):
         return fact
+    types = tuple(t for _, kind_types in kinds for t in kind_types)
     refs = template_refs(value)
     if refs:
         target = refs[0].target
-        if target.type in BUCKET_TYPES and not target.is_data_source:
+        if target.type in types and not target.is_data_source:
             return fact.with_value(target)
-        return fact.with_value(Unknown(f"bucket comes from {target.address}"))
+        if target.type in types or names_alone:
+            return fact.with_value(Unknown(f"{what} comes from {target.address}"))
+        return fact.with_value(ABSENT)
     text = render_pattern(value)
     if text is None:
-        return fact.with_value(Unknown("bucket is not an ARN or name"))
-    match = _BUCKET_ARN.match(text)
-    name = match.group(1) if match else text
-    candidates = resources_named(model, BUCKET_TYPES, name)
-    if len(candidates) == 1 and "*" not in name:
-        return fact.with_value(candidates[0])
-    return fact.with_value(Unknown(f"bucket {text} is not defined in this scan"))
+        return fact.with_value(Unknown(f"{what} is not an ARN or name" if names_alone else f"{what} is not an ARN"))
+    for pattern, kind_types in kinds:
+        match = pattern.match(text)
+        if match or names_alone:
+            name = match.group(1) if match else text
+            candidates = resources_named(model, kind_types, name)
+            if len(candidates) == 1 and "*" not in name:
+                return fact.with_value(candidates[0])
+            return fact.with_value(Unknown(f"{what} {text} is not defined in this scan"))
+    return fact.with_value(ABSENT)
 
 
 # --------------------------------------------------------------------------- queues and topics
@@ -291,29 +305,8 @@ def message_store(resource: Resource) -> MessageStore:
 def message_store_of(fact: Fact, model: Model) -> Fact:
     """A destination ARN as a ``MessageStore`` of this scan; ABSENT when it is neither an
     SQS queue nor an SNS topic (an S3 bucket, a function); Unknown when it cannot be told."""
-    value = fact.value
-    if value is ABSENT or isinstance(value, Unknown):
-        return fact
-    refs = template_refs(value)
-    if refs:
-        target = refs[0].target
-        if target.type in QUEUE_TYPES + TOPIC_TYPES and not target.is_data_source:
-            return fact.with_value(message_store(target))
-        if target.type in QUEUE_TYPES + TOPIC_TYPES:
-            return fact.with_value(Unknown(f"destination comes from {target.address}"))
-        return fact.with_value(ABSENT)
-    text = render_pattern(value)
-    if text is None:
-        return fact.with_value(Unknown("destination is not an ARN"))
-    for pattern, types in ((_QUEUE_ARN, QUEUE_TYPES), (_TOPIC_ARN, TOPIC_TYPES)):
-        match = pattern.match(text)
-        if match:
-            name = match.group(1)
-            candidates = resources_named(model, types, name)
-            if len(candidates) == 1 and "*" not in name:
-                return fact.with_value(message_store(candidates[0]))
-            return fact.with_value(Unknown(f"destination {text} is not defined in this scan"))
-    return fact.with_value(ABSENT)
+    found = _resource_of(fact, model, "destination", ((_QUEUE_ARN, QUEUE_TYPES), (_TOPIC_ARN, TOPIC_TYPES)), names_alone=False)
+    return found.with_value(message_store(found.value)) if isinstance(found.value, Resource) else found
 
 
 # --------------------------------------------------------------------------- DynamoDB tables
