@@ -592,3 +592,44 @@ def _service_file(finding: Finding, root: str) -> Optional[str]:
     if not unit or not unit.lower().endswith((".yml", ".yaml", ".json")):
         return None
     return _normalized(unit, root)
+
+
+# --------------------------------------------------------------------------- checkov check classes
+
+
+def check_class(name: str, base: type, entities: str, scan: str, judge: Any, module: str, doc: str) -> type:
+    """A checkov check class on ``base`` whose ``scan`` method asks ``judge(check, conf, frame)``
+    for a ``Verdict``: the check files of each framework differ only in these, so the
+    constructor, the remembering of the scanned file and the result mapping are written once.
+    ``entities`` is the keyword ``base`` takes its types by; checkov is imported here, not when
+    this module is."""
+    from checkov.common.bridgecrew.severities import get_severity
+    from checkov.common.models.enums import CheckCategories, CheckResult
+
+    results = {FAILED: CheckResult.FAILED, PASSED: CheckResult.PASSED, UNKNOWN: CheckResult.UNKNOWN}
+
+    def __init__(self: Any, spec: CheckSpec) -> None:
+        self.spec = spec
+        self._scanned_file = ""  # "/" + path relative to the scope root
+        self._entity = ("", "")  # (type, name) as checkov gives them
+        base.__init__(
+            self,
+            name=spec.rule.title,
+            id=spec.rule.checkov_id,
+            categories=[getattr(CheckCategories, spec.category, CheckCategories.GENERAL_SECURITY)],
+            guideline=spec.guideline,
+            **{entities: list(spec.resource_types)},
+        )
+        self.severity = get_severity(spec.rule.severity.name)
+
+    def run(self: Any, scanned_file: str, entity_configuration: dict, entity_name: str, entity_type: str, skip_info: Any) -> Any:
+        self._scanned_file = scanned_file
+        self._entity = (entity_type, entity_name)
+        return base.run(self, scanned_file, entity_configuration, entity_name, entity_type, skip_info)
+
+    def scan_conf(self: Any, conf: dict) -> Any:
+        verdict = judge(self, conf, sys._getframe(1))  # the caller's frame: where checkov keeps the scope
+        self.details.extend(verdict.messages)
+        return results[verdict.status]
+
+    return type(name, (base,), {"__init__": __init__, "run": run, scan: scan_conf, "__module__": module, "__doc__": doc})

@@ -20,43 +20,22 @@ except ImportError:  # this folder inside a source tree or a --target directory 
     sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")))
 
 from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
-from checkov.common.bridgecrew.severities import get_severity
-from checkov.common.models.enums import CheckCategories, CheckResult
 
 from kds_iac.frontends import checkov_bridge as bridge
 from kds_iac.model import CLOUDFORMATION
 
-_RESULTS = {bridge.FAILED: CheckResult.FAILED, bridge.PASSED: CheckResult.PASSED, bridge.UNKNOWN: CheckResult.UNKNOWN}
+
+def _judge(check: Any, conf: dict[str, Any], frame: Any) -> bridge.Verdict:
+    logical_id = check._entity[1]  # the key under Resources: our address
+    located = bridge.recover_scope(CLOUDFORMATION, check._scanned_file, conf, frame=frame)
+    if located is None:
+        raise RuntimeError(f"kds-iac cannot tell which scope {check._scanned_file} ({logical_id}) belongs to")
+    return bridge.evaluate(check.spec.rule, located, logical_id)
 
 
-class KdsCloudFormationCheck(BaseResourceCheck):
-    """One kds-iac rule as a checkov CloudFormation resource check."""
-
-    def __init__(self, spec: bridge.CheckSpec) -> None:
-        self.spec = spec
-        self._scanned_file = ""
-        self._logical_id = ""
-        super().__init__(
-            name=spec.rule.title,
-            id=spec.rule.checkov_id,
-            categories=[getattr(CheckCategories, spec.category, CheckCategories.GENERAL_SECURITY)],
-            supported_resources=list(spec.resource_types),
-            guideline=spec.guideline,
-        )
-        self.severity = get_severity(spec.rule.severity.name)
-
-    def run(self, scanned_file: str, entity_configuration: dict[str, Any], entity_name: str, entity_type: str, skip_info: Any) -> Any:
-        self._scanned_file = scanned_file  # "/" + path relative to the scope root
-        self._logical_id = entity_name  # the key under Resources: our address
-        return super().run(scanned_file, entity_configuration, entity_name, entity_type, skip_info)
-
-    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
-        located = bridge.recover_scope(CLOUDFORMATION, self._scanned_file, conf, frame=sys._getframe(1))
-        if located is None:
-            raise RuntimeError(f"kds-iac cannot tell which scope {self._scanned_file} ({self._logical_id}) belongs to")
-        verdict = bridge.evaluate(self.spec.rule, located, self._logical_id)
-        self.details.extend(verdict.messages)
-        return _RESULTS[verdict.status]
-
+KdsCloudFormationCheck = bridge.check_class(
+    "KdsCloudFormationCheck", BaseResourceCheck, "supported_resources", "scan_resource_conf", _judge, __name__,
+    "One kds-iac rule as a checkov CloudFormation resource check.",
+)
 
 CHECKS = [KdsCloudFormationCheck(spec) for spec in bridge.check_specs(CLOUDFORMATION)]

@@ -21,36 +21,21 @@ try:
 except ImportError:  # this folder inside a source tree or a --target directory not on sys.path
     sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")))
 
-from checkov.common.bridgecrew.severities import get_severity
-from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.serverless.checks.function.base_function_check import BaseFunctionCheck
 
 from kds_iac.frontends import checkov_bridge as bridge
 
-_RESULTS = {bridge.FAILED: CheckResult.FAILED, bridge.PASSED: CheckResult.PASSED, bridge.UNKNOWN: CheckResult.UNKNOWN}
+
+def _judge(check: Any, conf: dict[str, Any], frame: Any) -> bridge.Verdict:
+    context = bridge.serverless_context(frame)
+    if context is None or context.function is None:
+        raise RuntimeError("kds-iac cannot tell which service function checkov is checking")
+    return bridge.evaluate_function(check.spec.rule, context)
 
 
-class KdsServerlessFunctionCheck(BaseFunctionCheck):
-    """One kds-iac rule as a checkov serverless function check."""
-
-    def __init__(self, spec: bridge.CheckSpec) -> None:
-        self.spec = spec
-        super().__init__(
-            name=spec.rule.title,
-            id=spec.rule.checkov_id,
-            categories=[getattr(CheckCategories, spec.category, CheckCategories.GENERAL_SECURITY)],
-            supported_entities=list(spec.resource_types),
-            guideline=spec.guideline,
-        )
-        self.severity = get_severity(spec.rule.severity.name)
-
-    def scan_function_conf(self, conf: dict[str, Any]) -> CheckResult:
-        context = bridge.serverless_context(sys._getframe(1))
-        if context is None or context.function is None:
-            raise RuntimeError("kds-iac cannot tell which service function checkov is checking")
-        verdict = bridge.evaluate_function(self.spec.rule, context)
-        self.details.extend(verdict.messages)
-        return _RESULTS[verdict.status]
-
+KdsServerlessFunctionCheck = bridge.check_class(
+    "KdsServerlessFunctionCheck", BaseFunctionCheck, "supported_entities", "scan_function_conf", _judge, __name__,
+    "One kds-iac rule as a checkov serverless function check.",
+)
 
 CHECKS = [KdsServerlessFunctionCheck(spec) for spec in bridge.serverless_function_specs()]

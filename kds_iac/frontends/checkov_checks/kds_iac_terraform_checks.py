@@ -17,80 +17,39 @@ try:
 except ImportError:  # this folder inside a source tree or a --target directory not on sys.path
     sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")))
 
-from checkov.common.bridgecrew.severities import get_severity
-from checkov.common.models.enums import CheckCategories, CheckResult
 from checkov.terraform.checks.provider.base_check import BaseProviderCheck
 from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
 
 from kds_iac.frontends import checkov_bridge as bridge
 from kds_iac.model import TERRAFORM
 
-_RESULTS = {bridge.FAILED: CheckResult.FAILED, bridge.PASSED: CheckResult.PASSED, bridge.UNKNOWN: CheckResult.UNKNOWN}
+
+def _located(check: Any, conf: dict[str, Any], address: Any, frame: Any) -> bridge.Located:
+    located = bridge.recover_scope(TERRAFORM, check._scanned_file, conf, check.graph, frame=frame)
+    if located is None or not isinstance(address, str):
+        raise RuntimeError(f"kds-iac cannot tell which scope {check._scanned_file} ({address}) belongs to")
+    return located
 
 
-class KdsTerraformCheck(BaseResourceCheck):
-    """One kds-iac rule as a checkov Terraform resource check."""
-
-    def __init__(self, spec: bridge.CheckSpec) -> None:
-        self.spec = spec
-        self._scanned_file = ""
-        self._entity = ""
-        super().__init__(
-            name=spec.rule.title,
-            id=spec.rule.checkov_id,
-            categories=[getattr(CheckCategories, spec.category, CheckCategories.GENERAL_SECURITY)],
-            supported_resources=list(spec.resource_types),
-            guideline=spec.guideline,
-        )
-        self.severity = get_severity(spec.rule.severity.name)
-
-    def run(self, scanned_file: str, entity_configuration: dict[str, Any], entity_name: str, entity_type: str, skip_info: Any) -> Any:
-        self._scanned_file = scanned_file  # "/" + path relative to the scope root
-        self._entity = f"{entity_type}.{entity_name}"  # the address where checkov gives no __address__ (.tf.json)
-        return super().run(scanned_file, entity_configuration, entity_name, entity_type, skip_info)
-
-    def scan_resource_conf(self, conf: dict[str, Any]) -> CheckResult:
-        address = conf.get("__address__") or self._entity
-        located = bridge.recover_scope(TERRAFORM, self._scanned_file, conf, self.graph, frame=sys._getframe(1))
-        if located is None or not isinstance(address, str):
-            raise RuntimeError(f"kds-iac cannot tell which scope {self._scanned_file} ({address}) belongs to")
-        verdict = bridge.evaluate(self.spec.rule, located, address)
-        self.details.extend(verdict.messages)
-        return _RESULTS[verdict.status]
+def _judge_resource(check: Any, conf: dict[str, Any], frame: Any) -> bridge.Verdict:
+    address = conf.get("__address__") or ".".join(check._entity)  # checkov gives no __address__ for .tf.json
+    return bridge.evaluate(check.spec.rule, _located(check, conf, address, frame), address)
 
 
-class KdsTerraformProviderCheck(BaseProviderCheck):
-    """One kds-iac rule as a checkov provider check, for findings on ``provider`` blocks.
+def _judge_provider(check: Any, conf: dict[str, Any], frame: Any) -> bridge.Verdict:
+    address = conf.get("__address__")
+    return bridge.evaluate(check.spec.rule, _located(check, conf, address, frame), bridge.provider_address(address))
 
-    checkov names a provider block ``aws.default`` / ``aws.<alias>`` (``module.m.aws.x`` in a
-    module); the engine ``provider.aws`` / ``provider.aws.<alias>``.
-    """
 
-    def __init__(self, spec: bridge.CheckSpec) -> None:
-        self.spec = spec
-        self._scanned_file = ""
-        super().__init__(
-            name=spec.rule.title,
-            id=spec.rule.checkov_id,
-            categories=[getattr(CheckCategories, spec.category, CheckCategories.GENERAL_SECURITY)],
-            supported_provider=list(spec.resource_types),
-            guideline=spec.guideline,
-        )
-        self.severity = get_severity(spec.rule.severity.name)
-
-    def run(self, scanned_file: str, entity_configuration: dict[str, Any], entity_name: str, entity_type: str, skip_info: Any) -> Any:
-        self._scanned_file = scanned_file
-        return super().run(scanned_file, entity_configuration, entity_name, entity_type, skip_info)
-
-    def scan_provider_conf(self, conf: dict[str, Any]) -> CheckResult:
-        address = conf.get("__address__")
-        located = bridge.recover_scope(TERRAFORM, self._scanned_file, conf, self.graph, frame=sys._getframe(1))
-        if located is None or not isinstance(address, str):
-            raise RuntimeError(f"kds-iac cannot tell which scope {self._scanned_file} ({address}) belongs to")
-        verdict = bridge.evaluate(self.spec.rule, located, bridge.provider_address(address))
-        self.details.extend(verdict.messages)
-        return _RESULTS[verdict.status]
-
+KdsTerraformCheck = bridge.check_class(
+    "KdsTerraformCheck", BaseResourceCheck, "supported_resources", "scan_resource_conf", _judge_resource, __name__,
+    "One kds-iac rule as a checkov Terraform resource check.",
+)
+KdsTerraformProviderCheck = bridge.check_class(
+    "KdsTerraformProviderCheck", BaseProviderCheck, "supported_provider", "scan_provider_conf", _judge_provider, __name__,
+    "One kds-iac rule as a checkov provider check, for findings on ``provider`` blocks: checkov names a provider "
+    "block ``aws.default`` / ``aws.<alias>`` (``module.m.aws.x`` in a module), the engine ``provider.aws`` / ``provider.aws.<alias>``.",
+)
 
 CHECKS = [KdsTerraformCheck(spec) for spec in bridge.check_specs(TERRAFORM)]
 PROVIDER_CHECKS = [KdsTerraformProviderCheck(spec) for spec in bridge.provider_check_specs()]
