@@ -22,26 +22,12 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 from tests.conftest import declare_organization_trail, tool
+from tests.integrations.test_lsp import TEMPLATE  # the same two streams, one encrypted with the AWS managed key
 
 HOLD = Path(tempfile.gettempdir()) / f"kds-iac-lsp-hold-{os.getpid()}"
 GUARD = 120  # seconds: a hang guard, never a measurement
 E, W, I = types.DiagnosticSeverity.Error, types.DiagnosticSeverity.Warning, types.DiagnosticSeverity.Information
 
-TEMPLATE = """\
-AWSTemplateFormatVersion: "2010-09-09"
-Resources:
-  Plain:
-    Type: AWS::Kinesis::Stream
-    Properties:
-      ShardCount: 1
-  Managed:
-    Type: AWS::Kinesis::Stream
-    Properties:
-      ShardCount: 1
-      StreamEncryption:
-        EncryptionType: KMS
-        KeyId: alias/aws/kinesis
-"""
 
 # Plain encrypted with a customer managed key: only Managed's KDS002 is left, two lines lower
 FIXED = TEMPLATE.replace(
