@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import enum
 import re
-from typing import Callable, Iterator, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, Optional
 
 from kds_iac.model import CLOUDFORMATION, TERRAFORM, Location, Model, Resource
 from kds_iac.value import Value
 from kds_iac.views.settings import naming
+
+if TYPE_CHECKING:
+    from kds_iac.fixes import Fix
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Remediation", "References")
 DOCS_BASE_URL = "https://github.com/kds-iac/kds-iac/blob/main/docs/rules"
@@ -36,7 +39,9 @@ class Severity(enum.IntEnum):
 
 
 class Rule(Value):
-    __slots__ = ("id", "checkov_id", "severity", "title", "resource_types", "category", "formats", "scope_wide")
+    __slots__ = (
+        "id", "checkov_id", "severity", "title", "resource_types", "category", "formats", "scope_wide", "fixes"
+    )
 
     def __init__(
         self,
@@ -48,6 +53,7 @@ class Rule(Value):
         category: str,
         formats: tuple[str, ...] = ("terraform", "cloudformation"),
         scope_wide: bool = False,
+        fixes: tuple[str, ...] = (),
     ):
         self.id = id  # KDS001: stable, never reused
         self.checkov_id = checkov_id  # CKV_KDS_1
@@ -60,6 +66,9 @@ class Rule(Value):
         # scope), not on one resource and what it references: the rule's examples are judged
         # each scanned on its own.
         self.scope_wide = scope_wide
+        # The kinds of fix (``kds_iac.fixes.SAFE``, ``UNSAFE``) the rule may attach to a
+        # finding; the rule's docs say what each does, and a test applies each to its examples.
+        self.fixes = fixes
 
     @property
     def help_uri(self) -> str:
@@ -83,10 +92,17 @@ class Examples(Value):
 
 
 class Finding(Value):
-    __slots__ = ("rule", "resource", "message", "line", "related", "instances")
+    __slots__ = ("rule", "resource", "message", "line", "related", "instances", "fix")
+    _not_compared = ("fix",)
 
     def __init__(
-        self, rule: Rule, resource: Resource, message: str, line: Optional[int] = None, related: tuple[Resource, ...] = ()
+        self,
+        rule: Rule,
+        resource: Resource,
+        message: str,
+        line: Optional[int] = None,
+        related: tuple[Resource, ...] = (),
+        fix: Optional["Fix"] = None,
     ):
         self.rule = rule
         self.resource = resource
@@ -96,6 +112,9 @@ class Finding(Value):
         # Other instances of the same block with the same finding (a module scanned as a
         # root and through a module call): their addresses, reported once with this one.
         self.instances: tuple[str, ...] = ()
+        # What would fix it (``kds_iac.fixes.Fix``: intents, no text), when the rule can say
+        # with certainty; the text edits are computed only by front-ends that show or apply them.
+        self.fix = fix
 
     @property
     def location(self) -> Location:
