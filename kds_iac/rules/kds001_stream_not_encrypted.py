@@ -62,11 +62,13 @@ Events:
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
+from kds_iac.fixes import SAFE, UNSAFE, Fix, Link
 from kds_iac.model import Model
+from kds_iac.rules._key_fixes import keyed_fix
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
-from kds_iac.views.kinesis import STREAM_TYPES, Stream, streams
+from kds_iac.views.kinesis import ABSENT, STREAM_SETTINGS, STREAM_TYPES, Stream, streams
 
 RULE = Rule(
     id="KDS001",
@@ -76,6 +78,7 @@ RULE = Rule(
     resource_types=STREAM_TYPES,
     category="ENCRYPTION",
     formats=("terraform", "cloudformation", "serverless"),
+    fixes=(SAFE, UNSAFE),
 )
 
 EXAMPLES = {
@@ -147,7 +150,31 @@ def check(model: Model) -> Iterator[Finding]:
             resource=stream.resource,
             message=f"Kinesis stream {stream.address} is not encrypted at rest: {'; '.join(reasons)}",
             line=stream.encryption_line,
+            fix=_fix(stream, model),
         )
+
+
+def _fix(stream: Stream, model: Model) -> Optional[Fix]:
+    """KMS with the module's or template's one fit key (safe), else with a new key (unsafe);
+    none when an input decides the setting or a key is already named."""
+    if stream.decided_by_inputs or stream.key.value not in (ABSENT, ""):
+        return None
+    return keyed_fix(
+        model,
+        stream.resource,
+        f"Encrypt {stream.address}",
+        lambda link: encrypt_with(stream, link),
+        new_key_description=f"Encrypts Kinesis stream {stream.address}",
+    )
+
+
+def encrypt_with(stream: Stream, link: Link) -> tuple:
+    """The settings that encrypt ``stream`` with the key ``link`` points at (KDS002 too)."""
+    intents = []
+    if stream.encryption.value != "KMS":
+        intents.append(STREAM_SETTINGS.set(stream.resource, "encryption", "KMS", within=stream.block_setting))
+    intents.append(STREAM_SETTINGS.set(stream.resource, "key", link, within=stream.block_setting))
+    return tuple(intents)
 
 
 def _why(case: Stream) -> str:

@@ -65,11 +65,13 @@ Events:
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
+from kds_iac.fixes import SAFE, UNSAFE, Fix
 from kds_iac.model import Model
+from kds_iac.rules._key_fixes import keyed_fix
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
-from kds_iac.views.kinesis import STREAM_TYPES, streams
+from kds_iac.views.kinesis import STREAM_SETTINGS, STREAM_TYPES, Stream, streams
 from kds_iac.views.kms import AwsManagedKey
 
 RULE = Rule(
@@ -80,6 +82,7 @@ RULE = Rule(
     resource_types=STREAM_TYPES,
     category="ENCRYPTION",
     formats=("terraform", "cloudformation", "serverless"),
+    fixes=(SAFE, UNSAFE),
 )
 
 EXAMPLES = {
@@ -133,4 +136,18 @@ def check(model: Model) -> Iterator[Finding]:
         provenance = key.provenance()
         if provenance:
             message += f" (key decided by {provenance})"
-        yield Finding(RULE, stream.resource, message, line=stream.key_line)
+        yield Finding(RULE, stream.resource, message, line=stream.key_line, fix=_fix(stream, model))
+
+
+def _fix(stream: Stream, model: Model) -> Optional[Fix]:
+    """The key setting to the module's or template's one fit key (safe), else to a new key
+    (unsafe); none when an input or a condition decides the key."""
+    if stream.decided_by_inputs or not isinstance(stream.key.value, AwsManagedKey):
+        return None
+    return keyed_fix(
+        model,
+        stream.resource,
+        f"Encrypt {stream.address}",
+        lambda link: (STREAM_SETTINGS.set(stream.resource, "key", link, within=stream.block_setting),),
+        new_key_description=f"Encrypts Kinesis stream {stream.address}",
+    )

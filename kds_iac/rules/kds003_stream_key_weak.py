@@ -58,12 +58,14 @@ StreamsKey:
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
+from kds_iac.fixes import SAFE, Fix
 from kds_iac.model import Model
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views.kinesis import stream_keys
-from kds_iac.views.kms import KEY_TYPES, KmsKey
+from kds_iac.views.kms import KEY_SETTINGS, KEY_TYPES, KmsKey
+from kds_iac.views.settings import fixable
 
 RULE = Rule(
     id="KDS003",
@@ -73,6 +75,7 @@ RULE = Rule(
     resource_types=KEY_TYPES,
     category="ENCRYPTION",
     formats=("terraform", "cloudformation", "serverless"),
+    fixes=(SAFE,),
 )
 
 EXAMPLES = {
@@ -95,8 +98,6 @@ EXAMPLES = {
     ),
 }
 
-DECRYPTING_ACTIONS = ("kms:Decrypt",)
-
 
 def check(model: Model) -> Iterator[Finding]:
     for key, encrypted in stream_keys(model):
@@ -109,6 +110,7 @@ def check(model: Model) -> Iterator[Finding]:
             key.resource,
             f"KMS key {key.resource.address} encrypts Kinesis stream {used_by} but {'; '.join(defects)}",
             line=line,
+            fix=_fix(key, defects),
         )
 
 
@@ -121,18 +123,22 @@ def _defects(key: KmsKey) -> tuple[list[str], int | None]:
             text += f" (decided by {key.rotation.provenance()})"
         defects.append(text)
         line = key.resource.line_of(key.rotation_setting)
-    statements = key.policy.value
-    if isinstance(statements, list):
-        for statement in statements:
-            if (
-                statement.allows
-                and statement.everyone
-                and not statement.pins_caller
-                and any(statement.grants_action(a) for a in DECRYPTING_ACTIONS)
-            ):
-                label = f" (statement {statement.sid})" if statement.sid else ""
-                defects.append(f"its key policy lets any principal decrypt{label} without a condition pinning the caller")
-                if key.policy_resource is key.resource:
-                    line = line or key.resource.line_of(key.policy_attribute)
-                break
+    statement = key.public_decrypt()
+    if statement is not None and key.policy.known:
+        label = f" (statement {statement.sid})" if statement.sid else ""
+        defects.append(f"its key policy lets any principal decrypt{label} without a condition pinning the caller")
+        if key.policy_resource is key.resource:
+            line = line or key.resource.line_of(key.policy_attribute)
     return defects, line
+
+
+def _fix(key: KmsKey, defects: list[str]) -> Optional[Fix]:
+    """Rotation on, when rotation is the only defect and no input decides it; a public key
+    policy is not fixed: which principals should decrypt is a person's choice."""
+    rotation = key.rotation
+    if rotation.value is not False or len(defects) != 1 or rotation.inputs or rotation.conditions:
+        return None
+    if not fixable(key.resource):
+        return None
+    intent = KEY_SETTINGS.set(key.resource, "rotation", True)
+    return Fix(f"Turn on automatic rotation of {key.resource.address}", SAFE, (intent,)) if intent else None

@@ -105,6 +105,19 @@ class Stream:
         return describe_branch(unique(self.encryption.assumed + self.key.assumed))
 
     @property
+    def block_setting(self) -> str:
+        """The block the encryption settings sit in (``StreamEncryption``), "" when none."""
+        return STREAM_SETTINGS.name(self.resource, "block") or ""
+
+    @property
+    def decided_by_inputs(self) -> bool:
+        """True when an input, a condition or a value known only at deployment decides the
+        stream's encryption or key: a fix that wrote over it would silently override an input."""
+        if len(self.cases) > 1:
+            return True
+        return any(f.inputs or f.conditions or f.assumed or not f.known for f in (self.encryption, self.key))
+
+    @property
     def encryption_line(self) -> int:
         return self.resource.line_of(self.encryption_setting)
 

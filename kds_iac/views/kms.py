@@ -14,7 +14,7 @@ from kds_iac.model import Model, Ref, Resource, Unknown
 from kds_iac.value import Value
 from kds_iac.views.facts import ABSENT, Fact, attribute, name_of, render_pattern, resolve, template_refs
 from kds_iac.views.policy import policy_statements
-from kds_iac.views.settings import Settings
+from kds_iac.views.settings import Settings, same_template
 
 KEY_TYPES = ("aws_kms_key", "AWS::KMS::Key")
 ALIAS_TYPES = ("aws_kms_alias", "AWS::KMS::Alias")
@@ -30,6 +30,10 @@ ALIAS_SETTINGS = Settings(terraform={"target": "target_key_id"}, cloudformation=
 KEY_POLICY_SETTINGS = {"key": "key_id", "policy": "policy"}
 # Terraform data sources that look a key up: the argument they look it up by.
 _LOOKUP_ARGUMENT = {"aws_kms_key": "key_id", "aws_kms_alias": "name"}
+
+# Key policy actions that read a stream's records (with GetRecords): a policy that grants
+# them to anyone defeats the key.
+DECRYPTING_ACTIONS = ("kms:Decrypt",)
 
 _AWS_MANAGED_KINESIS = re.compile(r"(^|:)alias/aws/kinesis$")
 _ALIAS_IN_ARN = re.compile(r"^arn:[^:]*:kms:[^:]*:[^:]*:(alias/.+)$")
@@ -80,6 +84,38 @@ class KmsKey:
     @property
     def rotation_setting(self) -> str:
         return KEY_SETTINGS.name(self.resource, "rotation")
+
+    def public_decrypt(self):
+        """The first key policy statement that lets any principal decrypt without pinning the
+        caller (what KDS003 reports), None when there is none; Unknown when the policy is
+        known only at deployment."""
+        statements = self.policy.value
+        if not isinstance(statements, list):
+            return statements if isinstance(statements, Unknown) else None
+        for statement in statements:
+            if (
+                statement.allows
+                and statement.everyone
+                and not statement.pins_caller
+                and any(statement.grants_action(a) for a in DECRYPTING_ACTIONS)
+            ):
+                return statement
+        return None
+
+    @property
+    def fit(self) -> bool:
+        """A key a fix may choose for a stream or its data without asking: created with the
+        input defaults, enabled, rotating, and with a key policy known not to let anyone
+        decrypt (the rules that judge stream keys, KDS003 and KDS019, would not report it).
+        Pending deletion is not checked: a template cannot schedule a key's deletion."""
+        condition = self.resource.condition
+        return (
+            (condition is None or condition.default is True)
+            and self.rotation.value is True
+            and self.enabled.value is True
+            and (self.policy.absent or isinstance(self.policy.value, list))
+            and self.public_decrypt() is None
+        )
 
 
 class KeyResolver:
@@ -177,3 +213,22 @@ class KeyResolver:
 
 def key_resolver(model: Model) -> KeyResolver:
     return model.memo("key_resolver", lambda: KeyResolver(model))
+
+
+def fit_keys_near(model: Model, near: Resource) -> list[KmsKey]:
+    """The fit customer managed keys (``KmsKey.fit``) a fix on ``near`` can reference: those
+    of its Terraform module or CloudFormation template, written in it (not generated)."""
+    by_template = model.memo("fit_keys", lambda: _fit_keys_by_template(model))
+    return by_template.get(same_template(near), [])
+
+
+def _fit_keys_by_template(model: Model) -> dict[tuple, list[KmsKey]]:
+    keys = key_resolver(model)
+    found: dict[tuple, list[KmsKey]] = {}
+    for resource in model.of_type(*KEY_TYPES):
+        if resource.is_data_source or resource.generated_from or resource.origin is not None:
+            continue
+        key = keys.key(resource)
+        if key.fit:
+            found.setdefault(same_template(resource), []).append(key)
+    return found
