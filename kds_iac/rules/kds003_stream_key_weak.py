@@ -50,6 +50,11 @@ StreamsKey:
           Resource: "*"
 ```
 
+## Fix
+When disabled rotation is the key's only defect and no input decides it, the safe fix sets
+`enable_key_rotation = true` / `EnableKeyRotation: true`. A key policy that lets anyone decrypt
+is not fixed: which principals should use the key is for a person to decide.
+
 ## References
 - https://docs.aws.amazon.com/kms/latest/developerguide/rotate-keys.html
 - https://docs.aws.amazon.com/kms/latest/developerguide/key-policy-default.html
