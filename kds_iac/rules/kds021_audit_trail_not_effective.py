@@ -54,6 +54,17 @@ AuditTrail:
     S3BucketName: !Ref AuditLogBucket
 ```
 
+## Fix
+A safe fix per finding, changing the one setting of the defect: `enable_logging = true` /
+`IsLogging: true`, `enable_log_file_validation = true` / `EnableLogFileValidation: true`,
+`is_multi_region_trail = true` / `IsMultiRegionTrail: true`; for excluded management events,
+when the trail has one basic event selector, `include_management_events = true` /
+`IncludeManagementEvents: true` and `read_write_type = "All"` / `ReadWriteType: All` on it.
+Not fixed: a setting an input or a condition decides, log files without a KMS key (the key's
+policy must let CloudTrail use it, which no template setting of the trail can make certain),
+and advanced event selectors or several basic ones (which selector should record management
+events is a choice).
+
 ## References
 - https://docs.aws.amazon.com/awscloudtrail/latest/userguide/best-practices-security.html
 - https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-intro.html
@@ -64,12 +75,14 @@ AuditTrail:
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
+from kds_iac.fixes import SAFE, Fix
 from kds_iac.model import Model
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
-from kds_iac.views.cloudtrail import TRAIL_TYPES, Trail, audit
+from kds_iac.views.cloudtrail import SELECTOR_SETTINGS, TRAIL_SETTINGS, TRAIL_TYPES, Trail, audit
 from kds_iac.views.facts import Fact, listed
+from kds_iac.views.settings import fixable
 
 RULE = Rule(
     id="KDS021",
@@ -79,6 +92,7 @@ RULE = Rule(
     resource_types=TRAIL_TYPES,
     category="LOGGING",
     scope_wide=True,
+    fixes=(SAFE,),
 )
 
 EXAMPLES = {
@@ -169,7 +183,59 @@ def _finding(trail: Trail, what: str, text: str, fact: Fact) -> Finding:
     provenance = fact.provenance()
     decided = f" (with input defaults; decided by {provenance})" if provenance else ""
     line = trail.selectors_line if what == "selectors" else trail.line_of(what)
-    return Finding(RULE, trail.resource, f"CloudTrail trail {trail.address} is not effective: {text}{decided}", line=line)
+    return Finding(
+        RULE,
+        trail.resource,
+        f"CloudTrail trail {trail.address} is not effective: {text}{decided}",
+        line=line,
+        fix=_fix(trail, what, fact),
+    )
+
+
+# The defects a fix turns into one setting: the fix's title, and the value the setting takes.
+_SWITCHES = {
+    "logging": ("Turn on logging of {}", True),
+    "validation": ("Turn on log file validation of {}", True),
+    "multi_region": ("Make {} multi-region", True),
+}
+
+
+def _fix(trail: Trail, what: str, fact: Fact) -> Optional[Fix]:
+    """The defect's own setting, when no input decides it. A missing KMS key is not fixed
+    (the key's policy must let CloudTrail use it), and excluded management events only when
+    the one basic event selector can include them by its own settings."""
+    if not fixable(trail.resource):
+        return None
+    if what == "selectors":
+        intents = _selector_intents(trail)
+        title = f"Record management events in {trail.address}"
+    elif what in _SWITCHES and not (fact.inputs or fact.conditions or fact.assumed):
+        title, value = _SWITCHES[what]
+        intents = (TRAIL_SETTINGS.set(trail.resource, what, value),)
+        title = title.format(trail.address)
+    else:
+        return None
+    if not intents or None in intents:
+        return None
+    return Fix(title, SAFE, intents)
+
+
+def _selector_intents(trail: Trail) -> tuple:
+    """``include_management_events`` on and ``read_write_type`` All on the trail's only basic
+    event selector; nothing for advanced selectors (which selector to widen is a choice)."""
+    if trail.advanced or len(trail.basic) != 1:
+        return ()
+    selector = trail.basic[0]
+    facts = (selector.management, selector.read_write)
+    if any(f.inputs or f.conditions or f.assumed or not f.known for f in facts):
+        return ()
+    within = TRAIL_SETTINGS.name(trail.resource, "basic_selectors") + "[0]"
+    intents = []
+    if selector.management.value is False:
+        intents.append(SELECTOR_SETTINGS.set(trail.resource, "management", True, within=within))
+    if str(selector.read_write.value).lower() == "readonly":
+        intents.append(SELECTOR_SETTINGS.set(trail.resource, "read_write", "All", within=within))
+    return tuple(intents)
 
 
 def _names(streams: list) -> str:
