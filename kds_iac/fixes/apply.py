@@ -1,0 +1,359 @@
+"""From findings to changed files: each finding's edits, a plan of the edits that go
+together, and writing or showing it.
+
+A writer per format turns a fix's intents into text edits; this module picks the writer
+(a format without one, or a writer that raises, gives no edits: a fix bug never ends a
+scan), leaves out fixes whose edits overlap an already planned one (the caller re-scans and
+plans again, as ruff does), and writes each file back in its own encoding, byte-order mark
+and line endings. It never writes a file the scan did not read, nor through a symbolic
+link that leads out of the scanned tree, nor a file that changed since it was read.
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import logging
+import os
+import tempfile
+from typing import Callable, Iterable, Optional, Sequence
+
+from kds_iac.files import bom_encoding, decode, kind_of, read_bytes
+from kds_iac.fixes import SAFE, UNSAFE, Fix, NewResource, SetSetting, TextEdit, _line_starts, apply_edits
+from kds_iac.model import CLOUDFORMATION, TERRAFORM
+from kds_iac.value import Value
+
+LOG = logging.getLogger("kds_iac.fixes")
+
+Reader = Callable[[str], str]
+
+# source_format -> the module whose ``text_edits(fix, read)`` writes that format
+WRITERS = {TERRAFORM: "kds_iac.fixes.terraform", CLOUDFORMATION: "kds_iac.fixes.cloudformation"}
+MAX_PASSES = 5  # apply, re-scan, plan again: a fix left out for an overlap gets its turn
+
+
+def fix_resources(fix: Fix) -> list:
+    """The resources a fix's intents change or write next to."""
+    out = []
+    for intent in fix.intents:
+        if isinstance(intent, SetSetting):
+            out.append(intent.resource)
+        elif isinstance(intent, NewResource):
+            out.append(intent.near)
+    return out
+
+
+def writer_for(fix: Fix) -> Optional[Callable[[Fix, Reader], Optional[list[TextEdit]]]]:
+    """The ``text_edits`` of the one format all the fix's resources are written in, or None
+    (mixed formats, a plan JSON, a format whose writer is not installed)."""
+    formats = {resource.source_format for resource in fix_resources(fix)}
+    if len(formats) != 1:
+        return None
+    name = WRITERS.get(formats.pop())
+    if name is None:
+        return None
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name != name:
+            raise
+        return None
+    return getattr(module, "text_edits", None)
+
+
+def edits_for(finding, read: Reader) -> Optional[list[TextEdit]]:
+    """The text edits of ``finding``'s fix, or None when it has none that can be written with
+    certainty (no fix, no writer, the writer declines or raises, edits outside the text)."""
+    fix = getattr(finding, "fix", None)
+    if fix is None:
+        return None
+    try:
+        writer = writer_for(fix)
+        if writer is None:
+            return None
+        edits = writer(fix, read)
+        if not edits:
+            return None
+        edits = list(edits)
+        for edit in edits:
+            if not _within(read(edit.file), edit):
+                LOG.debug("kds-iac: fix %r: edit outside the text of %s: %r", fix.title, edit.file, edit)
+                return None
+    except Exception:  # noqa: BLE001 - a writer bug: the fix is not offered, the scan goes on
+        LOG.debug("kds-iac: the fix writer failed on %r", fix.title, exc_info=True)
+        return None
+    return edits
+
+
+def _within(text: str, edit: TextEdit) -> bool:
+    """Both ends on a line of ``text``, at most at its end (its newline), start before end."""
+    starts = _line_starts(text)
+    for line, column in (edit.start, edit.end):
+        if not 1 <= line <= len(starts) or column < 1:
+            return False
+        end_of_line = starts[line] - 1 if line < len(starts) else len(text)
+        if starts[line - 1] + column - 1 > end_of_line:
+            return False
+    return edit.start <= edit.end
+
+
+# --------------------------------------------------------------------------- reading files
+
+
+class _Read(Value):
+    __slots__ = ("raw", "text", "codec", "bom")
+
+    def __init__(self, raw: bytes, text: str, codec: str, bom: bytes):
+        self.raw = raw
+        self.text = text
+        self.codec = codec
+        self.bom = bom
+
+
+class Files:
+    """The text of files as writers see it (byte-order mark removed, line endings kept), read
+    once, with how to encode it back. ``overlays`` (path -> text) stand in for the disk, as an
+    editor's unsaved buffers do; such files are never written."""
+
+    def __init__(self, overlays: Optional[dict[str, str]] = None) -> None:
+        self._read: dict[str, _Read] = {}
+        self._overlays = {_key(path): text for path, text in (overlays or {}).items()}
+
+    def __call__(self, path: str) -> str:
+        key = _key(path)
+        if key in self._overlays:
+            return self._overlays[key]
+        return self.load(path).text
+
+    def load(self, path: str) -> _Read:
+        key = _key(path)
+        found = self._read.get(key)
+        if found is None:
+            raw = read_bytes(path)
+            codec, _, skip = bom_encoding(raw)
+            found = self._read[key] = _Read(raw, decode(raw), codec or "utf-8", raw[:skip])
+        return found
+
+
+def _key(path: str) -> str:
+    return os.path.normpath(os.path.abspath(path))
+
+
+class Scope:
+    """What ``--fix`` may write: the files the scan read, each under a scanned directory (a
+    named file: its own directory) once symbolic links are resolved, and regular."""
+
+    def __init__(self, paths: Sequence[str], files: Iterable[str]) -> None:
+        self.trees = tuple(
+            os.path.realpath(path if os.path.isdir(path) else os.path.dirname(os.path.abspath(path))) for path in paths
+        )
+        self.files = {_key(file) for file in files}
+
+    def allows(self, path: str) -> bool:
+        if _key(path) not in self.files:
+            return False
+        real = os.path.realpath(path)
+        if not any(real == tree or real.startswith(tree.rstrip(os.sep) + os.sep) for tree in self.trees):
+            return False
+        try:
+            return kind_of(os.stat(real).st_mode) is None
+        except OSError:
+            return False
+
+
+# --------------------------------------------------------------------------- planning
+
+
+class Planned(Value):
+    """A finding whose fix is in the plan, with its edits (empty: the same edits as an earlier
+    finding's fix, which fixes both)."""
+
+    __slots__ = ("finding", "edits")
+
+    def __init__(self, finding, edits: tuple[TextEdit, ...]):
+        self.finding = finding
+        self.edits = edits
+
+    @property
+    def safety(self) -> str:
+        return self.finding.fix.safety
+
+
+class FileChange(Value):
+    __slots__ = ("path", "before", "after")
+
+    def __init__(self, path: str, before: str, after: str):
+        self.path = path  # as the scan shows it
+        self.before = before
+        self.after = after
+
+
+class FixPlan:
+    """Edits that apply together, per file, and what was left out and why."""
+
+    def __init__(self, read: Reader) -> None:
+        self.read = read
+        self.planned: list[Planned] = []
+        self.overlapping: list = []  # findings whose edits overlap a planned fix: the next pass
+        self.outside: list = []  # findings whose edits touch a file --fix may not write
+        self.unsafe: list = []  # findings with an unsafe fix that were not asked for (with edits)
+        self.edits: dict[str, list[TextEdit]] = {}  # file key -> edits
+        self.shown: dict[str, str] = {}  # file key -> path as the scan shows it
+        self.written: list[str] = []  # after apply(): the paths written
+        self.changed: list[str] = []  # after apply(): files that changed on disk since planning
+        self._unwritten: set[str] = set()
+
+    def counts(self) -> dict[str, int]:
+        counts = {SAFE: 0, UNSAFE: 0}
+        for planned in self.planned:
+            counts[planned.safety] += 1
+        return counts
+
+    def applied(self) -> list[Planned]:
+        """After ``apply()``: the planned fixes whose files were all written."""
+        return [p for p in self.planned if not any(_key(edit.file) in self._unwritten for edit in p.edits)]
+
+    def changes(self) -> list[FileChange]:
+        out = []
+        for key in sorted(self.edits, key=lambda k: self.shown[k]):
+            before = self.read(self.shown[key])
+            after = apply_edits(before, self.edits[key])
+            if after != before:
+                out.append(FileChange(self.shown[key], before, after))
+        return out
+
+    def diff(self) -> str:
+        """A unified diff of every planned change, ``--- a/path`` / ``+++ b/path``."""
+        chunks = []
+        for change in self.changes():
+            old, new = ("a/" + change.path, "b/" + change.path) if not os.path.isabs(change.path) else (change.path,) * 2
+            lines = difflib.unified_diff(_lines(change.before), _lines(change.after), old, new)
+            chunks.append("".join(_terminated(line) for line in lines))
+        return "".join(chunks)
+
+    def apply(self) -> list[str]:
+        """Write every changed file (not one that changed since it was read: it is named in
+        ``changed``); the paths written."""
+        files = self.read if isinstance(self.read, Files) else Files()
+        for change in self.changes():
+            read = files.load(change.path)
+            try:
+                now = read_bytes(change.path)
+            except OSError:
+                now = None
+            if now != read.raw or read.text != change.before:
+                self.changed.append(change.path)
+                self._unwritten.add(_key(change.path))
+                continue
+            _write(change.path, read.bom + change.after.encode(read.codec, errors="surrogatepass"))
+            self.written.append(change.path)
+        return self.written
+
+
+def plan(
+    findings: Iterable,
+    *,
+    unsafe: bool = False,
+    read: Optional[Reader] = None,
+    allowed: Optional[Callable[[str], bool]] = None,
+) -> FixPlan:
+    """The fixes of ``findings`` (safe ones; unsafe too with ``unsafe``) whose edits apply
+    together, in the findings' order; ``allowed(path)`` says which files may change."""
+    read = read if read is not None else Files()
+    result = FixPlan(read)
+    spans: dict[str, list[tuple[int, int, TextEdit]]] = {}
+    for finding in findings:
+        fix = getattr(finding, "fix", None)
+        if fix is None:
+            continue
+        edits = edits_for(finding, read)
+        if edits is None:
+            continue
+        if fix.safety == UNSAFE and not unsafe:
+            result.unsafe.append(finding)
+            continue
+        if allowed is not None and not all(allowed(edit.file) for edit in edits):
+            result.outside.append(finding)
+            continue
+        mine = [(_key(edit.file), *_span(read, edit), edit) for edit in edits]
+        new = [span for span in mine if span[3] not in {s[2] for s in spans.get(span[0], [])}]
+        if any(_overlaps(span[1:3], (s[0], s[1])) for span in new for s in spans.get(span[0], [])) or _self_overlap(new):
+            result.overlapping.append(finding)
+            continue
+        for key, start, end, edit in new:
+            spans.setdefault(key, []).append((start, end, edit))
+            result.edits.setdefault(key, []).append(edit)
+            result.shown.setdefault(key, edit.file)
+        result.planned.append(Planned(finding, tuple(span[3] for span in new)))
+    return result
+
+
+def _span(read: Reader, edit: TextEdit) -> tuple[int, int]:
+    text = read(edit.file)
+    starts = _line_starts(text)
+    return starts[edit.start_line - 1] + edit.start_column - 1, starts[edit.end_line - 1] + edit.end_column - 1
+
+
+def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:
+    """Two edits that cannot both apply in one pass: their ranges share text, or an
+    insertion falls inside or at an end of the other (whose text would come first is
+    not certain)."""
+    if a[0] == a[1] or b[0] == b[1]:
+        return a[0] <= b[1] and b[0] <= a[1]
+    return a[0] < b[1] and b[0] < a[1]
+
+
+def _self_overlap(spans: list) -> bool:
+    """A fix's own edits are the writer's to order; only text shared between them is a bug."""
+    for i, a in enumerate(spans):
+        for b in spans[i + 1 :]:
+            if a[0] == b[0] and a[1] < b[2] and b[1] < a[2]:
+                return True
+    return False
+
+
+def offered(findings: Iterable, read: Optional[Reader] = None) -> dict[int, list[TextEdit]]:
+    """``id(finding)`` -> its edits, for every finding whose fix can be written: what the
+    reports show (``[*]``, JSON ``fix``, SARIF ``fixes``)."""
+    read = read if read is not None else Files()
+    out: dict[int, list[TextEdit]] = {}
+    for finding in findings:
+        if getattr(finding, "fix", None) is not None:
+            edits = edits_for(finding, read)
+            if edits is not None:
+                out[id(finding)] = edits
+    return out
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _lines(text: str) -> list[str]:
+    return text.splitlines(keepends=True)
+
+
+def _terminated(line: str) -> str:
+    """A diff line without its newline (the file's last line) is followed by git's marker."""
+    if line.endswith("\n"):
+        return line
+    return line + "\n\\ No newline at end of file\n"
+
+
+def _write(path: str, data: bytes) -> None:
+    """Replace the file's content through a temporary file beside it (the real one, links
+    resolved), keeping its permissions."""
+    real = os.path.realpath(path)
+    directory = os.path.dirname(real)
+    mode = os.stat(real).st_mode & 0o7777
+    handle, temporary = tempfile.mkstemp(prefix=".kds-iac-fix-", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.chmod(temporary, mode)
+        os.replace(temporary, real)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except OSError:
+            pass
+        raise
