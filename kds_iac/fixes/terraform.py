@@ -1,0 +1,655 @@
+"""The Terraform fix writer: a ``Fix``'s intents as text edits to ``.tf`` files.
+
+Blocks and attributes are found with the loader's HCL scanner (``hcl_syntax``), which knows
+where strings, comments and heredocs are; nothing is parsed twice on the scan path, since
+this runs only when a front-end asks for a fix's edits. The intents are applied one after
+the other to the files' text (so a second setting of a block that the first one created
+lands in that block, and two insertions at one point keep their order), and the edits are
+the differences between the texts before and after, line hunks narrowed to what changed.
+
+Anything unsure gives ``None`` (the fix is then not offered): an attribute set from an input
+(changing it would override what the deployer chooses), a ``dynamic`` block or two blocks
+where one is expected, a body written on its header's line, a reference to another module.
+"""
+
+from __future__ import annotations
+
+import bisect
+import json
+import os
+import re
+from typing import Any, Callable, Optional
+
+from kds_iac.fixes import Fix, Link, NewResource, SetSetting, TextEdit
+from kds_iac.loaders.hcl_syntax import Body, Item, SourceFile
+from kds_iac.model import TERRAFORM, Resource
+
+_IDENT = r"[A-Za-z_][A-Za-z0-9_-]*"
+_PATH_PART = re.compile(rf"({_IDENT})(?:\[(\d+)\])?\Z")
+_NAME = re.compile(rf"{_IDENT}\Z")
+# a quoted string with no interpolation or directive
+_PLAIN_STRING = r'"(?:[^"\\\n$%]|\\.|\$\$\{|%%\{|\$(?!\{)|%(?!\{))*"'
+_LITERAL = re.compile(
+    rf"(?:{_PLAIN_STRING}"
+    r"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
+    r"|true|false|null"
+    rf"|\[\s*(?:{_PLAIN_STRING}\s*,\s*)*(?:{_PLAIN_STRING}\s*,?\s*)?\])\Z"
+)
+# aws_kms_key.k.arn, aws_kms_key.k[0].arn, data.aws_kms_key.k["a"].arn: nothing the deployer sets
+_REFERENCE = re.compile(
+    rf'(?:data\.)?({_IDENT})\.{_IDENT}(?:\[(?:[0-9]+|"[^"\\\n$%]*")\])?(?:\.{_IDENT})+\Z'
+)
+_NOT_RESOURCES = {"var", "local", "module", "each", "count", "path", "terraform", "self"}
+_ATTR_LINE = re.compile(rf"^([ \t]*)({_IDENT})([ \t]*)=(?![=>])", re.MULTILINE)
+_INDENT = re.compile(r"^[ \t]+(?=[^ \t\r\n])", re.MULTILINE)
+
+
+class _Refuse(Exception):
+    """The fix cannot be written with certainty."""
+
+
+def text_edits(fix: Fix, read: Callable[[str], str]) -> Optional[list[TextEdit]]:
+    """The edits that make ``fix`` in Terraform files, or ``None`` when they cannot be certain."""
+    try:
+        return _Writer(fix, read).edits()
+    except (_Refuse, OSError, UnicodeError):
+        return None
+
+
+class _Writer:
+    def __init__(self, fix: Fix, read: Callable[[str], str]):
+        self.fix = fix
+        self.read = read
+        self.files: dict[str, _File] = {}
+        self.names: dict[int, str] = {}  # index of a NewResource intent -> the name it gets
+        self.last_added: dict[int, str] = {}  # id of a near resource -> name of the key added after it
+
+    # -- driver ------------------------------------------------------------------------
+
+    def edits(self) -> list[TextEdit]:
+        intents = self.fix.intents
+        if not intents:
+            raise _Refuse()
+        for intent in intents:
+            if isinstance(intent, SetSetting):
+                _check_resource(intent.resource)
+            elif isinstance(intent, NewResource):
+                _check_resource(intent.near)
+            else:
+                raise _Refuse()
+        self._name_new_resources()
+        for index, intent in enumerate(intents):
+            if isinstance(intent, SetSetting):
+                self._set(intent)
+            else:
+                self._add(index, intent)
+        edits: list[TextEdit] = []
+        for file in self.files.values():
+            edits.extend(file.edits())
+        return edits
+
+    def _text(self, path: str) -> str:
+        if path not in self.files:
+            self.files[path] = _File(path, self.read(path))
+        return self.files[path].text
+
+    def _edit(self, path: str, changes: list[tuple[int, int, str]]) -> None:
+        """Apply (start, end, text) changes, given against the current text, to it."""
+        # from the last to the first, so that each one's offsets still hold when it is made
+        for start, end, new in sorted(changes, key=lambda change: (change[0], change[1]), reverse=True):
+            self.files[path].change(start, end, new)
+
+    # -- new resources -----------------------------------------------------------------
+
+    def _name_new_resources(self) -> None:
+        """Each new key's final name, decided once: taken names get ``_2``, ``_3``, ..."""
+        taken: dict[str, set[str]] = {}
+        for index, intent in enumerate(self.fix.intents):
+            if not isinstance(intent, NewResource):
+                continue
+            if intent.kind != "kms_key" or not _NAME.match(intent.name or ""):
+                raise _Refuse()
+            directory = os.path.dirname(intent.near.location.file)
+            if directory not in taken:
+                taken[directory] = self._key_names_in(directory)
+            name, suffix = intent.name, 1
+            while name in taken[directory]:
+                suffix += 1
+                name = f"{intent.name}_{suffix}"
+            taken[directory].add(name)
+            self.names[index] = name
+
+    def _key_names_in(self, directory: str) -> set[str]:
+        """Names of the ``aws_kms_key`` resources the module directory declares."""
+        names: set[str] = set()
+        for entry in sorted(os.listdir(directory or ".")):
+            path = os.path.join(directory, entry)
+            if entry.endswith(".tf"):
+                source = _source(path, self.files[path].text if path in self.files else self.read(path))
+                for item in _top_level(source).items:
+                    if item.kind == "block" and item.name == "resource" and item.labels[:1] == ("aws_kms_key",):
+                        names.update(item.labels[1:2])
+            elif entry.endswith(".tf.json"):
+                try:
+                    document = json.loads(self.read(path))
+                except ValueError:
+                    raise _Refuse() from None
+                blocks = document.get("resource", {}) if isinstance(document, dict) else {}
+                for block in blocks if isinstance(blocks, list) else [blocks]:
+                    keys = block.get("aws_kms_key", {}) if isinstance(block, dict) else {}
+                    for group in keys if isinstance(keys, list) else [keys]:
+                        if isinstance(group, dict):
+                            names.update(group)
+        return names
+
+    def _add(self, index: int, intent: NewResource) -> None:
+        near = intent.near
+        path = near.location.file
+        text = self._text(path)
+        source = _source(path, text)
+        # a second key added next to the same resource goes after the first one
+        after = self.last_added.get(id(near))
+        item = _find_block(source, "resource", "aws_kms_key", after) if after else _block_of(source, near)
+        close = item.end
+        masked = source.masked
+        line_end = masked.find("\n", close)
+        line_end = len(masked) if line_end < 0 else line_end
+        if masked[close + 1 : line_end].strip():
+            raise _Refuse()  # something else after the block's closing brace
+        newline = _newline(text)
+        indent = _indent_of(source, item.offset)
+        unit = _unit(source, source.body_of(item), indent)
+        name = self.names[index]
+        lines = [f'resource "aws_kms_key" "{name}" {{']
+        if intent.description:
+            lines.append(f"{indent}{unit}description         = {_string(intent.description)}")
+            lines.append(f"{indent}{unit}enable_key_rotation = true")
+        else:
+            lines.append(f"{indent}{unit}enable_key_rotation = true")
+        lines.append(f"{indent}}}")
+        lines[0] = indent + lines[0]
+        block = newline.join(lines)
+        if line_end >= len(text):  # the block ends the file, with no newline after it
+            self._edit(path, [(len(text), len(text), newline + newline + block)])
+        else:
+            at = line_end + 1
+            next_end = text.find("\n", at)
+            tail = newline if text[at : len(text) if next_end < 0 else next_end].strip() else ""
+            self._edit(path, [(at, at, newline + block + newline + tail)])
+        self.last_added[id(near)] = name
+
+    # -- settings ----------------------------------------------------------------------
+
+    def _set(self, intent: SetSetting) -> None:
+        resource = intent.resource
+        path = resource.location.file
+        value = self._render(intent.value, resource)
+        parts = []
+        for part in intent.path.split("."):
+            match = _PATH_PART.match(part)
+            if not match:
+                raise _Refuse()
+            parts.append((match.group(1), None if match.group(2) is None else int(match.group(2))))
+        source = _source(path, self._text(path))
+        block = _block_of(source, resource)
+        body = source.body_of(block)
+        missing: list[str] = []
+        for depth, (name, index) in enumerate(parts[:-1]):
+            if _has_dynamic_or_attribute(body, name):
+                raise _Refuse()
+            blocks = [item for item in body.items if item.kind == "block" and item.name == name]
+            if any(item.labels for item in blocks):
+                raise _Refuse()
+            if index is not None:
+                if index >= len(blocks):
+                    raise _Refuse()  # an indexed block is found, never created
+                block = blocks[index]
+            elif len(blocks) == 1:
+                block = blocks[0]
+            elif not blocks:
+                missing = [part[0] for part in parts[depth:-1]]
+                if any(part[1] is not None for part in parts[depth:]):
+                    raise _Refuse()
+                break
+            else:
+                raise _Refuse()
+            body = source.body_of(block)
+        name, index = parts[-1]
+        if index is not None:
+            raise _Refuse()
+        if missing:
+            self._insert(source, block, body, missing, name, value)
+            return
+        if _has_dynamic_or_attribute(body, name, attributes=False):
+            raise _Refuse()  # a block of that name: not an attribute to set
+        present = [item for item in body.items if item.kind == "attr" and item.name == name]
+        if len(present) > 1:
+            raise _Refuse()
+        if present:
+            start, end = _expression_span(source, present[0])
+            if not _replaceable(source, start, end):
+                raise _Refuse()
+            if source.text[start:end] != value:
+                self._edit(path, [(start, end, value)])
+            return
+        self._insert(source, block, body, [], name, value)
+
+    def _insert(self, source: SourceFile, block: Item, body: Body, blocks: list[str], name: str, value: str) -> None:
+        """Write ``name = value`` into ``body``, inside new nested ``blocks`` when given."""
+        path, text, masked = source.path, source.text, source.masked
+        newline = _newline(text)
+        header_indent = _indent_of(source, block.offset)
+        inner = _child_indent(source, body, header_indent)
+        unit = _unit(source, body, header_indent)
+        opening, close = block.start - 1, block.end
+        if not masked[block.start : close].strip():
+            if "\n" in masked[opening:close]:
+                at = masked.rfind("\n", opening, close) + 1  # an empty body over lines: before the `}` line
+                if masked[at:close].strip():
+                    raise _Refuse()
+                lines = _new_lines(inner, unit, blocks, name, value)
+                self._edit(path, [(at, at, newline.join(lines) + newline)])
+            else:  # `x {}`: the body opens onto lines of its own
+                lines = _new_lines(inner, unit, blocks, name, value)
+                replacement = "{" + newline + newline.join(lines) + newline + header_indent + "}"
+                self._edit(path, [(opening, close + 1, replacement)])
+            return
+        first_newline = masked.find("\n", opening, close)
+        if first_newline < 0 or masked[opening + 1 : first_newline].strip():
+            raise _Refuse()  # the body is written on its header's line
+        close_line = masked.rfind("\n", opening, close) + 1
+        if masked[close_line:close].strip():
+            raise _Refuse()  # the last item shares the closing brace's line
+        if blocks:  # a new nested block goes last in the body, after a blank line
+            lines = _new_lines(inner, unit, blocks, name, value)
+            self._edit(path, [(close_line, close_line, newline + newline.join(lines) + newline)])
+            return
+        attributes = [item for item in body.items if item.kind == "attr"]
+        if not attributes:
+            at = first_newline + 1
+            self._edit(path, [(at, at, f"{inner}{name} = {value}{newline}")])
+            return
+        last = attributes[-1]
+        if masked[last.end : last.end + 1] != "\n":
+            raise _Refuse()
+        at = last.end + 1
+        inner = _indent_of(source, last.offset)
+        group = _aligned_group(source, body, last)
+        changes: list[tuple[int, int, str]] = []
+        gap = " "
+        if group and _aligns(source, group):
+            names_end = max(max(item.offset + len(item.name) - _line_start(source, item.offset) for item in group),
+                            len(inner) + len(name))
+            for item in group:  # re-pad the neighbours when the new name is the longest
+                name_end = item.offset + len(item.name)
+                width = names_end - (name_end - _line_start(source, item.offset))
+                if item.start - 1 - name_end != width + 1:
+                    changes.append((name_end, item.start - 1, " " * (width + 1)))
+            gap = " " * (names_end - len(inner) - len(name) + 1)
+        changes.append((at, at, f"{inner}{name}{gap}= {value}{newline}"))
+        self._edit(path, changes)
+
+    # -- values ------------------------------------------------------------------------
+
+    def _render(self, value: Any, resource: Resource) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, int):
+            return str(value)
+        if isinstance(value, str):
+            return _string(value)
+        if isinstance(value, (tuple, list)) and all(isinstance(v, str) for v in value):
+            return "[" + ", ".join(_string(v) for v in value) + "]"
+        if isinstance(value, Link):
+            return self._reference(value, resource)
+        raise _Refuse()
+
+    def _reference(self, link: Link, resource: Resource) -> str:
+        if link.attribute not in ("arn", "id"):
+            raise _Refuse()
+        target = link.target
+        if isinstance(target, NewResource):
+            for index, intent in enumerate(self.fix.intents):
+                if intent is target or intent == target:
+                    near = target.near
+                    if not _same_module(near, resource):
+                        raise _Refuse()
+                    return f"aws_kms_key.{self.names[index]}.{link.attribute}"
+            raise _Refuse()  # a new resource that this fix does not add
+        if not isinstance(target, Resource) or not _same_module(target, resource):
+            raise _Refuse()
+        if target.source_format != TERRAFORM:
+            raise _Refuse()
+        address = target.address
+        if target.module:
+            if not address.startswith(target.module + "."):
+                raise _Refuse()
+            address = address[len(target.module) + 1 :]
+        return f"{address}.{link.attribute}"
+
+
+# -- finding things ------------------------------------------------------------------------
+
+
+def _check_resource(resource: Resource) -> None:
+    """Only a resource of a ``.tf`` file (not ``.tf.json``, not a plan) is written here."""
+    if not isinstance(resource, Resource) or resource.source_format != TERRAFORM:
+        raise _Refuse()
+    if not resource.location.file.endswith(".tf"):
+        raise _Refuse()
+
+
+def _same_module(target: Resource, resource: Resource) -> bool:
+    return (
+        isinstance(target, Resource)
+        and target.source_format == TERRAFORM
+        and target.module == resource.module
+        and target.unit == resource.unit
+        and os.path.dirname(target.location.file) == os.path.dirname(resource.location.file)
+    )
+
+
+def _source(path: str, text: str) -> SourceFile:
+    return SourceFile(path, text.encode("utf-8", errors="surrogatepass"))
+
+
+def _top_level(source: SourceFile) -> Body:
+    return source.body_of(Item("block", "", 0, 0, len(source.text)))
+
+
+def _block_of(source: SourceFile, resource: Resource) -> Item:
+    """The resource's block, ``resource "TYPE" "NAME" {`` (``data`` for a data source)."""
+    address = resource.address
+    if resource.module:
+        if not address.startswith(resource.module + "."):
+            raise _Refuse()
+        address = address[len(resource.module) + 1 :]
+    keyword = "resource"
+    if address.startswith("data."):
+        keyword, address = "data", address[len("data.") :]
+    if not address.startswith(resource.type + "."):
+        raise _Refuse()
+    name = address[len(resource.type) + 1 :].split("[", 1)[0]
+    item = _find_block(source, keyword, resource.type, name)
+    return item
+
+
+def _find_block(source: SourceFile, keyword: str, type_: str, name: str) -> Item:
+    found = [
+        item
+        for item in _top_level(source).items
+        if item.kind == "block" and item.name == keyword and item.labels == (type_, name)
+    ]
+    if len(found) != 1:
+        raise _Refuse()
+    return found[0]
+
+
+def _has_dynamic_or_attribute(body: Body, name: str, attributes: bool = True) -> bool:
+    for item in body.items:
+        if item.kind == "block" and item.name == "dynamic" and item.labels[:1] == (name,):
+            return True
+        if attributes and item.kind == "attr" and item.name == name:
+            return True
+        if not attributes and item.kind == "block" and item.name == name:
+            return True
+    return False
+
+
+def _expression_span(source: SourceFile, item: Item) -> tuple[int, int]:
+    """The expression's own text: without the blanks around it and a comment after it."""
+    masked = source.masked
+    start, end = item.start, item.end
+    while start < end and masked[start] in " \t":
+        start += 1
+    while end > start and masked[end - 1] in " \t\r\n":
+        end -= 1
+    return start, end
+
+
+def _replaceable(source: SourceFile, start: int, end: int) -> bool:
+    """A literal, or a plain reference to another resource: nothing that an input decides."""
+    text, masked = source.text[start:end], source.masked[start:end]
+    if text != masked and not _strings_only(text, masked):
+        return False  # a comment inside the expression
+    if _LITERAL.match(text):
+        return True
+    reference = _REFERENCE.match(text)
+    if reference:
+        return reference.group(1) not in _NOT_RESOURCES
+    return _template_of_references(text, masked)
+
+
+def _strings_only(text: str, masked: str) -> bool:
+    """Whether ``text`` and its masked form differ only inside strings (no comments)."""
+    return all(a == b or m == "\x01" for a, b, m in zip(text, masked, masked))
+
+
+def _template_of_references(text: str, masked: str) -> bool:
+    """``"arn:${aws_x.y.arn}/z"``: a string whose interpolations are plain resource references."""
+    if "\n" in masked or len(masked) < 2 or masked[0] != '"' or masked[-1] != '"':
+        return False
+    depth, chunk_start = 0, 0
+    for index, char in enumerate(masked):
+        if char == "{":
+            if depth == 0:
+                if masked[index - 1 : index] != "\x01":
+                    return False
+                chunk_start = index + 1
+            depth += 1
+        elif char == "}":
+            depth -= 1
+            if depth < 0:
+                return False
+            if depth == 0:
+                chunk = text[chunk_start:index].strip()
+                if chunk.startswith("~"):
+                    return False
+                reference = _REFERENCE.match(chunk)
+                if not reference or reference.group(1) in _NOT_RESOURCES:
+                    return False
+        elif char == '"' and depth == 0 and 0 < index < len(masked) - 1:
+            return False
+    return depth == 0
+
+
+# -- layout --------------------------------------------------------------------------------
+
+
+def _newline(text: str) -> str:
+    return "\r\n" if "\r\n" in text else "\n"
+
+
+def _line_start(source: SourceFile, offset: int) -> int:
+    return source.text.rfind("\n", 0, offset) + 1
+
+
+def _indent_of(source: SourceFile, offset: int) -> str:
+    """The blanks before ``offset`` on its line (refused if code comes before it)."""
+    prefix = source.text[_line_start(source, offset) : offset]
+    if prefix.strip(" \t"):
+        raise _Refuse()
+    return prefix
+
+
+def _file_unit(source: SourceFile) -> str:
+    match = _INDENT.search(source.masked)
+    return "\t" if match and match.group(0).startswith("\t") else "  "
+
+
+def _child_indent(source: SourceFile, body: Body, header_indent: str) -> str:
+    """How the body's items are indented: as its attributes, else its blocks, else one level in."""
+    for kind in ("attr", "block"):
+        for item in body.items:
+            if item.kind == kind:
+                prefix = source.text[_line_start(source, item.offset) : item.offset]
+                if not prefix.strip(" \t") and len(prefix) > len(header_indent):
+                    return prefix
+    return header_indent + _file_unit(source)
+
+
+def _unit(source: SourceFile, body: Body, header_indent: str) -> str:
+    """One level of indentation, as the body's items are set in from its header."""
+    inner = _child_indent(source, body, header_indent)
+    if inner.startswith(header_indent) and len(inner) > len(header_indent):
+        return inner[len(header_indent) :]
+    return _file_unit(source)
+
+
+def _new_lines(indent: str, unit: str, blocks: list[str], name: str, value: str) -> list[str]:
+    lines = [f"{indent}{unit * depth}{block} {{" for depth, block in enumerate(blocks)]
+    lines.append(f"{indent}{unit * len(blocks)}{name} = {value}")
+    lines.extend(f"{indent}{unit * depth}}}" for depth in reversed(range(len(blocks))))
+    return lines
+
+
+def _single_line(source: SourceFile, item: Item) -> bool:
+    _, end = _expression_span(source, item)
+    return "\n" not in source.text[item.offset : end]
+
+
+def _aligned_group(source: SourceFile, body: Body, last: Item) -> list[Item]:
+    """The attribute lines, one after the other, that end with ``last``: the lines ``terraform
+    fmt`` aligns on ``=`` together with a line added after ``last``."""
+    if not _single_line(source, last):
+        return []
+    index = body.items.index(last)
+    group = [last]
+    while index > 0:
+        previous = body.items[index - 1]
+        if previous.kind != "attr" or not _single_line(source, previous):
+            break
+        if source.line_of(previous.offset) != source.line_of(group[0].offset) - 1:
+            break
+        group.insert(0, previous)
+        index -= 1
+    return group
+
+
+def _aligns(source: SourceFile, group: list[Item]) -> bool:
+    """Whether a line added to ``group`` is padded to the group's ``=`` column."""
+    verdict = _run_verdict([(item.offset - _line_start(source, item.offset), len(item.name),
+                             item.start - 1 - _line_start(source, item.offset)) for item in group])
+    if verdict is not None:
+        return verdict
+    return _file_aligns(source)
+
+
+def _run_verdict(run: list[tuple[int, int, int]]) -> Optional[bool]:
+    """(name column, name length, ``=`` column) of consecutive attribute lines: aligned (True),
+    written with one space (False), or no telling (None: one line, or names of one length)."""
+    gaps = {equals - (column + length) for column, length, equals in run}
+    if gaps != {1}:
+        return len({equals for _, _, equals in run}) == 1
+    if len({length for _, length, _ in run}) > 1:
+        return False
+    return None
+
+
+def _file_aligns(source: SourceFile) -> bool:
+    """Whether the file's other runs of attribute lines are aligned as ``terraform fmt`` does
+    (the default when nothing tells)."""
+    lines = source.masked.split("\n")
+    aligned = unaligned = False
+    run: list[tuple[int, int, int]] = []
+    indent = None
+    for line in lines + [""]:
+        match = _ATTR_LINE.match(line)
+        if match and (indent is None or match.group(1) == indent):
+            column = len(match.group(1))
+            run.append((column, len(match.group(2)), column + len(match.group(2)) + len(match.group(3))))
+            indent = match.group(1)
+            continue
+        if len(run) > 1:
+            verdict = _run_verdict(run)
+            aligned = aligned or verdict is True
+            unaligned = unaligned or verdict is False
+        run, indent = [], None
+        if match:
+            column = len(match.group(1))
+            run = [(column, len(match.group(2)), column + len(match.group(2)) + len(match.group(3)))]
+            indent = match.group(1)
+    return aligned or not unaligned
+
+
+def _string(value: str) -> str:
+    out = []
+    for char in value:
+        if char == "\\":
+            out.append("\\\\")
+        elif char == '"':
+            out.append('\\"')
+        elif char == "\n":
+            out.append("\\n")
+        elif char == "\r":
+            out.append("\\r")
+        elif char == "\t":
+            out.append("\\t")
+        elif ord(char) < 0x20:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out).replace("${", "$${").replace("%{", "%%{") + '"'
+
+
+# -- edits ---------------------------------------------------------------------------------
+
+
+class _File:
+    """A file's text as read, and the changes made to it so far, in the read text's offsets.
+
+    A change is given against the current text; one that touches an earlier change's text
+    (a setting inside a block the fix has just added) is merged into it, so the edits that
+    come out never overlap and each says exactly what the fix writes.
+    """
+
+    def __init__(self, path: str, text: str):
+        self.path = path
+        self.original = text
+        self.changes: list[tuple[int, int, str]] = []  # sorted, disjoint, not touching
+        self.text = text
+
+    def change(self, start: int, end: int, new: str) -> None:
+        shift = 0  # current offset minus original offset, after the changes looked at so far
+        shift_before = 0  # the same, after the changes wholly before this one
+        before: list[tuple[int, int, str]] = []
+        touched: list[tuple[int, int, str, int]] = []  # with the change's current start
+        after: list[tuple[int, int, str]] = []
+        for original_start, original_end, text in self.changes:
+            current_start = original_start + shift
+            current_end = current_start + len(text)
+            shift += len(text) - (original_end - original_start)
+            if current_end < start:
+                before.append((original_start, original_end, text))
+                shift_before = shift
+            elif current_start > end:
+                after.append((original_start, original_end, text))
+            else:
+                touched.append((original_start, original_end, text, current_start))
+        if not touched:
+            merged = (start - shift_before, end - shift_before, new)
+        else:
+            first, last = touched[0], touched[-1]
+            last_end = last[3] + len(last[2])
+            merged_start, merged_end = min(start, first[3]), max(end, last_end)
+            original_start = first[0] - (first[3] - merged_start)
+            original_end = last[1] + (merged_end - last_end)
+            merged = (original_start, original_end, self.text[merged_start:start] + new + self.text[end:merged_end])
+        self.changes = before + [merged] + after
+        self.text = self.text[:start] + new + self.text[end:]
+
+    def edits(self) -> list[TextEdit]:
+        starts = [0] + [m.end() for m in re.finditer("\n", self.original)]
+        edits = []
+        for start, end, text in self.changes:
+            if self.original[start:end] == text:
+                continue
+            start_line, start_column = _position(starts, start)
+            end_line, end_column = _position(starts, end)
+            edits.append(TextEdit(self.path, start_line, start_column, end_line, end_column, text))
+        return edits
+
+
+def _position(starts: list[int], offset: int) -> tuple[int, int]:
+    line = bisect.bisect_right(starts, offset)
+    return line, offset - starts[line - 1] + 1
