@@ -1,0 +1,768 @@
+"""The CloudFormation fix writer: a fix's intents as text edits to YAML or JSON templates.
+
+Positions come from PyYAML's composer (nodes with start and end marks; nothing is
+constructed, custom ``!Tags`` compose as tagged nodes), so an edit touches only the value it
+replaces or the lines it adds, and comments, quoting and layout stay as written. Every answer
+is checked before it is given: the edited text is read again and must equal the original
+with exactly the intended settings changed (and be strict JSON for a JSON file). Whenever a
+value comes from an input (a parameter, ``Fn::If``, a Serverless variable), the place is
+shared (a YAML anchor or merge key) or the resource was generated (SAM), the writer gives
+None: a wrong edit is worse than none.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from typing import Any, Callable, Optional, Union
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from kds_iac.fixes import Fix, Link, NewResource, SetSetting, TextEdit
+from kds_iac.loaders import cfn_reader
+from kds_iac.model import Resource
+
+try:  # libyaml when present; the pure-Python composer gives the same marks
+    _Loader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    _Loader = yaml.SafeLoader
+
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_STR = "tag:yaml.org,2002:str"
+_NULL = "tag:yaml.org,2002:null"
+_SCALAR_TAGS = {_STR, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", _NULL}
+_PART = re.compile(r"^([A-Za-z0-9_]+)(?:\[(\d+)\])?$")
+_LOGICAL_ID = re.compile(r"^[A-Za-z0-9]+$")
+_SECTIONS = ("Parameters", "Resources", "Outputs", "Conditions", "Mappings")
+_RESOLVER = yaml.resolver.Resolver()
+
+
+class _Refused(Exception):
+    """The fix cannot be written with certainty."""
+
+
+def text_edits(fix: Fix, read: Callable[[str], str]) -> Optional[list[TextEdit]]:
+    """The edits that make ``fix`` in the templates ``read`` gives, or None when they cannot
+    be written with certainty (all of the fix's intents, or none)."""
+    try:
+        return _Writer(read).write(fix)
+    except (_Refused, OSError, UnicodeError, yaml.YAMLError, cfn_reader.ReadError, RecursionError):
+        return None
+
+
+def _refuse(condition: bool = True) -> None:
+    if condition:
+        raise _Refused()
+
+
+class _Fn:
+    """An intrinsic function in a value the writer produces (``!Sub``, ``!GetAtt``, ``!Ref``)."""
+
+    def __init__(self, name: str, argument: Any):
+        self.name = name  # "Sub", "GetAtt", "Ref"
+        self.argument = argument  # GetAtt: [logical id, attribute]
+
+    def plain(self) -> dict:
+        return {"Ref" if self.name == "Ref" else "Fn::" + self.name: self.argument}
+
+
+def _kms_key(description: str) -> dict:
+    """A customer managed key with rotation on and the account's default key policy (KDS003
+    passes it)."""
+    properties: dict[str, Any] = {}
+    if description:
+        properties["Description"] = description
+    properties["EnableKeyRotation"] = True
+    properties["KeyPolicy"] = {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AccountAdministration",
+            "Effect": "Allow",
+            "Principal": {"AWS": _Fn("Sub", "arn:${AWS::Partition}:iam::${AWS::AccountId}:root")},
+            "Action": "kms:*",
+            "Resource": "*",
+        }],
+    }
+    return {"Type": "AWS::KMS::Key", "Properties": properties}
+
+
+_NEW_RESOURCES = {"kms_key": _kms_key}
+
+
+def _plain(value: Any) -> Any:
+    """What the template reader gives for a value the writer produces."""
+    if isinstance(value, _Fn):
+        return value.plain()
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+class _Doc:
+    """One template as composed nodes, with the style facts the writer copies."""
+
+    def __init__(self, path: str, text: str):
+        self.path = path
+        self.text = text
+        self.offset = 1 if text.startswith("\ufeff") else 0
+        body = text[self.offset:]
+        self.is_json = body.lstrip(" \t\r\n").startswith("{")
+        if self.is_json:
+            body = body.replace("\t", " ")  # JSON allows tabs between tokens, YAML does not
+        root = yaml.compose(body, Loader=_Loader)
+        _refuse(not isinstance(root, MappingNode) or root.tag != _MAP)
+        self.root: MappingNode = root
+        self.nl = "\r\n" if "\r\n" in text else "\n"
+        self.shared: set[int] = set()
+        self._walk_facts()
+        self.serverless_root = _get(root, "service") is not None and _get(root, "resources") is not None
+        self.resources = self._resources()
+        self.names = self._names()
+
+    def _walk_facts(self) -> None:
+        """Nodes reached twice (an anchor and its aliases), quoting and intrinsic style."""
+        seen: set[int] = set()
+        quotes = {"'": 0, '"': 0}
+        self.short_tags = 0
+        self.long_keys = 0
+        self.sequence_offset: Optional[int] = None
+        stack: list[Node] = [self.root]
+        while stack:
+            node = stack.pop()
+            if id(node) in seen:
+                self.shared.add(id(node))
+                continue
+            seen.add(id(node))
+            if node.tag.startswith("!") and node.tag != "!":
+                self.short_tags += 1
+            if isinstance(node, ScalarNode):
+                if node.style in quotes:
+                    quotes[node.style] += 1
+            elif isinstance(node, MappingNode):
+                for key, value in node.value:
+                    if isinstance(key, ScalarNode) and (key.value == "Ref" or key.value.startswith("Fn::")):
+                        self.long_keys += 1
+                    if (self.sequence_offset is None and isinstance(value, SequenceNode) and not value.flow_style
+                            and value.value and key.start_mark.line < value.start_mark.line):
+                        self.sequence_offset = value.start_mark.column - key.start_mark.column
+                    stack.append(value)
+                    stack.append(key)
+            elif isinstance(node, SequenceNode):
+                stack.extend(node.value)
+        self.quote = "'" if quotes["'"] > quotes['"'] else '"'
+        self.long_form = self.long_keys > 0 and self.short_tags == 0
+
+    def _resources(self) -> MappingNode:
+        found = _get(self.root, "Resources")
+        if found is None and self.serverless_root:
+            section = _get(self.root, "resources")
+            if section is not None and _is_map(section[1]):
+                found = _get(section[1], "Resources")
+        _refuse(found is None or not _is_map(found[1]) or id(found[1]) in self.shared)
+        return found[1]
+
+    def _names(self) -> set[str]:
+        """Logical ids, parameter names and the other section keys: what a new resource's
+        name must not be."""
+        names: set[str] = set()
+        holders = [self.root]
+        if self.serverless_root:
+            section = _get(self.root, "resources", strict=False)
+            if section is not None and isinstance(section[1], MappingNode):
+                holders.append(section[1])
+        for holder in holders:
+            for section in _SECTIONS:
+                found = _get(holder, section, strict=False)
+                if found is not None and isinstance(found[1], MappingNode):
+                    names.update(k.value for k, _ in found[1].value if isinstance(k, ScalarNode))
+        names.update(k.value for k, _ in self.resources.value if isinstance(k, ScalarNode))
+        return names
+
+    def index(self, mark: Any) -> int:
+        return mark.index + self.offset
+
+    def entry(self, logical_id: str, line: int) -> tuple[ScalarNode, MappingNode]:
+        """The ``Resources`` entry written at ``line`` (the resource's location)."""
+        found = _get(self.resources, logical_id)
+        _refuse(found is None)
+        key, value = found
+        _refuse(key.start_mark.line + 1 != line or not _is_map(value) or id(value) in self.shared)
+        return key, value
+
+    def is_resource(self, name: Any) -> bool:
+        return isinstance(name, str) and _get(self.resources, name, strict=False) is not None
+
+    def line_end(self, index: int) -> int:
+        """Where the line holding ``index`` ends (before its line break)."""
+        end = self.text.find("\n", index)
+        if end < 0:
+            return len(self.text)
+        return end - 1 if end > 0 and self.text[end - 1] == "\r" else end
+
+    def line_prefix(self, index: int) -> str:
+        """The text of ``index``'s line before it."""
+        return self.text[self.text.rfind("\n", 0, index) + 1:index]
+
+
+def _get(mapping: MappingNode, key: str, strict: bool = True) -> Optional[tuple[Node, Node]]:
+    """The (key, value) nodes of ``key``; with ``strict`` a merge key or a duplicate is refused."""
+    found = None
+    for key_node, value_node in mapping.value:
+        if strict and key_node.tag == "tag:yaml.org,2002:merge":
+            raise _Refused()
+        if isinstance(key_node, ScalarNode) and key_node.value == key:
+            _refuse(strict and found is not None)
+            found = (key_node, value_node)
+    return found
+
+
+def _is_map(node: Node) -> bool:
+    return isinstance(node, MappingNode) and node.tag == _MAP
+
+
+def _is_intrinsic_map(node: MappingNode) -> bool:
+    return any(isinstance(k, ScalarNode) and (k.value == "Ref" or k.value.startswith("Fn::")) for k, _ in node.value)
+
+
+class _Insertion:
+    """New keys for one existing mapping, written as one edit."""
+
+    def __init__(self, doc: _Doc, mapping: MappingNode, key: Node):
+        self.doc = doc
+        self.mapping = mapping
+        self.key = key  # the key the mapping is the value of (its column guides indentation)
+        self.tree: dict[str, Any] = {}
+
+
+class _Writer:
+    def __init__(self, read: Callable[[str], str]):
+        self.read = read
+        self.docs: dict[str, _Doc] = {}
+        self.insertions: dict[tuple[str, int], _Insertion] = {}
+        self.replacements: dict[tuple[str, int, int], str] = {}
+        self.appends: dict[tuple[str, int], list[str]] = {}  # new resources after an entry
+        self.expected: dict[str, list[Callable[[Any], None]]] = {}
+        self.names: dict[int, tuple[str, Resource]] = {}  # id(NewResource) -> (logical id, near)
+
+    def doc(self, path: str) -> _Doc:
+        if path not in self.docs:
+            self.docs[path] = _Doc(path, self.read(path))
+        return self.docs[path]
+
+    # -- the intents ---------------------------------------------------------------------
+
+    def write(self, fix: Fix) -> Optional[list[TextEdit]]:
+        _refuse(not fix.intents)
+        for intent in fix.intents:
+            if isinstance(intent, NewResource):
+                self.name_new(intent)
+        for intent in fix.intents:
+            if isinstance(intent, NewResource):
+                self.new_resource(intent)
+            elif isinstance(intent, SetSetting):
+                self.set_setting(intent)
+            else:
+                raise _Refused()
+        return self.edits()
+
+    def located(self, resource: Resource) -> tuple[_Doc, ScalarNode, MappingNode]:
+        _refuse(not isinstance(resource, Resource) or resource.generated_from is not None or resource.origin is not None)
+        logical_id = resource.address.rpartition("/")[2]
+        _refuse(not _LOGICAL_ID.match(logical_id))
+        doc = self.doc(resource.location.file)
+        key, entry = doc.entry(logical_id, resource.location.start_line)
+        return doc, key, entry
+
+    def name_new(self, intent: NewResource) -> None:
+        _refuse(intent.kind not in _NEW_RESOURCES or not _LOGICAL_ID.match(intent.name or ""))
+        near = intent.near
+        doc, _, _ = self.located(near)
+        # A Serverless service merges several files into one stack: a name is only known
+        # to be free in the service file itself.
+        _refuse(_serverless(near) and os.path.normpath(near.location.file) != os.path.normpath(near.unit))
+        taken = doc.names | {name for name, other in self.names.values() if other.location.file == near.location.file}
+        name, number = intent.name, 1
+        while name in taken:
+            number += 1
+            name = f"{intent.name}{number}"
+        self.names[id(intent)] = (name, near)
+
+    def new_resource(self, intent: NewResource) -> None:
+        name, near = self.names[id(intent)]
+        doc, key, entry = self.located(near)
+        body = _NEW_RESOURCES[intent.kind](intent.description)
+        resources = doc.resources
+        if doc.is_json:
+            after = doc.index(entry.end_mark)
+            prefix = doc.line_prefix(doc.index(key.start_mark))
+            if prefix.strip() or key.start_mark.line == resources.start_mark.line:
+                text = f", {json.dumps(name)}: " + _json(body, None, "", doc.nl)
+            else:
+                text = f",{doc.nl}{prefix}{json.dumps(name)}: " + _json(body, prefix, _json_unit(doc, key, entry), doc.nl)
+        else:
+            _refuse(resources.flow_style)
+            after = doc.line_end(_content_end(doc, entry))
+            column = key.start_mark.column
+            step = _step(key, entry)
+            lines = _block_entry(name, body, doc, step, _seq_step(doc))
+            blank = doc.nl if _blank_between_entries(doc) else ""
+            text = doc.nl + blank + doc.nl.join(" " * column + line for line in lines)
+        self.appends.setdefault((doc.path, after), []).append(text)
+        self.expect(doc.path, lambda data: _set_new(data, name, _plain(body)))
+
+    def set_setting(self, intent: SetSetting) -> None:
+        resource = intent.resource
+        doc, entry_key, entry = self.located(resource)
+        parts = [("Properties", None)]
+        for part in intent.path.split("."):
+            match = _PART.match(part)
+            _refuse(match is None)
+            parts.append((match.group(1), int(match.group(2)) if match.group(2) is not None else None))
+        _refuse(parts[-1][1] is not None)
+        value = self.value_of(intent.value, resource)
+        serverless = _serverless(resource)
+        mapping, mapping_key = entry, entry_key
+        for number, (name, index) in enumerate(parts):
+            last = number == len(parts) - 1
+            found = _get(mapping, name)
+            if found is None:
+                _refuse(index is not None or any(i is not None for _, i in parts[number:]))
+                self.insert(doc, mapping, mapping_key, [p for p, _ in parts[number:]], value)
+                break
+            key, node = found
+            if last:
+                _refuse(not _replaceable(doc, node, serverless))
+                self.replace(doc, mapping, key, node, value)
+                break
+            _refuse(id(node) in doc.shared)
+            if index is not None:
+                _refuse(not isinstance(node, SequenceNode) or node.tag != _SEQ or index >= len(node.value))
+                node = node.value[index]
+                _refuse(id(node) in doc.shared)
+            _refuse(not _is_map(node) or _is_intrinsic_map(node))
+            mapping, mapping_key = node, key
+        steps = parts[1:]
+        logical_id = resource.address.rpartition("/")[2]
+        self.expect(doc.path, lambda data: _set_path(data, logical_id, steps, _plain(value)))
+
+    def value_of(self, value: Any, resource: Resource) -> Any:
+        """The intent's value with links made into intrinsics (same-stack targets only)."""
+        if isinstance(value, Link):
+            target = value.target
+            if isinstance(target, NewResource):
+                _refuse(id(target) not in self.names)
+                name, near = self.names[id(target)]
+                _refuse(_stack(near) != _stack(resource))
+            else:
+                _refuse(not isinstance(target, Resource) or _stack(target) != _stack(resource))
+                self.located(target)  # written in a template of the stack, where it says
+                name = target.address.rpartition("/")[2]
+            if value.attribute == "arn":
+                return _Fn("GetAtt", [name, "Arn"])
+            _refuse(value.attribute != "id")
+            return _Fn("Ref", name)
+        if isinstance(value, tuple):
+            _refuse(not all(isinstance(item, str) for item in value))
+            return value
+        _refuse(value is None or not isinstance(value, (str, bool, int, float)))
+        return value
+
+    # -- edits -----------------------------------------------------------------------------
+
+    def insert(self, doc: _Doc, mapping: MappingNode, key: Node, path: list[str], value: Any) -> None:
+        insertion = self.insertions.setdefault((doc.path, id(mapping)), _Insertion(doc, mapping, key))
+        tree = insertion.tree
+        for part in path[:-1]:
+            tree = tree.setdefault(part, {})
+            _refuse(not isinstance(tree, dict))
+        if path[-1] in tree:
+            _refuse(not _same(tree[path[-1]], value))
+        tree[path[-1]] = value
+
+    def replace(self, doc: _Doc, mapping: MappingNode, key: Node, node: Node, value: Any) -> None:
+        start, end = doc.index(node.start_mark), doc.index(node.end_mark)
+        if doc.is_json:
+            text = _json(value, None, "", doc.nl)
+        elif mapping.flow_style:
+            text = _flow(value, doc)
+        else:
+            block = isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style
+            if block:
+                end = _content_end(doc, node)
+            rendered = _block_value(value, doc, _seq_step(doc), _step_of(doc))
+            if block or isinstance(rendered, list):
+                colon = _colon_after(doc, key)
+                between = doc.text[colon + 1:start]
+                _refuse("#" in between)
+                start = colon + 1
+                column = key.start_mark.column
+                if isinstance(rendered, list):
+                    text = "".join(doc.nl + " " * column + line for line in rendered)
+                else:
+                    text = " " + rendered
+            else:
+                text = rendered
+        span = (doc.path, start, end)
+        _refuse(span in self.replacements and self.replacements[span] != text)
+        self.replacements[span] = text
+
+    def expect(self, path: str, change: Callable[[Any], None]) -> None:
+        self.expected.setdefault(path, []).append(change)
+
+    def edits(self) -> list[TextEdit]:
+        spans: dict[str, list[tuple[int, int, str]]] = {}
+        for (path, start, end), text in self.replacements.items():
+            spans.setdefault(path, []).append((start, end, text))
+        for (path, _), insertion in self.insertions.items():
+            index, text = _insertion_text(insertion)
+            spans.setdefault(path, []).append((index, index, text))
+        for (path, index), texts in self.appends.items():
+            spans.setdefault(path, []).append((index, index, "".join(texts)))
+        result: list[TextEdit] = []
+        for path, items in spans.items():
+            items = _merged(items)
+            doc = self.docs[path]
+            changed = doc.text
+            for start, end, text in sorted(items, reverse=True):
+                changed = changed[:start] + text + changed[end:]
+            self.check(doc, changed)
+            for start, end, text in items:
+                result.append(TextEdit(path, *_position(doc.text, start), *_position(doc.text, end), text))
+        return result
+
+    def check(self, doc: _Doc, changed: str) -> None:
+        """The edited text reads as the original with exactly the intended changes."""
+        before = cfn_reader.read_text(doc.text[doc.offset:])
+        after = cfn_reader.read_text(changed[doc.offset:])
+        _refuse(after.is_json != before.is_json or len(after.problems) > len(before.problems))
+        expected = cfn_reader.to_plain(before.data)
+        for change in self.expected.get(doc.path, []):
+            change(expected)
+        _refuse(cfn_reader.to_plain(after.data) != expected)
+        if doc.is_json:
+            try:
+                strict = json.loads(changed[doc.offset:])
+            except ValueError:
+                raise _Refused() from None
+            _refuse(strict != expected)
+
+
+def _merged(items: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Insertions at one place become one edit; any other overlap refuses the fix."""
+    items = sorted(items, key=lambda item: (item[0], item[1]))
+    out: list[tuple[int, int, str]] = []
+    for start, end, text in items:
+        if out:
+            last_start, last_end, last_text = out[-1]
+            if start == end == last_start == last_end:
+                out[-1] = (start, end, last_text + text)
+                continue
+            _refuse(start < last_end)
+        out.append((start, end, text))
+    return out
+
+
+def _position(text: str, index: int) -> tuple[int, int]:
+    line_start = text.rfind("\n", 0, index) + 1
+    return text.count("\n", 0, index) + 1, index - line_start + 1
+
+
+def _same(a: Any, b: Any) -> bool:
+    return _plain(a) == _plain(b)
+
+
+def _stack(resource: Resource) -> tuple[str, str]:
+    """Which deployed template a resource belongs to: its unit and nested-stack path."""
+    return (resource.unit, resource.address.rpartition("/")[0])
+
+
+def _serverless(resource: Resource) -> bool:
+    return os.path.basename(resource.unit or "").startswith("serverless.")
+
+
+def _set_path(data: Any, logical_id: str, steps: list[tuple[str, Optional[int]]], value: Any) -> None:
+    node = _resources_of(data)[logical_id].setdefault("Properties", {})
+    for name, index in steps[:-1]:
+        node = node.setdefault(name, {})
+        if index is not None:
+            node = node[index]
+    node[steps[-1][0]] = value
+
+
+def _set_new(data: Any, name: str, body: dict) -> None:
+    resources = _resources_of(data)
+    _refuse(name in resources)
+    resources[name] = body
+
+
+def _resources_of(data: Any) -> dict:
+    if "Resources" in data:
+        return data["Resources"]
+    return data["resources"]["Resources"]
+
+
+# -- what a value's node allows ----------------------------------------------------------------
+
+def _replaceable(doc: _Doc, node: Node, serverless: bool) -> bool:
+    """A literal (a scalar, a list of scalars) or a reference to a resource of the template:
+    replacing it changes no input's meaning. A parameter, a condition, a Serverless
+    variable, a block scalar or a shared (anchored) node are not."""
+    if id(node) in doc.shared:
+        return False
+    if isinstance(node, ScalarNode):
+        if node.tag in _SCALAR_TAGS:
+            if node.style in ("|", ">") or (node.tag == _NULL and not node.value):
+                return False
+            return not (serverless and "${" in node.value)
+        if node.tag == "!Ref":
+            return doc.is_resource(node.value)
+        if node.tag == "!GetAtt":
+            return doc.is_resource(node.value.split(".")[0])
+        return False
+    if isinstance(node, SequenceNode):
+        items = node.value
+        if not all(isinstance(i, ScalarNode) and i.tag in _SCALAR_TAGS and id(i) not in doc.shared for i in items):
+            return False
+        if node.tag == _SEQ:
+            return not (serverless and any("${" in i.value for i in items))
+        return node.tag == "!GetAtt" and bool(items) and doc.is_resource(items[0].value)
+    if _is_map(node) and len(node.value) == 1:
+        key, value = node.value[0]
+        if not isinstance(key, ScalarNode) or id(value) in doc.shared:
+            return False
+        if key.value == "Ref":
+            return isinstance(value, ScalarNode) and value.tag == _STR and doc.is_resource(value.value)
+        if key.value == "Fn::GetAtt":
+            if isinstance(value, ScalarNode):
+                return value.tag == _STR and doc.is_resource(value.value.split(".")[0])
+            return (isinstance(value, SequenceNode) and bool(value.value) and isinstance(value.value[0], ScalarNode)
+                    and doc.is_resource(value.value[0].value))
+    return False
+
+
+# -- where text goes ---------------------------------------------------------------------------
+
+def _content_end(doc: _Doc, node: Node) -> int:
+    """Index just after the last character of ``node``'s own text (a block collection's
+    end mark lies past trailing comments and blank lines)."""
+    if isinstance(node, ScalarNode):
+        end = doc.index(node.end_mark)
+        if node.style in ("|", ">"):
+            while end > 0 and doc.text[end - 1] in " \t\r\n":
+                end -= 1
+        return end
+    if node.flow_style or not node.value:
+        return doc.index(node.end_mark)
+    if isinstance(node, MappingNode):
+        key, value = node.value[-1]
+        if isinstance(value, ScalarNode) and value.tag == _NULL and not value.value:
+            return doc.index(key.end_mark)
+        return _content_end(doc, value)
+    last = node.value[-1]
+    _refuse(isinstance(last, ScalarNode) and last.tag == _NULL and not last.value)
+    return _content_end(doc, last)
+
+
+def _colon_after(doc: _Doc, key: Node) -> int:
+    """Index of the ``:`` that ends a block mapping key."""
+    index = doc.index(key.end_mark)
+    while index < len(doc.text) and doc.text[index] in " \t":
+        index += 1
+    _refuse(index >= len(doc.text) or doc.text[index] != ":")
+    return index
+
+
+def _step(key: Node, mapping: MappingNode) -> int:
+    """How far a block mapping's keys are indented under its key."""
+    step = mapping.value[0][0].start_mark.column - key.start_mark.column if mapping.value else 2
+    return step if step > 0 else 2
+
+
+def _step_of(doc: _Doc) -> int:
+    """The template's indentation step, read off the resource entries."""
+    for entry_key, entry in doc.resources.value:
+        if _is_map(entry) and not entry.flow_style and entry.value:
+            return _step(entry_key, entry)
+    return 2
+
+
+def _seq_step(doc: _Doc) -> int:
+    """How far a block sequence's dashes are indented under its key, as the template does."""
+    offset = doc.sequence_offset
+    return offset if offset is not None and 0 <= offset <= 8 else _step_of(doc)
+
+
+def _blank_between_entries(doc: _Doc) -> bool:
+    """Whether the template separates its resources by a blank line (one resource: yes)."""
+    entries = doc.resources.value
+    if len(entries) < 2:
+        return True
+    end = _content_end(doc, entries[0][1])
+    between = doc.text[doc.line_end(end):doc.index(entries[1][0].start_mark)]
+    return any(not line.strip() for line in between.split("\n")[1:-1])
+
+
+def _json_unit(doc: _Doc, key: Node, mapping: MappingNode) -> str:
+    """The JSON file's indentation unit (spaces or a tab), read off a resource entry."""
+    if mapping.value:
+        outer = doc.line_prefix(doc.index(key.start_mark))
+        inner = doc.line_prefix(doc.index(mapping.value[0][0].start_mark))
+        if not outer.strip() and not inner.strip() and inner.startswith(outer) and len(inner) > len(outer):
+            return inner[len(outer):]
+    return "  "
+
+
+def _insertion_text(insertion: _Insertion) -> tuple[int, str]:
+    doc, mapping, tree = insertion.doc, insertion.mapping, insertion.tree
+    items = list(tree.items())
+    if doc.is_json or mapping.flow_style:
+        close = doc.index(mapping.end_mark) - 1
+        _refuse(doc.text[close] != "}")
+        if not mapping.value:
+            if doc.is_json:
+                return close, ", ".join(f"{json.dumps(k)}: " + _json(v, None, "", doc.nl) for k, v in items)
+            return close, ", ".join(f"{k}: {_flow(v, doc)}" for k, v in items)
+        last_key, last_value = mapping.value[-1]
+        after = doc.index(last_value.end_mark)
+        if doc.is_json:
+            prefix = doc.line_prefix(doc.index(last_key.start_mark))
+            multiline = not prefix.strip() and last_key.start_mark.line != mapping.start_mark.line
+            if multiline:
+                unit = _json_unit(doc, insertion.key, mapping)
+                return after, "".join(
+                    f",{doc.nl}{prefix}{json.dumps(k)}: " + _json(v, prefix, unit, doc.nl) for k, v in items
+                )
+            return after, "".join(f", {json.dumps(k)}: " + _json(v, None, "", doc.nl) for k, v in items)
+        return after, "".join(f", {k}: {_flow(v, doc)}" for k, v in items)
+    column = mapping.value[0][0].start_mark.column
+    step = _step_of(doc)
+    seq = _seq_step(doc)
+    lines: list[str] = []
+    for key, value in items:
+        lines.extend(_block_entry(key, value, doc, step, seq))
+    after = doc.line_end(_content_end(doc, mapping))
+    return after, "".join(doc.nl + " " * column + line for line in lines)
+
+
+# -- how values are written --------------------------------------------------------------------
+
+def _plain_ok(text: str, flow: bool) -> bool:
+    """``text`` reads back as the same string when written unquoted."""
+    if not text or text != text.strip() or "\n" in text or "#" in text or text[0] in "!&*@`|>%'\"[]{},?-:":
+        return False
+    if _RESOLVER.resolve(ScalarNode, text, (True, False)) != _STR:
+        return False
+    probe = f"[{text}]" if flow else f"k: {text}"
+    try:
+        node = yaml.compose(probe, Loader=_Loader)
+    except yaml.YAMLError:
+        return False
+    value = node.value[0] if flow else node.value[0][1]
+    return isinstance(value, ScalarNode) and value.tag == _STR and value.value == text and not value.style
+
+
+def _quoted(text: str, doc: _Doc) -> str:
+    if doc.quote == "'" and all(c >= " " for c in text):
+        return "'" + text.replace("'", "''") + "'"
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _scalar(value: Any, doc: _Doc, flow: bool) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return value if _plain_ok(value, flow) else _quoted(value, doc)
+
+
+def _flow(value: Any, doc: _Doc) -> str:
+    """A value in YAML flow syntax."""
+    if isinstance(value, _Fn):
+        if doc.long_form:
+            return "{" + _fn_long(value, doc) + "}"
+        return _fn_short(value, doc, flow=True)
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_flow(v, doc)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_flow(v, doc) for v in value) + "]"
+    return _scalar(value, doc, flow=True)
+
+
+def _fn_short(fn: _Fn, doc: _Doc, flow: bool) -> str:
+    if fn.name == "GetAtt":
+        return f"!GetAtt {fn.argument[0]}.{fn.argument[1]}"
+    return f"!{fn.name} {_scalar(fn.argument, doc, flow)}"
+
+
+def _fn_long(fn: _Fn, doc: _Doc) -> str:
+    key = "Ref" if fn.name == "Ref" else "Fn::" + fn.name
+    if fn.name == "GetAtt":
+        return f"{key}: [{fn.argument[0]}, {fn.argument[1]}]"
+    return f"{key}: {_scalar(fn.argument, doc, flow=True)}"
+
+
+def _block_value(value: Any, doc: _Doc, seq: int, step: int) -> Union[str, list[str]]:
+    """A value in YAML block style: inline text, or lines relative to its key's column."""
+    if isinstance(value, _Fn):
+        if doc.long_form:
+            return [" " * step + _fn_long(value, doc)]
+        return _fn_short(value, doc, flow=False)
+    if isinstance(value, dict):
+        if not value:
+            return "{}"
+        return [" " * step + line for line in _block_body(value, doc, step, seq)]
+    if isinstance(value, (list, tuple)):
+        if not value:
+            return "[]"
+        lines: list[str] = []
+        for item in value:
+            if isinstance(item, dict) and item:
+                body = _block_body(item, doc, step, seq)
+                lines.append(" " * seq + "- " + body[0])
+                lines.extend(" " * (seq + 2) + line for line in body[1:])
+            else:
+                rendered = _block_value(item, doc, seq, step)
+                _refuse(isinstance(rendered, list))
+                lines.append(" " * seq + "- " + rendered)
+        return lines
+    return _scalar(value, doc, flow=False)
+
+
+def _block_entry(key: str, value: Any, doc: _Doc, step: int, seq: int) -> list[str]:
+    rendered = _block_value(value, doc, seq, step)
+    if isinstance(rendered, list):
+        return [f"{key}:"] + rendered
+    return [f"{key}: {rendered}"]
+
+
+def _block_body(mapping: dict, doc: _Doc, step: int, seq: int) -> list[str]:
+    """A mapping's lines with its keys at column 0."""
+    lines: list[str] = []
+    for key, value in mapping.items():
+        lines.extend(_block_entry(key, value, doc, step, seq))
+    return lines
+
+
+def _json(value: Any, indent: Optional[str], unit: str, nl: str) -> str:
+    """A value in JSON; with ``indent`` (the line's indentation) mappings and lists of
+    mappings span lines, one key a line."""
+    if isinstance(value, _Fn):
+        return json.dumps(value.plain())
+    if isinstance(value, dict):
+        if indent is None or not value:
+            return "{" + ", ".join(f"{json.dumps(k)}: {_json(v, None, unit, nl)}" for k, v in value.items()) + "}"
+        inner = indent + unit
+        items = [f"{inner}{json.dumps(k)}: {_json(v, inner, unit, nl)}" for k, v in value.items()]
+        return "{" + nl + ("," + nl).join(items) + nl + indent + "}"
+    if isinstance(value, (list, tuple)):
+        if indent is None or not any(isinstance(v, dict) for v in value):
+            return "[" + ", ".join(_json(v, None, unit, nl) for v in value) + "]"
+        inner = indent + unit
+        return "[" + nl + ("," + nl).join(inner + _json(v, inner, unit, nl) for v in value) + nl + indent + "]"
+    return json.dumps(value, ensure_ascii=False)
+
