@@ -64,6 +64,15 @@ ExtendedS3DestinationConfiguration:
       AWSKMSKeyARN: !GetAtt ArchiveKey.Arn
 ```
 
+## Fix
+When exactly one customer managed key of the delivery stream's Terraform module or
+CloudFormation template is fit to use (created with the input defaults, enabled, rotation
+on, key policy not open to everyone), a safe fix names it in each S3 configuration that
+writes without SSE-KMS (`kms_key_arn`,
+`EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN`). No fix without exactly one
+such key, when an input decides the setting, or where a configuration writes
+`NoEncryptionConfig`. The delivery stream's role may then need `kms:GenerateDataKey` on the key.
+
 ## References
 - https://docs.aws.amazon.com/firehose/latest/dev/encryption.html
 - https://docs.aws.amazon.com/AmazonS3/latest/userguide/default-bucket-encryption.html
@@ -73,12 +82,14 @@ ExtendedS3DestinationConfiguration:
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
-from kds_iac.model import Model
+from kds_iac.fixes import SAFE, Fix
+from kds_iac.model import Model, Resource
+from kds_iac.rules._key_fixes import keyed_fix
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views.compute import DELIVERY_STREAM_TYPES, StreamSource, delivery_streams
-from kds_iac.views.storage import delivery_kms, s3_deliveries
+from kds_iac.views.storage import S3_DELIVERY_SETTINGS, S3Delivery, delivery_kms, s3_deliveries
 
 RULE = Rule(
     id="KDS016",
@@ -88,6 +99,7 @@ RULE = Rule(
     resource_types=DELIVERY_STREAM_TYPES,
     category="ENCRYPTION",
     formats=("terraform", "cloudformation", "serverless"),
+    fixes=(SAFE,),
 )
 
 EXAMPLES = {
@@ -120,6 +132,7 @@ def check(model: Model) -> Iterator[Finding]:
         problems: list[str] = []
         line = None
         related = []
+        unencrypted: list[S3Delivery] = []
         for delivery in s3_deliveries(resource, model):
             kms, fact, bucket_encryption = delivery_kms(delivery, model)
             if kms is not False:
@@ -136,6 +149,7 @@ def check(model: Model) -> Iterator[Finding]:
             if provenance:
                 what += f" with input defaults; decided by {provenance}"
             problems.append(what)
+            unencrypted.append(delivery)
             related.append(bucket)
             line = line or resource.line_of(delivery.setting)
         if problems:
@@ -148,4 +162,20 @@ def check(model: Model) -> Iterator[Finding]:
                 f" and writes objects without SSE-KMS: {'; '.join(problems)}",
                 line=line,
                 related=tuple(related),
+                fix=_fix(resource, unencrypted, model),
             )
+
+
+def _fix(resource: Resource, deliveries: list[S3Delivery], model: Model) -> Optional[Fix]:
+    """The KMS key of each S3 configuration that writes without SSE-KMS, set to the one fit
+    customer managed key of the module or template. None when an input decides a setting,
+    where a configuration asks for no encryption (the key would contradict it), or without
+    exactly one such key."""
+    if any(d.kms_key.inputs or d.kms_key.conditions or d.encryption_disabled for d in deliveries):
+        return None
+    return keyed_fix(
+        model,
+        resource,
+        f"Encrypt the objects of {resource.address}",
+        lambda link: tuple(S3_DELIVERY_SETTINGS.set(resource, "key", link, within=d.setting) for d in deliveries),
+    )

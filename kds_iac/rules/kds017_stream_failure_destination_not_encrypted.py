@@ -44,6 +44,16 @@ Failures:
 The function's role then needs `kms:GenerateDataKey` and `kms:Decrypt` on that key to send
 to the destination.
 
+## Fix
+A safe fix sets `kms_master_key_id` / `KmsMasterKeyId`: to the ARN of the one fit customer
+managed key of the queue's or topic's Terraform module or CloudFormation template (created
+with the input defaults, enabled, rotation on, key policy not open to everyone), or, when
+there is none, to the service's AWS managed key (`alias/aws/sqs`, `alias/aws/sns`), which
+this rule accepts. No fix with several fit keys (which one is a choice), when an input
+decides the setting, or for a queue that writes `sqs_managed_sse_enabled` /
+`SqsManagedSseEnabled` (AWS refuses a key beside it). The function's role may then need
+`kms:GenerateDataKey` and `kms:Decrypt` on a customer managed key.
+
 ## References
 - https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html
 - https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-server-side-encryption.html
@@ -54,12 +64,15 @@ to the destination.
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
+from kds_iac.fixes import SAFE, Fix, Link
 from kds_iac.model import Model
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views.compute import StreamSource, event_source_mappings
-from kds_iac.views.storage import QUEUE_TYPES, TOPIC_TYPES, MessageStore, message_store_of
+from kds_iac.views.kms import fit_keys_near
+from kds_iac.views.settings import fixable
+from kds_iac.views.storage import MESSAGE_STORE_SETTINGS, QUEUE_TYPES, TOPIC_TYPES, MessageStore, message_store_of
 
 RULE = Rule(
     id="KDS017",
@@ -69,6 +82,7 @@ RULE = Rule(
     resource_types=QUEUE_TYPES + TOPIC_TYPES,
     category="ENCRYPTION",
     formats=("terraform", "cloudformation", "serverless"),
+    fixes=(SAFE,),
 )
 
 EXAMPLES = {
@@ -114,4 +128,24 @@ def check(model: Model) -> Iterator[Finding]:
             f"{store.kind} {store.address} receives the failed batches of Kinesis event source mapping "
             f"{', '.join(sorted(set(mappings)))} but {why}",
             line=store.line,
+            fix=_fix(store, model),
         )
+
+
+def _fix(store: MessageStore, model: Model) -> Optional[Fix]:
+    """The key setting, to the one fit customer managed key of the template or module, or
+    to the service's AWS managed key when there is none (this rule accepts any KMS key).
+    None with several fit keys (a choice), when an input decides the setting, or beside a
+    written SQS managed encryption switch, which may not be set together with a key."""
+    key = store.kms_key
+    if key.inputs or key.conditions or store.managed_sse_written or not fixable(store.resource):
+        return None
+    keys = fit_keys_near(model, store.resource)
+    if len(keys) > 1:
+        return None
+    if keys:
+        value, name = Link(keys[0].resource, "arn"), f"KMS key {keys[0].resource.address}"
+    else:
+        value = name = store.aws_managed_key
+    intent = MESSAGE_STORE_SETTINGS.set(store.resource, "key", value)
+    return Fix(f"Encrypt {store.kind} {store.address} with {name}", SAFE, (intent,)) if intent else None

@@ -57,6 +57,15 @@ Leases:
       KMSMasterKeyId: !GetAtt StreamsKey.Arn
 ```
 
+## Fix
+When exactly one customer managed key of the table's Terraform module or CloudFormation
+template is fit to use (created with the input defaults, enabled, rotation on, key policy
+not open to everyone), a safe fix turns server-side encryption on with it:
+`server_side_encryption { enabled = true, kms_key_arn = <key ARN> }` /
+`SSESpecification: {SSEEnabled: true, SSEType: KMS, KMSMasterKeyId: <key ARN>}`. No fix
+without such a key (a new key is a choice: the table's readers must be granted it), with
+several, when an input decides the setting, or for a table SAM generates.
+
 ## References
 - https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/EncryptionAtRest.html
 - https://docs.aws.amazon.com/streams/latest/dev/shared-throughput-kcl-consumers.html
@@ -66,14 +75,25 @@ Leases:
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
+from kds_iac.fixes import SAFE, Fix
 from kds_iac.model import Model, Resource
+from kds_iac.rules._key_fixes import keyed_fix
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views import compute
 from kds_iac.views.iam import editable, iam
 from kds_iac.views.kinesis import streams
-from kds_iac.views.storage import AWS_MANAGED, SAM_TABLE_TYPES, TABLE_TYPES, table_encryption, tables_in, tables_written_by
+from kds_iac.views.storage import (
+    AWS_MANAGED,
+    SAM_TABLE_TYPES,
+    TABLE_SETTINGS,
+    TABLE_TYPES,
+    TableEncryption,
+    table_encryption,
+    tables_in,
+    tables_written_by,
+)
 
 RULE = Rule(
     id="KDS018",
@@ -83,6 +103,7 @@ RULE = Rule(
     resource_types=TABLE_TYPES + SAM_TABLE_TYPES,
     category="ENCRYPTION",
     formats=("terraform", "cloudformation", "serverless"),
+    fixes=(SAFE,),
 )
 
 EXAMPLES = {
@@ -162,7 +183,28 @@ def check(model: Model) -> Iterator[Finding]:
             f"DynamoDB table {table.address} is written by {', '.join(sorted(whos))}, a consumer of a "
             f"KMS-encrypted Kinesis stream, but {why}; encrypt it with a customer managed key",
             line=encryption.line if target is table else None,
+            fix=_fix(encryption, model) if target is table else None,
         )
+
+
+def _fix(encryption: TableEncryption, model: Model) -> Optional[Fix]:
+    """Server-side encryption with the one fit customer managed key of the table's module or
+    template; none when an input decides the setting or there is no such key (a new key for
+    a table is a choice: who reads the table must then be granted it)."""
+    key = encryption.key
+    if key.inputs or key.conditions or key.assumed:
+        return None
+    table, within = encryption.resource, encryption.setting
+
+    def settings(link) -> tuple:
+        sse_type = TABLE_SETTINGS.set(table, "type", "KMS", within=within)
+        return (
+            TABLE_SETTINGS.set(table, "enabled", True, within=within),
+            *((sse_type,) if sse_type else ()),
+            TABLE_SETTINGS.set(table, "key", link, within=within),
+        )
+
+    return keyed_fix(model, table, f"Encrypt DynamoDB table {table.address}", settings)
 
 
 def _streams_it_may_read(principal, encrypted: list) -> list:

@@ -84,8 +84,9 @@ MESSAGE_STORE_SETTINGS = Settings(
     cloudformation={"key": "KmsMasterKeyId", "managed_sse": "SqsManagedSseEnabled"},
 )
 TABLE_SETTINGS = Settings(
-    terraform={"encryption": "server_side_encryption", "enabled": "enabled", "key": "kms_key_arn"},
-    cloudformation={"encryption": "SSESpecification", "enabled": "SSEEnabled", "key": "KMSMasterKeyId"},
+    # "type": CloudFormation asks for SSEType KMS with a key; Terraform infers it from the key.
+    terraform={"encryption": "server_side_encryption", "enabled": "enabled", "key": "kms_key_arn", "type": None},
+    cloudformation={"encryption": "SSESpecification", "enabled": "SSEEnabled", "key": "KMSMasterKeyId", "type": "SSEType"},
 )
 # Inside one S3 configuration of a Firehose delivery stream (dotted: nested further).
 S3_DELIVERY_SETTINGS = Settings(
@@ -282,12 +283,25 @@ class MessageStore:
         return _set(self.kms_key)
 
     @property
+    def aws_managed_key(self) -> str:
+        """The AWS managed key of the service, which encrypts with KMS without a key of the account."""
+        return _AWS_MANAGED_STORE_KEY[self.kind]
+
+    @property
+    def managed_sse_written(self) -> bool:
+        """The template writes the SQS managed encryption switch: a KMS key may not be set beside it."""
+        return bool(self.sqs_managed_sse_setting) and self.sqs_managed_sse_setting in self.resource.attributes
+
+    @property
     def line(self) -> int:
         if self.kms_setting in self.resource.attribute_lines:
             return self.resource.line_of(self.kms_setting)
         if self.sqs_managed_sse_setting:
             return self.resource.line_of(self.sqs_managed_sse_setting)
         return self.resource.location.start_line
+
+
+_AWS_MANAGED_STORE_KEY = {"SQS queue": "alias/aws/sqs", "SNS topic": "alias/aws/sns"}
 
 
 def message_store(resource: Resource) -> MessageStore:
