@@ -47,6 +47,14 @@ baseline:
   FILE, and exits 0 unless an input could not be read. --baseline FILE then leaves
   out the findings it lists: only new findings are reported and fail the run.
 
+fixes:
+  --fix applies the safe fixes (a fix changes only the flagged setting, keeping the
+  file's layout and comments), scans again (up to 5 passes: fixes whose edits overlap
+  wait for the next) and reports the findings that remain; --unsafe-fixes lets it apply
+  unsafe fixes too (they add resources, such as a new KMS key). --diff prints the
+  unified diff of the first pass instead of the report and changes nothing. Text
+  output marks the findings --fix would fix with [*] after the rule id.
+
 output:
   text      one "path:line:col: SEVERITY RULE message [resource]" line per finding on
             stdout (or --output); the header and summary go to stderr
@@ -148,6 +156,23 @@ def build_parser() -> argparse.ArgumentParser:
         "scanned directory; exits 0 unless an input could not be read",
     )
     scan.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply the safe fixes of the findings to the scanned files, scan again and report what "
+        "remains (with --unsafe-fixes, the unsafe ones too)",
+    )
+    scan.add_argument(
+        "--unsafe-fixes",
+        action="store_true",
+        help="let --fix and --diff apply unsafe fixes too (they add resources, such as a new KMS key)",
+    )
+    scan.add_argument(
+        "--diff",
+        action="store_true",
+        help="print the unified diff of what --fix would change instead of the report, change nothing; "
+        "exit 1 when there is something to fix",
+    )
+    scan.add_argument(
         "--whole-module",
         action="store_true",
         help="a named .tf, .tf.json or .tfvars file stands for every Terraform file of its directory: "
@@ -158,6 +183,14 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip named files that are neither Terraform, a CloudFormation template nor a plan JSON "
         "instead of failing on them (pre-commit and editors pass every changed .yaml and .json)",
+    )
+    scan.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        metavar="N",
+        help="load up to N Terraform modules at once (default: the cores available to the process; "
+        "1: one after the other); the report is the same, and a small scan is always loaded serially",
     )
 
     access = commands.add_parser(
@@ -266,6 +299,8 @@ def scan_command(args: argparse.Namespace) -> int:
         if not os.path.isdir(parent):
             raise UsageError(f"--output {args.output}: directory {parent} does not exist")
 
+    if (args.fix or args.diff) and args.create_baseline:
+        raise UsageError("--fix and --diff cannot be used with --create-baseline")
     if args.baseline and not args.create_baseline and not os.path.isfile(args.baseline):
         raise UsageError(f"--baseline {args.baseline}: no such file (create it with --create-baseline)")
     if args.whole_module:
@@ -308,24 +343,39 @@ def scan_command(args: argparse.Namespace) -> int:
         _stderr_line(header(args.paths, context))
 
     variables = dict(args.var)
-    bar = ProgressBar(sys.stderr) if wanted(sys.stderr, args.no_progress) else None
-    try:
-        result = engine.scan(
-            args.paths,
-            config=config,
-            var_files=list(args.var_file),
-            variables=variables or None,
-            progress=bar,
-        )
-    finally:
-        if bar is not None:
-            bar.close()
+
+    def run_scan():
+        bar = ProgressBar(sys.stderr) if wanted(sys.stderr, args.no_progress) else None
+        try:
+            return engine.scan(
+                args.paths,
+                config=config,
+                var_files=list(args.var_file),
+                variables=variables or None,
+                progress=bar,
+                jobs=args.jobs or _default_jobs(),
+            )
+        finally:
+            if bar is not None:
+                bar.close()
+
+    result = run_scan()
 
     if not args.quiet and result.audit:
         from kds_iac.output.text import audit_line
 
         _stderr_line(audit_line(result))
     baseline_note = apply_baseline(args, result, context) if (args.baseline or args.create_baseline) else None
+    context.unsafe_fixes = args.unsafe_fixes
+    if args.diff:
+        return diff_fixes(args, result, context)
+    applied = None
+    if args.fix:
+        result, applied = apply_fixes(args, result, context, run_scan)
+    if any(f.fix is not None for f in result.findings) and args.format in ("text", "json", "sarif"):
+        from kds_iac.fixes.apply import offered
+
+        context.fixes = offered(result.findings)
     context.exit_code = compute_exit_code(result, fail_on, args.soft_fail)
     stream = None if args.output else sys.stdout
     context.color = args.format == "text" and _use_color(args.color, stream)
@@ -334,12 +384,65 @@ def scan_command(args: argparse.Namespace) -> int:
     _write_report(report, args.output)
 
     if not args.quiet:
-        from kds_iac.output.text import summary
+        from kds_iac.output.text import fix_hint, fix_summary, summary
 
         _stderr_line(summary(result, context))
+        if applied is not None:
+            hidden = sum(1 for f in result.findings if context.fix_edits(f) is not None and not context.applicable(f))
+            _stderr_line(fix_summary(applied, len(result.findings), hidden))
+        elif context.fixes:
+            hint = fix_hint(result, context)
+            if hint:
+                _stderr_line(hint)
     if baseline_note and not args.quiet:
         _stderr_line(f"{PROG}: {baseline_note}")
     return context.exit_code
+
+
+def apply_fixes(args: argparse.Namespace, result, context, run_scan) -> tuple:
+    """``--fix``: apply the fixes, scan again, and repeat while fixes were left out for
+    overlapping an applied one (at most ``MAX_PASSES``). The last scan's result, and how
+    many fixes of each safety were applied."""
+    from kds_iac.fixes import apply
+
+    applied = {"safe": 0, "unsafe": 0}
+    for _ in range(apply.MAX_PASSES):
+        plan = apply.plan(
+            result.findings, unsafe=args.unsafe_fixes, allowed=apply.Scope(args.paths, result.files).allows
+        )
+        if not plan.planned:
+            break
+        plan.apply()
+        for path in plan.changed:
+            _warn(f"{path} changed while it was being fixed: not written")
+        if not plan.written:
+            break
+        for planned in plan.applied():
+            applied[planned.safety] += 1
+        result = run_scan()
+        if args.baseline:
+            apply_baseline(args, result, context)
+        if not plan.overlapping:
+            break
+    return result, applied
+
+
+def diff_fixes(args: argparse.Namespace, result, context) -> int:
+    """``--diff``: the unified diff of what ``--fix`` would change, on stdout or ``--output``;
+    nothing is written. Exit 1 when there is something to fix, 2 when an input could not be read."""
+    from kds_iac.fixes import apply
+    from kds_iac.output.text import fix_summary
+
+    plan = apply.plan(result.findings, unsafe=args.unsafe_fixes, allowed=apply.Scope(args.paths, result.files).allows)
+    _write_report(plan.diff(), args.output)
+    if not args.quiet:
+        summary = fix_summary(plan.counts(), None, len(plan.unsafe))
+        if plan.overlapping:
+            summary += f"; {len(plan.overlapping)} more after these (they overlap)"
+        _stderr_line(summary)
+    if any(d.level == "error" for d in result.diagnostics):
+        return 2
+    return 1 if plan.changes() else 0
 
 
 def map_command(args: argparse.Namespace) -> int:
@@ -463,6 +566,22 @@ def recognized_paths(paths: Sequence[str]) -> list[str]:
                 continue
         kept.append(path)
     return kept
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _default_jobs() -> int:
+    from kds_iac.loaders.parallel import available_cores
+
+    return available_cores()
 
 
 def _variable(text: str) -> tuple[str, str]:

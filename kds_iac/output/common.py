@@ -27,7 +27,10 @@ EXIT_ERROR = 2
 class ReportContext:
     """How the run was asked for, and how it ends: what a report says besides the findings."""
 
-    __slots__ = ("tool_version", "fail_on", "soft_fail", "exit_code", "config_source", "cwd", "color", "baselined")
+    __slots__ = (
+        "tool_version", "fail_on", "soft_fail", "exit_code", "config_source", "cwd", "color", "baselined", "fixes",
+        "unsafe_fixes",
+    )
 
     def __init__(
         self,
@@ -39,6 +42,8 @@ class ReportContext:
         cwd: Optional[str] = None,
         color: bool = False,
         baselined: int = 0,
+        fixes: Optional[dict] = None,
+        unsafe_fixes: bool = False,
     ):
         self.tool_version = tool_version
         self.fail_on = fail_on
@@ -48,6 +53,18 @@ class ReportContext:
         self.cwd = os.getcwd() if cwd is None else cwd  # base of SARIF's relative URIs
         self.color = color  # text only
         self.baselined = baselined  # findings left out because the --baseline file lists them
+        # id(finding) -> its fix's text edits (``kds_iac.fixes.apply.offered``), for the
+        # findings whose fix can be written; None when nobody asked (hand-made contexts)
+        self.fixes = fixes
+        self.unsafe_fixes = unsafe_fixes  # --unsafe-fixes: unsafe fixes count as applicable
+
+    def fix_edits(self, finding: Finding) -> Optional[list]:
+        """The text edits of ``finding``'s fix, when it has one that can be written."""
+        return self.fixes.get(id(finding)) if self.fixes else None
+
+    def applicable(self, finding: Finding) -> bool:
+        """Whether ``--fix`` (with the ``--unsafe-fixes`` given) would fix ``finding``."""
+        return self.fix_edits(finding) is not None and (finding.fix.is_safe or self.unsafe_fixes)
 
 
 @lru_cache(maxsize=1)

@@ -7,7 +7,7 @@ new keys may be added within version 1, nothing is renamed or removed without bu
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Optional
 
 from kds_iac.model import Diagnostic, Resource
 from kds_iac.output.common import (
@@ -48,13 +48,16 @@ def document(result: "ScanResult", context: ReportContext) -> dict[str, Any]:
             }
             for rule, _module in rules_in_report(result)
         ],
-        "findings": [finding_record(f, suppressed) for f, suppressed in all_findings(result)],
+        "findings": [
+            finding_record(f, suppressed, None if suppressed else context.fix_edits(f))
+            for f, suppressed in all_findings(result)
+        ],
         "diagnostics": [diagnostic_record(d) for d in result.diagnostics],
         "summary": summary_counts(result, context),
     }
 
 
-def finding_record(finding: Finding, suppressed: bool) -> dict[str, Any]:
+def finding_record(finding: Finding, suppressed: bool, edits: Optional[list] = None) -> dict[str, Any]:
     resource = finding.resource
     return {
         "rule_id": finding.rule.id,
@@ -75,6 +78,27 @@ def finding_record(finding: Finding, suppressed: bool) -> dict[str, Any]:
         "help_uri": finding.rule.help_uri,
         "related": [related_record(r) for r in finding.related],
         "instances": list(finding.instances),
+        "fix": fix_record(finding, edits) if edits is not None else None,
+    }
+
+
+def fix_record(finding: Finding, edits: list) -> dict[str, Any]:
+    """The finding's fix and its text edits (1-based lines and columns, columns in code
+    points, end exclusive), as ``kds-iac scan --fix`` would apply them."""
+    return {
+        "title": finding.fix.title,
+        "safety": finding.fix.safety,
+        "edits": [
+            {
+                "file": edit.file,
+                "start_line": edit.start_line,
+                "start_column": edit.start_column,
+                "end_line": edit.end_line,
+                "end_column": edit.end_column,
+                "text": edit.text,
+            }
+            for edit in edits
+        ],
     }
 
 

@@ -6,7 +6,9 @@ file (relative to the working directory) and the resource address, never line nu
 an alert survives edits above it. Suppressed findings are results with ``suppressions``;
 input errors and notes are ``toolExecutionNotifications`` of the invocation; the scope and
 the settings file are run properties. URIs are relative to ``%SRCROOT%`` (the working
-directory) when the file lies under it, else absolute ``file://`` URIs.
+directory) when the file lies under it, else absolute ``file://`` URIs. A finding with a safe
+fix that can be written carries it in ``fixes``, for the SARIF consumers that offer them;
+unsafe fixes are left out, since a consumer applies them without ``--unsafe-fixes``' warning.
 """
 
 from __future__ import annotations
@@ -151,11 +153,44 @@ def sarif_result(finding: Finding, suppressed: bool, rule_index: int, context: R
         result["relatedLocations"] = [
             related_location(i, resource, context) for i, resource in enumerate(finding.related, start=1)
         ]
+    edits = None if suppressed else context.fix_edits(finding)
+    if edits is not None and finding.fix.is_safe:
+        result["fixes"] = [sarif_fix(finding.fix.title, edits, context)]
     if suppressed:
         result["suppressions"] = [
             {"kind": "inSource", "status": "accepted", "justification": suppression_reason(finding)}
         ]
     return result
+
+
+def sarif_fix(title: str, edits: list, context: ReportContext) -> dict[str, Any]:
+    """A safe fix as SARIF ``fixes[]``: one artifact change per file, one replacement per
+    edit. Regions count columns as the run's ``columnKind`` says (code points, 1-based, end
+    exclusive), which is how text edits count them; an insertion is an empty region."""
+    changes: dict[str, list] = {}
+    for edit in edits:
+        changes.setdefault(edit.file, []).append(edit)
+    out = []
+    for file, own in changes.items():
+        uri, relative = artifact_uri(file, context.cwd)
+        out.append(
+            {
+                "artifactLocation": _artifact(uri, relative),
+                "replacements": [
+                    {
+                        "deletedRegion": {
+                            "startLine": edit.start_line,
+                            "startColumn": edit.start_column,
+                            "endLine": edit.end_line,
+                            "endColumn": edit.end_column,
+                        },
+                        "insertedContent": {"text": edit.text},
+                    }
+                    for edit in own
+                ],
+            }
+        )
+    return {"description": {"text": title}, "artifactChanges": out}
 
 
 def physical_location(finding: Finding, uri: str, relative: bool) -> dict[str, Any]:

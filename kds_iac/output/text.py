@@ -12,12 +12,13 @@ was scanned) and the summary line are separate strings the command line writes t
 so every line on stdout matches ``PROBLEM_PATTERN`` (for editor problem matchers): groups
 file, line, column, severity (CRITICAL, HIGH, MEDIUM, LOW, INFO for findings; ERROR for an
 input that could not be read; NOTE for a part of the input not checked), code (rule id,
-``parse`` or ``input``) and message (ending in ``[resource address]`` for findings).
+``parse`` or ``input``) and message (ending in ``[resource address]`` for findings; starting
+with ``[*]`` when ``kds-iac scan --fix`` would fix the finding).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 from kds_iac.model import Diagnostic
 from kds_iac.output.common import (
@@ -48,11 +49,12 @@ _PATH_STYLE = "\x1b[1m"
 
 def render(result: "ScanResult", context: ReportContext) -> str:
     lines = [diagnostic_line(d, context.color) for d in result.diagnostics]
-    lines.extend(finding_line(f, context.color) for f in result.findings)
+    lines.extend(finding_line(f, context.color, context.applicable(f)) for f in result.findings)
     return "".join(line + "\n" for line in lines)
 
 
-def finding_line(finding: Finding, color: bool = False) -> str:
+def finding_line(finding: Finding, color: bool = False, fixable: bool = False) -> str:
+    """``fixable``: ``--fix`` would fix it, marked ``[*]`` after the rule id as ruff does."""
     severity = finding.rule.severity
     where = f"{finding.location.file}:{finding.primary_line}:{finding_column(finding)}:"
     label = severity.name
@@ -60,7 +62,8 @@ def finding_line(finding: Finding, color: bool = False) -> str:
         where = _PATH_STYLE + where + _RESET
         label = _SEVERITY_STYLE[severity] + label + _RESET
     addresses = ", ".join((finding.address,) + finding.instances)
-    return f"{where} {label} {finding.rule.id} {one_line(finding.message)} [{addresses}]"
+    mark = " [*]" if fixable else ""
+    return f"{where} {label} {finding.rule.id}{mark} {one_line(finding.message)} [{addresses}]"
 
 
 def diagnostic_line(diagnostic: Diagnostic, color: bool = False) -> str:
@@ -92,3 +95,27 @@ def audit_line(result: "ScanResult") -> str:
 def summary(result: "ScanResult", context: ReportContext) -> str:
     """``kds-iac: 2 findings (1 high, 1 medium) in 3 files; 1 suppressed``."""
     return f"{TOOL_NAME}: {summary_line(result, context)}"
+
+
+def fix_hint(result: "ScanResult", context: ReportContext) -> str:
+    """``kds-iac: 2 fixable with --fix (1 more with --unsafe-fixes)``, or "" when none is."""
+    applicable = sum(1 for f in result.findings if context.applicable(f))
+    hidden = sum(1 for f in result.findings if context.fix_edits(f) is not None and not context.applicable(f))
+    if not applicable and not hidden:
+        return ""
+    if not applicable:
+        return f"{TOOL_NAME}: {hidden} fixable with --fix --unsafe-fixes"
+    text = f"{TOOL_NAME}: [*] {applicable} fixable with --fix"
+    return text + (f" ({hidden} more with --unsafe-fixes)" if hidden else "")
+
+
+def fix_summary(applied: dict, remaining: Optional[int], hidden: int) -> str:
+    """``kds-iac: 3 fixes applied (2 safe, 1 unsafe), 4 findings remain, 1 fixable with
+    --unsafe-fixes``; without ``remaining`` (``--diff``), what ``--fix`` would apply."""
+    safe, unsafe = applied.get("safe", 0), applied.get("unsafe", 0)
+    total = safe + unsafe
+    verb = "would be applied" if remaining is None else "applied"
+    text = f"{TOOL_NAME}: {total} fix{'es' if total != 1 else ''} {verb} ({safe} safe, {unsafe} unsafe)"
+    if remaining is not None:
+        text += f", {remaining} finding{'s' if remaining != 1 else ''} remain{'s' if remaining == 1 else ''}"
+    return text + f", {hidden} fixable with --unsafe-fixes"

@@ -12,7 +12,7 @@ from tests.output import fakes
 FINDING_KEYS = [
     "rule_id", "checkov_id", "severity", "title", "file", "start_line", "end_line", "line",
     "resource", "resource_type", "message", "construct_path", "generated_from", "suppressed",
-    "suppression_reason", "help_uri", "related", "instances",
+    "suppression_reason", "help_uri", "related", "instances", "fix",
 ]
 
 
@@ -69,6 +69,7 @@ def test_findings_exact():
              "start_line": 1, "end_line": 5}
         ],
         "instances": [],
+        "fix": None,
     }
     medium, suppressed = findings[1], findings[2]
     assert (medium["rule_id"], medium["resource"], medium["line"], medium["construct_path"]) == (

@@ -1,0 +1,243 @@
+"""``kds-iac scan --fix``, ``--unsafe-fixes`` and ``--diff`` with the real executable on copies
+of the bad examples: the whole fixed file, the findings that remain, what the summary says,
+and that ``--diff`` writes nothing."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kds_iac.output.text import PROBLEM_PATTERN
+from tests.conftest import EXAMPLES, declare_organization_trail, tool
+
+
+def kds_iac(cwd: Path, *argv: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [tool("kds-iac"), "scan", "--no-progress", *argv], cwd=cwd, capture_output=True, text=True, timeout=300
+    )
+
+
+def remaining(stdout: str) -> set[tuple[str, str]]:
+    """(rule id, resource address) of every finding line."""
+    found = set()
+    for line in stdout.splitlines():
+        match = re.match(PROBLEM_PATTERN, line)
+        assert match, line
+        found.add((match.group(5), re.search(r"\[([^\]]+)\]$", line).group(1)))
+    return found
+
+
+def changed(text: str, *replacements: tuple[str, str]) -> str:
+    """``text`` with each ``old`` (found exactly once) replaced by ``new``."""
+    for old, new in replacements:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    return text
+
+
+def copy(tmp_path: Path, example: str, audited: bool = False) -> Path:
+    source = EXAMPLES / example
+    target = tmp_path / source.name
+    if source.is_dir():
+        shutil.copytree(source, target)
+    else:
+        shutil.copyfile(source, target)
+    if audited:
+        declare_organization_trail(tmp_path)
+    return target
+
+
+TRAIL_FIXES = (
+    ("  enable_logging             = false\n", "  enable_logging             = true\n"),
+    (
+        '  name                       = "single_region"\n'
+        "  s3_bucket_name             = aws_s3_bucket.audit_logs.id\n"
+        "  enable_log_file_validation = true\n"
+        "  kms_key_id                 = aws_kms_key.audit.arn\n",
+        '  name                       = "single_region"\n'
+        "  s3_bucket_name             = aws_s3_bucket.audit_logs.id\n"
+        "  enable_log_file_validation = true\n"
+        "  kms_key_id                 = aws_kms_key.audit.arn\n"
+        "  is_multi_region_trail      = true\n",
+    ),
+    (
+        '  name                       = "no_validation"\n'
+        "  s3_bucket_name             = aws_s3_bucket.audit_logs.id\n"
+        "  is_multi_region_trail      = true\n"
+        "  kms_key_id                 = aws_kms_key.audit.arn\n",
+        '  name                       = "no_validation"\n'
+        "  s3_bucket_name             = aws_s3_bucket.audit_logs.id\n"
+        "  is_multi_region_trail      = true\n"
+        "  kms_key_id                 = aws_kms_key.audit.arn\n"
+        "  enable_log_file_validation = true\n",
+    ),
+    ("    include_management_events = false\n", "    include_management_events = true\n"),
+    ('    read_write_type = "ReadOnly"\n', '    read_write_type = "All"\n'),
+)
+
+
+def test_fix_applies_safe_fixes_and_reports_what_remains(tmp_path):
+    example = copy(tmp_path, "terraform/cloudtrail-defects")  # carries its own settings
+    before = (example / "main.tf").read_text()
+    completed = kds_iac(tmp_path, "cloudtrail-defects", "--fix")
+    assert completed.returncode == 1, completed.stderr
+    assert (example / "main.tf").read_text() == changed(before, *TRAIL_FIXES)
+    # what no single setting fixes: a trail without a KMS key, advanced selectors without management events
+    assert remaining(completed.stdout) == {("KDS021", "aws_cloudtrail.no_kms"), ("KDS021", "aws_cloudtrail.data_only")}
+    assert completed.stderr.splitlines()[-2:] == [
+        "kds-iac: 2 findings (2 medium) in 1 file",
+        "kds-iac: 5 fixes applied (5 safe, 0 unsafe), 2 findings remain, 0 fixable with --unsafe-fixes",
+    ]
+    again = kds_iac(tmp_path, "cloudtrail-defects", "--diff")
+    assert (again.returncode, again.stdout) == (0, "")
+    assert again.stderr.splitlines()[-1] == "kds-iac: 0 fixes would be applied (0 safe, 0 unsafe), 0 fixable with --unsafe-fixes"
+
+
+def test_diff_prints_what_fix_would_change_and_writes_nothing(tmp_path):
+    example = copy(tmp_path, "terraform/weak-customer-key", audited=True)
+    before = (example / "main.tf").read_bytes()
+    completed = kds_iac(tmp_path, "weak-customer-key", "--diff")
+    assert completed.returncode == 1, completed.stderr
+    assert completed.stdout == """\
+--- a/weak-customer-key/main.tf
++++ b/weak-customer-key/main.tf
+@@ -1,7 +1,8 @@
+ # Customer managed keys that streams use, with weaknesses in the key itself.
+ 
+ resource "aws_kms_key" "no_rotation" {
+-  description = "Rotation left at its default (off)"
++  description         = "Rotation left at its default (off)"
++  enable_key_rotation = true
+ }
+ 
+ resource "aws_kms_key" "public_policy" {
+"""
+    assert completed.stderr.splitlines()[-1] == (
+        "kds-iac: 1 fix would be applied (1 safe, 0 unsafe), 0 fixable with --unsafe-fixes"
+    )
+    assert (example / "main.tf").read_bytes() == before
+    assert sorted(p.name for p in example.iterdir()) == ["main.tf"]
+
+
+def test_unsafe_fixes_only_with_unsafe_fixes(tmp_path):
+    example = copy(tmp_path, "terraform/unencrypted-streams", audited=True)
+    before = (example / "main.tf").read_text()
+    safe_only = kds_iac(tmp_path, "unencrypted-streams", "--fix")
+    assert safe_only.returncode == 1, safe_only.stderr
+    assert (example / "main.tf").read_text() == before
+    assert safe_only.stderr.splitlines()[-1] == (
+        "kds-iac: 0 fixes applied (0 safe, 0 unsafe), 4 findings remain, 2 fixable with --unsafe-fixes"
+    )
+    assert "[*]" not in safe_only.stdout  # [*]: what this --fix would fix
+
+    completed = kds_iac(tmp_path, "unencrypted-streams", "--fix", "--unsafe-fixes")
+    assert completed.returncode == 1, completed.stderr
+    assert (example / "main.tf").read_text() == changed(
+        before,
+        (
+            'resource "aws_kinesis_stream" "plain" {\n  name        = "plain"\n  shard_count = 1\n}\n',
+            'resource "aws_kinesis_stream" "plain" {\n'
+            '  name            = "plain"\n'
+            "  shard_count     = 1\n"
+            '  encryption_type = "KMS"\n'
+            "  kms_key_id      = aws_kms_key.plain_key.arn\n"
+            "}\n"
+            "\n"
+            'resource "aws_kms_key" "plain_key" {\n'
+            '  description         = "Encrypts Kinesis stream aws_kinesis_stream.plain"\n'
+            "  enable_key_rotation = true\n"
+            "}\n",
+        ),
+        (
+            '  encryption_type = "NONE"\n}\n',
+            '  encryption_type = "KMS"\n'
+            "  kms_key_id      = aws_kms_key.explicitly_none_key.arn\n"
+            "}\n"
+            "\n"
+            'resource "aws_kms_key" "explicitly_none_key" {\n'
+            '  description         = "Encrypts Kinesis stream aws_kinesis_stream.explicitly_none"\n'
+            "  enable_key_rotation = true\n"
+            "}\n",
+        ),
+    )
+    # streams whose encryption comes from inputs get no fix: a fix would override the input
+    assert remaining(completed.stdout) == {
+        ("KDS001", "aws_kinesis_stream.from_variable"),
+        ("KDS001", "aws_kinesis_stream.optional_key"),
+    }
+    assert completed.stderr.splitlines()[-1] == (
+        "kds-iac: 2 fixes applied (0 safe, 2 unsafe), 2 findings remain, 0 fixable with --unsafe-fixes"
+    )
+
+
+def test_fix_cloudformation(tmp_path):
+    template = copy(tmp_path, "cloudformation/weak-customer-key.yaml", audited=True)
+    before = template.read_text()
+    completed = kds_iac(tmp_path, "weak-customer-key.yaml", "--fix")
+    assert completed.returncode == 1, completed.stderr
+    assert template.read_text() == changed(
+        before,
+        (
+            "      Description: Rotation left at its default (off)\n\n",
+            "      Description: Rotation left at its default (off)\n      EnableKeyRotation: true\n\n",
+        ),
+    )
+    assert remaining(completed.stdout) == {("KDS003", "PublicPolicyKey")}  # a public policy has no safe fix
+    assert completed.stderr.splitlines()[-1] == (
+        "kds-iac: 1 fix applied (1 safe, 0 unsafe), 1 finding remains, 0 fixable with --unsafe-fixes"
+    )
+
+
+def test_reports_show_the_fix(tmp_path):
+    copy(tmp_path, "cloudformation/weak-customer-key.yaml", audited=True)
+    text = kds_iac(tmp_path, "weak-customer-key.yaml")
+    assert text.returncode == 1, text.stderr
+    assert [line.split(": ", 1)[1][:16] for line in text.stdout.splitlines()] == [
+        "MEDIUM KDS003 [*",  # NoRotationKey: --fix turns rotation on
+        "MEDIUM KDS003 KM",  # PublicPolicyKey: no fix
+    ]
+    assert text.stderr.splitlines()[-1] == "kds-iac: [*] 1 fixable with --fix"
+
+    document = json.loads(kds_iac(tmp_path, "weak-customer-key.yaml", "--format", "json").stdout)
+    assert [(f["resource"], f["fix"]) for f in document["findings"]] == [
+        (
+            "NoRotationKey",
+            {
+                "title": "Turn on automatic rotation of NoRotationKey",
+                "safety": "safe",
+                "edits": [
+                    {
+                        "file": "weak-customer-key.yaml",
+                        "start_line": 8,
+                        "start_column": 54,
+                        "end_line": 8,
+                        "end_column": 54,
+                        "text": "\n      EnableKeyRotation: true",
+                    }
+                ],
+            },
+        ),
+        ("PublicPolicyKey", None),
+    ]
+
+
+def test_fix_refuses_create_baseline(tmp_path):
+    copy(tmp_path, "cloudformation/weak-customer-key.yaml", audited=True)
+    completed = kds_iac(tmp_path, "weak-customer-key.yaml", "--fix", "--create-baseline")
+    assert completed.returncode == 2
+    assert completed.stderr == "kds-iac: error: --fix and --diff cannot be used with --create-baseline\n"
+    assert not (tmp_path / ".kds-iac.baseline").exists()
+
+
+@pytest.mark.parametrize("flag", ["--fix", "--diff"])
+def test_nothing_to_fix(tmp_path, flag):
+    copy(tmp_path, "cloudformation/customer-managed-key.yaml", audited=True)
+    before = (tmp_path / "customer-managed-key.yaml").read_bytes()
+    completed = kds_iac(tmp_path, "customer-managed-key.yaml", flag)
+    assert (completed.returncode, completed.stdout) == (0, ""), completed.stderr
+    assert (tmp_path / "customer-managed-key.yaml").read_bytes() == before
