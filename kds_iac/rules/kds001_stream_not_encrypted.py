@@ -81,6 +81,7 @@ from kds_iac.model import Model
 from kds_iac.rules._key_fixes import keyed_fix
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views.kinesis import ABSENT, STREAM_SETTINGS, STREAM_TYPES, Stream, streams
+from kds_iac.views.settings import written_name
 
 RULE = Rule(
     id="KDS001",
@@ -176,7 +177,7 @@ def _fix(stream: Stream, model: Model) -> Optional[Fix]:
         stream.resource,
         f"Encrypt {stream.address}",
         lambda link: encrypt_with(stream, link),
-        new_key_description=f"Encrypts Kinesis stream {stream.address}",
+        new_key_description=f"Encrypts Kinesis stream {written_name(stream.resource)}",
     )
 
 

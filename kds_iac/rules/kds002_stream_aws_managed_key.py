@@ -81,6 +81,7 @@ from kds_iac.rules._key_fixes import keyed_fix
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views.kinesis import STREAM_SETTINGS, STREAM_TYPES, Stream, streams
 from kds_iac.views.kms import AwsManagedKey
+from kds_iac.views.settings import written_name
 
 RULE = Rule(
     id="KDS002",
@@ -157,5 +158,5 @@ def _fix(stream: Stream, model: Model) -> Optional[Fix]:
         stream.resource,
         f"Encrypt {stream.address}",
         lambda link: (STREAM_SETTINGS.set(stream.resource, "key", link, within=stream.block_setting),),
-        new_key_description=f"Encrypts Kinesis stream {stream.address}",
+        new_key_description=f"Encrypts Kinesis stream {written_name(stream.resource)}",
     )

@@ -73,24 +73,34 @@ class Settings:
         return SetSetting(resource, f"{within}.{name}" if within else name, value)
 
 
+def written_name(resource: Resource) -> str:
+    """The resource's name as its block is written, whichever instance or module call it was
+    reached through: ``aws_kinesis_stream.this`` for ``module.m.aws_kinesis_stream.this["a"]``,
+    the logical id for ``Stack/LogicalId``."""
+    address = resource.address
+    if naming(resource) == TERRAFORM:
+        if address.endswith("]"):  # a count or for_each instance
+            address = address[: address.rfind("[")]
+        return ".".join(address.rsplit(".", 2)[-2:])
+    return address.rsplit("/", 1)[-1]
+
+
 def derived_name(resource: Resource, suffix: str) -> str:
     """A name for a resource a fix adds beside ``resource``, in its format's style: the block
     label with ``_suffix`` (``plain_key``), or the logical id with ``Suffix`` (``PlainKey``)."""
+    name = written_name(resource)
     if naming(resource) == TERRAFORM:
-        address = resource.address
-        if address.endswith("]"):  # a count or for_each instance: the block's own label
-            address = address[: address.rfind("[")]
-        return f"{address.rsplit('.', 1)[-1]}_{suffix}"
-    logical_id = resource.address.rsplit("/", 1)[-1]
-    return logical_id + suffix[:1].upper() + suffix[1:]
+        return f"{name.rsplit('.', 1)[-1]}_{suffix}"
+    return name + suffix[:1].upper() + suffix[1:]
 
 
 def same_template(resource: Resource) -> tuple:
     """What a fix's reference can reach from ``resource``: its Terraform module (directory and
-    module call) or its CloudFormation template (file, and the nested stack it is reached through)."""
+    module call) or its CloudFormation stack (the template, or Serverless service, it was
+    loaded from, and the nested stack it is reached through)."""
     if naming(resource) == TERRAFORM:
         return (TERRAFORM, resource.unit, resource.module)
-    return (CLOUDFORMATION, resource.location.file, resource.address.rpartition("/")[0])
+    return (CLOUDFORMATION, resource.unit, resource.address.rpartition("/")[0])
 
 
 def fixable(resource: Resource) -> bool:
