@@ -230,7 +230,7 @@ class _Writer:
             if not _replaceable(source, start, end):
                 raise _Refuse()
             if source.text[start:end] != value:
-                self._edit(path, [(start, end, value)])
+                self._edit(path, [(start, end, value)] + _realign(source, body, present[0], value))
             return
         self._insert(source, block, body, [], name, value)
 
@@ -278,14 +278,8 @@ class _Writer:
         changes: list[tuple[int, int, str]] = []
         gap = " "
         if group and _aligns(source, group):
-            names_end = max(max(item.offset + len(item.name) - _line_start(source, item.offset) for item in group),
-                            len(inner) + len(name))
-            for item in group:  # re-pad the neighbours when the new name is the longest
-                name_end = item.offset + len(item.name)
-                width = names_end - (name_end - _line_start(source, item.offset))
-                if item.start - 1 - name_end != width + 1:
-                    changes.append((name_end, item.start - 1, " " * (width + 1)))
-            gap = " " * (names_end - len(inner) - len(name) + 1)
+            changes, column = _pad(source, group, len(inner) + len(name))
+            gap = " " * (column - len(inner) - len(name) + 1)
         changes.append((at, at, f"{inner}{name}{gap}= {value}{newline}"))
         self._edit(path, changes)
 
@@ -309,13 +303,14 @@ class _Writer:
             raise _Refuse()
         target = link.target
         if isinstance(target, NewResource):
-            for index, intent in enumerate(self.fix.intents):
-                if intent is target or intent == target:
-                    near = target.near
-                    if not _same_module(near, resource):
-                        raise _Refuse()
-                    return f"aws_kms_key.{self.names[index]}.{link.attribute}"
-            raise _Refuse()  # a new resource that this fix does not add
+            # the very intent first: two new keys of one name are equal values
+            indexes = [i for i, intent in enumerate(self.fix.intents) if intent is target]
+            indexes += [i for i, intent in enumerate(self.fix.intents) if intent == target]
+            if not indexes:
+                raise _Refuse()  # a new resource that this fix does not add
+            if not _same_module(target.near, resource):
+                raise _Refuse()
+            return f"aws_kms_key.{self.names[indexes[0]]}.{link.attribute}"
         if not isinstance(target, Resource) or not _same_module(target, resource):
             raise _Refuse()
         if target.source_format != TERRAFORM:
@@ -526,6 +521,44 @@ def _aligned_group(source: SourceFile, body: Body, last: Item) -> list[Item]:
     return group
 
 
+def _pad(source: SourceFile, group: list[Item], name_end: int = 0) -> tuple[list[tuple[int, int, str]], int]:
+    """The blanks that put the group's ``=`` one column after its longest name (or after a
+    name ending at column ``name_end``, a line being added), and that column."""
+    column = max([name_end] + [item.offset + len(item.name) - _line_start(source, item.offset) for item in group])
+    changes = []
+    for item in group:
+        end = item.offset + len(item.name)
+        blanks = column - (end - _line_start(source, item.offset)) + 1
+        if item.start - 1 - end != blanks:
+            changes.append((end, item.start - 1, " " * blanks))
+    return changes, column
+
+
+def _realign(source: SourceFile, body: Body, item: Item, value: str) -> list[tuple[int, int, str]]:
+    """An expression over lines replaced by one on a single line joins the attribute lines
+    around it, which ``terraform fmt`` aligns on ``=`` (when they were aligned)."""
+    if _single_line(source, item) or "\n" in value:
+        return []
+    index = body.items.index(item)
+    group = [item]
+    line = source.line_of(item.offset)
+    for previous in reversed(body.items[:index]):
+        if previous.kind != "attr" or not _single_line(source, previous) or source.line_of(previous.offset) != line - 1:
+            break
+        group.insert(0, previous)
+        line -= 1
+    line = source.line_of(_expression_span(source, item)[1])
+    for following in body.items[index + 1 :]:
+        if following.kind != "attr" or not _single_line(source, following) or source.line_of(following.offset) != line + 1:
+            break
+        group.append(following)
+        line += 1
+    others = [member for member in group if member is not item]
+    if not others or not _aligns(source, others):
+        return []
+    return _pad(source, group)[0]
+
+
 def _aligns(source: SourceFile, group: list[Item]) -> bool:
     """Whether a line added to ``group`` is padded to the group's ``=`` column."""
     verdict = _run_verdict([(item.offset - _line_start(source, item.offset), len(item.name),
@@ -555,6 +588,8 @@ def _file_aligns(source: SourceFile) -> bool:
     indent = None
     for line in lines + [""]:
         match = _ATTR_LINE.match(line)
+        if match and _opens(line[match.end() :]):
+            match = None  # an expression over lines: ``terraform fmt`` aligns it with nothing
         if match and (indent is None or match.group(1) == indent):
             column = len(match.group(1))
             run.append((column, len(match.group(2)), column + len(match.group(2)) + len(match.group(3))))
@@ -570,6 +605,17 @@ def _file_aligns(source: SourceFile) -> bool:
             run = [(column, len(match.group(2)), column + len(match.group(2)) + len(match.group(3)))]
             indent = match.group(1)
     return aligned or not unaligned
+
+
+def _opens(expression: str) -> bool:
+    """Whether a (masked) line's expression goes on over the next lines."""
+    depth = 0
+    for char in expression:
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            depth -= 1
+    return depth > 0 or "\x01" in expression.rstrip()[-1:]
 
 
 def _string(value: str) -> str:
