@@ -62,7 +62,9 @@ class SetSetting(Value):
     ``Settings`` table gives it (``encryption_type``, ``StreamEncryption.EncryptionType``,
     ``server_side_encryption.enabled``). In Terraform every part but the last is a nested
     block; in CloudFormation, a mapping under ``Properties``. ``value`` is a string, boolean,
-    number, a tuple of strings, or a ``Link``.
+    number, a tuple of strings, a ``Link``, or a tuple of ``Link``s (a list of references,
+    such as the stream ARNs a narrowed IAM statement names: ``[aws_kinesis_stream.s.arn]``,
+    ``[!GetAtt S.Arn]``).
     """
 
     __slots__ = ("resource", "path", "value")

@@ -50,7 +50,28 @@ ProducerPolicy:
           Resource: !GetAtt Events.Arn
 ```
 
+## Fix
+A safe fix replaces a `kinesis:` wildcard by the actions it takes in that the statement's
+principals use, when that use is certain: every principal the statement reaches is a role of
+the scan that only AWS services may assume (its trust policy names nothing but
+`firehose.amazonaws.com` or `logs.amazonaws.com`), and the scan shows what they do with it. A
+Firehose Kinesis source role gets `kinesis:DescribeStream`, `kinesis:GetRecords`,
+`kinesis:GetShardIterator`, `kinesis:ListShards` (the read set of KDS014); a CloudWatch Logs
+subscription role gets `kinesis:PutRecord`, `kinesis:PutRecords`. The statement's other
+actions and its resources stay as written.
+
+No fix for a role that a Lambda function, a task or an instance runs under (its code may call
+any action), for a user or group, a resource policy, a policy attached to nothing of the scan,
+a wildcard that takes in other services (`*`), actions written through a variable or a
+parameter, a policy document data source whose JSON is also read elsewhere (a trust policy,
+an output), or a statement written inside a Terraform `jsonencode(...)`, heredoc, `file()` or
+`templatefile()` string, which the Terraform writer cannot edit with certainty (move it into an
+`aws_iam_policy_document` to get the fix). A use set up in another template or module that
+points a service at the role by ARN is not seen.
+
 ## References
+- https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-kinesis-streams
+- https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#DestinationKinesisExample
 - https://docs.aws.amazon.com/streams/latest/dev/controlling-access.html
 - https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesis.html
 - https://docs.aws.amazon.com/IAM/latest/UserGuide/best-practices.html#grant-least-privilege
@@ -58,15 +79,17 @@ ProducerPolicy:
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
 from kds_iac import iam_actions
+from kds_iac.fixes import SAFE, Fix
 from kds_iac.model import Model
 from kds_iac.rules._iam_findings import Problem, findings, statement_label
+from kds_iac.rules._narrowing import fix_of, narrow_actions
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views.facts import listed
-from kds_iac.views.iam import IDENTITY, POLICY_HOLDER_TYPES, RESOURCE_POLICY, RESOURCE_POLICY_TYPES, iam
-from kds_iac.views.policy import UNKNOWN_PART
+from kds_iac.views.iam import IDENTITY, POLICY_HOLDER_TYPES, RESOURCE_POLICY, RESOURCE_POLICY_TYPES, PolicyDocument, iam
+from kds_iac.views.policy import UNKNOWN_PART, Statement
 
 RULE = Rule(
     id="KDS004",
@@ -76,6 +99,7 @@ RULE = Rule(
     resource_types=POLICY_HOLDER_TYPES + RESOURCE_POLICY_TYPES,
     category="IAM",
     formats=("terraform", "cloudformation", "serverless"),
+    fixes=(SAFE,),
 )
 
 EXAMPLES = {
@@ -91,12 +115,14 @@ EXAMPLES = {
                 "aws_iam_policy.admin_from_document": 82,
                 "aws_iam_policy.from_file": 88,
             },
+            "iam-service-roles": {"aws_iam_role_policy.logs_to_stream": 60, "aws_iam_role_policy.archive": 108},
         },
         good=("gated-module-good", "iam-least-privilege",),
     ),
     "cloudformation": Examples(
         bad={
             "iam-wildcards.yaml": {"WildcardRole": 20, "PutStarPolicy": 35},
+            "iam-service-roles.yaml": {"LogsToStreamRole": 47, "ArchivePolicy": 84},
         },
         good=("iam-least-privilege.yaml",),
     ),
@@ -114,6 +140,8 @@ def check(model: Model) -> Iterator[Finding]:
     view = iam(model)
     sensitive = iam_actions.sensitive_kinesis_actions()
     problems = []
+    # per resource a finding sits on: each reported statement with its reported patterns
+    reported: dict[int, list[tuple[PolicyDocument, Statement, list[str]]]] = {}
     for document in view.documents:
         if document.kind not in (IDENTITY, RESOURCE_POLICY) or document.aws_managed:
             continue
@@ -138,4 +166,25 @@ def check(model: Model) -> Iterator[Finding]:
                         document.line,
                     )
                 )
-    yield from findings(RULE, problems)
+                entries = reported.setdefault(id(document.editable), [])
+                for entry in entries:
+                    if entry[1] is statement:
+                        entry[2].append(pattern)
+                        break
+                else:
+                    entries.append((document, statement, [pattern]))
+    for finding in findings(RULE, problems):
+        finding.fix = _fix(model, reported.get(id(finding.resource), []))
+        yield finding
+
+
+def _fix(model: Model, reported: list[tuple[PolicyDocument, Statement, list[str]]]) -> Optional[Fix]:
+    narrowings, titles = [], []
+    for document, statement, patterns in reported:
+        if document.kind != IDENTITY:
+            return None  # a resource policy's principals are other accounts' or services'
+        narrowing = narrow_actions(model, statement, patterns)
+        narrowings.append(narrowing)
+        if narrowing.intent is not None:
+            titles.append(f"{listed(patterns)} -> {', '.join(narrowing.intent.value)}")
+    return fix_of("Narrow the wildcard to the actions its roles use: " + "; ".join(titles), narrowings)

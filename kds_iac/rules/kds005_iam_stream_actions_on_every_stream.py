@@ -57,6 +57,25 @@ Policies:
 Instead of `AWSLambdaKinesisExecutionRole`, give the function a policy that names its stream
 (SAM: the `KinesisStreamReadPolicy` template).
 
+## Fix
+A safe fix sets the statement's `Resource` (`resources`) to the ARNs of the streams its
+principals use (`[aws_kinesis_stream.events.arn]`, `[!GetAtt Events.Arn]`), when that use is
+certain and the statement grants Kinesis actions only: every principal the statement
+reaches is a role of the scan that only AWS services may assume (its trust policy names
+nothing but `firehose.amazonaws.com` or `logs.amazonaws.com`), each of its uses in the scan
+(a Firehose Kinesis source, a CloudWatch Logs subscription filter) names a stream of the
+scan, and those streams are in the statement's own Terraform module or CloudFormation
+template. The actions stay as written (KDS004 narrows a wildcard).
+
+No fix for a role that a Lambda function, a task or an instance runs under (its code may use
+any stream), for a user or group, an AWS managed policy, a policy attached to nothing of the
+scan, a statement that also grants other services' actions, resources written through a
+variable or a parameter, a policy document data source whose JSON is also read elsewhere, a
+stream of another module or template, or a statement written inside a Terraform
+`jsonencode(...)`, heredoc, `file()` or `templatefile()` string, which the Terraform writer
+cannot edit with certainty (move it into an `aws_iam_policy_document` to get the fix). A use
+set up in another template or module that points a service at the role by ARN is not seen.
+
 ## References
 - https://docs.aws.amazon.com/streams/latest/dev/controlling-access.html
 - https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonkinesis.html#amazonkinesis-resources-for-iam-policies
@@ -65,13 +84,16 @@ Instead of `AWSLambdaKinesisExecutionRole`, give the function a policy that name
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, Optional
 
+from kds_iac.fixes import SAFE, Fix
 from kds_iac.model import Model
 from kds_iac.rules._iam_findings import Problem, findings, provenance, statement_label
+from kds_iac.rules._narrowing import fix_of, narrow_resources
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views.facts import listed
 from kds_iac.views.iam import IDENTITY, MANAGED_POLICY_ATTACHER_TYPES, POLICY_HOLDER_TYPES, iam, stream_level_actions
+from kds_iac.views.policy import Statement
 
 RULE = Rule(
     id="KDS005",
@@ -81,6 +103,7 @@ RULE = Rule(
     resource_types=tuple(dict.fromkeys(POLICY_HOLDER_TYPES + MANAGED_POLICY_ATTACHER_TYPES)),
     category="IAM",
     formats=("terraform", "cloudformation", "serverless"),
+    fixes=(SAFE,),
 )
 
 EXAMPLES = {
@@ -97,6 +120,7 @@ EXAMPLES = {
                 "aws_iam_policy.from_template": 111,
             },
             "iam-managed-policies": {"aws_iam_role_policy_attachment.lambda_kinesis_execution": 26},
+            "iam-service-roles": {"aws_iam_role_policy.logs_to_stream": 60},
         },
         good=("gated-module-good", "iam-least-privilege",),
     ),
@@ -104,6 +128,7 @@ EXAMPLES = {
         bad={
             "iam-wildcards.yaml": {"WildcardRole": 20, "EveryStreamPolicy": 48},
             "iam-managed-policies.json": {"ReadOnlyRole": 25},
+            "iam-service-roles.yaml": {"LogsToStreamRole": 47},
         },
         good=("iam-least-privilege.yaml", "iam-sam.yaml"),
     ),
@@ -126,6 +151,8 @@ def check(model: Model) -> Iterator[Finding]:
     view = iam(model)
     level = stream_level_actions()
     problems = []
+    # per resource a finding sits on: each reported statement (None: an AWS managed policy)
+    reported: dict[int, list[Optional[Statement]]] = {}
     for document in view.documents:
         if document.kind != IDENTITY:
             continue
@@ -151,4 +178,15 @@ def check(model: Model) -> Iterator[Finding]:
                     f"({where}){provenance(statement, document)}"
                 )
             problems.append(Problem(document.editable, text, document.line))
-    yield from findings(RULE, problems)
+            reported.setdefault(id(document.editable), []).append(None if document.aws_managed else statement)
+    for finding in findings(RULE, problems):
+        finding.fix = _fix(model, reported.get(id(finding.resource), []))
+        yield finding
+
+
+def _fix(model: Model, reported: list[Optional[Statement]]) -> Optional[Fix]:
+    if None in reported:
+        return None  # an AWS managed policy cannot be edited, only replaced
+    narrowings = [narrow_resources(model, statement) for statement in reported]
+    streams = [link.target.address for n in narrowings if n.intent is not None for link in n.intent.value]
+    return fix_of(f"Name the streams its roles use instead of every stream: {', '.join(dict.fromkeys(streams))}", narrowings)

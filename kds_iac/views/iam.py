@@ -74,14 +74,14 @@ from functools import lru_cache
 from typing import Any, Optional, Union
 
 from kds_iac import iam_actions
-from kds_iac.model import Model, Ref, Resource, Template, Unknown
+from kds_iac.model import CLOUDFORMATION, Model, Ref, Resource, Template, Unknown
 from kds_iac.value import Value
 from kds_iac.views.compute import consumer_stream
 from kds_iac.views.facts import ABSENT, Fact, attribute, name_of, resolve
 from kds_iac.views.kinesis import STREAM_TYPES, Stream
 from kds_iac.views.kms import KEY_TYPES, KmsKey, key_resolver
 from kds_iac.views.policy import UNKNOWN_PART, ResourceValue, Statement, policy_statements
-from kds_iac.views.settings import Settings
+from kds_iac.views.settings import Settings, naming
 
 ROLE, USER, GROUP = "role", "user", "group"
 PRINCIPAL_TYPES = {
@@ -583,8 +583,11 @@ class IamView:
         self._key_policies()
         self._access_keys()
 
-    def _document(self, holder: Resource, attribute_name: str, kind: str, fact: Fact, name: str = "") -> PolicyDocument:
-        document = PolicyDocument(holder, attribute_name, kind, policy_statements(fact), name=name)
+    def _document(
+        self, holder: Resource, attribute_name: str, kind: str, fact: Fact, name: str = "",
+        place: Optional[tuple[Resource, str]] = None,
+    ) -> PolicyDocument:
+        document = PolicyDocument(holder, attribute_name, kind, policy_statements(fact, place), name=name)
         self.documents.append(document)
         return document
 
@@ -594,7 +597,8 @@ class IamView:
         if found is None:
             attribute_name = "policy" if resource.type == "aws_iam_policy" else "PolicyDocument"
             found = self._customer_docs[id(resource)] = self._document(
-                resource, attribute_name, IDENTITY, attribute(resource.attributes, attribute_name)
+                resource, attribute_name, IDENTITY, attribute(resource.attributes, attribute_name),
+                place=_written_at(resource, attribute_name, resource.get(attribute_name)),
             )
         return found
 
@@ -733,16 +737,19 @@ class IamView:
 
     def _cfn_principal(self, resource: Resource) -> None:
         kind = PRINCIPAL_TYPES[resource.type]
-        policies = resolve(resource.get("Policies"))
+        written = resource.get("Policies")
+        policies = resolve(written)
         items = policies.value if isinstance(policies.value, list) else []
-        for item in items:
+        for index, item in enumerate(items):
             entry = policies.then(item)
             if not isinstance(entry.value, dict):
                 continue
             name = resolve(entry.value.get("PolicyName")).value
+            plain = isinstance(written, list) and isinstance(item, dict)
             document = self._document(
                 resource, "Policies", IDENTITY, entry.then(entry.value.get("PolicyDocument")),
                 name=name if isinstance(name, str) else "",
+                place=_written_at(resource, f"Policies[{index}].PolicyDocument", item.get("PolicyDocument") if plain else None),
             )
             self._attach(document, Ref(resource), kind, resource, "Policies")
         self._managed_arns(resource, "ManagedPolicyArns", kind)
@@ -751,7 +758,10 @@ class IamView:
         if resource.type == "AWS::IAM::ManagedPolicy":
             document = self._customer_document(resource)
         else:
-            document = self._document(resource, "PolicyDocument", IDENTITY, attribute(resource.attributes, "PolicyDocument"))
+            document = self._document(
+                resource, "PolicyDocument", IDENTITY, attribute(resource.attributes, "PolicyDocument"),
+                place=_written_at(resource, "PolicyDocument", resource.get("PolicyDocument")),
+            )
         document.name = name_of(resource) or ""
         if resource.type in ("AWS::IAM::Policy", "AWS::IAM::ManagedPolicy"):
             for kind, key in ((ROLE, "Roles"), (USER, "Users"), (GROUP, "Groups")):
@@ -909,6 +919,19 @@ def policies_line(resource: Resource) -> Optional[int]:
         if name in resource.attribute_lines:
             return resource.attribute_lines[name]
     return None
+
+
+def _written_at(holder: Resource, path: str, written: Any) -> Optional[tuple[Resource, str]]:
+    """Where a CloudFormation policy document is written as a plain mapping, so a fix can
+    name its statements' paths; None for Terraform (its JSON strings cannot be followed; its
+    policy document data sources place their own blocks), for what SAM or the Serverless
+    Framework generated (a person edits other text), and for a document taken from an
+    input or a condition."""
+    if naming(holder) != CLOUDFORMATION or holder.source_format != CLOUDFORMATION:
+        return None
+    if holder.origin is not None or "." in holder.address or not isinstance(written, dict):
+        return None
+    return (holder, path)
 
 
 def _with_origin(statement: Statement, origin: str) -> Statement:

@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import Any, Iterable, Optional
 
 from kds_iac import iam_actions
-from kds_iac.model import Input, Ref, Resource, Template, Unknown
+from kds_iac.model import Conditional, FromInputs, Input, Ref, Resource, Template, Unknown
 from kds_iac.model import Condition as _Condition
 from kds_iac.value import Value
 from kds_iac.views.facts import ABSENT, Fact, render_pattern, resolve
@@ -49,13 +49,72 @@ CALLER_PINNING_KEYS = frozenset(
 )
 
 
+class StatementPlace(Value):
+    """Where a statement is written, for a fix that edits it: ``resource`` and the dotted
+    ``path`` of the statement inside it as its format writes it (``statement[1]`` for a
+    policy document data source's second ``statement`` block, ``Policies[0].PolicyDocument.
+    Statement[1]`` for a CloudFormation role's inline policy; a part's index counts the
+    items as evaluated). ``keys`` names each field as the format writes it; ``literal``
+    holds the fields written as plain values (no input, no condition), the only ones a
+    fix may replace without cutting a wire the author made.
+    """
+
+    __slots__ = ("resource", "path", "keys", "literal")
+    _not_compared = ("keys", "literal")
+
+    def __init__(self, resource: Resource, path: str, keys: dict[str, str], literal: frozenset[str] = frozenset()):
+        self.resource = resource
+        self.path = path
+        self.keys = keys  # "actions" / "resources" -> the key the format writes
+        self.literal = literal
+
+    def setting(self, field: str) -> Optional[str]:
+        """The dotted path of ``field`` (``"actions"``, ``"resources"``) for ``SetSetting``;
+        None when the template does not write it as a plain value."""
+        if field not in self.literal:
+            return None
+        return f"{self.path}.{self.keys[field]}" if self.path else self.keys[field]
+
+
+_BLOCK_KEYS = {"actions": "actions", "resources": "resources"}
+_JSON_KEYS = {"actions": "Action", "resources": "Resource"}
+
+
+def _written_plainly(raw: Any, resources: bool) -> bool:
+    """Whether a raw model value is written as it stands, not taken from an input or chosen
+    by a condition: action names are text; a resource may also be a reference or an ARN
+    assembled from deploy-time attributes."""
+    items = raw if isinstance(raw, list) else [raw]
+    if not items:
+        return False
+    for item in items:
+        if isinstance(item, str):
+            continue
+        if not resources:
+            return False
+        if isinstance(item, Template):
+            if any(isinstance(p, (FromInputs, Conditional)) for p in item.parts):
+                return False
+        elif not isinstance(item, (Ref, Unknown)):
+            return False
+    return True
+
+
+def _place(resource: Resource, path: str, raw: dict, keys: dict[str, str]) -> StatementPlace:
+    literal = frozenset(
+        field for field, resources in (("actions", False), ("resources", True))
+        if keys[field] in raw and _written_plainly(raw[keys[field]], resources)
+    )
+    return StatementPlace(resource, path, keys, literal)
+
+
 class Statement(Value):
     __slots__ = (
         "effect", "actions", "not_actions", "resources", "not_resources", "principals", "conditions", "sid",
-        "resource_values", "not_resource_values", "depends", "origin", "origin_resource",
+        "resource_values", "not_resource_values", "depends", "origin", "origin_resource", "place",
         "__dict__",  # for the cached properties
     )
-    _not_compared = ("resource_values", "not_resource_values", "depends", "origin", "origin_resource")
+    _not_compared = ("resource_values", "not_resource_values", "depends", "origin", "origin_resource", "place")
 
     def __init__(
         self,
@@ -72,6 +131,7 @@ class Statement(Value):
         depends: Fact = Fact(None),
         origin: str = "",
         origin_resource: Resource | None = None,
+        place: Optional[StatementPlace] = None,
     ):
         self.effect = effect
         self.actions = actions
@@ -92,6 +152,9 @@ class Statement(Value):
         # ``data.aws_iam_policy_document.reader`` or ``AWS managed policy AmazonKinesisFullAccess``
         self.origin = origin
         self.origin_resource = origin_resource
+        # where a fix can edit it (None: written where no writer can follow it, such as a
+        # Terraform ``jsonencode``/heredoc/``file()`` string or a SAM policy template)
+        self.place = place
 
     @property
     def allows(self) -> bool:
@@ -181,12 +244,17 @@ class ResourceValue(Value):
 _DOCUMENT_DEPTH = 8
 
 
-def policy_statements(fact: Fact) -> Fact:
-    """A fact whose value is a list of statements, ``Unknown`` or ``ABSENT``."""
-    return _statements(fact, 0)
+def policy_statements(fact: Fact, place: Optional[tuple[Resource, str]] = None) -> Fact:
+    """A fact whose value is a list of statements, ``Unknown`` or ``ABSENT``.
+
+    ``place``: the resource and dotted path where the document is written as a mapping
+    (CloudFormation), so each statement knows its own ``StatementPlace``; only when the
+    caller knows the path is plain text in the template.
+    """
+    return _statements(fact, 0, place)
 
 
-def _statements(fact: Fact, depth: int) -> Fact:
+def _statements(fact: Fact, depth: int, place: Optional[tuple[Resource, str]] = None) -> Fact:
     value = fact.value
     if value is ABSENT or isinstance(value, Unknown):
         return fact
@@ -201,19 +269,27 @@ def _statements(fact: Fact, depth: int) -> Fact:
             return fact.with_value(Unknown("policy is not valid JSON"))
     if not isinstance(value, dict):
         return fact.with_value(Unknown("policy is not a document"))
-    statement_fact = fact.then(value.get("Statement"))
+    written = value.get("Statement")
+    statement_fact = fact.then(written)
     raw = statement_fact.value
-    if isinstance(raw, dict):
+    single = isinstance(raw, dict)
+    if single:
         raw = [raw]
     if raw is ABSENT:
         return statement_fact.with_value([])
     if not isinstance(raw, list):
         return statement_fact.with_value(Unknown("policy statements are not known"))
+    if not isinstance(fact.value, dict) or not isinstance(written, (dict, list)):
+        place = None  # a JSON string, or statements chosen by a condition: no path to follow
     out = []
-    for item in raw:
+    for index, item in enumerate(raw):
         item_fact = statement_fact.then(item)
         if isinstance(item_fact.value, dict):
-            out.append(_from_json_statement(item_fact.value, item_fact))
+            where = None
+            if place is not None and isinstance(item, dict):
+                path = f"{place[1]}.Statement" + ("" if single else f"[{index}]")
+                where = _place(place[0], path, item, _JSON_KEYS)
+            out.append(_from_json_statement(item_fact.value, item_fact, where))
     return statement_fact.with_value(out)
 
 
@@ -297,7 +373,7 @@ def _ref_text(ref: Ref) -> str:
     return "${" + ref.target.address + (f".{ref.attribute}" if ref.attribute else "") + "}"
 
 
-def _from_json_statement(raw: dict, base: Fact) -> Statement:
+def _from_json_statement(raw: dict, base: Fact, place: Optional[StatementPlace] = None) -> Statement:
     values = _Collector(base)
     resources = values.values(raw.get("Resource"))
     not_resources = values.values(raw.get("NotResource"))
@@ -313,6 +389,7 @@ def _from_json_statement(raw: dict, base: Fact) -> Statement:
         resource_values=resources,
         not_resource_values=not_resources,
         depends=values.fact(),
+        place=place,
     )
 
 
@@ -334,7 +411,8 @@ def _from_policy_document(doc: Resource, depth: int = 0) -> Any:
             return found.with_value(Unknown(f"a source policy document of {doc.address} is not known"))
         base = _joined(base, found)
         merged = _merge(merged, found.value)
-    blocks_fact = resolve(doc.get("statement"))
+    written = doc.get("statement")
+    blocks_fact = resolve(written)
     base = _joined(base, blocks_fact)
     blocks = blocks_fact.value
     if blocks is ABSENT or blocks is None:
@@ -343,11 +421,13 @@ def _from_policy_document(doc: Resource, depth: int = 0) -> Any:
         blocks = [blocks]
     if not isinstance(blocks, list):
         return base.with_value(Unknown(f"statements of {doc.address} are not known"))
+    plain = isinstance(written, (dict, list))
     own = []
-    for block in blocks:
+    for index, block in enumerate(blocks):
         block_fact = blocks_fact.then(block)
         if isinstance(block_fact.value, dict):
-            own.append(_from_block(block_fact.value, block_fact, doc))
+            where = _place(doc, f"statement[{index}]", block, _BLOCK_KEYS) if plain and isinstance(block, dict) else None
+            own.append(_from_block(block_fact.value, block_fact, doc, where))
     merged = _merge(merged, own)
     for override in _document_list(doc.get("override_policy_documents")):
         found = _statements(override, depth + 1)
@@ -384,7 +464,7 @@ def _merge(statements: list[Statement], newer: list[Statement]) -> list[Statemen
     return out
 
 
-def _from_block(block: dict, base: Fact, doc: Resource) -> Statement:
+def _from_block(block: dict, base: Fact, doc: Resource, place: Optional[StatementPlace] = None) -> Statement:
     values = _Collector(base)
     principals: list[tuple[str, str]] = []
     for p in _blocks(values.resolve(block.get("principals"))):
@@ -411,6 +491,7 @@ def _from_block(block: dict, base: Fact, doc: Resource) -> Statement:
         depends=values.fact(),
         origin=doc.address,
         origin_resource=doc,
+        place=place,
     )
 
 

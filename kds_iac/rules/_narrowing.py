@@ -1,0 +1,141 @@
+"""Fixes that narrow a statement (KDS004, KDS005): only where what its principals do is certain.
+
+Not a rule module (the registry loads ``kdsNNN_*`` modules only). A statement can be
+narrowed when every principal it reaches is a role that only AWS services may assume and
+whose uses the scan shows (``kds_iac.views.usage``), and when it is written where a fix can
+edit it (``Statement.place``: a policy document data source's block, a CloudFormation policy
+mapping), with the field to change written as a plain value. Each question returns the intent,
+or None and the reason, so tests and docs can say why a finding has no fix.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from kds_iac import iam_actions
+from kds_iac.fixes import SAFE, Fix, Link, SetSetting
+from kds_iac.model import Model, Resource
+from kds_iac.value import Value
+from kds_iac.views.iam import IDENTITY, ROLE, IamView, PolicyDocument, iam
+from kds_iac.views.policy import UNKNOWN_PART, Statement, StatementPlace
+from kds_iac.views.usage import read_elsewhere, role_uses, written_together
+
+
+class Needs(Value):
+    """What the principals a statement reaches need from Kinesis, for sure."""
+
+    __slots__ = ("actions", "streams", "roles")
+
+    def __init__(self, actions: frozenset[str], streams: Optional[tuple[Resource, ...]], roles: tuple[Resource, ...]):
+        self.actions = actions
+        self.streams = streams  # None: a use names a stream that is not a resource of the scan
+        self.roles = roles
+
+
+class Narrowing(Value):
+    """An intent that narrows one statement, or why there is none."""
+
+    __slots__ = ("intent", "reason")
+
+    def __init__(self, intent: Optional[SetSetting], reason: str = ""):
+        self.intent = intent
+        self.reason = reason
+
+
+def needs(model: Model, statement: Statement) -> tuple[Optional[Needs], str]:
+    """The needs of every principal that gets ``statement``, or None and why they are not certain."""
+    place = statement.place
+    if place is None:
+        return None, "the statement is written where a fix cannot follow it (a JSON string, a template, a generated policy)"
+    view = iam(model)
+    shared = read_elsewhere(model, place.resource)
+    if shared:
+        return None, shared
+    documents = _documents_with(view, place)
+    if not documents:
+        return None, "no policy of the scan holds the statement"
+    actions: set[str] = set()
+    streams: Optional[dict[int, Resource]] = {}
+    roles: dict[int, Resource] = {}
+    for document in documents:
+        if not document.attachments:
+            return None, f"{document.describe()} reaches no principal of the scan"
+        for attachment in document.attachments:
+            principal = attachment.principal
+            if principal is None:
+                return None, f"{document.describe()} reaches {attachment.principal_text}, which is not a resource of the scan"
+            if principal.kind != ROLE:
+                return None, f"{document.describe()} reaches {principal.kind} {principal.address}, whose use is not known"
+            uses = role_uses(model, principal.resource)
+            if not uses.certain:
+                return None, uses.reason
+            roles[id(principal.resource)] = principal.resource
+            actions |= uses.actions
+            used = uses.streams
+            if used is None or streams is None:
+                streams = None
+            else:
+                streams.update((id(s), s) for s in used)
+    found = None if streams is None else tuple(sorted(streams.values(), key=lambda r: r.address))
+    return Needs(frozenset(actions), found, tuple(roles.values())), ""
+
+
+def narrow_actions(model: Model, statement: Statement, patterns: list[str]) -> Narrowing:
+    """``patterns`` (wildcard entries of the statement's ``Action``) replaced by the actions
+    they take in that its principals need; the other entries kept in order."""
+    setting = statement.place.setting("actions") if statement.place else None
+    if statement.place is not None and setting is None:
+        return Narrowing(None, "the statement's actions are not written as plain text")
+    if any(not p.lower().startswith("kinesis:") for p in patterns):
+        return Narrowing(None, "the wildcard takes in other services' actions, whose use is not known")
+    found, reason = needs(model, statement)
+    if found is None:
+        return Narrowing(None, reason)
+    kept = [a for a in statement.actions if a not in patterns]
+    taken: set[str] = set()
+    for pattern in patterns:
+        taken |= iam_actions.expand(pattern) & found.actions
+    lowered = {a.lower() for a in kept}
+    added = sorted(a for a in taken if a.lower() not in lowered)
+    if not kept and not added:
+        return Narrowing(None, "its principals need none of the actions the wildcard takes in (the statement would be empty)")
+    return Narrowing(SetSetting(statement.place.resource, setting, tuple(kept + added)))
+
+
+def narrow_resources(model: Model, statement: Statement) -> Narrowing:
+    """``Resource`` set to the ARNs of the streams its principals use, when all of them are
+    resources of the statement's own module or template and it grants Kinesis actions only."""
+    setting = statement.place.setting("resources") if statement.place else None
+    if statement.place is not None and setting is None:
+        return Narrowing(None, "the statement's resources are not written as plain values")
+    if not statement.actions or any(UNKNOWN_PART in a or not a.lower().startswith("kinesis:") for a in statement.actions):
+        return Narrowing(None, "the statement also grants other services' actions, whose resources are not known")
+    found, reason = needs(model, statement)
+    if found is None:
+        return Narrowing(None, reason)
+    if not found.streams:
+        return Narrowing(None, "a stream its roles use is not a resource of the scan")
+    holder = statement.place.resource
+    for stream in found.streams:
+        if not written_together(stream, holder):
+            return Narrowing(None, f"stream {stream.address} is not in the module or template of {holder.address}")
+    return Narrowing(SetSetting(holder, setting, tuple(Link(s, "arn") for s in found.streams)))
+
+
+def fix_of(title: str, narrowings: list[Narrowing]) -> Optional[Fix]:
+    """One safe fix for a finding when every statement it reports can be narrowed, else None
+    (a fix that leaves the finding standing is not offered)."""
+    if not narrowings or any(n.intent is None for n in narrowings):
+        return None
+    intents: list[SetSetting] = []
+    for narrowing in narrowings:
+        if narrowing.intent not in intents:
+            intents.append(narrowing.intent)
+    return Fix(title, SAFE, tuple(intents))
+
+
+def _documents_with(view: IamView, place: StatementPlace) -> list[PolicyDocument]:
+    return [
+        d for d in view.documents
+        if d.kind == IDENTITY and not d.aws_managed and any(s.place == place for s in d.known_statements)
+    ]

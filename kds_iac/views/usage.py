@@ -1,0 +1,240 @@
+"""What a role is used for, when only AWS services can use it: the Kinesis actions it needs.
+
+A fix that narrows a statement (KDS004, KDS005) must know everything its principal does with
+Kinesis. For a role that application code runs under (a Lambda function, a task, an instance)
+nobody can know: the code may call any action. A role that only AWS services may assume
+(its trust policy names nothing but service principals this module knows) is different: each
+such service calls a fixed, documented set of Kinesis actions on the streams the template
+points it at:
+
+- Firehose reading a Kinesis source (``kinesis_source_configuration.role_arn``,
+  ``KinesisStreamSourceConfiguration.RoleARN``): ``kinesis:DescribeStream``,
+  ``kinesis:GetShardIterator``, ``kinesis:GetRecords``, ``kinesis:ListShards`` (the read set
+  KDS014 asks for);
+- CloudWatch Logs delivering a subscription filter to a stream (``role_arn``, ``RoleArn``):
+  ``kinesis:PutRecord`` (and ``kinesis:PutRecords``, a producer's other write action).
+
+``role_uses(model, role)`` answers with ``RoleUses``: the services that may assume the role,
+its uses found in the scan, the actions they need and the streams they touch (``None`` when a
+use names a stream that is not a resource of the scan). ``certain`` is False, with a reason,
+for anything else. A use written in another template or module that points a service at this
+role by ARN is not seen: the docs of the rules that fix say so.
+
+``referrers(model, resource)``: every (resource, top-level attribute) whose value holds an edge
+to ``resource``; built once per model on first use (only a fix asks for it).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+from kds_iac import iam_actions
+from kds_iac.model import Conditional, Encoded, FromInputs, Model, Ref, Resource, Template
+from kds_iac.value import Value
+from kds_iac.views import compute
+from kds_iac.views.facts import attribute, resolve
+from kds_iac.views.iam import TERRAFORM_POLICY_TYPES
+from kds_iac.views.kinesis import STREAM_TYPES
+from kds_iac.views.policy import UNKNOWN_TEXT, policy_statements
+from kds_iac.views.settings import Settings
+
+FIREHOSE, LOGS = "firehose", "logs"
+
+# The read set AWS documents for a Firehose Kinesis source (KDS014's READ_ACTIONS; a test keeps them equal).
+FIREHOSE_SOURCE_ACTIONS = frozenset(
+    {"kinesis:DescribeStream", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards"}
+)
+SERVICE_ACTIONS = {FIREHOSE: FIREHOSE_SOURCE_ACTIONS, LOGS: iam_actions.PRODUCER_ACTIONS}
+
+_SERVICE_PRINCIPALS = {"firehose.amazonaws.com": FIREHOSE, "logs.amazonaws.com": LOGS}
+_REGIONAL_LOGS = re.compile(r"^logs\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$")
+
+ROLE_SETTINGS = Settings(terraform={"trust": "assume_role_policy"}, cloudformation={"trust": "AssumeRolePolicyDocument"})
+SUBSCRIPTION_FILTER_TYPES = ("aws_cloudwatch_log_subscription_filter", "AWS::Logs::SubscriptionFilter")
+SUBSCRIPTION_SETTINGS = Settings(
+    terraform={"destination": "destination_arn", "role": "role_arn"},
+    cloudformation={"destination": "DestinationArn", "role": "RoleArn"},
+)
+
+
+class ServiceUse(Value):
+    """One resource that has an AWS service use the role on a stream."""
+
+    __slots__ = ("service", "resource", "stream")
+
+    def __init__(self, service: str, resource: Resource, stream: Optional[Resource]):
+        self.service = service
+        self.resource = resource  # the delivery stream, the subscription filter
+        self.stream = stream  # the stream of the scan it touches; None: not a stream of the scan
+
+
+class RoleUses(Value):
+    __slots__ = ("role", "services", "uses", "reason")
+    _not_compared = ("uses",)
+
+    def __init__(self, role: Resource, services: frozenset[str], uses: tuple[ServiceUse, ...], reason: str = ""):
+        self.role = role
+        self.services = services  # the services its trust policy lets assume it
+        self.uses = uses
+        self.reason = reason  # why the role's needs are not certain ("" when they are)
+
+    @property
+    def certain(self) -> bool:
+        return not self.reason
+
+    @property
+    def actions(self) -> frozenset[str]:
+        """Every Kinesis action the services that may assume the role call."""
+        out: set[str] = set()
+        for service in self.services:
+            out |= SERVICE_ACTIONS[service]
+        return frozenset(out)
+
+    @property
+    def streams(self) -> Optional[tuple[Resource, ...]]:
+        """The streams its uses touch, in address order; None when one is not in the scan."""
+        if any(use.stream is None for use in self.uses):
+            return None
+        return tuple(sorted({id(u.stream): u.stream for u in self.uses}.values(), key=lambda r: r.address))
+
+
+def role_uses(model: Model, role: Resource) -> RoleUses:
+    known: dict[int, RoleUses] = model.memo("role_uses", dict)
+    found = known.get(id(role))
+    if found is None:
+        found = known[id(role)] = _role_uses(model, role)
+    return found
+
+
+def _role_uses(model: Model, role: Resource) -> RoleUses:
+    if role.type not in compute.ROLE_TYPES or role.is_data_source:
+        return RoleUses(role, frozenset(), (), f"{role.address} is not a role of the scan")
+    if role.origin is not None:
+        return RoleUses(role, frozenset(), (), f"{role.address} is generated for {role.origin.address}, whose code runs under it")
+    services, reason = _trusted_services(role)
+    if reason:
+        return RoleUses(role, services, (), reason)
+    uses = tuple(u for u in _service_uses(model) if u[0] is role)
+    if not uses:
+        return RoleUses(role, services, (), f"no Firehose source or log subscription of the scan uses {role.address}")
+    return RoleUses(role, services, tuple(u[1] for u in uses))
+
+
+def _trusted_services(role: Resource) -> tuple[frozenset[str], str]:
+    """The services the trust policy lets assume the role, or why that is not certain."""
+    trust = policy_statements(attribute(role.attributes, ROLE_SETTINGS.name(role, "trust")))
+    if not isinstance(trust.value, list):
+        return frozenset(), f"the trust policy of {role.address} is not known before deployment"
+    services: set[str] = set()
+    for statement in trust.value:
+        if not statement.allows:
+            continue
+        for kind, identifier in statement.principals or (("*", "*"),):
+            service = _SERVICE_PRINCIPALS.get(identifier) or (LOGS if _REGIONAL_LOGS.match(identifier) else None)
+            if kind != "Service" or service is None or identifier == UNKNOWN_TEXT:
+                return frozenset(), f"the trust policy of {role.address} lets {identifier} assume it"
+            services.add(service)
+    if not services:
+        return frozenset(), f"the trust policy of {role.address} lets no service assume it"
+    return frozenset(services), ""
+
+
+def _service_uses(model: Model) -> list[tuple[Resource, ServiceUse]]:
+    """(role, use) for every Firehose Kinesis source and log subscription to a stream."""
+
+    def build() -> list[tuple[Resource, ServiceUse]]:
+        out = []
+        for delivery in compute.delivery_streams(model):
+            role, source = delivery.role.value, delivery.source.value
+            if isinstance(role, Resource):
+                stream = source.stream if isinstance(source, compute.StreamSource) and not source.fan_out else None
+                out.append((role, ServiceUse(FIREHOSE, delivery.resource, stream)))
+        for resource in model.of_type(*SUBSCRIPTION_FILTER_TYPES):
+            role = compute.role_of(resolve(SUBSCRIPTION_SETTINGS.get(resource, "role")), model).value
+            if not isinstance(role, Resource):
+                continue
+            destination = resolve(SUBSCRIPTION_SETTINGS.get(resource, "destination")).value
+            if isinstance(destination, Ref) and destination.target.type not in STREAM_TYPES:
+                continue  # a Firehose delivery stream or a destination: no Kinesis action
+            stream = destination.target if isinstance(destination, Ref) else None
+            out.append((role, ServiceUse(LOGS, resource, stream)))
+        return out
+
+    return model.memo("service_uses", build)
+
+
+# --------------------------------------------------------------------------- references
+
+# (type, attribute) where the IAM view reads a policy document data source's JSON as a policy
+_DOCUMENT_READERS = frozenset({(t, "policy") for t in TERRAFORM_POLICY_TYPES} | {("aws_iam_role", "inline_policy")})
+_DOCUMENT_NESTING = ("source_policy_documents", "override_policy_documents")
+_POLICY_DOCUMENT = "aws_iam_policy_document"
+
+
+def read_elsewhere(model: Model, resource: Resource, depth: int = 0) -> str:
+    """Why editing where ``resource`` writes a statement would change more than the IAM
+    policies of the scan ("" when it would not): a policy document data source whose JSON
+    also feeds a trust policy, a bucket policy or an output."""
+    if resource.type != _POLICY_DOCUMENT or depth > 8:
+        return ""
+    for holder, name in referrers(model, resource):
+        if (holder.type, name) in _DOCUMENT_READERS:
+            continue
+        if holder.type == _POLICY_DOCUMENT and name in _DOCUMENT_NESTING:
+            inner = read_elsewhere(model, holder, depth + 1)
+            if inner:
+                return inner
+            continue
+        return f"{resource.address} is also read by {holder.address} ({name})"
+    return ""
+
+
+def written_together(first: Resource, second: Resource) -> bool:
+    """Whether two resources are in the same Terraform module instance or CloudFormation
+    template, where one can refer to the other (``aws_kinesis_stream.s.arn``, ``!GetAtt S.Arn``)."""
+    return first.unit == second.unit and first.module == second.module and first.source_format == second.source_format
+
+
+
+def referrers(model: Model, resource: Resource) -> list[tuple[Resource, str]]:
+    """Every (resource, top-level attribute) of the scan whose value has an edge to ``resource``
+    (outputs included: type ``output``/``Output``)."""
+    return model.memo("referrers", lambda: _referrers(model)).get(id(resource), [])
+
+
+def _referrers(model: Model) -> dict[int, list[tuple[Resource, str]]]:
+    index: dict[int, list[tuple[Resource, str]]] = {}
+    for holder in list(model.resources) + list(model.outputs):
+        for name, value in holder.attributes.items():
+            for target in _edges(value, 0):
+                found = index.setdefault(id(target), [])
+                if (holder, name) not in found:
+                    found.append((holder, name))
+    return index
+
+
+def _edges(value: Any, depth: int) -> list[Resource]:
+    if depth > 64:
+        return []
+    if isinstance(value, Ref):
+        return [value.target]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _edges(v, depth + 1)]
+    if isinstance(value, (list, tuple)):
+        return [t for v in value for t in _edges(v, depth + 1)]
+    if isinstance(value, Template):
+        return [t for v in value.parts for t in _edges(v, depth + 1)]
+    if isinstance(value, FromInputs):
+        return _edges(value.value, depth + 1)
+    if isinstance(value, Conditional):
+        return _edges(value.when_true, depth + 1) + _edges(value.when_false, depth + 1)
+    if isinstance(value, Encoded):
+        return _edges(value.value, depth + 1)
+    return []
+
+
+__all__ = [
+    "FIREHOSE", "LOGS", "FIREHOSE_SOURCE_ACTIONS", "SERVICE_ACTIONS", "RoleUses", "ServiceUse", "read_elsewhere", "referrers", "role_uses",
+    "written_together",
+]
