@@ -292,10 +292,13 @@ class _Writer:
             return str(value)
         if isinstance(value, str):
             return _string(value)
-        if isinstance(value, (tuple, list)) and all(isinstance(v, str) for v in value):
-            return "[" + ", ".join(_string(v) for v in value) + "]"
+        if isinstance(value, (tuple, list)) and all(isinstance(v, (str, Link)) for v in value):
+            # strings, and references (a statement's resources naming streams)
+            return "[" + ", ".join(self._render(v, resource) for v in value) + "]"
         if isinstance(value, Link):
             return self._reference(value, resource)
+        if isinstance(value, tuple) and value and all(isinstance(v, Link) for v in value):
+            return "[" + ", ".join(self._reference(v, resource) for v in value) + "]"  # a list of references
         raise _Refuse()
 
     def _reference(self, link: Link, resource: Resource) -> str:

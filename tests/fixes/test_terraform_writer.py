@@ -105,10 +105,27 @@ resource "aws_iam_policy" "producer" {
   name   = "producer"
   policy = data.aws_iam_policy_document.producer.json
 }
+
+resource "aws_kinesis_stream" "orders" {
+  name        = "orders"
+  shard_count = 1
+}
 """
     rescan(where, where / "main.tf", text)
     # an indexed block is found, never created
     assert text_edits(safe(SetSetting(document, "statement[2].actions", ("kinesis:PutRecord",))), read) is None
+
+
+def test_a_list_of_references_names_the_streams(tmp_path):
+    where = folder(tmp_path, "policy")
+    found_ = resources(where)
+    document, stream = found_["data.aws_iam_policy_document.producer"], found_["aws_kinesis_stream.orders"]
+    fix = safe(SetSetting(document, "statement[0].resources", (Link(stream), "arn:aws:kinesis:*:*:stream/x")))
+    text = fixed(fix, where / "main.tf")
+    assert text == read(str(DATA / "policy" / "main.tf")).replace(
+        'resources = ["*"]', 'resources = [aws_kinesis_stream.orders.arn, "arn:aws:kinesis:*:*:stream/x"]'
+    )
+    rescan(where, where / "main.tf", text)
 
 
 def test_strings_are_written_with_hcl_escapes(tmp_path):

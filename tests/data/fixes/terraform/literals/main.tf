@@ -26,5 +26,5 @@ resource "aws_kinesis_stream" "templated" {
   name            = "templated"
   shard_count     = 1
   encryption_type = "KMS"
-  kms_key_id      = aws_kms_key.stream.arn
+  kms_key_id      = "${aws_kms_key.stream.arn}"
 }

@@ -16,3 +16,8 @@ resource "aws_iam_policy" "producer" {
   name   = "producer"
   policy = data.aws_iam_policy_document.producer.json
 }
+
+resource "aws_kinesis_stream" "orders" {
+  name        = "orders"
+  shard_count = 1
+}

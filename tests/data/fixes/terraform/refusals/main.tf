@@ -38,7 +38,7 @@ resource "aws_kinesis_stream" "interpolated" {
   name            = "interpolated-${local.key}"
   shard_count     = 1
   encryption_type = "KMS"
-  kms_key_id      = var.kms_key_id
+  kms_key_id      = "${var.kms_key_id}"
 }
 
 resource "aws_kinesis_stream" "heredoc" {
