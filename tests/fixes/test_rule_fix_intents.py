@@ -1,0 +1,521 @@
+"""The fixes the rules attach to their findings, as intents (no writer involved): for every
+bad example of the rules that fix, exactly which findings get which fix, and which get none
+and why; then cases made for the choices the examples do not show (which key, no key, a
+gate, a defect a fix must not touch)."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from kds_iac.config import resolve_config
+from kds_iac.engine import scan
+from kds_iac.fixes import SAFE, UNSAFE, Fix, Link, NewResource, SetSetting
+from kds_iac.rules import all_rules
+from tests.conftest import EXAMPLES, declare_organization_trail
+
+# The rules whose fixes this file checks (KDS004 and KDS005 narrow IAM statements: their
+# own tests, tests/fixes/test_narrowing_fixes.py).
+RULES = ("KDS001", "KDS002", "KDS003", "KDS016", "KDS017", "KDS018", "KDS021")
+
+
+def described(fix: Fix) -> tuple[str, list[str]]:
+    """A fix as its safety and one line per intent, in order."""
+    return fix.safety, [_intent(i) for i in fix.intents]
+
+
+def _intent(intent) -> str:
+    if isinstance(intent, NewResource):
+        return f"new {intent.kind} {intent.name} near {intent.near.address}: {intent.description}"
+    assert isinstance(intent, SetSetting), intent
+    value = intent.value
+    if isinstance(value, Link):
+        target = value.target.name if isinstance(value.target, NewResource) else value.target.address
+        value = f"Link({target}, {value.attribute!r})"
+    else:
+        value = repr(value)
+    return f"set {intent.resource.address} {intent.path} = {value}"
+
+
+def fixes_of(rule_id: str, path: str) -> dict[str, object]:
+    """Address -> described fix (None: no fix) of the rule's findings in a scan of ``path``,
+    with the settings ``kds-iac scan PATH`` finds."""
+    result = scan([path], config=resolve_config(None, [path]))
+    found = {}
+    for finding in result.findings:
+        if finding.rule.id == rule_id:
+            found[finding.address] = None if finding.fix is None else described(finding.fix)
+    return found
+
+
+# (rule, format, bad example) -> address -> (safety, intents), or None with why.
+EXPECTED = {
+    ('KDS001', 'terraform', 'gated-module'): {
+        'aws_kinesis_stream.this': None,  # created only under for_each = var.streams (default {}): a new key would exist without it
+        'module.streams.aws_kinesis_stream.this["clicks"]': (UNSAFE, [
+            'new kms_key this_key near module.streams.aws_kinesis_stream.this["clicks"]: Encrypts Kinesis stream aws_kinesis_stream.this',
+            'set module.streams.aws_kinesis_stream.this["clicks"] encryption_type = \'KMS\'',
+            'set module.streams.aws_kinesis_stream.this["clicks"] kms_key_id = Link(this_key, \'arn\')',
+        ]),
+        'module.archive.aws_kinesis_stream.archive': None,  # the module call's count is 0 with defaults: no new key beside a stream that is not created
+        'module.legacy_archive.aws_kinesis_stream.archive': None,  # count = 0: not created
+    },
+    ('KDS001', 'terraform', 'unencrypted-streams'): {
+        'aws_kinesis_stream.plain': (UNSAFE, [
+            'new kms_key plain_key near aws_kinesis_stream.plain: Encrypts Kinesis stream aws_kinesis_stream.plain',
+            "set aws_kinesis_stream.plain encryption_type = 'KMS'",
+            "set aws_kinesis_stream.plain kms_key_id = Link(plain_key, 'arn')",
+        ]),
+        'aws_kinesis_stream.explicitly_none': (UNSAFE, [
+            'new kms_key explicitly_none_key near aws_kinesis_stream.explicitly_none: Encrypts Kinesis stream aws_kinesis_stream.explicitly_none',
+            "set aws_kinesis_stream.explicitly_none encryption_type = 'KMS'",
+            "set aws_kinesis_stream.explicitly_none kms_key_id = Link(explicitly_none_key, 'arn')",
+        ]),
+        'aws_kinesis_stream.from_variable': None,  # var.encryption_type decides: a fix would override the input
+        'aws_kinesis_stream.optional_key': None,  # var.kms_key_id decides both settings
+    },
+    ('KDS001', 'terraform', 'module-defaults'): {
+        'module.clickstream.aws_kinesis_stream.this': None,  # the module's input decides the setting
+    },
+    ('KDS001', 'terraform', 'kms-without-key'): {
+        'aws_kinesis_stream.no_key_id': (SAFE, [
+            "set aws_kinesis_stream.no_key_id kms_key_id = Link(aws_kms_key.streams, 'arn')",
+        ]),
+        'aws_kinesis_stream.orders': None,  # the key comes from var.orders_key_arn
+    },
+    ('KDS001', 'cloudformation', 'unencrypted-streams.yaml'): {
+        'Plain': (UNSAFE, [
+            'new kms_key PlainKey near Plain: Encrypts Kinesis stream Plain',
+            "set Plain StreamEncryption.EncryptionType = 'KMS'",
+            "set Plain StreamEncryption.KeyId = Link(PlainKey, 'arn')",
+        ]),
+        'OptionalKey': None,  # Fn::If on a parameter decides StreamEncryption
+        'SwitchedOff': None,  # Fn::If on a parameter decides StreamEncryption
+    },
+    ('KDS001', 'cloudformation', 'sam-consumer.yaml'): {
+        'ClickStream': (UNSAFE, [
+            'new kms_key ClickStreamKey near ClickStream: Encrypts Kinesis stream ClickStream',
+            "set ClickStream StreamEncryption.EncryptionType = 'KMS'",
+            "set ClickStream StreamEncryption.KeyId = Link(ClickStreamKey, 'arn')",
+        ]),
+    },
+    ('KDS001', 'cloudformation', 'kms-without-key.yaml'): {
+        'NoKeyId': (SAFE, [
+            "set NoKeyId StreamEncryption.KeyId = Link(StreamsKey, 'arn')",
+        ]),
+        'Orders': None,  # the key comes from a parameter
+    },
+    ('KDS001', 'cloudformation', 'branch-by-branch.yaml'): {
+        'ByParameter': None,  # judged branch by branch: a condition decides
+        'IrelandOnly': None,  # judged branch by branch: a region condition decides
+    },
+    ('KDS001', 'cloudformation', 'nested-stacks'): {
+        'Archive': None,  # the key comes from the nested stack's parameter
+        'DeadLetters': (UNSAFE, [
+            'new kms_key DeadLettersKey near DeadLetters: Encrypts Kinesis stream DeadLetters',
+            "set DeadLetters StreamEncryption.EncryptionType = 'KMS'",
+            "set DeadLetters StreamEncryption.KeyId = Link(DeadLettersKey, 'arn')",
+        ]),
+    },
+    ('KDS001', 'cloudformation', 'foreach-streams.yaml'): {
+        'StreamClicks': None,  # Fn::FindInMap on a parameter decides the encryption type
+        'Tenant${Name}': (SAFE, [
+            "set Tenant${Name} StreamEncryption.EncryptionType = 'KMS'",
+            "set Tenant${Name} StreamEncryption.KeyId = Link(StreamKey, 'arn')",
+        ]),
+    },
+    ('KDS001', 'serverless', 'service-bad'): {
+        'OrdersStream': (UNSAFE, [
+            'new kms_key OrdersStreamKey near OrdersStream: Encrypts Kinesis stream OrdersStream',
+            "set OrdersStream StreamEncryption.EncryptionType = 'KMS'",
+            "set OrdersStream StreamEncryption.KeyId = Link(OrdersStreamKey, 'arn')",
+        ]),
+        'AuditStream': None,  # a Serverless variable (${opt:encryption, 'NONE'}) decides
+    },
+    ('KDS002', 'terraform', 'aws-managed-key'): {
+        'aws_kinesis_stream.alias_name': (UNSAFE, [
+            'new kms_key alias_name_key near aws_kinesis_stream.alias_name: Encrypts Kinesis stream aws_kinesis_stream.alias_name',
+            "set aws_kinesis_stream.alias_name kms_key_id = Link(alias_name_key, 'arn')",
+        ]),
+        'aws_kinesis_stream.alias_arn': (UNSAFE, [
+            'new kms_key alias_arn_key near aws_kinesis_stream.alias_arn: Encrypts Kinesis stream aws_kinesis_stream.alias_arn',
+            "set aws_kinesis_stream.alias_arn kms_key_id = Link(alias_arn_key, 'arn')",
+        ]),
+        'aws_kinesis_stream.data_lookup': (UNSAFE, [
+            'new kms_key data_lookup_key near aws_kinesis_stream.data_lookup: Encrypts Kinesis stream aws_kinesis_stream.data_lookup',
+            "set aws_kinesis_stream.data_lookup kms_key_id = Link(data_lookup_key, 'arn')",
+        ]),
+        'aws_kinesis_stream.variable_default': None,  # the key is var.kms_key_id's default
+    },
+    ('KDS002', 'cloudformation', 'aws-managed-key.json'): {
+        'AliasName': (UNSAFE, [
+            'new kms_key AliasNameKey near AliasName: Encrypts Kinesis stream AliasName',
+            "set AliasName StreamEncryption.KeyId = Link(AliasNameKey, 'arn')",
+        ]),
+        'AliasArnSub': (UNSAFE, [
+            'new kms_key AliasArnSubKey near AliasArnSub: Encrypts Kinesis stream AliasArnSub',
+            "set AliasArnSub StreamEncryption.KeyId = Link(AliasArnSubKey, 'arn')",
+        ]),
+    },
+    ('KDS002', 'cloudformation', 'cdk-synth.template.json'): {
+        'teststreamKinesisStreamF1C9A3D2': None,  # synthesized by the AWS CDK: an edit is lost on the next synth
+    },
+    ('KDS002', 'cloudformation', 'cdk-region-condition.template.json'): {
+        'EventsStreamB5E7A8F1': None,  # synthesized by the AWS CDK, and a region condition decides
+    },
+    ('KDS002', 'cloudformation', 'branch-by-branch.yaml'): {
+        'ManagedKeyOutsideProduction': None,  # a condition decides the key
+    },
+    ('KDS002', 'serverless', 'stream-keys'): {
+        'ManagedKeyStream': None,  # a Serverless variable (${self:custom.streamKey}) decides the key
+    },
+    ('KDS003', 'terraform', 'weak-customer-key'): {
+        'aws_kms_key.no_rotation': (SAFE, [
+            'set aws_kms_key.no_rotation enable_key_rotation = True',
+        ]),
+        'aws_kms_key.public_policy': None,  # a public key policy: who should decrypt is a person's choice
+    },
+    ('KDS003', 'cloudformation', 'weak-customer-key.yaml'): {
+        'NoRotationKey': (SAFE, [
+            'set NoRotationKey EnableKeyRotation = True',
+        ]),
+        'PublicPolicyKey': None,  # a public key policy: who should decrypt is a person's choice
+    },
+    ('KDS003', 'cloudformation', 'nested-stacks'): {
+        'StreamKey': (SAFE, [
+            'set StreamKey EnableKeyRotation = True',
+        ]),
+    },
+    ('KDS003', 'serverless', 'stream-keys'): {
+        'RotationOffKey': (SAFE, [
+            'set RotationOffKey EnableKeyRotation = True',
+        ]),
+    },
+    ('KDS016', 'terraform', 'datapath-firehose-s3'): {
+        'aws_kinesis_firehose_delivery_stream.sse_s3_bucket': (SAFE, [
+            "set aws_kinesis_firehose_delivery_stream.sse_s3_bucket extended_s3_configuration.kms_key_arn = Link(aws_kms_key.data, 'arn')",
+        ]),
+        'aws_kinesis_firehose_delivery_stream.backup_unencrypted': (SAFE, [
+            "set aws_kinesis_firehose_delivery_stream.backup_unencrypted extended_s3_configuration.s3_backup_configuration.kms_key_arn = Link(aws_kms_key.data, 'arn')",
+        ]),
+        'aws_kinesis_firehose_delivery_stream.inline_aes256': (SAFE, [
+            "set aws_kinesis_firehose_delivery_stream.inline_aes256 extended_s3_configuration.kms_key_arn = Link(aws_kms_key.data, 'arn')",
+        ]),
+    },
+    ('KDS016', 'cloudformation', 'datapath-firehose-s3.yaml'): {
+        'SseS3Bucket': (SAFE, [
+            "set SseS3Bucket ExtendedS3DestinationConfiguration.EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN = Link(DataKey, 'arn')",
+        ]),
+        'NoEncryptionDelivery': None,  # NoEncryptionConfig is written: a key would contradict it
+    },
+    ('KDS016', 'serverless', 'shared-streams'): {
+        'ClicksArchive': (SAFE, [
+            "set ClicksArchive ExtendedS3DestinationConfiguration.EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN = Link(StreamKey, 'arn')",
+        ]),
+    },
+    ('KDS017', 'terraform', 'datapath-failure-destinations'): {
+        'aws_sqs_queue.sqs_managed': None,  # sqs_managed_sse_enabled is written, and AWS refuses a key beside it
+        'aws_sns_topic.plain': None,  # var.topic_key_id decides the key
+    },
+    ('KDS017', 'cloudformation', 'datapath-failure-destinations.yaml'): {
+        'SqsManagedQueue': (SAFE, [
+            "set SqsManagedQueue KmsMasterKeyId = Link(StreamsKey, 'arn')",
+        ]),
+        'PlainTopic': (SAFE, [
+            "set PlainTopic KmsMasterKeyId = Link(StreamsKey, 'arn')",
+        ]),
+    },
+    ('KDS017', 'serverless', 'failure-destinations'): {
+        'PlainFailures': (SAFE, [
+            "set PlainFailures KmsMasterKeyId = Link(PaymentsKey, 'arn')",
+        ]),
+    },
+    ('KDS018', 'terraform', 'datapath-consumer-tables'): {
+        'aws_dynamodb_table.leases': (SAFE, [
+            'set aws_dynamodb_table.leases server_side_encryption.enabled = True',
+            "set aws_dynamodb_table.leases server_side_encryption.kms_key_arn = Link(aws_kms_key.streams, 'arn')",
+        ]),
+        'aws_dynamodb_table.results': (SAFE, [
+            'set aws_dynamodb_table.results server_side_encryption.enabled = True',
+            "set aws_dynamodb_table.results server_side_encryption.kms_key_arn = Link(aws_kms_key.streams, 'arn')",
+        ]),
+    },
+    ('KDS018', 'cloudformation', 'datapath-consumer-tables.yaml'): {
+        'Leases': (SAFE, [
+            'set Leases SSESpecification.SSEEnabled = True',
+            "set Leases SSESpecification.SSEType = 'KMS'",
+            "set Leases SSESpecification.KMSMasterKeyId = Link(StreamsKey, 'arn')",
+        ]),
+        'Results': (SAFE, [
+            'set Results SSESpecification.SSEEnabled = True',
+            "set Results SSESpecification.SSEType = 'KMS'",
+            "set Results SSESpecification.KMSMasterKeyId = Link(StreamsKey, 'arn')",
+        ]),
+    },
+    ('KDS018', 'serverless', 'consumer-tables'): {
+        'Projections': (SAFE, [
+            'set Projections SSESpecification.SSEEnabled = True',
+            "set Projections SSESpecification.SSEType = 'KMS'",
+            "set Projections SSESpecification.KMSMasterKeyId = Link(OrdersKey, 'arn')",
+        ]),
+    },
+    ('KDS021', 'terraform', 'cloudtrail-defects'): {
+        'aws_cloudtrail.logging_off': (SAFE, [
+            'set aws_cloudtrail.logging_off enable_logging = True',
+        ]),
+        'aws_cloudtrail.single_region': (SAFE, [
+            'set aws_cloudtrail.single_region is_multi_region_trail = True',
+        ]),
+        'aws_cloudtrail.no_validation': (SAFE, [
+            'set aws_cloudtrail.no_validation enable_log_file_validation = True',
+        ]),
+        'aws_cloudtrail.no_kms': None,  # the log key's policy must let CloudTrail use it: not certain
+        'aws_cloudtrail.management_excluded': (SAFE, [
+            'set aws_cloudtrail.management_excluded event_selector[0].include_management_events = True',
+        ]),
+        'aws_cloudtrail.read_only': (SAFE, [
+            "set aws_cloudtrail.read_only event_selector[0].read_write_type = 'All'",
+        ]),
+        'aws_cloudtrail.data_only': None,  # advanced event selectors: which one to widen is a choice
+    },
+    ('KDS021', 'terraform', 'cloudtrail-log-bucket'): {
+        'aws_cloudtrail.plain_bucket': None,  # the defect is the missing log key: not certain
+    },
+    ('KDS021', 'cloudformation', 'cloudtrail-defects'): {
+        'LoggingOff': (SAFE, [
+            'set LoggingOff IsLogging = True',
+        ]),
+        'LoggingLeftOut': (SAFE, [
+            'set LoggingLeftOut IsLogging = True',
+        ]),
+        'SingleRegion': (SAFE, [
+            'set SingleRegion IsMultiRegionTrail = True',
+        ]),
+        'NoValidation': (SAFE, [
+            'set NoValidation EnableLogFileValidation = True',
+        ]),
+        'NoKms': None,  # the log key's policy must let CloudTrail use it: not certain
+        'ManagementExcluded': (SAFE, [
+            'set ManagementExcluded EventSelectors[0].IncludeManagementEvents = True',
+        ]),
+        'ReadOnly': (SAFE, [
+            "set ReadOnly EventSelectors[0].ReadWriteType = 'All'",
+        ]),
+        'DataOnly': None,  # advanced event selectors: which one to widen is a choice
+    },
+    ('KDS021', 'cloudformation', 'cloudtrail-log-bucket'): {
+        'PlainBucketTrail': None,  # the defect is the missing log key: not certain
+    },
+}
+
+CASES = [pytest.param(rule, fmt, example, id=f"{rule}-{fmt}-{example}") for rule, fmt, example in EXPECTED]
+
+
+@pytest.mark.parametrize("rule_id,fmt,example", CASES)
+def test_each_finding_of_a_bad_example_gets_exactly_its_fix(rule_id, fmt, example, monkeypatch):
+    monkeypatch.chdir(EXAMPLES.parent)  # addresses as the rules' EXAMPLES declare them
+    assert fixes_of(rule_id, os.path.join("examples", fmt, example)) == EXPECTED[(rule_id, fmt, example)]
+
+
+def test_every_bad_example_of_a_fixing_rule_is_covered():
+    declared = {
+        (m.rule.id, fmt, example)
+        for m in all_rules()
+        if m.rule.id in RULES
+        for fmt, examples in m.examples.items()
+        for example in examples.bad
+    }
+    assert set(EXPECTED) == declared
+    assert {m.rule.id for m in all_rules() if m.rule.fixes} >= set(RULES)
+    # the kinds of fix the examples show are those the rule declares (KDS002's safe fix: below)
+    shown = {rule_id: set() for rule_id in RULES}
+    for (rule_id, _, _), entries in EXPECTED.items():
+        shown[rule_id].update(fix[0] for fix in entries.values() if fix)
+    shown["KDS002"].add(SAFE)
+    assert shown == {m.rule.id: set(m.rule.fixes) for m in all_rules() if m.rule.id in RULES}
+
+
+# --------------------------------------------------------------------------- made for the choice
+
+
+def write(directory: Path, name: str, text: str) -> str:
+    path = directory / name
+    path.write_text(textwrap.dedent(text).lstrip())
+    return str(path)
+
+
+GOOD_KEY = """
+resource "aws_kms_key" "{name}" {{
+  enable_key_rotation = true
+}}
+"""
+
+PLAIN_STREAM = """
+resource "aws_kinesis_stream" "plain" {
+  name        = "plain"
+  shard_count = 1
+}
+"""
+
+
+def test_one_fit_key_among_unfit_ones_is_chosen(tmp_path):
+    declare_organization_trail(tmp_path)
+    write(
+        tmp_path,
+        "main.tf",
+        PLAIN_STREAM
+        + GOOD_KEY.format(name="fit")
+        + """
+        resource "aws_kms_key" "no_rotation" {}
+
+        resource "aws_kms_key" "disabled" {
+          enable_key_rotation = true
+          is_enabled          = false
+        }
+
+        resource "aws_kms_key" "public" {
+          enable_key_rotation = true
+          policy = jsonencode({
+            Version   = "2012-10-17"
+            Statement = [{ Effect = "Allow", Principal = "*", Action = "kms:Decrypt", Resource = "*" }]
+          })
+        }
+
+        variable "create" {
+          type    = bool
+          default = false
+        }
+
+        resource "aws_kms_key" "gated" {
+          count               = var.create ? 1 : 0
+          enable_key_rotation = true
+        }
+        """,
+    )
+    assert fixes_of("KDS001", str(tmp_path)) == {
+        "aws_kinesis_stream.plain": (SAFE, [
+            "set aws_kinesis_stream.plain encryption_type = 'KMS'",
+            "set aws_kinesis_stream.plain kms_key_id = Link(aws_kms_key.fit, 'arn')",
+        ]),
+    }
+
+
+def test_the_aws_managed_key_is_replaced_by_the_one_fit_key(tmp_path):
+    declare_organization_trail(tmp_path)
+    write(
+        tmp_path,
+        "main.tf",
+        GOOD_KEY.format(name="fit")
+        + """
+        resource "aws_kinesis_stream" "managed" {
+          name            = "managed"
+          shard_count     = 1
+          encryption_type = "KMS"
+          kms_key_id      = "alias/aws/kinesis"
+        }
+        """,
+    )
+    assert fixes_of("KDS002", str(tmp_path)) == {
+        "aws_kinesis_stream.managed": (SAFE, ["set aws_kinesis_stream.managed kms_key_id = Link(aws_kms_key.fit, 'arn')"]),
+    }
+
+
+def test_two_fit_keys_are_a_choice_a_stream_fix_leaves_to_a_new_key(tmp_path):
+    declare_organization_trail(tmp_path)
+    write(tmp_path, "main.tf", PLAIN_STREAM + GOOD_KEY.format(name="one") + GOOD_KEY.format(name="two"))
+    assert fixes_of("KDS001", str(tmp_path)) == {
+        "aws_kinesis_stream.plain": (UNSAFE, [
+            "new kms_key plain_key near aws_kinesis_stream.plain: Encrypts Kinesis stream aws_kinesis_stream.plain",
+            "set aws_kinesis_stream.plain encryption_type = 'KMS'",
+            "set aws_kinesis_stream.plain kms_key_id = Link(plain_key, 'arn')",
+        ]),
+    }
+
+
+def test_a_key_of_another_module_is_not_chosen(tmp_path):
+    declare_organization_trail(tmp_path)
+    (tmp_path / "keys").mkdir()
+    write(tmp_path / "keys", "main.tf", GOOD_KEY.format(name="elsewhere"))
+    write(tmp_path, "main.tf", PLAIN_STREAM + 'module "keys" {\n  source = "./keys"\n}\n')
+    assert fixes_of("KDS001", str(tmp_path))["aws_kinesis_stream.plain"][0] == UNSAFE
+
+
+def test_a_gated_stream_gets_the_fit_key_but_never_a_new_key(tmp_path):
+    declare_organization_trail(tmp_path)
+    gated = """
+    variable "create" {
+      type    = bool
+      default = false
+    }
+
+    resource "aws_kinesis_stream" "gated" {
+      count       = var.create ? 1 : 0
+      name        = "gated"
+      shard_count = 1
+    }
+    """
+    write(tmp_path, "main.tf", gated)
+    # a key written beside it would be created even when the stream is not
+    assert fixes_of("KDS001", str(tmp_path)) == {"aws_kinesis_stream.gated": None}
+    write(tmp_path, "main.tf", textwrap.dedent(gated) + GOOD_KEY.format(name="fit"))
+    assert fixes_of("KDS001", str(tmp_path)) == {
+        "aws_kinesis_stream.gated": (SAFE, [
+            "set aws_kinesis_stream.gated encryption_type = 'KMS'",
+            "set aws_kinesis_stream.gated kms_key_id = Link(aws_kms_key.fit, 'arn')",
+        ]),
+    }
+
+
+def test_rotation_is_not_fixed_when_the_key_policy_is_public_too(tmp_path):
+    declare_organization_trail(tmp_path)
+    write(
+        tmp_path,
+        "main.tf",
+        """
+        resource "aws_kms_key" "weak" {
+          policy = jsonencode({
+            Version   = "2012-10-17"
+            Statement = [{ Effect = "Allow", Principal = "*", Action = "kms:*", Resource = "*" }]
+          })
+        }
+
+        resource "aws_kinesis_stream" "s" {
+          name            = "s"
+          shard_count     = 1
+          encryption_type = "KMS"
+          kms_key_id      = aws_kms_key.weak.arn
+        }
+        """,
+    )
+    # turning rotation on would leave the finding (the policy): a fix that does not fix it is not offered
+    assert fixes_of("KDS003", str(tmp_path)) == {"aws_kms_key.weak": None}
+
+
+def test_a_failure_destination_without_a_fit_key_gets_the_services_aws_managed_key(tmp_path):
+    declare_organization_trail(tmp_path)
+    text = (EXAMPLES / "cloudformation" / "datapath-failure-destinations.yaml").read_text()
+    assert text.count("EnableKeyRotation: true") == 1
+    path = tmp_path / "destinations.yaml"
+    path.write_text(text.replace("EnableKeyRotation: true", "EnableKeyRotation: false"))
+    assert fixes_of("KDS017", str(path)) == {
+        "SqsManagedQueue": (SAFE, ["set SqsManagedQueue KmsMasterKeyId = 'alias/aws/sqs'"]),
+        "PlainTopic": (SAFE, ["set PlainTopic KmsMasterKeyId = 'alias/aws/sns'"]),
+    }
+
+
+def test_destinations_and_tables_get_no_fix_when_two_keys_fit(tmp_path):
+    declare_organization_trail(tmp_path)
+    for example in ("datapath-failure-destinations.yaml", "datapath-consumer-tables.yaml"):
+        text = (EXAMPLES / "cloudformation" / example).read_text()
+        second = "\n  SecondKey:\n    Type: AWS::KMS::Key\n    Properties:\n      EnableKeyRotation: true\n"
+        (tmp_path / example).write_text(text.replace("\nResources:\n", "\nResources:" + second + "\n", 1))
+    # which of two keys should protect the data is a person's choice (the AWS managed key
+    # is the fallback only when the template has no fit key at all)
+    assert fixes_of("KDS017", str(tmp_path / "datapath-failure-destinations.yaml")) == {
+        "SqsManagedQueue": None,
+        "PlainTopic": None,
+    }
+    assert fixes_of("KDS018", str(tmp_path / "datapath-consumer-tables.yaml")) == {"Leases": None, "Results": None}
