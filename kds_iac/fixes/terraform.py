@@ -318,11 +318,16 @@ class _Writer:
             raise _Refuse()
         if target.source_format != TERRAFORM:
             raise _Refuse()
-        address = target.address
-        if target.module:
-            if not address.startswith(target.module + "."):
-                raise _Refuse()
-            address = address[len(target.module) + 1 :]
+        address = _local_address(target)
+        # a block with count or for_each is referred to by instance: a gated one that the
+        # model holds without its key (count = var.create ? 1 : 0) cannot be named for sure
+        target_file = target.location.file
+        if not target_file.endswith(".tf"):
+            raise _Refuse()
+        body = _body_of(_source(target_file, self._text(target_file)), target)
+        repeated = any(item.kind == "attr" and item.name in ("count", "for_each") for item in body.items)
+        if repeated != address.endswith("]"):
+            raise _Refuse()
         return f"{address}.{link.attribute}"
 
 
@@ -348,20 +353,33 @@ def _same_module(target: Resource, resource: Resource) -> bool:
 
 
 def _source(path: str, text: str) -> SourceFile:
-    return SourceFile(path, text.encode("utf-8", errors="surrogatepass"))
+    source = SourceFile(path, text.encode("utf-8", errors="surrogatepass"))
+    if source.text != text:  # offsets would not be the text's (a lone surrogate)
+        raise _Refuse()
+    return source
 
 
 def _top_level(source: SourceFile) -> Body:
     return source.body_of(Item("block", "", 0, 0, len(source.text)))
 
 
-def _block_of(source: SourceFile, resource: Resource) -> Item:
-    """The resource's block, ``resource "TYPE" "NAME" {`` (``data`` for a data source)."""
+def _local_address(resource: Resource) -> str:
+    """The address as its own module writes it: ``aws_kms_key.k[0]``, ``data.x.y``."""
     address = resource.address
     if resource.module:
         if not address.startswith(resource.module + "."):
             raise _Refuse()
         address = address[len(resource.module) + 1 :]
+    return address
+
+
+def _body_of(source: SourceFile, resource: Resource) -> Body:
+    return source.body_of(_block_of(source, resource))
+
+
+def _block_of(source: SourceFile, resource: Resource) -> Item:
+    """The resource's block, ``resource "TYPE" "NAME" {`` (``data`` for a data source)."""
+    address = _local_address(resource)
     keyword = "resource"
     if address.startswith("data."):
         keyword, address = "data", address[len("data.") :]

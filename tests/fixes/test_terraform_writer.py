@@ -300,6 +300,21 @@ def test_links_within_a_module_are_written_without_the_module_prefix(tmp_path):
     assert text_edits(safe(SetSetting(stream, "kms_key_id", Link(found_["aws_kms_key.root"], "name"))), read) is None
 
 
+def test_links_to_a_repeated_block_name_the_instance_or_nothing(tmp_path):
+    where = folder(tmp_path, "gated")
+    found_ = resources(where)
+    stream = found_["aws_kinesis_stream.s"]
+    text = fixed(safe(SetSetting(stream, "kms_key_id", Link(found_['aws_kms_key.two["a"]']))), where / "main.tf")
+    assert text == read(str(DATA / "gated" / "main.tf")).replace(
+        '  name        = "s"\n  shard_count = 1\n',
+        '  name        = "s"\n  shard_count = 1\n  kms_key_id  = aws_kms_key.two["a"].arn\n',
+    )
+    rescan(where, where / "main.tf", text)
+    # held without an instance key while the block has count or for_each: no certain name
+    for gated in ("aws_kms_key.each", "aws_kms_key.gated"):
+        assert text_edits(safe(SetSetting(stream, "kms_key_id", Link(found_[gated]))), read) is None
+
+
 def test_new_key_takes_a_free_name_and_the_link_uses_it(tmp_path):
     where = folder(tmp_path, "clash")
     found_ = resources(where)
