@@ -13,7 +13,7 @@ from typing import Callable, Optional
 from kds_iac.fixes import SAFE, UNSAFE, Fix, Link, NewResource
 from kds_iac.model import Model, Resource
 from kds_iac.views.kms import KmsKey, fit_keys_near
-from kds_iac.views.settings import derived_name, fixable
+from kds_iac.views.settings import derived_name, fixable, repeated
 
 NEW_KEY = "kms_key"  # the kind of NewResource: a customer managed key with rotation on
 
@@ -36,15 +36,15 @@ def keyed_fix(
     ``near`` (unsafe). None for a resource a fix may not edit (``fixable``) or when a
     setting has no place in the format, and no new key for a
     resource created only under a gate (``count``, ``for_each``, a ``Condition``) that the
-    input defaults leave closed: the key would be created without it, and repeating the gate
-    is a choice for a person."""
+    input defaults leave closed, or repeated by ``count`` or ``for_each``: the key would be
+    created without it (or once for all), and repeating the gate is a choice for a person."""
     if not fixable(near):
         return None
     key = the_fit_key(model, near)
     if key is not None:
         intents = settings(Link(key.resource, "arn"))
         title, safety = f"{title} with KMS key {key.resource.address}", SAFE
-    elif new_key_description is not None and near.condition is None:
+    elif new_key_description is not None and near.condition is None and not repeated(near):
         new = NewResource(NEW_KEY, derived_name(near, "key"), near=near, description=new_key_description)
         intents = (new,) + settings(Link(new, "arn"))
         title, safety = f"{title} with a new KMS key", UNSAFE

@@ -85,6 +85,12 @@ def written_name(resource: Resource) -> str:
     return address.rsplit("/", 1)[-1]
 
 
+def repeated(resource: Resource) -> bool:
+    """An instance of a block written once for several (Terraform ``count`` or ``for_each``):
+    what is written beside the block is not repeated with it."""
+    return naming(resource) == TERRAFORM and resource.address.endswith("]")
+
+
 def derived_name(resource: Resource, suffix: str) -> str:
     """A name for a resource a fix adds beside ``resource``, in its format's style: the block
     label with ``_suffix`` (``plain_key``), or the logical id with ``Suffix`` (``PlainKey``)."""

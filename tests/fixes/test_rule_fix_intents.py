@@ -55,11 +55,7 @@ def fixes_of(rule_id: str, path: str) -> dict[str, object]:
 EXPECTED = {
     ('KDS001', 'terraform', 'gated-module'): {
         'aws_kinesis_stream.this': None,  # created only under for_each = var.streams (default {}): a new key would exist without it
-        'module.streams.aws_kinesis_stream.this["clicks"]': (UNSAFE, [
-            'new kms_key this_key near module.streams.aws_kinesis_stream.this["clicks"]: Encrypts Kinesis stream aws_kinesis_stream.this',
-            'set module.streams.aws_kinesis_stream.this["clicks"] encryption_type = \'KMS\'',
-            'set module.streams.aws_kinesis_stream.this["clicks"] kms_key_id = Link(this_key, \'arn\')',
-        ]),
+        'module.streams.aws_kinesis_stream.this["clicks"]': None,  # one instance of a for_each: a key beside the block would be created once for all, or with none
         'module.archive.aws_kinesis_stream.archive': None,  # the module call's count is 0 with defaults: no new key beside a stream that is not created
         'module.legacy_archive.aws_kinesis_stream.archive': None,  # count = 0: not created
     },
