@@ -21,7 +21,7 @@ import re
 from typing import Any, Callable, Optional
 
 from kds_iac.fixes import Fix, Link, NewResource, SetSetting, TextEdit
-from kds_iac.loaders.hcl_syntax import Body, Item, SourceFile
+from kds_iac.loaders.hcl_syntax import FILL, Body, Item, SourceFile
 from kds_iac.model import TERRAFORM, Resource
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_-]*"
@@ -95,9 +95,14 @@ class _Writer:
 
     def _edit(self, path: str, changes: list[tuple[int, int, str]]) -> None:
         """Apply (start, end, text) changes, given against the current text, to it."""
+        file = self.files[path]
+        masked = _source(path, file.text).masked
+        for start, end, _ in changes:
+            if _inside_text(file.text, masked, start) or _inside_text(file.text, masked, end):
+                raise _Refuse()
         # from the last to the first, so that each one's offsets still hold when it is made
         for start, end, new in sorted(changes, key=lambda change: (change[0], change[1]), reverse=True):
-            self.files[path].change(start, end, new)
+            file.change(start, end, new)
 
     # -- new resources -----------------------------------------------------------------
 
@@ -467,6 +472,20 @@ def _template_of_references(text: str, masked: str) -> bool:
         elif char == '"' and depth == 0 and 0 < index < len(masked) - 1:
             return False
     return depth == 0
+
+
+def _inside_text(text: str, masked: str, at: int) -> bool:
+    """Whether ``at`` falls inside a string, a heredoc or a ``/* */`` comment (a line after
+    ``x = 1 /*`` is still the comment): code written there would not be code."""
+    if FILL in masked[max(at - 1, 0) : at + 1]:  # a string's text (its quotes stay in masked text)
+        return True
+    opener = at
+    while True:
+        opener = text.rfind("/*", 0, opener)
+        if opener < 0:
+            return False
+        if masked[opener] == " ":  # a comment's opener, not a string's text
+            return text.find("*/", opener + 2, at) < 0
 
 
 # -- layout --------------------------------------------------------------------------------

@@ -264,6 +264,19 @@ def test_sets_an_attribute_inside_an_existing_nested_block(tmp_path):
     )
 
 
+def test_inserts_after_a_heredoc_and_never_inside_a_comment(tmp_path):
+    where = folder(tmp_path, "comments")
+    found_ = resources(where)
+    policy, stream = found_["aws_iam_policy.heredoc"], found_["aws_kinesis_stream.open_comment"]
+    text = fixed(safe(SetSetting(policy, "description", "no statements")), where / "main.tf")
+    assert text == read(str(DATA / "comments" / "main.tf")).replace(
+        "  POLICY\n}\n", '  POLICY\n  description = "no statements"\n}\n'
+    )
+    rescan(where, where / "main.tf", text)
+    # after `shard_count = 1 /* ...` the next line is still the comment
+    assert text_edits(safe(SetSetting(stream, "encryption_type", "KMS")), read) is None
+
+
 # -- references and new resources ---------------------------------------------------------
 
 

@@ -1,0 +1,12 @@
+resource "aws_kinesis_stream" "open_comment" {
+  name        = "open-comment"
+  shard_count = 1 /* a comment that
+  goes on */
+}
+
+resource "aws_iam_policy" "heredoc" {
+  name   = "heredoc"
+  policy = <<-POLICY
+    {"Version": "2012-10-17", "Statement": []}
+  POLICY
+}
