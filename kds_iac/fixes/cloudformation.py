@@ -366,6 +366,8 @@ class _Writer:
                 return _Fn("GetAtt", [name, "Arn"])
             _refuse(value.attribute != "id")
             return _Fn("Ref", name)
+        if isinstance(value, tuple) and value and all(isinstance(item, Link) for item in value):
+            return tuple(self.value_of(item, resource) for item in value)  # a list of references
         if isinstance(value, tuple):
             _refuse(not all(isinstance(item, str) for item in value))
             return value
