@@ -443,7 +443,7 @@ def _replaceable(source: SourceFile, start: int, end: int) -> bool:
 
 def _strings_only(text: str, masked: str) -> bool:
     """Whether ``text`` and its masked form differ only inside strings (no comments)."""
-    return all(a == b or m == "\x01" for a, b, m in zip(text, masked, masked))
+    return all(a == m or m == FILL for a, m in zip(text, masked))
 
 
 def _template_of_references(text: str, masked: str) -> bool:
@@ -454,7 +454,7 @@ def _template_of_references(text: str, masked: str) -> bool:
     for index, char in enumerate(masked):
         if char == "{":
             if depth == 0:
-                if masked[index - 1 : index] != "\x01":
+                if masked[index - 1 : index] != FILL:
                     return False
                 chunk_start = index + 1
             depth += 1
@@ -538,27 +538,31 @@ def _new_lines(indent: str, unit: str, blocks: list[str], name: str, value: str)
     return lines
 
 
-def _single_line(source: SourceFile, item: Item) -> bool:
+def _chainable(source: SourceFile, item: Item) -> bool:
+    """Whether ``terraform fmt`` aligns the attribute with the lines around it: one written on
+    a line (a heredoc counts as one line; brackets over lines do not)."""
     _, end = _expression_span(source, item)
-    return "\n" not in source.text[item.offset : end]
+    return item.kind == "attr" and "\n" not in source.masked[item.offset : end]
+
+
+def _chain_before(source: SourceFile, body: Body, index: int) -> list[Item]:
+    """The chainable attributes on the lines right above ``body.items[index]``, in order."""
+    chain: list[Item] = []
+    line = source.line_of(body.items[index].offset)
+    for previous in reversed(body.items[:index]):
+        if not _chainable(source, previous) or source.line_of(previous.end) != line - 1:
+            break
+        chain.insert(0, previous)
+        line = source.line_of(previous.offset)
+    return chain
 
 
 def _aligned_group(source: SourceFile, body: Body, last: Item) -> list[Item]:
     """The attribute lines, one after the other, that end with ``last``: the lines ``terraform
     fmt`` aligns on ``=`` together with a line added after ``last``."""
-    if not _single_line(source, last):
+    if not _chainable(source, last):
         return []
-    index = body.items.index(last)
-    group = [last]
-    while index > 0:
-        previous = body.items[index - 1]
-        if previous.kind != "attr" or not _single_line(source, previous):
-            break
-        if source.line_of(previous.offset) != source.line_of(group[0].offset) - 1:
-            break
-        group.insert(0, previous)
-        index -= 1
-    return group
+    return _chain_before(source, body, body.items.index(last)) + [last]
 
 
 def _pad(source: SourceFile, group: list[Item], name_end: int = 0) -> tuple[list[tuple[int, int, str]], int]:
@@ -577,22 +581,16 @@ def _pad(source: SourceFile, group: list[Item], name_end: int = 0) -> tuple[list
 def _realign(source: SourceFile, body: Body, item: Item, value: str) -> list[tuple[int, int, str]]:
     """An expression over lines replaced by one on a single line joins the attribute lines
     around it, which ``terraform fmt`` aligns on ``=`` (when they were aligned)."""
-    if _single_line(source, item) or "\n" in value:
+    if _chainable(source, item) or "\n" in value:
         return []
     index = body.items.index(item)
-    group = [item]
-    line = source.line_of(item.offset)
-    for previous in reversed(body.items[:index]):
-        if previous.kind != "attr" or not _single_line(source, previous) or source.line_of(previous.offset) != line - 1:
-            break
-        group.insert(0, previous)
-        line -= 1
-    line = source.line_of(_expression_span(source, item)[1])
+    group = _chain_before(source, body, index) + [item]
+    line = source.line_of(item.end)
     for following in body.items[index + 1 :]:
-        if following.kind != "attr" or not _single_line(source, following) or source.line_of(following.offset) != line + 1:
+        if not _chainable(source, following) or source.line_of(following.offset) != line + 1:
             break
         group.append(following)
-        line += 1
+        line = source.line_of(following.end)
     others = [member for member in group if member is not item]
     if not others or not _aligns(source, others):
         return []
@@ -655,7 +653,7 @@ def _opens(expression: str) -> bool:
             depth += 1
         elif char in ")]}":
             depth -= 1
-    return depth > 0 or "\x01" in expression.rstrip()[-1:]
+    return depth > 0
 
 
 def _string(value: str) -> str:

@@ -269,8 +269,23 @@ def test_inserts_after_a_heredoc_and_never_inside_a_comment(tmp_path):
     found_ = resources(where)
     policy, stream = found_["aws_iam_policy.heredoc"], found_["aws_kinesis_stream.open_comment"]
     text = fixed(safe(SetSetting(policy, "description", "no statements")), where / "main.tf")
+    # terraform fmt aligns a heredoc's line with the lines around it
     assert text == read(str(DATA / "comments" / "main.tf")).replace(
-        "  POLICY\n}\n", '  POLICY\n  description = "no statements"\n}\n'
+        """\
+  name   = "heredoc"
+  policy = <<-POLICY
+    {"Version": "2012-10-17", "Statement": []}
+  POLICY
+}
+""",
+        """\
+  name        = "heredoc"
+  policy      = <<-POLICY
+    {"Version": "2012-10-17", "Statement": []}
+  POLICY
+  description = "no statements"
+}
+""",
     )
     rescan(where, where / "main.tf", text)
     # after `shard_count = 1 /* ...` the next line is still the comment
