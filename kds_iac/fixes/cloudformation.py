@@ -390,8 +390,8 @@ class _Writer:
         start, end = doc.index(node.start_mark), doc.index(node.end_mark)
         if doc.is_json:
             text = _json(value, None, "", doc.nl)
-        elif mapping.flow_style:
-            text = _flow(value, doc)
+        elif mapping.flow_style or (isinstance(node, SequenceNode) and node.flow_style and isinstance(value, tuple)):
+            text = _flow(value, doc)  # a flow list stays one
         else:
             block = isinstance(node, (MappingNode, SequenceNode)) and not node.flow_style
             if block:
@@ -686,7 +686,7 @@ def _flow(value: Any, doc: _Doc) -> str:
     """A value in YAML flow syntax."""
     if isinstance(value, _Fn):
         if doc.long_form:
-            return "{" + _fn_long(value, doc) + "}"
+            return "{" + _fn_long(value, doc, flow=True) + "}"
         return _fn_short(value, doc, flow=True)
     if isinstance(value, dict):
         return "{" + ", ".join(f"{k}: {_flow(v, doc)}" for k, v in value.items()) + "}"
@@ -701,18 +701,18 @@ def _fn_short(fn: _Fn, doc: _Doc, flow: bool) -> str:
     return f"!{fn.name} {_scalar(fn.argument, doc, flow)}"
 
 
-def _fn_long(fn: _Fn, doc: _Doc) -> str:
+def _fn_long(fn: _Fn, doc: _Doc, flow: bool) -> str:
     key = "Ref" if fn.name == "Ref" else "Fn::" + fn.name
     if fn.name == "GetAtt":
         return f"{key}: [{fn.argument[0]}, {fn.argument[1]}]"
-    return f"{key}: {_scalar(fn.argument, doc, flow=True)}"
+    return f"{key}: {_scalar(fn.argument, doc, flow)}"
 
 
 def _block_value(value: Any, doc: _Doc, seq: int, step: int) -> Union[str, list[str]]:
     """A value in YAML block style: inline text, or lines relative to its key's column."""
     if isinstance(value, _Fn):
         if doc.long_form:
-            return [" " * step + _fn_long(value, doc)]
+            return [" " * step + _fn_long(value, doc, flow=False)]
         return _fn_short(value, doc, flow=False)
     if isinstance(value, dict):
         if not value:
