@@ -288,6 +288,21 @@ def plan(
     return result
 
 
+def compatible(groups: Sequence[Sequence[TextEdit]], read: Reader) -> list[int]:
+    """The indexes of the edit groups (each a fix's edits) that apply together, taken in
+    order as ``plan`` takes findings: a group overlapping an earlier chosen one is left out."""
+    chosen: list[int] = []
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for index, edits in enumerate(groups):
+        mine = [(_key(edit.file), *_span(read, edit)) for edit in edits]
+        if any(_overlaps(span[1:], other) for span in mine for other in spans.get(span[0], [])):
+            continue
+        for key, start, end in mine:
+            spans.setdefault(key, []).append((start, end))
+        chosen.append(index)
+    return chosen
+
+
 def _span(read: Reader, edit: TextEdit) -> tuple[int, int]:
     text = read(edit.file)
     starts = _line_starts(text)

@@ -21,8 +21,9 @@ Diagnostics:
   Information (low, info, a part of the input not checked);
 - ``code``: the rule id (``KDS001``), with ``codeDescription.href`` the rule's documentation;
   ``parse``/``input`` for problems with the input itself;
-- ``data``: ``{"resource": address}`` for a finding, ``{"kind": code}`` for a problem with the
-  input (``kds_iac.model.DiagnosticCode``: ``parse``, ``encoding``, ``not-read``, ...);
+- ``data``: ``{"resource": address}`` for a finding (with ``"fix": index`` when its fix can
+  be written), ``{"kind": code}`` for a problem with the input
+  (``kds_iac.model.DiagnosticCode``: ``parse``, ``encoding``, ``not-read``, ...);
 - ``source``: ``kds-iac``; ``message`` ends with the resource address in brackets;
 - ``version``: the document version judged, when the file is open.
 
@@ -31,6 +32,13 @@ empty list clearing old ones; when the unit came from the cache, only the opened
 file is published (the whole unit when the last publish came from unsaved text). After each
 validation the server sends a ``window/logMessage`` (type Log) saying what it did and how long
 it took, or that a newer edit superseded it; for an edit, one more when judging starts.
+
+Code actions (``textDocument/codeAction``): a ``quickfix`` per diagnostic whose finding has a
+fix (``isPreferred`` when it is safe; an unsafe one says so in its title), and
+``source.fixAll.kds-iac``, "Fix all safe kds-iac problems in file". Fixes are computed with
+the validation, against the text it judged (unsaved buffers included), and kept with the
+published diagnostics, so an action needs no new scan; their document edits carry the version
+judged, so an editor refuses them once the text has moved on.
 
 Settings (``initializationOptions``): ``debounceMs``, ``maxDiagnostics``. For tests, the
 environment variable ``KDS_IAC_LSP_HOLD_WHILE`` names a file: while it exists, scans wait
@@ -44,15 +52,15 @@ import logging
 import os
 import threading
 import time
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Mapping, Optional, Sequence
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path, to_fs_path
 
 from kds_iac.files import is_terraform_file
-from kds_iac.lsp.validate import Validation, Validator
-from kds_iac.reporting import Problem
+from kds_iac.lsp.validate import FixEntry, Validation, Validator
+from kds_iac.reporting import Problem, units
 
 LOG = logging.getLogger("kds_iac.lsp")
 
@@ -80,6 +88,9 @@ class KdsLanguageServer(LanguageServer):
         self._pending: dict[tuple[str, str], asyncio.Task] = {}
         self._from_buffers: set[tuple[str, str]] = set()  # units whose last publish judged unsaved text
         self.dirty: set[str] = set()  # uris edited since they were opened or saved
+        # uri -> the fixes of the findings published for it, with the document versions they
+        # were computed against (path -> (uri, version)): what code actions offer
+        self.fixes: dict[str, tuple[list[FixEntry], dict[str, tuple[str, Optional[int]]]]] = {}
 
     def configure(self, options: Any) -> None:
         """Read ``initializationOptions``; a value of the wrong type keeps the default."""
@@ -209,10 +220,16 @@ class KdsLanguageServer(LanguageServer):
             self._from_buffers.discard(key)
         for file, problems in targets.items():
             open_uri, version = versions.get(file, (None, None))
+            target = uri if file == real else (open_uri or from_fs_path(file))
+            fixes = validation.fixes.get(file, [])
+            if fixes:
+                self.fixes[target] = (fixes, dict(versions))
+            else:
+                self.fixes.pop(target, None)
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(
-                    uri=uri if file == real else (open_uri or from_fs_path(file)),
-                    diagnostics=capped(problems, self.max_diagnostics, encoding),
+                    uri=target,
+                    diagnostics=capped(problems, self.max_diagnostics, encoding, fixes),
                     version=version,
                 )
             )
@@ -231,6 +248,114 @@ class KdsLanguageServer(LanguageServer):
                 f"file{'s' if len(targets) != 1 else ''} ({why}; {how}, {elapsed:.1f} ms)",
             )
         )
+
+
+    # ------------------------------------------------------------------ code actions
+
+    def code_actions(self, params: types.CodeActionParams) -> Optional[list[types.CodeAction]]:
+        """A quick fix for each kds-iac diagnostic asked about whose finding has a fix, and
+        "fix all safe problems in the file"; from the fixes kept with the last publish."""
+        stored = self.fixes.get(params.text_document.uri)
+        if stored is None:
+            return None
+        entries, versions = stored
+        only = params.context.only
+        actions: list[types.CodeAction] = []
+        if _wanted(only, types.CodeActionKind.QuickFix):
+            for diagnostic, entry in self._asked(params, entries):
+                title = f"kds-iac: {entry.title}" + ("" if entry.safe else " (unsafe)")
+                actions.append(
+                    types.CodeAction(
+                        title=title,
+                        kind=types.CodeActionKind.QuickFix,
+                        diagnostics=[diagnostic],
+                        is_preferred=entry.safe,
+                        edit=self.workspace_edit(entry.edits, entry.texts, versions),
+                    )
+                )
+        if _wanted(only, FIX_ALL_KIND):
+            action = self.fix_all(params.text_document.uri, entries, versions)
+            if action is not None:
+                actions.append(action)
+        return actions or None
+
+    def _asked(self, params: types.CodeActionParams, entries: list[FixEntry]) -> list[tuple[types.Diagnostic, FixEntry]]:
+        """The (diagnostic, fix) pairs of the request: the kds-iac diagnostics it names whose
+        ``data`` points at a fix of the same finding."""
+        out = []
+        for diagnostic in params.context.diagnostics:
+            data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
+            index = data.get("fix")
+            if diagnostic.source != "kds-iac" or not isinstance(index, int) or not 0 <= index < len(entries):
+                continue
+            entry = entries[index]
+            if (entry.code, entry.resource) == (diagnostic.code, data.get("resource")):
+                out.append((diagnostic, entry))
+        return out
+
+    def fix_all(self, uri: str, entries: list[FixEntry], versions: dict) -> Optional[types.CodeAction]:
+        """One action with the safe fixes of the file that apply together (an overlapping
+        one waits for the next request, as ``kds-iac scan --fix`` waits for its next pass)."""
+        from kds_iac.fixes.apply import compatible
+
+        safe = [entry for entry in entries if entry.safe]
+        texts: dict[str, str] = {}
+        for entry in safe:
+            texts.update(entry.texts)
+        chosen = compatible([list(entry.edits) for entry in safe], texts.__getitem__)
+        if not chosen:
+            return None
+        edits = [edit for index in chosen for edit in safe[index].edits]
+        return types.CodeAction(
+            title="kds-iac: Fix all safe kds-iac problems in file",
+            kind=FIX_ALL_KIND,
+            edit=self.workspace_edit(edits, texts, versions),
+        )
+
+    def workspace_edit(self, edits, texts: Mapping[str, str], versions: dict) -> types.WorkspaceEdit:
+        """Text edits as LSP ones (0-based lines, characters in the agreed encoding, counted on
+        the text the fix was computed against), one document edit per file, versioned when the
+        file was open, so an editor refuses them once the text moved on."""
+        encoding = self.encoding()
+        by_file: dict[str, list[types.TextEdit]] = {}
+        for edit in edits:
+            lines = texts[edit.file].split("\n")
+            start = _position(lines, edit.start_line, edit.start_column, encoding)
+            end = _position(lines, edit.end_line, edit.end_column, encoding)
+            by_file.setdefault(edit.file, []).append(types.TextEdit(range=types.Range(start=start, end=end), new_text=edit.text))
+        if self._document_changes():
+            changes = []
+            for file, own in by_file.items():
+                open_uri, version = versions.get(file, (None, None))
+                identifier = types.OptionalVersionedTextDocumentIdentifier(uri=open_uri or from_fs_path(file), version=version)
+                changes.append(types.TextDocumentEdit(text_document=identifier, edits=own))
+            return types.WorkspaceEdit(document_changes=changes)
+        return types.WorkspaceEdit(
+            changes={(versions.get(file, (None,))[0] or from_fs_path(file)): own for file, own in by_file.items()}
+        )
+
+    def _document_changes(self) -> bool:
+        try:
+            workspace = self.client_capabilities.workspace
+        except Exception:  # noqa: BLE001 - not initialized: the plain form works everywhere
+            return False
+        edit = getattr(workspace, "workspace_edit", None) if workspace else None
+        return bool(edit and edit.document_changes)
+
+
+FIX_ALL_KIND = "source.fixAll.kds-iac"
+
+
+def _wanted(only: Optional[list], kind: str) -> bool:
+    """Whether a request limited to ``only`` kinds (None: any) takes actions of ``kind``."""
+    if not only:
+        return True
+    return any(kind == str(o) or kind.startswith(str(o) + ".") for o in only)
+
+
+def _position(lines: list[str], line: int, column: int, encoding: str) -> types.Position:
+    text = lines[line - 1] if 0 < line <= len(lines) else ""
+    return types.Position(line=line - 1, character=units(text, column - 1, encoding))
 
 
 def _warm_terraform(path: str) -> None:
@@ -275,10 +400,19 @@ def _in_thread(work: Callable[[], Any]) -> "asyncio.Future[Any]":
     return future
 
 
-def capped(problems: list[Problem], limit: int = MAX_DIAGNOSTICS, encoding: str = "utf-16") -> list[types.Diagnostic]:
-    """At most ``limit`` diagnostics, the most severe first, then one saying how many more there are."""
+def capped(
+    problems: list[Problem], limit: int = MAX_DIAGNOSTICS, encoding: str = "utf-16", fixes: Sequence[FixEntry] = ()
+) -> list[types.Diagnostic]:
+    """At most ``limit`` diagnostics, the most severe first, then one saying how many more
+    there are; a finding's diagnostic with a fix carries the fix's index in ``fixes``."""
+
+    def fix_of(problem: Problem) -> Optional[int]:
+        if problem.resource is None:
+            return None
+        return next((i for i, entry in enumerate(fixes) if entry.matches(problem)), None)
+
     if len(problems) <= limit:
-        return [to_diagnostic(p, encoding) for p in problems]
+        return [to_diagnostic(p, encoding, fix_of(p)) for p in problems]
     kept = sorted(problems, key=lambda p: (_RANK[p.severity], p.line, p.start_character))[:limit]
     kept.sort(key=lambda p: (p.line, p.start_character, p.code or "", p.message))
     hidden = len(problems) - limit
@@ -289,11 +423,17 @@ def capped(problems: list[Problem], limit: int = MAX_DIAGNOSTICS, encoding: str 
         code="truncated",
         source="kds-iac",
     )
-    return [to_diagnostic(p, encoding) for p in kept] + [summary]
+    return [to_diagnostic(p, encoding, fix_of(p)) for p in kept] + [summary]
 
 
-def to_diagnostic(problem: Problem, encoding: str = "utf-16") -> types.Diagnostic:
+def to_diagnostic(problem: Problem, encoding: str = "utf-16", fix: Optional[int] = None) -> types.Diagnostic:
     start, end = problem.characters(encoding)
+    if problem.resource:
+        data: Optional[dict] = {"resource": problem.resource}
+        if fix is not None:
+            data["fix"] = fix  # an index into the file's fixes (KdsLanguageServer.fixes)
+    else:
+        data = {"kind": problem.kind} if problem.kind else None
     return types.Diagnostic(
         range=types.Range(
             start=types.Position(line=problem.line, character=start),
@@ -304,7 +444,7 @@ def to_diagnostic(problem: Problem, encoding: str = "utf-16") -> types.Diagnosti
         code=problem.code,
         code_description=types.CodeDescription(href=problem.href) if problem.href else None,
         source=problem.source,
-        data={"resource": problem.resource} if problem.resource else {"kind": problem.kind} if problem.kind else None,
+        data=data,
     )
 
 
@@ -341,6 +481,13 @@ def create_server(version: str = "0+unknown") -> KdsLanguageServer:
             unit = ls.validator.unit_of(path)
             if (unit.kind, unit.root) in ls._from_buffers:
                 ls.schedule(params.text_document.uri, 0, "closed with unsaved edits")
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND]),
+    )
+    def code_action(ls: KdsLanguageServer, params: types.CodeActionParams) -> Optional[list[types.CodeAction]]:
+        return ls.code_actions(params)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: KdsLanguageServer, params: types.DidChangeWatchedFilesParams) -> None:

@@ -41,7 +41,7 @@ import re
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Mapping, Optional
 
 from kds_iac.files import is_terraform_file as _is_terraform
@@ -79,6 +79,25 @@ class Unit:
         return tuple(sorted(n for n in names if _is_terraform(n) or n.endswith(".tfvars") or n.endswith(".tfvars.json")))
 
 
+@dataclass(frozen=True)
+class FixEntry:
+    """A finding's fix with its text edits, computed when the unit was judged (against the
+    text judged, unsaved buffers included), so a code action needs no new scan. ``code``,
+    ``resource`` and ``line`` (0-based) are those of the finding's problem; edit paths are
+    the user's absolute paths; ``texts`` holds each edited file's text the edits apply to."""
+
+    code: str
+    resource: str
+    line: int
+    title: str
+    safe: bool
+    edits: tuple  # kds_iac.fixes.TextEdit
+    texts: Mapping[str, str]
+
+    def matches(self, problem: Problem) -> bool:
+        return (problem.code, problem.resource, problem.line) == (self.code, self.resource, self.line)
+
+
 @dataclass
 class Validation:
     """The problems of every file of a unit, and whether they came from the cache."""
@@ -87,6 +106,7 @@ class Validation:
     problems: dict[str, list[Problem]]  # absolute path -> problems (empty list: clear the file)
     cached: bool = False
     buffers: tuple[str, ...] = ()  # the files judged from unsaved text instead of the disk
+    fixes: dict[str, list[FixEntry]] = field(default_factory=dict)  # absolute path -> its findings' fixes
 
 
 @dataclass
@@ -95,6 +115,7 @@ class _Entry:
     watched: tuple[str, ...]
     problems: dict[str, list[Problem]]
     config_source: Optional[str] = None
+    fixes: dict[str, list[FixEntry]] = field(default_factory=dict)
 
 
 @dataclass
@@ -132,11 +153,11 @@ class Validator:
                 return self._validate_buffers(unit, edited)
             entry = self.cache.get(key)
             if entry is not None and entry.fingerprint == _fingerprint(unit, entry.watched):
-                return Validation(unit, entry.problems, cached=True)
+                return Validation(unit, entry.problems, cached=True, fixes=entry.fixes)
             entry = self._scan(unit)
             if entry is not None:
                 self.cache[key] = entry
-                return Validation(unit, entry.problems)
+                return Validation(unit, entry.problems, fixes=entry.fixes)
             self.cache.pop(key, None)
             return Validation(unit, self._failure_problems)
 
@@ -146,7 +167,8 @@ class Validator:
             shadow_unit = Unit(unit.kind, shadow.shadow_of(unit.root))
             entry = self._scan(shadow_unit, real=unit)
             problems = entry.problems if entry is not None else self._failure_problems
-            return Validation(unit, shadow.map_back(problems), buffers=tuple(sorted(edited)))
+            fixes = shadow.map_fixes_back(entry.fixes) if entry is not None else {}
+            return Validation(unit, shadow.map_back(problems), buffers=tuple(sorted(edited)), fixes=fixes)
 
     def forget(self, path: Optional[str] = None) -> None:
         """Drop the cached unit of ``path`` (every unit when ``None``)."""
@@ -196,7 +218,7 @@ class Validator:
         for file, found in problems_of(result).items():
             problems.setdefault(file, []).extend(found)
         watched = tuple(sorted({*members, *(_absolute(f) for f in result.files), *([config_source] if config_source else [])}))
-        return _Entry(_fingerprint(unit, watched), watched, problems, config_source)
+        return _Entry(_fingerprint(unit, watched), watched, problems, config_source, fixes_of(result.findings))
 
     def _unrecognized(self, path: str, real: str) -> list[Problem]:
         """A claimed file that no longer reads as a template or plan: its loader's errors, with
@@ -219,6 +241,35 @@ class Validator:
         if not errors:
             return []
         return problems_of(ScanResult(diagnostics=errors)).get(_absolute(path), [])
+
+
+def fixes_of(findings: Iterable) -> dict[str, list[FixEntry]]:
+    """The fixes of ``findings`` that can be written, by the absolute path of the finding's
+    file; a writer's failure only leaves its fix out (``kds_iac.fixes.apply``)."""
+    if not any(f.fix is not None for f in findings):
+        return {}
+    from kds_iac.fixes.apply import Files, edits_for
+
+    read = Files()
+    out: dict[str, list[FixEntry]] = {}
+    for finding in findings:
+        if finding.fix is None:
+            continue
+        edits = edits_for(finding, read)
+        if edits is None:
+            continue
+        texts = {_absolute(e.file): read(e.file) for e in edits}
+        entry = FixEntry(
+            code=finding.rule.id,
+            resource=finding.address,
+            line=finding.primary_line - 1,
+            title=finding.fix.title,
+            safe=finding.fix.is_safe,
+            edits=tuple(e.replace(file=_absolute(e.file)) for e in edits),
+            texts=texts,
+        )
+        out.setdefault(_absolute(finding.location.file), []).append(entry)
+    return out
 
 
 def _whole_file_problem(file: str, message: str, code: str) -> Problem:
@@ -393,6 +444,20 @@ class _Shadow:
         if path == self.root or path.startswith(self.root + os.sep):
             return self.ancestor + path[len(self.root) :]
         return path
+
+    def map_fixes_back(self, fixes: Mapping[str, list[FixEntry]]) -> dict[str, list[FixEntry]]:
+        """Fixes keyed by, and editing, the user's paths."""
+        out: dict[str, list[FixEntry]] = {}
+        for file, entries in fixes.items():
+            out.setdefault(self.real_of(file), []).extend(
+                replace(
+                    entry,
+                    edits=tuple(e.replace(file=self.real_of(e.file)) for e in entry.edits),
+                    texts={self.real_of(path): text for path, text in entry.texts.items()},
+                )
+                for entry in entries
+            )
+        return out
 
     def map_back(self, problems: Mapping[str, list[Problem]]) -> dict[str, list[Problem]]:
         """Problems keyed and located by the user's paths; messages too."""

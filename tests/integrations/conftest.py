@@ -14,7 +14,7 @@ async def client(lsp_client: LanguageClient, tmp_path_factory):
     """A session on a fresh workspace (``client.root``) that declares an organization trail."""
     root = tmp_path_factory.mktemp("workspace")
     declare_organization_trail(root)
-    await lsp_client.initialize_session(
+    lsp_client.initialized_with = await lsp_client.initialize_session(  # type: ignore[attr-defined]
         types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),
             root_uri=root.as_uri(),
