@@ -172,7 +172,17 @@ def check_outcome(line: str, done: subprocess.CompletedProcess, cwd: Path) -> No
     if piped:
         words = words[: words.index("|")]
     program = words[0]
-    if program == "kds-iac" and words[1:2] == ["scan"]:
+    if program == "kds-iac" and words[1:2] == ["scan"] and ("--fix" in words or "--diff" in words):
+        # fixes of the bad stream: its only fix adds a KMS key (unsafe)
+        assert "error:" not in done.stderr and done.returncode == 1, f"{line}\n{said(done)}"
+        unsafe = "--unsafe-fixes" in words
+        if "--diff" in words:
+            assert done.stdout.startswith("--- a/") == unsafe and ('resource "aws_kms_key"' in done.stdout) == unsafe, (
+                f"{line}\n{said(done)}"
+            )
+        else:  # fixed with --unsafe-fixes; else reported, with how to fix it
+            assert ("KDS001" in done.stdout) != unsafe and "fix" in done.stderr, f"{line}\n{said(done)}"
+    elif program == "kds-iac" and words[1:2] == ["scan"]:
         assert "error:" not in done.stderr, f"{line}\n{said(done)}"
         target = written_file(words, cwd)
         if "--baseline" in words and "--create-baseline" not in words:
