@@ -397,9 +397,16 @@ def apply_fixes(args: argparse.Namespace, result, context, run_scan) -> tuple:
     from kds_iac.fixes import apply
 
     applied = {"safe": 0, "unsafe": 0}
+    done: set[tuple[str, str, str]] = set()  # a finding fixed once is not fixed again
+
+    def key(finding) -> tuple[str, str, str]:
+        return (finding.rule.id, finding.location.file, finding.address)
+
     for _ in range(apply.MAX_PASSES):
         plan = apply.plan(
-            result.findings, unsafe=args.unsafe_fixes, allowed=apply.Scope(args.paths, result.files).allows
+            [f for f in result.findings if key(f) not in done],
+            unsafe=args.unsafe_fixes,
+            allowed=apply.Scope(args.paths, result.files).allows,
         )
         if not plan.planned:
             break
@@ -410,11 +417,15 @@ def apply_fixes(args: argparse.Namespace, result, context, run_scan) -> tuple:
             break
         for planned in plan.applied():
             applied[planned.safety] += 1
+            done.add(key(planned.finding))
         result = run_scan()
         if args.baseline:
             apply_baseline(args, result, context)
         if not plan.overlapping:
             break
+    for finding in result.findings:
+        if key(finding) in done:  # a writer's or a rule's bug: say so rather than loop
+            _warn(f"{finding.rule.id} [{finding.address}] is still reported after its fix was applied")
     return result, applied
 
 

@@ -241,3 +241,43 @@ def test_nothing_to_fix(tmp_path, flag):
     completed = kds_iac(tmp_path, "customer-managed-key.yaml", flag)
     assert (completed.returncode, completed.stdout) == (0, ""), completed.stderr
     assert (tmp_path / "customer-managed-key.yaml").read_bytes() == before
+
+
+def test_fixes_that_overlap_wait_for_the_next_pass_and_a_fix_is_applied_once(tmp_path, monkeypatch, capsys):
+    """In-process, with a stand-in writer whose every fix inserts a line at the top of the
+    file (so each overlaps the others) and fixes nothing: one fix per pass, each fix once,
+    at most five passes, and the findings it did not fix are named."""
+    from kds_iac import cli
+    from kds_iac.fixes import TextEdit, apply
+
+    def top_line(fix, read):
+        file = fix.intents[0].resource.location.file
+        return [TextEdit(file, 1, 1, 1, 1, f"# {fix.title}\n")]
+
+    monkeypatch.setattr(apply, "writer_for", lambda fix: top_line)
+    monkeypatch.chdir(tmp_path)
+    example = copy(tmp_path, "terraform/cloudtrail-defects")
+    before = (example / "main.tf").read_text()
+    assert cli.main(["scan", "--no-progress", "cloudtrail-defects", "--fix"]) == 1
+    out, err = capsys.readouterr()
+    assert (example / "main.tf").read_text() == (
+        "# Record management events in aws_cloudtrail.read_only\n"
+        "# Record management events in aws_cloudtrail.management_excluded\n"
+        "# Turn on log file validation of aws_cloudtrail.no_validation\n"
+        "# Make aws_cloudtrail.single_region multi-region\n"
+        "# Turn on logging of aws_cloudtrail.logging_off\n" + before
+    )
+    assert err.splitlines()[-7:] == [
+        "kds-iac: warning: KDS021 [aws_cloudtrail.logging_off] is still reported after its fix was applied",
+        "kds-iac: warning: KDS021 [aws_cloudtrail.single_region] is still reported after its fix was applied",
+        "kds-iac: warning: KDS021 [aws_cloudtrail.no_validation] is still reported after its fix was applied",
+        "kds-iac: warning: KDS021 [aws_cloudtrail.management_excluded] is still reported after its fix was applied",
+        "kds-iac: warning: KDS021 [aws_cloudtrail.read_only] is still reported after its fix was applied",
+        "kds-iac: 7 findings (7 medium) in 1 file",
+        "kds-iac: 5 fixes applied (5 safe, 0 unsafe), 7 findings remain, 0 fixable with --unsafe-fixes",
+    ]
+    assert remaining(out) == {
+        ("KDS021", f"aws_cloudtrail.{name}")
+        for name in ("logging_off", "single_region", "no_validation", "no_kms", "management_excluded", "read_only",
+                     "data_only")
+    }
