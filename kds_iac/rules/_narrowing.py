@@ -16,8 +16,8 @@ from kds_iac import iam_actions
 from kds_iac.fixes import SAFE, Fix, Link, SetSetting
 from kds_iac.model import Model, Resource
 from kds_iac.value import Value
-from kds_iac.views.iam import IDENTITY, ROLE, IamView, PolicyDocument, iam
-from kds_iac.views.policy import UNKNOWN_PART, Statement, StatementPlace
+from kds_iac.views.iam import IDENTITY, ROLE, PolicyDocument, iam
+from kds_iac.views.policy import UNKNOWN_PART, Statement
 from kds_iac.views.usage import read_elsewhere, role_uses, written_together
 
 
@@ -35,41 +35,42 @@ class Needs(Value):
 class Narrowing(Value):
     """An intent that narrows one statement, or why there is none."""
 
-    __slots__ = ("intent", "reason")
+    __slots__ = ("intent", "reason", "patterns")
 
-    def __init__(self, intent: Optional[SetSetting], reason: str = ""):
+    def __init__(self, intent: Optional[SetSetting], reason: str = "", patterns: tuple[str, ...] = ()):
         self.intent = intent
         self.reason = reason
+        self.patterns = tuple(patterns)  # KDS004: the wildcard entries it replaces
 
 
-def needs(model: Model, statement: Statement) -> tuple[Optional[Needs], str]:
-    """The needs of every principal that gets ``statement``, or None and why they are not certain."""
+def needs(model: Model, statement: Statement, document: Optional[PolicyDocument] = None) -> tuple[Optional[Needs], str]:
+    """The needs of every principal that gets ``statement`` (found in ``document``), or None
+    and why they are not certain. The document's own principals are asked first: most
+    statements stop there, before the scan-wide questions."""
     place = statement.place
     if place is None:
-        return None, "the statement is written where a fix cannot follow it (a JSON string, a template, a generated policy)"
-    view = iam(model)
+        return None, _NO_PLACE
+    if document is not None:
+        reason = _principals_reason(model, document)
+        if reason:
+            return None, reason
     shared = read_elsewhere(model, place.resource)
     if shared:
         return None, shared
-    documents = _documents_with(view, place)
+    documents = _documents_by_place(model).get((id(place.resource), place.path), [])
     if not documents:
         return None, "no policy of the scan holds the statement"
     actions: set[str] = set()
     streams: Optional[dict[int, Resource]] = {}
     roles: dict[int, Resource] = {}
-    for document in documents:
-        if not document.attachments:
-            return None, f"{document.describe()} reaches no principal of the scan"
-        for attachment in document.attachments:
-            principal = attachment.principal
-            if principal is None:
-                return None, f"{document.describe()} reaches {attachment.principal_text}, which is not a resource of the scan"
-            if principal.kind != ROLE:
-                return None, f"{document.describe()} reaches {principal.kind} {principal.address}, whose use is not known"
-            uses = role_uses(model, principal.resource)
-            if not uses.certain:
-                return None, uses.reason
-            roles[id(principal.resource)] = principal.resource
+    for holding in documents:
+        reason = _principals_reason(model, holding)
+        if reason:
+            return None, reason
+        for attachment in holding.attachments:
+            role = attachment.principal.resource
+            uses = role_uses(model, role)
+            roles[id(role)] = role
             actions |= uses.actions
             used = uses.streams
             if used is None or streams is None:
@@ -80,15 +81,64 @@ def needs(model: Model, statement: Statement) -> tuple[Optional[Needs], str]:
     return Needs(frozenset(actions), found, tuple(roles.values())), ""
 
 
-def narrow_actions(model: Model, statement: Statement, patterns: list[str]) -> Narrowing:
+_NO_PLACE = (
+    "the statement is written where no fix writer can edit it with certainty (a JSON string: jsonencode(), "
+    "a heredoc, file(), templatefile(); a policy SAM or the Serverless Framework generates)"
+)
+
+
+def _principals_reason(model: Model, document: PolicyDocument) -> str:
+    """Why what the document's principals do is not certain ("" when it is)."""
+    if not document.attachments:
+        return f"{document.describe()} reaches no principal of the scan"
+    for attachment in document.attachments:
+        principal = attachment.principal
+        if principal is None:
+            return f"{document.describe()} reaches {attachment.principal_text}, which is not a resource of the scan"
+        if principal.kind != ROLE:
+            return f"{document.describe()} reaches {principal.kind} {principal.address}, whose use is not known"
+        uses = role_uses(model, principal.resource)
+        if not uses.certain:
+            return uses.reason
+    return ""
+
+
+def _documents_by_place(model: Model) -> dict[tuple[int, str], list[PolicyDocument]]:
+    """The identity documents (not AWS managed) holding each written statement, indexed once
+    per model and only when a fix asks."""
+
+    def build() -> dict[tuple[int, str], list[PolicyDocument]]:
+        index: dict[tuple[int, str], list[PolicyDocument]] = {}
+        for document in iam(model).documents:
+            if document.kind != IDENTITY or document.aws_managed:
+                continue
+            for statement in document.known_statements:
+                place = statement.place
+                if place is not None:
+                    found = index.setdefault((id(place.resource), place.path), [])
+                    if document not in found:
+                        found.append(document)
+        return index
+
+    return model.memo("documents_by_statement_place", build)
+
+
+def narrow_actions(
+    model: Model, statement: Statement, patterns: list[str], document: Optional[PolicyDocument] = None
+) -> Narrowing:
     """``patterns`` (wildcard entries of the statement's ``Action``) replaced by the actions
     they take in that its principals need; the other entries kept in order."""
+    found = _narrow_actions(model, statement, patterns, document)
+    return found.replace(patterns=tuple(patterns))
+
+
+def _narrow_actions(model: Model, statement: Statement, patterns: list[str], document: Optional[PolicyDocument]) -> Narrowing:
     setting = statement.place.setting("actions") if statement.place else None
     if statement.place is not None and setting is None:
         return Narrowing(None, "the statement's actions are not written as plain text")
     if any(not p.lower().startswith("kinesis:") for p in patterns):
         return Narrowing(None, "the wildcard takes in other services' actions, whose use is not known")
-    found, reason = needs(model, statement)
+    found, reason = needs(model, statement, document)
     if found is None:
         return Narrowing(None, reason)
     kept = [a for a in statement.actions if a not in patterns]
@@ -102,7 +152,7 @@ def narrow_actions(model: Model, statement: Statement, patterns: list[str]) -> N
     return Narrowing(SetSetting(statement.place.resource, setting, tuple(kept + added)))
 
 
-def narrow_resources(model: Model, statement: Statement) -> Narrowing:
+def narrow_resources(model: Model, statement: Statement, document: Optional[PolicyDocument] = None) -> Narrowing:
     """``Resource`` set to the ARNs of the streams its principals use, when all of them are
     resources of the statement's own module or template and it grants Kinesis actions only."""
     setting = statement.place.setting("resources") if statement.place else None
@@ -110,7 +160,7 @@ def narrow_resources(model: Model, statement: Statement) -> Narrowing:
         return Narrowing(None, "the statement's resources are not written as plain values")
     if not statement.actions or any(UNKNOWN_PART in a or not a.lower().startswith("kinesis:") for a in statement.actions):
         return Narrowing(None, "the statement also grants other services' actions, whose resources are not known")
-    found, reason = needs(model, statement)
+    found, reason = needs(model, statement, document)
     if found is None:
         return Narrowing(None, reason)
     if not found.streams:
@@ -132,10 +182,3 @@ def fix_of(title: str, narrowings: list[Narrowing]) -> Optional[Fix]:
         if narrowing.intent not in intents:
             intents.append(narrowing.intent)
     return Fix(title, SAFE, tuple(intents))
-
-
-def _documents_with(view: IamView, place: StatementPlace) -> list[PolicyDocument]:
-    return [
-        d for d in view.documents
-        if d.kind == IDENTITY and not d.aws_managed and any(s.place == place for s in d.known_statements)
-    ]

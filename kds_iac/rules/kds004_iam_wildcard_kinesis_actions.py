@@ -79,13 +79,13 @@ points a service at the role by ARN is not seen.
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Iterator
 
 from kds_iac import iam_actions
-from kds_iac.fixes import SAFE, Fix
+from kds_iac.fixes import SAFE
 from kds_iac.model import Model
 from kds_iac.rules._iam_findings import Problem, findings, statement_label
-from kds_iac.rules._narrowing import fix_of, narrow_actions
+from kds_iac.rules._narrowing import Narrowing, fix_of, narrow_actions
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views.facts import listed
 from kds_iac.views.iam import IDENTITY, POLICY_HOLDER_TYPES, RESOURCE_POLICY, RESOURCE_POLICY_TYPES, PolicyDocument, iam
@@ -137,11 +137,33 @@ EXAMPLES = {
 
 
 def check(model: Model) -> Iterator[Finding]:
+    problems, reported = _judge(model)
+    for finding in findings(RULE, problems):
+        narrowings = _narrowings(model, reported.get(id(finding.resource), []))
+        titles = [f"{listed(n.patterns)} -> {', '.join(n.intent.value)}" for n in narrowings if n.intent is not None]
+        finding.fix = fix_of("Narrow the wildcard to the actions its roles use: " + "; ".join(titles), narrowings)
+        yield finding
+
+
+def fix_reasons(model: Model) -> dict[str, tuple[str, ...]]:
+    """For each resource a finding sits on, why its fix is not offered (empty: it is)."""
+    problems, reported = _judge(model)
+    return {
+        p.resource.address: tuple(n.reason for n in _narrowings(model, reported.get(id(p.resource), [])) if n.intent is None)
+        for p in problems
+    }
+
+
+_Reported = list[tuple[PolicyDocument, Statement, list[str]]]
+
+
+def _judge(model: Model) -> tuple[list[Problem], dict[int, _Reported]]:
+    """The problems, and per resource a finding sits on each reported statement with its
+    reported patterns."""
     view = iam(model)
     sensitive = iam_actions.sensitive_kinesis_actions()
     problems = []
-    # per resource a finding sits on: each reported statement with its reported patterns
-    reported: dict[int, list[tuple[PolicyDocument, Statement, list[str]]]] = {}
+    reported: dict[int, _Reported] = {}
     for document in view.documents:
         if document.kind not in (IDENTITY, RESOURCE_POLICY) or document.aws_managed:
             continue
@@ -173,18 +195,14 @@ def check(model: Model) -> Iterator[Finding]:
                         break
                 else:
                     entries.append((document, statement, [pattern]))
-    for finding in findings(RULE, problems):
-        finding.fix = _fix(model, reported.get(id(finding.resource), []))
-        yield finding
+    return problems, reported
 
 
-def _fix(model: Model, reported: list[tuple[PolicyDocument, Statement, list[str]]]) -> Optional[Fix]:
-    narrowings, titles = [], []
+def _narrowings(model: Model, reported: _Reported) -> list[Narrowing]:
+    out = []
     for document, statement, patterns in reported:
         if document.kind != IDENTITY:
-            return None  # a resource policy's principals are other accounts' or services'
-        narrowing = narrow_actions(model, statement, patterns)
-        narrowings.append(narrowing)
-        if narrowing.intent is not None:
-            titles.append(f"{listed(patterns)} -> {', '.join(narrowing.intent.value)}")
-    return fix_of("Narrow the wildcard to the actions its roles use: " + "; ".join(titles), narrowings)
+            out.append(Narrowing(None, "a resource policy grants other accounts or services, whose use is not known", patterns))
+        else:
+            out.append(narrow_actions(model, statement, patterns, document))
+    return out

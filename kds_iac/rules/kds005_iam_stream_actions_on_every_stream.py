@@ -84,15 +84,22 @@ set up in another template or module that points a service at the role by ARN is
 
 from __future__ import annotations
 
-from typing import Iterator, Optional
+from typing import Iterator
 
-from kds_iac.fixes import SAFE, Fix
+from kds_iac.fixes import SAFE
 from kds_iac.model import Model
 from kds_iac.rules._iam_findings import Problem, findings, provenance, statement_label
-from kds_iac.rules._narrowing import fix_of, narrow_resources
+from kds_iac.rules._narrowing import Narrowing, fix_of, narrow_resources
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views.facts import listed
-from kds_iac.views.iam import IDENTITY, MANAGED_POLICY_ATTACHER_TYPES, POLICY_HOLDER_TYPES, iam, stream_level_actions
+from kds_iac.views.iam import (
+    IDENTITY,
+    MANAGED_POLICY_ATTACHER_TYPES,
+    POLICY_HOLDER_TYPES,
+    PolicyDocument,
+    iam,
+    stream_level_actions,
+)
 from kds_iac.views.policy import Statement
 
 RULE = Rule(
@@ -148,11 +155,31 @@ BROAD_MANAGED_POLICIES = frozenset(
 
 
 def check(model: Model) -> Iterator[Finding]:
+    problems, reported = _judge(model)
+    for finding in findings(RULE, problems):
+        narrowings = _narrowings(model, reported.get(id(finding.resource), []))
+        streams = [link.target.address for n in narrowings if n.intent is not None for link in n.intent.value]
+        title = f"Name the streams its roles use instead of every stream: {', '.join(dict.fromkeys(streams))}"
+        finding.fix = fix_of(title, narrowings)
+        yield finding
+
+
+def fix_reasons(model: Model) -> dict[str, tuple[str, ...]]:
+    """For each resource a finding sits on, why its fix is not offered (empty: it is)."""
+    problems, reported = _judge(model)
+    return {
+        p.resource.address: tuple(n.reason for n in _narrowings(model, reported.get(id(p.resource), [])) if n.intent is None)
+        for p in problems
+    }
+
+
+def _judge(model: Model) -> tuple[list[Problem], dict[int, list[tuple[PolicyDocument, Statement]]]]:
+    """The problems, and per resource a finding sits on each reported statement with its
+    document."""
     view = iam(model)
     level = stream_level_actions()
     problems = []
-    # per resource a finding sits on: each reported statement (None: an AWS managed policy)
-    reported: dict[int, list[Optional[Statement]]] = {}
+    reported: dict[int, list[tuple[PolicyDocument, Statement]]] = {}
     for document in view.documents:
         if document.kind != IDENTITY:
             continue
@@ -178,15 +205,13 @@ def check(model: Model) -> Iterator[Finding]:
                     f"({where}){provenance(statement, document)}"
                 )
             problems.append(Problem(document.editable, text, document.line))
-            reported.setdefault(id(document.editable), []).append(None if document.aws_managed else statement)
-    for finding in findings(RULE, problems):
-        finding.fix = _fix(model, reported.get(id(finding.resource), []))
-        yield finding
+            reported.setdefault(id(document.editable), []).append((document, statement))
+    return problems, reported
 
 
-def _fix(model: Model, reported: list[Optional[Statement]]) -> Optional[Fix]:
-    if None in reported:
-        return None  # an AWS managed policy cannot be edited, only replaced
-    narrowings = [narrow_resources(model, statement) for statement in reported]
-    streams = [link.target.address for n in narrowings if n.intent is not None for link in n.intent.value]
-    return fix_of(f"Name the streams its roles use instead of every stream: {', '.join(dict.fromkeys(streams))}", narrowings)
+def _narrowings(model: Model, reported: list[tuple[PolicyDocument, Statement]]) -> list[Narrowing]:
+    return [
+        Narrowing(None, "an AWS managed policy cannot be edited, only replaced") if document.aws_managed
+        else narrow_resources(model, statement, document)
+        for document, statement in reported
+    ]
