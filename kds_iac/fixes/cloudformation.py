@@ -525,6 +525,8 @@ def _replaceable(doc: _Doc, node: Node, serverless: bool) -> bool:
             return doc.is_resource(node.value)
         if node.tag == "!GetAtt":
             return doc.is_resource(node.value.split(".")[0])
+        if node.tag == "!Sub":
+            return _sub_of_no_input(doc, node.value)
         return False
     if isinstance(node, SequenceNode):
         items = node.value
@@ -544,7 +546,23 @@ def _replaceable(doc: _Doc, node: Node, serverless: bool) -> bool:
                 return value.tag == _STR and doc.is_resource(value.value.split(".")[0])
             return (isinstance(value, SequenceNode) and bool(value.value) and isinstance(value.value[0], ScalarNode)
                     and doc.is_resource(value.value[0].value))
+        if key.value == "Fn::Sub":
+            return isinstance(value, ScalarNode) and value.tag == _STR and _sub_of_no_input(doc, value.value)
     return False
+
+
+_SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+def _sub_of_no_input(doc: _Doc, text: str) -> bool:
+    """A ``Fn::Sub`` string that reads only pseudo parameters (``AWS::Region``) and resources
+    of the template: a fixed value once deployed, no deployer's choice."""
+    for name in _SUB_VARIABLE.findall(text):
+        if name.startswith("!") or name.startswith("AWS::"):
+            continue  # ${!Literal} is text; a pseudo parameter is no input
+        if not doc.is_resource(name.split(".")[0]):
+            return False
+    return True
 
 
 # -- where text goes ---------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -54,37 +55,38 @@ def _findings(path: Path, diagnostics: list = []) -> set[tuple[str, str]]:
     return {(f.rule.id, f.address) for f in _scanned(path, diagnostics).findings}
 
 
-_LINTED: dict[str, set] = {}
-
-
-def _lint_errors(path: Path) -> set[tuple[str, str]]:
-    """cfn-lint's errors (rule, message: no line, edits move lines), once per text."""
-    text = path.read_text(encoding="utf-8")
-    if text not in _LINTED:
-        _LINTED[text] = _run_lint(path)
-    return _LINTED[text]
-
-
-def _run_lint(path: Path) -> set[tuple[str, str]]:
+def _lint_errors(*paths: Path) -> set[tuple[int, str, str]]:
+    """cfn-lint's errors in ``paths`` (rule, message: no line, since edits move lines), from
+    one run of the real executable, each error tagged with its file's position in ``paths``."""
     run = subprocess.run(
-        [tool("cfn-lint"), "--format", "json", str(path)], capture_output=True, text=True, timeout=300
+        [tool("cfn-lint"), "--format", "json", *map(str, paths)], capture_output=True, text=True, timeout=300
     )
     assert run.returncode in (0, 2, 4, 6, 8, 10, 12, 14), run.stderr  # a bit per level found
-    return {(m["Rule"]["Id"], m["Message"]) for m in json.loads(run.stdout) if m["Level"] == "Error"}
+    names = [str(p) for p in paths]
+    return {
+        (names.index(m["Filename"]), m["Rule"]["Id"], m["Message"])
+        for m in json.loads(run.stdout)
+        if m["Level"] == "Error"
+    }
 
 
 def _fix(fix: Fix, path: Path, lint: bool = True) -> str:
-    """Apply ``fix`` to ``path`` (its only file), check the result reads cleanly, return it."""
-    before_errors = _lint_errors(path) if lint else set()
+    """Apply ``fix`` to ``path`` (its only file), check the result reads cleanly (kds-iac
+    without diagnostics, cfn-lint with no error the original did not have), return it."""
     edits = text_edits(fix, _read)
     assert edits is not None
     assert {edit.file for edit in edits} == {str(path)}
-    text = apply_edits(_read(str(path)), edits)
+    original = _read(str(path))
+    text = apply_edits(original, edits)
     with open(path, "w", encoding="utf-8", newline="") as handle:
         handle.write(text)
     _scanned(path)
     if lint:
-        assert _lint_errors(path) - before_errors == set()
+        with tempfile.TemporaryDirectory() as folder:
+            before = Path(folder) / path.name
+            before.write_text(original, encoding="utf-8", newline="")
+            errors = _lint_errors(before, path)
+        assert {e[1:] for e in errors if e[0] == 1} - {e[1:] for e in errors if e[0] == 0} == set()
     return text
 
 
@@ -157,7 +159,7 @@ def test_yaml_flow_mapping_insert_before_closing_brace(tmp_path):
     original = _read(str(path))
     r = _resources(path)
     fix = Fix("key", SAFE, (SetSetting(r["FlowStyle"], "StreamEncryption.KeyId", Link(r["StreamKey"], "arn")),))
-    assert _lint_errors(path) == {("E3003", "'KeyId' is a required property")}
+    assert _lint_errors(path) == {(0, "E3003", "'KeyId' is a required property")}
     text = _fix(fix, path)
     assert text == _changed(
         original,
@@ -611,3 +613,48 @@ def test_values_that_cannot_be_written_are_refused(tmp_path, value):
     path = _copy(tmp_path, FIXTURES / "streams.yaml")
     stream = _resources(path)["Unencrypted"]
     assert text_edits(Fix("odd", SAFE, (SetSetting(stream, "Name", value),)), _read) is None
+
+
+def test_sub_of_pseudo_parameters_replaced_sub_of_a_parameter_refused(tmp_path):
+    path = _copy(tmp_path, CFN_EXAMPLES / "aws-managed-key.json")
+    original = _read(str(path))
+    r = _resources(path)
+    key = NewResource("kms_key", "StreamsKey", r["AliasArnSub"], "")
+    fix = Fix("new key", UNSAFE, (key, SetSetting(r["AliasArnSub"], "StreamEncryption.KeyId", Link(key, "arn"))))
+    text = _fix(fix, path)
+    expected = _changed(
+        original,
+        '"KeyId": {"Fn::Sub": "arn:${AWS::Partition}:kms:${AWS::Region}:${AWS::AccountId}:alias/aws/kinesis"}',
+        '"KeyId": {"Fn::GetAtt": ["StreamsKey", "Arn"]}',
+    )
+    assert text == _changed(
+        expected,
+        '      "Type": "AWS::Kinesis::Stream"\n    }\n  }\n}',
+        '      "Type": "AWS::Kinesis::Stream"\n'
+        "    },\n"
+        '    "StreamsKey": {\n'
+        '      "Type": "AWS::KMS::Key",\n'
+        '      "Properties": {\n'
+        '        "EnableKeyRotation": true,\n'
+        '        "KeyPolicy": {\n'
+        '          "Version": "2012-10-17",\n'
+        '          "Statement": [\n'
+        "            {\n"
+        '              "Sid": "AccountAdministration",\n'
+        '              "Effect": "Allow",\n'
+        '              "Principal": {\n'
+        '                "AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}\n'
+        "              },\n"
+        '              "Action": "kms:*",\n'
+        '              "Resource": "*"\n'
+        "            }\n"
+        "          ]\n"
+        "        }\n"
+        "      }\n"
+        "    }\n  }\n}",
+    )
+    assert _findings(path) == {("KDS002", "AliasName")}
+    policies = _copy(tmp_path, CFN_EXAMPLES / "iam-wildcards.yaml")
+    put_star = _resources(policies)["PutStarPolicy"]  # its Resource is a Sub of the StreamName parameter
+    refused = Fix("narrow", SAFE, (SetSetting(put_star, "PolicyDocument.Statement[0].Resource", "*"),))
+    assert text_edits(refused, _read) is None
