@@ -268,7 +268,7 @@ class KdsLanguageServer(LanguageServer):
                     types.CodeAction(
                         title=title,
                         kind=types.CodeActionKind.QuickFix,
-                        diagnostics=[diagnostic],
+                        diagnostics=[diagnostic] if diagnostic is not None else None,
                         is_preferred=entry.safe,
                         edit=self.workspace_edit(entry.edits, entry.texts, versions),
                     )
@@ -279,18 +279,33 @@ class KdsLanguageServer(LanguageServer):
                 actions.append(action)
         return actions or None
 
-    def _asked(self, params: types.CodeActionParams, entries: list[FixEntry]) -> list[tuple[types.Diagnostic, FixEntry]]:
+    def _asked(
+        self, params: types.CodeActionParams, entries: list[FixEntry]
+    ) -> list[tuple[Optional[types.Diagnostic], FixEntry]]:
         """The (diagnostic, fix) pairs of the request: the kds-iac diagnostics it names whose
-        ``data`` points at a fix of the same finding."""
-        out = []
+        ``data`` points at a fix of the same finding (a client that drops ``data``: the fix of
+        the finding on the diagnostic's line with its code). A request that names no
+        diagnostic (a cursor position) gets the fixes of the findings on its lines."""
+        if not params.context.diagnostics:
+            lines = range(params.range.start.line, params.range.end.line + 1)
+            return [(None, entry) for entry in entries if entry.line in lines]
+        out: list[tuple[Optional[types.Diagnostic], FixEntry]] = []
         for diagnostic in params.context.diagnostics:
+            if diagnostic.source != "kds-iac":
+                continue
             data = diagnostic.data if isinstance(diagnostic.data, dict) else {}
             index = data.get("fix")
-            if diagnostic.source != "kds-iac" or not isinstance(index, int) or not 0 <= index < len(entries):
-                continue
-            entry = entries[index]
-            if (entry.code, entry.resource) == (diagnostic.code, data.get("resource")):
-                out.append((diagnostic, entry))
+            if isinstance(index, int) and 0 <= index < len(entries):
+                entry = entries[index]
+                if (entry.code, entry.resource) == (diagnostic.code, data.get("resource")):
+                    out.append((diagnostic, entry))
+            elif not data:
+                out.extend(
+                    (diagnostic, entry)
+                    for entry in entries
+                    if (entry.code, entry.line) == (diagnostic.code, diagnostic.range.start.line)
+                    and diagnostic.message.endswith(f"[{entry.resource}]")
+                )
         return out
 
     def fix_all(self, uri: str, entries: list[FixEntry], versions: dict) -> Optional[types.CodeAction]:

@@ -49,8 +49,9 @@ def diagnostic(client: LanguageClient, path: Path, code: str, resource: str) -> 
     return found
 
 
-async def actions(client: LanguageClient, path: Path, diagnostics: list, only=None) -> list[types.CodeAction]:
-    where = diagnostics[0].range if diagnostics else types.Range(types.Position(0, 0), types.Position(0, 0))
+async def actions(client: LanguageClient, path: Path, diagnostics: list, only=None, where=None) -> list[types.CodeAction]:
+    if where is None:
+        where = diagnostics[0].range if diagnostics else types.Range(types.Position(0, 0), types.Position(0, 0))
     found = await client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=path.as_uri()),
@@ -135,6 +136,13 @@ async def test_quick_fix_on_unsaved_text_then_the_finding_is_gone(client: Langua
     ]
     fixed = apply_lsp(text, document_edit.edits)
     assert fixed == text.replace("(ünsaved)\n", "(ünsaved)\n      EnableKeyRotation: true\n")
+
+    # asked at the cursor, without diagnostics (some clients), or with a diagnostic whose data was dropped
+    (at_cursor,) = await actions(client, path, [], only=[types.CodeActionKind.QuickFix], where=no_rotation.range)
+    assert (at_cursor.title, at_cursor.diagnostics, at_cursor.edit) == (action.title, None, action.edit)
+    bare = types.Diagnostic(range=no_rotation.range, message=no_rotation.message, code="KDS003", source="kds-iac")
+    (without_data,) = await actions(client, path, [bare], only=[types.CodeActionKind.QuickFix])
+    assert without_data.edit == action.edit
 
     # a diagnostic without a fix gets no quick fix
     public = diagnostic(client, path, "KDS003", "PublicPolicyKey")
