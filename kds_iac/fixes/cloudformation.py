@@ -117,6 +117,7 @@ class _Doc:
         root = yaml.compose(body, Loader=_Loader)
         _refuse(not isinstance(root, MappingNode) or root.tag != _MAP)
         self.root: MappingNode = root
+        _refuse("\r" in text.replace("\r\n", ""))  # old Mac line ends: lines would be counted apart
         self.nl = "\r\n" if "\r\n" in text else "\n"
         self.shared: set[int] = set()
         self._walk_facts()
@@ -306,8 +307,8 @@ class _Writer:
                 text = f",{doc.nl}{prefix}{json.dumps(name)}: " + _json(body, prefix, _json_unit(doc, key, entry), doc.nl)
         else:
             _refuse(resources.flow_style)
-            after = doc.line_end(_content_end(doc, entry))
             column = key.start_mark.column
+            after = _past_comments(doc, doc.line_end(_content_end(doc, entry)), column)
             step = _step(key, entry)
             lines = _block_entry(name, body, doc, step, _seq_step(doc))
             blank = doc.nl if _blank_between_entries(doc) else ""
@@ -399,13 +400,21 @@ class _Writer:
             rendered = _block_value(value, doc, _seq_step(doc), _step_of(doc))
             if block or isinstance(rendered, list):
                 colon = _colon_after(doc, key)
-                between = doc.text[colon + 1:start]
-                _refuse("#" in between)
-                start = colon + 1
                 column = key.start_mark.column
-                if isinstance(rendered, list):
+                if "#" in doc.text[colon + 1:start]:
+                    # A comment after the key stays: the value keeps its own line.
+                    _refuse(not block)
+                    if isinstance(rendered, list):
+                        first = rendered[0]
+                        _refuse(len(first) - len(first.lstrip(" ")) != node.start_mark.column - column)
+                        text = first.lstrip(" ") + "".join(doc.nl + " " * column + line for line in rendered[1:])
+                    else:
+                        text = rendered
+                elif isinstance(rendered, list):
+                    start = colon + 1
                     text = "".join(doc.nl + " " * column + line for line in rendered)
                 else:
+                    start = colon + 1
                     text = " " + rendered
             else:
                 text = rendered
@@ -586,6 +595,22 @@ def _content_end(doc: _Doc, node: Node) -> int:
     last = node.value[-1]
     _refuse(isinstance(last, ScalarNode) and last.tag == _NULL and not last.value)
     return _content_end(doc, last)
+
+
+def _past_comments(doc: _Doc, index: int, column: int) -> int:
+    """The end of the comment lines after ``index`` (a line end) indented deeper than
+    ``column``: they belong to the entry above, a new entry goes after them."""
+    while index < len(doc.text):
+        start = doc.text.find("\n", index) + 1
+        if start == 0:
+            break
+        end = doc.line_end(start)
+        line = doc.text[start:end]
+        text = line.lstrip(" ")
+        if not text.startswith("#") or len(line) - len(text) <= column:
+            break
+        index = end
+    return index
 
 
 def _colon_after(doc: _Doc, key: Node) -> int:

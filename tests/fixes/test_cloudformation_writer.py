@@ -229,11 +229,12 @@ def test_yaml_new_key_takes_a_free_name_and_passes_kds003(tmp_path):
     text = _fix(fix, path)
     assert text == _changed(
         original,
-        "      ShardCount: 1 # one shard is enough\n    # the stream's",
+        "      ShardCount: 1 # one shard is enough\n    # the stream's properties end here\n",
         "      ShardCount: 1 # one shard is enough\n"
         "      StreamEncryption:\n"
         "        EncryptionType: KMS\n"
         "        KeyId: !GetAtt StreamKey2.Arn\n"
+        "    # the stream's properties end here\n"
         "\n"
         "  StreamKey2:\n"
         "    Type: AWS::KMS::Key\n"
@@ -248,8 +249,7 @@ def test_yaml_new_key_takes_a_free_name_and_passes_kds003(tmp_path):
         "            Principal:\n"
         "              AWS: !Sub arn:${AWS::Partition}:iam::${AWS::AccountId}:root\n"
         "            Action: kms:*\n"
-        '            Resource: "*"\n'
-        "    # the stream's",
+        '            Resource: "*"\n',
     )
     assert _findings(path) == {
         ("KDS001", "NoProperties"),
@@ -482,11 +482,12 @@ def test_crlf_file_stays_crlf(tmp_path):
     text = _fix(Fix("new key", UNSAFE, (key,) + _encrypt(r["Unencrypted"], key)), path)
     assert text == _changed(
         original,
-        "      ShardCount: 1 # one shard is enough\r\n",
+        "      ShardCount: 1 # one shard is enough\r\n    # the stream's properties end here\r\n",
         "      ShardCount: 1 # one shard is enough\r\n"
         "      StreamEncryption:\r\n"
         "        EncryptionType: KMS\r\n"
         "        KeyId: !GetAtt UnencryptedKey.Arn\r\n"
+        "    # the stream's properties end here\r\n"
         "\r\n"
         "  UnencryptedKey:\r\n"
         "    Type: AWS::KMS::Key\r\n"
@@ -658,3 +659,29 @@ def test_sub_of_pseudo_parameters_replaced_sub_of_a_parameter_refused(tmp_path):
     put_star = _resources(policies)["PutStarPolicy"]  # its Resource is a Sub of the StreamName parameter
     refused = Fix("narrow", SAFE, (SetSetting(put_star, "PolicyDocument.Statement[0].Resource", "*"),))
     assert text_edits(refused, _read) is None
+
+
+def test_comments_around_replaced_values_kept(tmp_path):
+    path = _copy(tmp_path, FIXTURES / "comments.yaml")
+    original = _read(str(path))
+    r = _resources(path)
+    fix = Fix("key", SAFE, (
+        SetSetting(r["Stream"], "StreamEncryption.KeyId", Link(r["NewKey"], "arn")),
+        SetSetting(r["NewKey"], "EnableKeyRotation", True),
+        SetSetting(r["Stream"], "RetentionPeriodHours", 24),
+    ))
+    text = _fix(fix, path)
+    expected = _changed(
+        original,
+        "        KeyId: # which key: see the runbook\n          Ref: OldKey\n",
+        "        KeyId: # which key: see the runbook\n          !GetAtt NewKey.Arn\n",
+    )
+    expected = _changed(
+        expected, "EnableKeyRotation: false # turned off by mistake", "EnableKeyRotation: true # turned off by mistake"
+    )
+    assert text == _changed(
+        expected,
+        "          Value: streams\n",
+        "          Value: streams\n      RetentionPeriodHours: 24\n",
+    )
+    assert _findings(path) == set()
