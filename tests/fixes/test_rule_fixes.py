@@ -38,8 +38,6 @@ WRITER_DECLINES = {
     # the stream sits in a fragment file of the service (resources: ${file(...)}): a new
     # resource's name is only known to be free in the whole merged stack
     ("KDS001", "serverless", "service-bad", "OrdersStream"),
-    # the key is an Fn::Sub: the writer does not replace what a substitution writes
-    ("KDS002", "cloudformation", "aws-managed-key.json", "AliasArnSub"),
 }
 
 
