@@ -353,6 +353,9 @@ class _Writer:
 
     def value_of(self, value: Any, resource: Resource) -> Any:
         """The intent's value with links made into intrinsics (same-stack targets only)."""
+        if isinstance(value, tuple):  # a list of names, or of ARNs (a statement's Resource)
+            _refuse(not all(isinstance(item, (str, Link)) for item in value))
+            return tuple(self.value_of(item, resource) for item in value)
         if isinstance(value, Link):
             target = value.target
             if isinstance(target, NewResource):
@@ -369,9 +372,6 @@ class _Writer:
             return _Fn("Ref", name)
         if isinstance(value, tuple) and value and all(isinstance(item, Link) for item in value):
             return tuple(self.value_of(item, resource) for item in value)  # a list of references
-        if isinstance(value, tuple):
-            _refuse(not all(isinstance(item, str) for item in value))
-            return value
         _refuse(value is None or not isinstance(value, (str, bool, int, float)))
         return value
 
@@ -539,10 +539,10 @@ def _replaceable(doc: _Doc, node: Node, serverless: bool) -> bool:
         return False
     if isinstance(node, SequenceNode):
         items = node.value
+        if node.tag == _SEQ:  # a list of fixed values (names, ARNs of the template's resources)
+            return all(not isinstance(i, SequenceNode) and _replaceable(doc, i, serverless) for i in items)
         if not all(isinstance(i, ScalarNode) and i.tag in _SCALAR_TAGS and id(i) not in doc.shared for i in items):
             return False
-        if node.tag == _SEQ:
-            return not (serverless and any("${" in i.value for i in items))
         return node.tag == "!GetAtt" and bool(items) and doc.is_resource(items[0].value)
     if _is_map(node) and len(node.value) == 1:
         key, value = node.value[0]
@@ -770,6 +770,8 @@ def _block_value(value: Any, doc: _Doc, seq: int, step: int) -> Union[str, list[
                 body = _block_body(item, doc, step, seq)
                 lines.append(" " * seq + "- " + body[0])
                 lines.extend(" " * (seq + 2) + line for line in body[1:])
+            elif isinstance(item, _Fn) and doc.long_form:
+                lines.append(" " * seq + "- " + _fn_long(item, doc, flow=False))
             else:
                 rendered = _block_value(item, doc, seq, step)
                 _refuse(isinstance(rendered, list))

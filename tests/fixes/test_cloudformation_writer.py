@@ -331,7 +331,12 @@ def test_indexed_statement_action_replaced_block_and_flow(tmp_path):
     path = _copy(tmp_path, FIXTURES / "policies.yaml")
     original = _read(str(path))
     role = _resources(path)["ProducerRole"]
-    fix = Fix("narrow", SAFE, (SetSetting(role, STATEMENT.format(1), PRODUCE), SetSetting(role, STATEMENT.format(2), PRODUCE)))
+    orders = Link(_resources(path)["Orders"], "arn")
+    fix = Fix("narrow", SAFE, (
+        SetSetting(role, STATEMENT.format(1), PRODUCE),
+        SetSetting(role, STATEMENT.format(2), PRODUCE),
+        SetSetting(role, "Policies[0].PolicyDocument.Statement[4].Resource", (orders,)),
+    ))
     text = _fix(fix, path)
     expected = _changed(
         original,
@@ -345,6 +350,11 @@ def test_indexed_statement_action_replaced_block_and_flow(tmp_path):
         "                Action: [kinesis:Put*, kinesis:Describe*]\n",
         "                Action: [kinesis:PutRecord, kinesis:PutRecords]\n",
     )
+    expected = _changed(
+        expected,
+        '                Resource: "*" # every stream\n',
+        "                Resource:\n                  - !GetAtt Orders.Arn # every stream\n",
+    )
     assert text == expected
     assert _findings(path) == {("KDS001", "Orders")}
 
@@ -352,7 +362,7 @@ def test_indexed_statement_action_replaced_block_and_flow(tmp_path):
 def test_indexed_statement_refused_when_from_a_parameter_or_absent(tmp_path):
     path = _copy(tmp_path, FIXTURES / "policies.yaml")
     role = _resources(path)["ProducerRole"]
-    for number in (3, 4):
+    for number in (3, 5):
         assert text_edits(Fix("narrow", SAFE, (SetSetting(role, STATEMENT.format(number), PRODUCE),)), _read) is None
     absent = "Policies[1].PolicyDocument.Statement[0].Action"
     assert text_edits(Fix("narrow", SAFE, (SetSetting(role, absent, PRODUCE),)), _read) is None
