@@ -184,6 +184,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="skip named files that are neither Terraform, a CloudFormation template nor a plan JSON "
         "instead of failing on them (pre-commit and editors pass every changed .yaml and .json)",
     )
+    scan.add_argument(
+        "-j",
+        "--jobs",
+        type=_jobs,
+        metavar="N",
+        help="load up to N Terraform modules at once (default: the cores available to the process; "
+        "1: one after the other); the report is the same, and a small scan is always loaded serially",
+    )
 
     access = commands.add_parser(
         "map",
@@ -345,6 +353,7 @@ def scan_command(args: argparse.Namespace) -> int:
                 var_files=list(args.var_file),
                 variables=variables or None,
                 progress=bar,
+                jobs=args.jobs or _default_jobs(),
             )
         finally:
             if bar is not None:
@@ -568,6 +577,22 @@ def recognized_paths(paths: Sequence[str]) -> list[str]:
                 continue
         kept.append(path)
     return kept
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _default_jobs() -> int:
+    from kds_iac.loaders.parallel import available_cores
+
+    return available_cores()
 
 
 def _variable(text: str) -> tuple[str, str]:

@@ -105,15 +105,18 @@ def scan(
     variables: Optional[Mapping[str, str]] = None,
     progress: Optional[Callable[[int, int, str], None]] = None,
     one_finding_per_place: bool = True,
+    jobs: int = 1,
 ) -> ScanResult:
     """``progress(done, total, unit)`` is handed to the loaders (the CLI's progress bar).
+    ``jobs``: units loaded at once (the command's ``--jobs``; 1, serial, for callers that scan
+    one unit, such as the language server); the result does not depend on it.
 
     With ``one_finding_per_place``, instances of one block that get the same finding (a
     module scanned as a root and through its example's call) are reported once, naming
     every instance; the checkov bridge asks for each instance, as checkov reports them."""
     config = config or Config()
     rules = [r for r in all_rules() if not ({r.rule.id, r.rule.checkov_id} & config.skip_rules)]
-    model = load(paths, var_files=var_files, variables=variables, progress=progress)
+    model = load(paths, var_files=var_files, variables=variables, progress=progress, jobs=jobs)
     model.audit = config.audit
     result = ScanResult(
         diagnostics=model.diagnostics, scope=model.scope, files=model.files, rules=rules, audit=_audit_line(model)

@@ -19,11 +19,14 @@ def load(
     var_files: Sequence[str] = (),
     variables: Optional[Mapping[str, str]] = None,
     progress: Optional[Callable[[int, int, str], None]] = None,
+    jobs: int = 1,
 ) -> Model:
     """Load every template under ``paths`` into one model whose scope is ``paths``.
 
     ``progress(done, total, unit)``, if given, is called before each unit (module directory,
     plan, template) is loaded and once more with ``done == total`` at the end.
+    ``jobs``: how many units may load at once (``kds_iac.loaders.parallel``); the model is
+    the same whatever it is, and a small scan loads serially anyway.
     """
     found = discover(paths)
     models: list[Model] = [Model(diagnostics=list(found.diagnostics))]
@@ -46,9 +49,10 @@ def load(
     if found.terraform_modules:
         from kds_iac.loaders import terraform
 
-        for directory in found.terraform_modules:
-            step(directory)
-            models.append(_guarded(directory, lambda: terraform.load_module(directory, var_files=var_files, variables=variables, roots=paths)))
+        def module(directory: str) -> Model:
+            return _guarded(directory, lambda: terraform.load_module(directory, var_files=var_files, variables=variables, roots=paths))
+
+        models.extend(_terraform_modules(found.terraform_modules, module, jobs, step))
     if found.terraform_plans:
         from kds_iac.loaders import terraform_plan
 
@@ -81,6 +85,32 @@ def load(
         # a named template's nested stacks are part of what it deploys: reported with it
         model.focus_files |= nested_files(model)
     return model
+
+
+def _terraform_modules(
+    directories: Sequence[str], module: Callable[[str], Model], jobs: int, step: Callable[[str], None]
+) -> list[Model]:
+    """Each module directory's model, in order; with ``jobs`` above 1 (and a scan large enough),
+    loaded in threads, each with a tfparse worker of its own."""
+    threads = 1
+    if jobs > 1:
+        from kds_iac.loaders import parallel
+
+        threads = parallel.terraform_jobs(jobs, directories)
+    if threads == 1:
+        out = []
+        for directory in directories:
+            step(directory)
+            out.append(module(directory))
+        return out
+    from kds_iac.loaders import tfparse_worker
+
+    before = tfparse_worker.workers()
+    tfparse_worker.set_workers(max(before, threads))
+    try:
+        return list(parallel.ordered_map(module, directories, threads, before=step))
+    finally:
+        tfparse_worker.set_workers(before)
 
 
 def _scan_root(path: str, paths: Sequence[str]) -> str:

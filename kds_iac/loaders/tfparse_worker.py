@@ -9,7 +9,8 @@ request, which raises ``WorkerFailure`` with a message for the user, and the nex
 starts a fresh child.
 
 One child serves the whole process, one request at a time: the CLI's modules and the language
-server's validations reuse it while it lives. It dies with us: ``atexit`` kills it, it exits
+server's validations reuse it while it lives. A parallel load (``set_workers(n)``) runs up to n
+children, each serving one request at a time, for threads that evaluate at once. They die with us: ``atexit`` kills it, it exits
 when its stdin closes, and a thread in it exits when its parent is gone (a parent killed with
 SIGKILL runs no ``atexit``).
 
@@ -325,8 +326,12 @@ def _command() -> list[str]:
 
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-_lock = threading.Lock()
-_child: Optional[_Child] = None
+_lock = threading.Lock()  # guards the slots below (never held while a worker evaluates)
+_free = threading.Condition(_lock)  # notified when a slot is released
+_child: Optional[_Child] = None  # slot 0: the worker every process has
+_others: list[Optional[_Child]] = []  # slots 1..: extra workers while a scan loads in parallel
+_busy: set[int] = set()  # slots evaluating now
+_slots = 1
 
 
 def start(fork: bool = False) -> None:
@@ -341,35 +346,119 @@ def start(fork: bool = False) -> None:
             _child = _Child(fork)
 
 
-def shutdown() -> None:
-    """Stop the worker (it starts again on the next evaluation)."""
+def set_workers(count: int) -> None:
+    """How many worker processes may evaluate at once: 1 (the default) is one worker serving
+    every request in turn; a parallel load raises it for its duration, each extra worker
+    starting on first use. Lowering it stops the extra workers (a busy one once it is done)."""
+    global _slots
+    count = max(1, int(count))
+    closing = []
+    with _lock:
+        _slots = count
+        while len(_others) < count - 1:
+            _others.append(None)
+        for slot in range(count, len(_others) + 1):
+            if slot not in _busy and _others[slot - 1] is not None:
+                closing.append(_others[slot - 1])
+                _others[slot - 1] = None
+        _free.notify_all()
+    for child in closing:  # idle: nothing to finish
+        if child.owner == os.getpid():
+            child.kill()
+
+
+def workers() -> int:
+    """How many workers may evaluate at once (``set_workers``)."""
+    return _slots
+
+
+def _take_slot() -> int:
+    with _free:
+        while True:
+            for slot in range(_slots):
+                if slot not in _busy:
+                    _busy.add(slot)
+                    return slot
+            _free.wait()
+
+
+def _give_slot(slot: int) -> None:
+    """Free ``slot``; its worker stops if the slot is no longer wanted (``set_workers``)."""
+    closing = None
+    with _free:
+        _busy.discard(slot)
+        if slot >= _slots and slot - 1 < len(_others):
+            closing, _others[slot - 1] = _others[slot - 1], None
+        _free.notify()
+    if closing is not None and closing.owner == os.getpid():
+        closing.kill()
+
+
+def _worker_in(slot: int) -> _Child:
+    """The live worker of ``slot``, started if needed: slot 0's first worker of a process is
+    forked where that is safe (start() was not called early, e.g. Terraform found deeper than
+    the preload looks); a replacement after a crash, or an extra worker, starts a fresh
+    interpreter."""
     global _child
     with _lock:
-        child, _child = _child, None
-    if child is not None and child.owner == os.getpid():
-        child.close()
+        child = _child if slot == 0 else _others[slot - 1]
+        if child is None or child.owner != os.getpid() or not child.alive():
+            child = _Child(fork=slot == 0 and _child is None)
+            if slot == 0:
+                _child = child
+            else:
+                _others[slot - 1] = child
+        return child
+
+
+def _forget(slot: int, child: _Child) -> None:
+    """Drop a worker that crashed or went over a limit: the slot's next request starts another."""
+    global _child
+    with _lock:
+        if slot == 0 and _child is child:
+            _child = None
+        elif 0 < slot <= len(_others) and _others[slot - 1] is child:
+            _others[slot - 1] = None
+    child.kill()
+
+
+def shutdown() -> None:
+    """Stop the workers (they start again on the next evaluation)."""
+    global _child
+    with _lock:
+        children = [_child, *_others]
+        _child = None
+        _others[:] = [None] * len(_others)
+    for child in children:
+        if child is not None and child.owner == os.getpid():
+            child.close()
 
 
 def _kill_at_exit() -> None:
     # No lock: a thread may be waiting for an answer, and the process is ending anyway. No
-    # wait either: SIGKILL cannot be refused, and the system reaps the child once we are gone.
-    child = _child
-    if child is not None and child.owner == os.getpid():
-        try:
-            child.process.kill()
-        except OSError:
-            pass
+    # wait either: SIGKILL cannot be refused, and the system reaps the children once we are gone.
+    for child in (_child, *_others):
+        if child is not None and child.owner == os.getpid():
+            try:
+                child.process.kill()
+            except OSError:
+                pass
 
 
 atexit.register(_kill_at_exit)
 
 
 def _forget_after_fork() -> None:
-    """A forked copy of this process starts its own worker: the parent's is not its to use,
+    """A forked copy of this process starts its own workers: the parent's are not its to use,
     and a lock held by a thread that did not come along would never be released."""
-    global _child, _lock
-    child, _child, _lock = _child, None, threading.Lock()
-    if child is not None:
+    global _child, _lock, _free, _others, _busy, _slots
+    children = [_child, *_others]
+    _child, _others, _busy, _slots = None, [], set(), 1
+    _lock = threading.Lock()
+    _free = threading.Condition(_lock)
+    for child in children:
+        if child is None:
+            continue
         for stream in (child.process.stdin, child.process.stdout, child.process.stderr):
             try:
                 stream.close()  # this copy's descriptors only: the parent keeps its own
@@ -399,44 +488,47 @@ def evaluate(
     ).encode("utf-8") + b"\n"
     seconds, mebibytes = limits()
     seconds = time_limit if time_limit else seconds
-    with _lock:
-        if _child is None or _child.owner != os.getpid() or not _child.alive():
-            # the first worker of a process is forked where that is safe (start() was not
-            # called early, e.g. Terraform found deeper than the preload looks); a
-            # replacement after a crash starts a fresh interpreter
-            _child = _Child(fork=_child is None)
-        child = _child
-        child.stderr_head = bytearray()
-        child.arrived.clear()
-        try:
-            child.process.stdin.write(request)
-            child.process.stdin.flush()
-        except OSError:
-            pass  # it died meanwhile: the reader says so below
-        deadline = time.monotonic() + seconds
-        while True:
-            if child.arrived.wait(max(0.0, min(POLL_SECONDS, deadline - time.monotonic()))):
-                answer = child.answer
-                if answer is not None:
-                    break
-            if child.arrived.is_set() or not child.alive():
-                reason = child.crash_reason()
-                _child = None
-                child.kill()
-                raise WorkerFailure(f"Terraform evaluation crashed ({reason})", "crash")
-            used = child.rss_mib()
-            if used is not None and used > mebibytes:
-                _child = None
-                child.kill()
-                raise WorkerFailure(f"Terraform evaluation used more than {mebibytes:g} MiB of memory", "memory")
-            if time.monotonic() >= deadline:
-                _child = None
-                child.kill()
-                raise WorkerFailure(f"Terraform evaluation did not finish within {seconds:g} s", "time")
+    slot = _take_slot()
+    try:
+        child = _worker_in(slot)
+        answer = _ask(slot, child, request, seconds, mebibytes)
+    finally:
+        _give_slot(slot)
     kind, payload = answer
     if kind == "ok":
-        raw = json.loads(payload)
+        try:
+            raw = json.loads(payload)
+        except RecursionError:
+            raise RecursionError("tfparse's result is nested too deeply") from None
         return raw if isinstance(raw, dict) else {}
     if kind == "deep":
         raise RecursionError("tfparse's result is nested too deeply")
     raise TfparseError(payload.decode("utf-8", "replace"))
+
+
+def _ask(slot: int, child: _Child, request: bytes, seconds: float, mebibytes: float) -> tuple[str, bytes]:
+    """Send one request to ``child`` and wait for its answer, watching its memory and the time."""
+    child.stderr_head = bytearray()
+    child.arrived.clear()
+    try:
+        child.process.stdin.write(request)
+        child.process.stdin.flush()
+    except OSError:
+        pass  # it died meanwhile: the reader says so below
+    deadline = time.monotonic() + seconds
+    while True:
+        if child.arrived.wait(max(0.0, min(POLL_SECONDS, deadline - time.monotonic()))):
+            answer = child.answer
+            if answer is not None:
+                return answer
+        if child.arrived.is_set() or not child.alive():
+            reason = child.crash_reason()
+            _forget(slot, child)
+            raise WorkerFailure(f"Terraform evaluation crashed ({reason})", "crash")
+        used = child.rss_mib()
+        if used is not None and used > mebibytes:
+            _forget(slot, child)
+            raise WorkerFailure(f"Terraform evaluation used more than {mebibytes:g} MiB of memory", "memory")
+        if time.monotonic() >= deadline:
+            _forget(slot, child)
+            raise WorkerFailure(f"Terraform evaluation did not finish within {seconds:g} s", "time")

@@ -1,0 +1,92 @@
+"""Loading independent units at once, with the same result as one after the other.
+
+A Terraform module directory is the unit that pays: most of its time is tfparse's Go
+evaluation in a worker process (``tfparse_worker``), during which our thread waits without the
+GIL. So modules load in threads, each thread's evaluations going to a worker of its own
+(``tfparse_worker.set_workers``): the workers' Go and our conversion of the previous module
+run on different cores. The results are put back in the order of the units, and progress is
+reported from the calling thread in that order, so that nothing downstream can tell a parallel
+load from a serial one.
+
+Small scans stay serial: an extra worker costs a process start (an interpreter, tfparse and the
+Go runtime: ~0.1 s of CPU), more than a few small modules take to evaluate, and the on-save
+path (one file, one module) must not pay for it.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterator, Optional, Sequence, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Terraform below this many bytes in all loads serially (about 1,500 lines: tens of ms of tfparse).
+MIN_PARALLEL_TERRAFORM_BYTES = 48 * 1024
+
+
+def available_cores() -> int:
+    """The cores this process may run on (its CPU affinity, e.g. a container's cpuset), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def terraform_jobs(jobs: int, directories: Sequence[str]) -> int:
+    """How many Terraform modules to load at once: ``jobs`` at most, one per module at most, and
+    1 for a small scan (see the module's docstring)."""
+    jobs = min(max(1, jobs), len(directories))
+    if jobs < 2:
+        return 1
+    total = 0
+    for directory in directories:
+        total += _terraform_bytes(directory)
+        if total >= MIN_PARALLEL_TERRAFORM_BYTES:
+            return jobs
+    return 1
+
+
+def _terraform_bytes(directory: str) -> int:
+    from kds_iac.files import is_terraform_file
+
+    total = 0
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if is_terraform_file(entry.name):
+                    try:
+                        total += entry.stat().st_size
+                    except OSError:
+                        pass
+    except OSError:
+        pass
+    return total
+
+
+def ordered_map(
+    function: Callable[[T], R], items: Sequence[T], jobs: int, before: Optional[Callable[[T], None]] = None
+) -> Iterator[R]:
+    """``function(item)`` for every item in ``jobs`` threads, yielded in the order of ``items``;
+    ``before(item)`` is called in the caller's thread, in that order, before each result is
+    waited for (a serial loop calls it before each item: the progress bar sees the same calls).
+    An exception from ``function`` is raised when its result is reached, as in a serial loop."""
+    if jobs < 2 or len(items) < 2:
+        for item in items:
+            if before is not None:
+                before(item)
+            yield function(item)
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="kds-iac-load") as pool:
+        futures = [pool.submit(function, item) for item in items]
+        try:
+            for item, future in zip(items, futures):
+                if before is not None:
+                    before(item)
+                yield future.result()
+        finally:
+            for future in futures:  # on an early exit (an error, ^C): start nothing new
+                future.cancel()
+

@@ -1,0 +1,155 @@
+"""Parallel loading (``--jobs``) gives the report a serial load gives, byte for byte.
+
+Terraform modules load in threads, each with a tfparse worker of its own
+(``kds_iac.loaders.parallel``). The results must not depend on which module finished first:
+the same findings in the same order, the same diagnostics, the same progress calls. A module
+that crashes its worker costs that module only, with the diagnostic a serial scan gives.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kds_iac.loaders import load, parallel, tfparse_worker
+from tests.conftest import tool
+
+REPO = Path(__file__).resolve().parents[2]
+CRASHES = 'resource "aws_s3_bucket" "b" {\n  bucket = sensitive("x")\n}\n'  # a Go panic in tfparse
+BROKEN = 'resource "aws_kinesis_stream" "s" {\n  name = "s"\n  shard_count = \n}\n'
+
+
+def stream_module(name: str, streams: int) -> str:
+    """A module of ``streams`` unencrypted streams and one role that reads them (~350 bytes each)."""
+    blocks = [
+        f'resource "aws_kinesis_stream" "{name}_{i}" {{\n  name        = "{name}-{i}"\n  shard_count = 1\n'
+        f'  tags = {{\n    team = "data"\n    index = "{i}"\n  }}\n}}\n'
+        for i in range(streams)
+    ]
+    blocks.append(
+        f'resource "aws_iam_role_policy" "{name}_reader" {{\n  role = "reader"\n  policy = jsonencode({{\n'
+        '    Version = "2012-10-17"\n    Statement = [{ Effect = "Allow", Action = ["kinesis:Get*"], '
+        f'Resource = [aws_kinesis_stream.{name}_0.arn] }}]\n  }})\n}}\n'
+    )
+    return "\n".join(blocks)
+
+
+@pytest.fixture(scope="module")
+def mixed_tree(tmp_path_factory) -> Path:
+    """The bundled examples (Terraform, plans, CloudFormation, Serverless) and, beside them,
+    generated modules, a module with a syntax error and one that crashes tfparse."""
+    root = tmp_path_factory.mktemp("mixed")
+    shutil.copytree(REPO / "examples", root / "examples")
+    for index in range(4):
+        (root / f"gen_{index}").mkdir()
+        (root / f"gen_{index}" / "main.tf").write_text(stream_module(f"g{index}", 150))
+    (root / "broken").mkdir()
+    (root / "broken" / "main.tf").write_text(BROKEN)
+    (root / "crashes").mkdir()
+    (root / "crashes" / "main.tf").write_text(CRASHES)
+    (root / "crashes" / "streams.tf").write_text(stream_module("c", 2))
+    return root
+
+
+def run(root: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [tool("kds-iac"), "scan", ".", "--no-progress", *args],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=600,  # a hang guard, not a limit under test
+    )
+
+
+@pytest.mark.parametrize("report", ["json", "text"])
+def test_jobs_2_reports_what_jobs_1_reports_byte_for_byte(mixed_tree, report):
+    serial = run(mixed_tree, "--format", report, "--jobs", "1")
+    together = run(mixed_tree, "--format", report, "--jobs", "2")
+    assert (together.returncode, together.stdout, together.stderr) == (serial.returncode, serial.stdout, serial.stderr)
+    assert serial.returncode == 2  # the broken and the crashing module could not be read
+    if report == "json":
+        import json
+
+        problems = {
+            (d["file"], d["line"], d["level"], d["code"]) for d in json.loads(serial.stdout)["diagnostics"] if d["level"] == "error"
+        }
+        assert problems == {("broken/main.tf", 3, "error", "parse"), ("crashes/main.tf", 1, "error", "evaluation")}
+        found = {(f["rule_id"], f["resource"]) for f in json.loads(serial.stdout)["findings"] if f["file"].startswith("gen_3/")}
+        assert ("KDS001", "aws_kinesis_stream.g3_149") in found  # the last generated module was loaded
+
+
+def test_modules_load_in_as_many_workers_as_jobs(mixed_tree, monkeypatch):
+    """In-process: the same model with jobs=2 as with jobs=1, evaluated by two worker processes
+    (else the comparison above would prove nothing), which stop when the load is done."""
+    used: list[int] = []
+    ask = tfparse_worker._ask
+
+    def recording(slot, child, *args):
+        used.append(child.process.pid)
+        return ask(slot, child, *args)
+
+    monkeypatch.setattr(tfparse_worker, "_ask", recording)
+    paths = [str(mixed_tree / f"gen_{i}") for i in range(4)] + [str(mixed_tree / "crashes")]
+    calls: dict[int, list] = {1: [], 2: []}
+    models = {}
+    for jobs in (1, 2):
+        used.clear()
+        models[jobs] = load(paths, jobs=jobs, progress=lambda *call, jobs=jobs: calls[jobs].append(call))
+        pids = set(used)
+        assert len(pids) == (1 if jobs == 1 else 2) + 1  # +1: the crashed worker's replacement
+        assert tfparse_worker.workers() == 1
+    assert calls[2] == calls[1]
+
+    def described(model):
+        return (
+            [(r.address, r.location.file, r.location.start_line) for r in model.resources],
+            model.diagnostics,
+            model.files,
+        )
+
+    assert described(models[2]) == described(models[1])
+
+
+def test_a_small_scan_loads_serially(tmp_path):
+    for name, streams in (("a", 1), ("b", 1), ("big", 400)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "main.tf").write_text(stream_module(name, streams))
+    small = [str(tmp_path / "a"), str(tmp_path / "b")]
+    assert parallel.terraform_jobs(2, small) == 1
+    assert parallel.terraform_jobs(2, [str(tmp_path / "big")]) == 1  # one unit
+    assert parallel.terraform_jobs(2, [*small, str(tmp_path / "big")]) == 2
+    assert parallel.terraform_jobs(8, [*small, str(tmp_path / "big")]) == 3  # one thread per module at most
+    assert parallel.terraform_jobs(1, [*small, str(tmp_path / "big")]) == 1
+
+
+def test_ordered_map_keeps_the_order_and_raises_where_a_serial_loop_would():
+    import time
+
+    def slow_first(n: int) -> int:
+        time.sleep(0.05 if n == 0 else 0)
+        if n == 3:
+            raise ValueError(n)
+        return n * 10
+
+    seen = []
+    results = parallel.ordered_map(slow_first, [0, 1, 2, 3, 4], 3, before=seen.append)
+    assert [next(results), next(results), next(results)] == [0, 10, 20]
+    with pytest.raises(ValueError):
+        next(results)
+    assert seen == [0, 1, 2, 3]
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "two"])
+def test_jobs_must_be_a_positive_whole_number(tmp_path, value):
+    done = run(tmp_path, "--jobs", value)
+    assert done.returncode == 2
+    assert "--jobs" in done.stderr
+
+
+def test_available_cores_is_the_affinity():
+    import os
+
+    assert parallel.available_cores() == len(os.sched_getaffinity(0))
