@@ -215,7 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
         "lsp",
         help="run the language server (LSP over stdio) for editors",
         description="Language server over stdio: validates Terraform and CloudFormation files on open, "
-        "on save and as you type, and publishes diagnostics (rule id, severity, range, link to the rule's doc).",
+        "on save and as you type, and publishes diagnostics (rule id, severity, range, link to the rule's doc); "
+        "findings' fixes are code actions (a quick fix each, and fix all safe problems in the file).",
     )
     lsp.add_argument("--stdio", action="store_true", help="use stdin/stdout (the default and only transport)")
 

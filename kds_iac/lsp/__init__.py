@@ -1,5 +1,6 @@
 """``kds-iac lsp``: a language server that validates Terraform and CloudFormation on open, on
-save and as the user types (unsaved text, off the event loop).
+save and as the user types (unsaved text, off the event loop), and offers the findings' fixes
+as code actions.
 
 ``validate`` holds the editor-neutral part (which files form a unit, the cache, findings
 turned into ranged problems) and imports neither pygls nor the engine until it runs;
