@@ -203,3 +203,21 @@ async def test_fix_all_safe_problems_in_file(client: LanguageClient):
     await judged(client, path, after=1)
     # what no single setting fixes, two lines further down (two lines were added above)
     assert findings(client, path) == {("KDS021", 37, "aws_cloudtrail.no_kms"), ("KDS021", 76, "aws_cloudtrail.data_only")}
+
+
+def test_edits_in_the_agreed_encoding_and_without_document_changes():
+    """In-process: columns (code points) become UTF-16 units, or UTF-8 bytes when that was
+    agreed; a client that cannot take versioned document changes gets plain ``changes``."""
+    from kds_iac.fixes import TextEdit
+    from kds_iac.lsp.server import KdsLanguageServer
+
+    server = KdsLanguageServer("test")  # not initialized: no client capabilities, UTF-16
+    text = 'tag = "😀é" # x\n'
+    edit = TextEdit("/w/main.tf", 1, 11, 1, 12, "")  # the space after the closing quote
+    assert server.workspace_edit([edit], {"/w/main.tf": text}, {}) == types.WorkspaceEdit(
+        changes={"file:///w/main.tf": [types.TextEdit(range=types.Range(types.Position(0, 11), types.Position(0, 12)), new_text="")]}
+    )
+    server.encoding = lambda: "utf-8"  # type: ignore[method-assign]
+    assert server.workspace_edit([edit], {"/w/main.tf": text}, {}).changes["file:///w/main.tf"][0].range == types.Range(
+        types.Position(0, 14), types.Position(0, 15)
+    )
