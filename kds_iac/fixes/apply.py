@@ -344,7 +344,10 @@ def offered(findings: Iterable, read: Optional[Reader] = None) -> dict[int, list
 
 
 def _lines(text: str) -> list[str]:
-    return text.splitlines(keepends=True)
+    """Lines ending at "\n" only, kept with it (``splitlines`` would also cut at form feeds and
+    Unicode separators, which are no line ends in a template)."""
+    parts = text.split("\n")
+    return [part + "\n" for part in parts[:-1]] + ([parts[-1]] if parts[-1] else [])
 
 
 def _terminated(line: str) -> str:

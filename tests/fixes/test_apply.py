@@ -201,3 +201,16 @@ def test_diff_of_a_last_line_without_newline(tmp_path, fake, monkeypatch):
  }
 \\ No newline at end of file
 """
+
+
+def test_diff_lines_end_at_newlines_only(tmp_path, fake, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "k.tf").write_text('resource "aws_kms_key" "k" {\n  description = "a\u2028b\x0cc"\n}\n')
+    plan = apply.plan([finding(resource("k.tf", 1, 3))])
+    assert plan.diff() == (
+        "--- a/k.tf\n+++ b/k.tf\n@@ -1,3 +1,4 @@\n"
+        ' resource "aws_kms_key" "k" {\n'
+        "+  enable_key_rotation = true\n"
+        '   description = "a\u2028b\x0cc"\n'
+        " }\n"
+    )
