@@ -272,7 +272,8 @@ class _Writer:
         return self.edits()
 
     def located(self, resource: Resource) -> tuple[_Doc, ScalarNode, MappingNode]:
-        _refuse(not isinstance(resource, Resource) or resource.generated_from is not None or resource.origin is not None)
+        _refuse(not isinstance(resource, Resource))
+        _refuse(resource.generated_from is not None or resource.origin is not None)  # SAM wrote it
         logical_id = resource.address.rpartition("/")[2]
         _refuse(not _LOGICAL_ID.match(logical_id))
         doc = self.doc(resource.location.file)
@@ -304,7 +305,8 @@ class _Writer:
             if prefix.strip() or key.start_mark.line == resources.start_mark.line:
                 text = f", {json.dumps(name)}: " + _json(body, None, "", doc.nl)
             else:
-                text = f",{doc.nl}{prefix}{json.dumps(name)}: " + _json(body, prefix, _json_unit(doc, key, entry), doc.nl)
+                unit = _json_unit(doc, key, entry)
+                text = f",{doc.nl}{prefix}{json.dumps(name)}: " + _json(body, prefix, unit, doc.nl)
         else:
             _refuse(resources.flow_style)
             column = key.start_mark.column
@@ -567,7 +569,7 @@ def _sub_of_no_input(doc: _Doc, text: str) -> bool:
     """A ``Fn::Sub`` string that reads only pseudo parameters (``AWS::Region``) and resources
     of the template: a fixed value once deployed, no deployer's choice."""
     for name in _SUB_VARIABLE.findall(text):
-        if name.startswith("!") or name.startswith("AWS::"):
+        if name.startswith(("!", "AWS::")):
             continue  # ${!Literal} is text; a pseudo parameter is no input
         if not doc.is_resource(name.split(".")[0]):
             return False
