@@ -29,17 +29,21 @@ _PATH_PART = re.compile(rf"({_IDENT})(?:\[(\d+)\])?\Z")
 _NAME = re.compile(rf"{_IDENT}\Z")
 # a quoted string with no interpolation or directive
 _PLAIN_STRING = r'"(?:[^"\\\n$%]|\\.|\$\$\{|%%\{|\$(?!\{)|%(?!\{))*"'
+_NOT_RESOURCES = ("var", "local", "module", "each", "count", "path", "terraform", "self")
+# aws_kms_key.k.arn, aws_kms_key.k[0].arn, data.aws_kms_key.k["a"].arn: nothing the deployer sets
+_PLAIN_REFERENCE = (
+    rf"(?!(?:{'|'.join(_NOT_RESOURCES)})\.)"
+    rf'(?:data\.)?{_IDENT}\.{_IDENT}(?:\[(?:[0-9]+|"[^"\\\n$%]*")\])?(?:\.{_IDENT})+'
+)
+_ELEMENT = rf"(?:{_PLAIN_STRING}|{_PLAIN_REFERENCE})"
 _LITERAL = re.compile(
     rf"(?:{_PLAIN_STRING}"
     r"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
     r"|true|false|null"
-    rf"|\[\s*(?:{_PLAIN_STRING}\s*,\s*)*(?:{_PLAIN_STRING}\s*,?\s*)?\])\Z"
+    rf"|{_PLAIN_REFERENCE}"
+    rf"|\[\s*(?:{_ELEMENT}\s*,\s*)*(?:{_ELEMENT}\s*,?\s*)?\])\Z"
 )
-# aws_kms_key.k.arn, aws_kms_key.k[0].arn, data.aws_kms_key.k["a"].arn: nothing the deployer sets
-_REFERENCE = re.compile(
-    rf'(?:data\.)?({_IDENT})\.{_IDENT}(?:\[(?:[0-9]+|"[^"\\\n$%]*")\])?(?:\.{_IDENT})+\Z'
-)
-_NOT_RESOURCES = {"var", "local", "module", "each", "count", "path", "terraform", "self"}
+_REFERENCE = re.compile(rf"{_PLAIN_REFERENCE}\Z")
 _ATTR_LINE = re.compile(rf"^([ \t]*)({_IDENT})([ \t]*)=(?![=>])", re.MULTILINE)
 _INDENT = re.compile(r"^[ \t]+(?=[^ \t\r\n])", re.MULTILINE)
 
@@ -429,16 +433,12 @@ def _expression_span(source: SourceFile, item: Item) -> tuple[int, int]:
 
 
 def _replaceable(source: SourceFile, start: int, end: int) -> bool:
-    """A literal, or a plain reference to another resource: nothing that an input decides."""
+    """A literal, a plain reference to another resource, or a list of those: nothing that an
+    input decides."""
     text, masked = source.text[start:end], source.masked[start:end]
     if text != masked and not _strings_only(text, masked):
         return False  # a comment inside the expression
-    if _LITERAL.match(text):
-        return True
-    reference = _REFERENCE.match(text)
-    if reference:
-        return reference.group(1) not in _NOT_RESOURCES
-    return _template_of_references(text, masked)
+    return bool(_LITERAL.match(text)) or _template_of_references(text, masked)
 
 
 def _strings_only(text: str, masked: str) -> bool:
@@ -466,8 +466,7 @@ def _template_of_references(text: str, masked: str) -> bool:
                 chunk = text[chunk_start:index].strip()
                 if chunk.startswith("~"):
                     return False
-                reference = _REFERENCE.match(chunk)
-                if not reference or reference.group(1) in _NOT_RESOURCES:
+                if not _REFERENCE.match(chunk):
                     return False
         elif char == '"' and depth == 0 and 0 < index < len(masked) - 1:
             return False

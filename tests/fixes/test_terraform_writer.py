@@ -126,6 +126,10 @@ def test_a_list_of_references_names_the_streams(tmp_path):
         'resources = ["*"]', 'resources = [aws_kinesis_stream.orders.arn, "arn:aws:kinesis:*:*:stream/x"]'
     )
     rescan(where, where / "main.tf", text)
+    # a list of references and strings is plain too: it can be replaced again
+    document = resources(where)["data.aws_iam_policy_document.producer"]
+    again = fixed(safe(SetSetting(document, "statement[0].resources", ("*",))), where / "main.tf")
+    assert again == read(str(DATA / "policy" / "main.tf"))
 
 
 def test_strings_are_written_with_hcl_escapes(tmp_path):
