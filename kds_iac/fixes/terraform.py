@@ -2,14 +2,18 @@
 
 Blocks and attributes are found with the loader's HCL scanner (``hcl_syntax``), which knows
 where strings, comments and heredocs are; nothing is parsed twice on the scan path, since
-this runs only when a front-end asks for a fix's edits. The intents are applied one after
-the other to the files' text (so a second setting of a block that the first one created
-lands in that block, and two insertions at one point keep their order), and the edits are
-the differences between the texts before and after, line hunks narrowed to what changed.
+this runs only when a front-end asks for a fix's edits. The intents are made one after the
+other on the files' text as ``read`` gives it (so a second setting of a block that the first
+one created lands in that block, and two insertions at one point keep their order); each
+change is kept in the offsets of the text as read, so the edits say exactly what was written
+and never overlap. New lines follow the file: its line ending, its indentation (tabs or
+spaces), and ``=`` aligned the way ``terraform fmt`` aligns it where the neighbours are.
 
 Anything unsure gives ``None`` (the fix is then not offered): an attribute set from an input
 (changing it would override what the deployer chooses), a ``dynamic`` block or two blocks
-where one is expected, a body written on its header's line, a reference to another module.
+where one is expected, a body written on its header's line, a place inside a comment, a
+reference to another module or to an instance the model cannot name. A fix whose settings
+already hold gives no edits (``[]``).
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ _LITERAL = re.compile(
     r"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"
     r"|true|false|null"
     rf"|{_PLAIN_REFERENCE}"
-    rf"|\[\s*(?:{_ELEMENT}\s*,\s*)*(?:{_ELEMENT}\s*,?\s*)?\])\Z"
+    rf"|\[\s*(?:{_ELEMENT}\s*,\s*)*(?:{_ELEMENT}\s*)?\])\Z"
 )
 _REFERENCE = re.compile(rf"{_PLAIN_REFERENCE}\Z")
 _ATTR_LINE = re.compile(rf"^([ \t]*)({_IDENT})([ \t]*)=(?![=>])", re.MULTILINE)
@@ -306,8 +310,6 @@ class _Writer:
             return "[" + ", ".join(self._render(v, resource) for v in value) + "]"
         if isinstance(value, Link):
             return self._reference(value, resource)
-        if isinstance(value, tuple) and value and all(isinstance(v, Link) for v in value):
-            return "[" + ", ".join(self._reference(v, resource) for v in value) + "]"  # a list of references
         raise _Refuse()
 
     def _reference(self, link: Link, resource: Resource) -> str:
