@@ -124,6 +124,7 @@ class _Doc:
         self.serverless_root = _get(root, "service") is not None and _get(root, "resources") is not None
         self.resources = self._resources()
         self.names = self._names()
+        self._document: Optional[cfn_reader.Document] = None
 
     def _walk_facts(self) -> None:
         """Nodes reached twice (an anchor and its aliases), quoting and intrinsic style."""
@@ -184,6 +185,12 @@ class _Doc:
         names.update(k.value for k, _ in self.resources.value if isinstance(k, ScalarNode))
         return names
 
+    def document(self) -> cfn_reader.Document:
+        """The template as the loader reads it (once per text)."""
+        if self._document is None:
+            self._document = cfn_reader.read_text(self.text[self.offset:])
+        return self._document
+
     def index(self, mark: Any) -> int:
         return mark.index + self.offset
 
@@ -208,6 +215,28 @@ class _Doc:
     def line_prefix(self, index: int) -> str:
         """The text of ``index``'s line before it."""
         return self.text[self.text.rfind("\n", 0, index) + 1:index]
+
+
+# Templates composed lately, by path and text: the fixes of a file's findings are written one
+# after another against the same text (a front-end asks for each), and composing a large
+# template is most of the cost of a fix. A _Doc is never changed once made.
+_RECENT: dict[tuple[str, str], Optional[_Doc]] = {}  # None: a text the writer refuses
+_RECENT_MAX = 8
+
+
+def _composed(path: str, text: str) -> _Doc:
+    key = (path, text)
+    if key not in _RECENT:
+        try:
+            doc: Optional[_Doc] = _Doc(path, text)
+        except (_Refused, yaml.YAMLError, RecursionError):
+            doc = None
+        if len(_RECENT) >= _RECENT_MAX:
+            del _RECENT[next(iter(_RECENT))]
+        _RECENT[key] = doc
+    found = _RECENT[key]
+    _refuse(found is None)
+    return found
 
 
 def _get(mapping: MappingNode, key: str, strict: bool = True) -> Optional[tuple[Node, Node]]:
@@ -252,7 +281,7 @@ class _Writer:
 
     def doc(self, path: str) -> _Doc:
         if path not in self.docs:
-            self.docs[path] = _Doc(path, self.read(path))
+            self.docs[path] = _composed(path, self.read(path))
         return self.docs[path]
 
     # -- the intents ---------------------------------------------------------------------
@@ -450,7 +479,7 @@ class _Writer:
 
     def check(self, doc: _Doc, changed: str) -> None:
         """The edited text reads as the original with exactly the intended changes."""
-        before = cfn_reader.read_text(doc.text[doc.offset:])
+        before = doc.document()
         after = cfn_reader.read_text(changed[doc.offset:])
         _refuse(after.is_json != before.is_json or len(after.problems) > len(before.problems))
         expected = cfn_reader.to_plain(before.data)
