@@ -401,8 +401,6 @@ class _Writer:
                 return _Fn("GetAtt", [name, "Arn"])
             _refuse(value.attribute != "id")
             return _Fn("Ref", name)
-        if isinstance(value, tuple) and value and all(isinstance(item, Link) for item in value):
-            return tuple(self.value_of(item, resource) for item in value)  # a list of references
         _refuse(value is None or not isinstance(value, (str, bool, int, float)))
         return value
 

@@ -317,8 +317,44 @@ def test_long_form_file_gets_long_forms(tmp_path):
         "                Fn::Sub: arn:${AWS::Partition}:iam::${AWS::AccountId}:root\n"
         "            Action: kms:*\n"
         "            Resource: '*'\n"
+        + READER_POLICY
     )
-    assert _findings(path) == set()
+    assert _findings(path) == {("KDS005", "ReaderPolicy")}
+
+
+READER_POLICY = (
+    "  ReaderPolicy:\n"
+    "    Type: AWS::IAM::ManagedPolicy\n"
+    "    Properties:\n"
+    "      PolicyDocument:\n"
+    "        Version: '2012-10-17'\n"
+    "        Statement:\n"
+    "          - Effect: Allow\n"
+    "            Action:\n"
+    "              - kinesis:GetRecords\n"
+    "              - kinesis:GetShardIterator\n"
+    "            Resource: '*'\n"
+)
+
+
+def test_long_form_list_of_links(tmp_path):
+    path = _copy(tmp_path, FIXTURES / "long-form.yaml")
+    original = _read(str(path))
+    r = _resources(path)
+    streams = (Link(r["Stream"], "arn"), Link(r["Mirror"], "arn"))
+    fix = Fix("narrow", SAFE, (SetSetting(r["ReaderPolicy"], "PolicyDocument.Statement[0].Resource", streams),))
+    text = _fix(fix, path)
+    assert text == _changed(
+        original,
+        READER_POLICY,
+        READER_POLICY.replace(
+            "            Resource: '*'\n",
+            "            Resource:\n"
+            "              - Fn::GetAtt: [Stream, Arn]\n"
+            "              - Fn::GetAtt: [Mirror, Arn]\n",
+        ),
+    )
+    assert ("KDS005", "ReaderPolicy") not in _findings(path)
 
 
 # -- policy statements ---------------------------------------------------------------------------
