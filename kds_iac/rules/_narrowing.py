@@ -57,7 +57,7 @@ def needs(model: Model, statement: Statement, document: Optional[PolicyDocument]
     shared = read_elsewhere(model, place.resource)
     if shared:
         return None, shared
-    documents = _documents_by_place(model).get((id(place.resource), place.path), [])
+    documents = _documents_by_place(model).get(place.key, [])
     if not documents:
         return None, "no policy of the scan holds the statement"
     actions: set[str] = set()
@@ -103,19 +103,19 @@ def _principals_reason(model: Model, document: PolicyDocument) -> str:
     return ""
 
 
-def _documents_by_place(model: Model) -> dict[tuple[int, str], list[PolicyDocument]]:
-    """The identity documents (not AWS managed) holding each written statement, indexed once
-    per model and only when a fix asks."""
+def _documents_by_place(model: Model) -> dict[tuple[str, int, str], list[PolicyDocument]]:
+    """The identity documents (not AWS managed) holding each written statement (any instance
+    of its block), indexed once per model and only when a fix asks."""
 
-    def build() -> dict[tuple[int, str], list[PolicyDocument]]:
-        index: dict[tuple[int, str], list[PolicyDocument]] = {}
+    def build() -> dict[tuple[str, int, str], list[PolicyDocument]]:
+        index: dict[tuple[str, int, str], list[PolicyDocument]] = {}
         for document in iam(model).documents:
             if document.kind != IDENTITY or document.aws_managed:
                 continue
             for statement in document.known_statements:
                 place = statement.place
                 if place is not None:
-                    found = index.setdefault((id(place.resource), place.path), [])
+                    found = index.setdefault(place.key, [])
                     if document not in found:
                         found.append(document)
         return index

@@ -68,6 +68,13 @@ class StatementPlace(Value):
         self.keys = keys  # "actions" / "resources" -> the key the format writes
         self.literal = literal
 
+    @property
+    def key(self) -> tuple[str, int, str]:
+        """The written place, the same for every instance of the block (``count``, ``for_each``,
+        a module called twice): an edit there changes them all."""
+        location = self.resource.location
+        return (location.file, location.start_line, self.path)
+
     def setting(self, field: str) -> Optional[str]:
         """The dotted path of ``field`` (``"actions"``, ``"resources"``) for ``SetSetting``;
         None when the template does not write it as a plain value."""

@@ -178,7 +178,7 @@ def read_elsewhere(model: Model, resource: Resource, depth: int = 0) -> str:
     also feeds a trust policy, a bucket policy or an output."""
     if resource.type != _POLICY_DOCUMENT or depth > 8:
         return ""
-    for holder, name in referrers(model, resource):
+    for holder, name in [r for instance in instances(model, resource) for r in referrers(model, instance)]:
         if (holder.type, name) in _DOCUMENT_READERS:
             continue
         if holder.type == _POLICY_DOCUMENT and name in _DOCUMENT_NESTING:
@@ -188,6 +188,19 @@ def read_elsewhere(model: Model, resource: Resource, depth: int = 0) -> str:
             continue
         return f"{resource.address} is also read by {holder.address} ({name})"
     return ""
+
+
+def instances(model: Model, resource: Resource) -> list[Resource]:
+    """Every resource of the scan written by the same block as ``resource`` (its ``count``
+    and ``for_each`` instances, the same module called twice), itself included."""
+
+    def build() -> dict[tuple[str, int], list[Resource]]:
+        index: dict[tuple[str, int], list[Resource]] = {}
+        for item in model.resources:
+            index.setdefault((item.location.file, item.location.start_line), []).append(item)
+        return index
+
+    return model.memo("resources_by_block", build).get((resource.location.file, resource.location.start_line), [resource])
 
 
 def written_together(first: Resource, second: Resource) -> bool:
@@ -235,6 +248,6 @@ def _edges(value: Any, depth: int) -> list[Resource]:
 
 
 __all__ = [
-    "FIREHOSE", "LOGS", "FIREHOSE_SOURCE_ACTIONS", "SERVICE_ACTIONS", "RoleUses", "ServiceUse", "read_elsewhere", "referrers", "role_uses",
+    "FIREHOSE", "LOGS", "FIREHOSE_SOURCE_ACTIONS", "SERVICE_ACTIONS", "RoleUses", "ServiceUse", "instances", "read_elsewhere", "referrers", "role_uses",
     "written_together",
 ]

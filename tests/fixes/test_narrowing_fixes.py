@@ -449,7 +449,7 @@ def test_no_fix_where_the_use_or_the_place_is_not_certain(tmp_path, policy, reas
     write(tmp_path, "main.tf", STREAMS_AND_USES + policy)
     found = fixes_in(tmp_path)
     assert {rule_id for rule_id, _ in found} == {"KDS004", "KDS005"}
-    assert set(found.values()) == {(None, (reason,))}
+    assert found == {key: (None, (reason,)) for key in found}
 
 
 def test_actions_or_resources_from_a_variable_are_not_replaced(tmp_path):
@@ -661,3 +661,49 @@ def _scan_in(directory: Path, path: str):
         return scanned(path)
     finally:
         os.chdir(cwd)
+
+
+def test_a_block_written_once_for_two_principals_is_judged_for_both(tmp_path):
+    """One module called for the logs role and for a Lambda function's role: its statement
+    block is written once, so narrowing it for the one would narrow it for the other."""
+    write(tmp_path, "policy/main.tf", """
+        variable "role" {
+          type = string
+        }
+
+        data "aws_iam_policy_document" "this" {
+          statement {
+            actions   = ["kinesis:*"]
+            resources = ["*"]
+          }
+        }
+
+        resource "aws_iam_role_policy" "this" {
+          role   = var.role
+          policy = data.aws_iam_policy_document.this.json
+        }
+        """)
+    write(tmp_path, "main.tf", STREAMS_AND_USES + """
+        resource "aws_iam_role" "function" {
+          name = "function"
+          assume_role_policy = jsonencode({
+            Version   = "2012-10-17"
+            Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "lambda.amazonaws.com" } }]
+          })
+        }
+
+        module "a_for_logs" {
+          source = "./policy"
+          role   = aws_iam_role.logs.id
+        }
+
+        module "b_for_function" {
+          source = "./policy"
+          role   = aws_iam_role.function.id
+        }
+        """)
+    reason = "the trust policy of aws_iam_role.function lets lambda.amazonaws.com assume it"
+    assert fixes_in(tmp_path) == {
+        ("KDS004", "module.a_for_logs.aws_iam_role_policy.this"): (None, (reason,)),
+        ("KDS005", "module.a_for_logs.aws_iam_role_policy.this"): (None, (reason,)),
+    }
