@@ -33,7 +33,7 @@ from typing import Any, Optional
 import yaml
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-from kds_iac import files
+from kds_iac import files, gc_pause
 from kds_iac.model import Diagnostic, DiagnosticCode
 from kds_iac.value import Value
 
@@ -158,7 +158,13 @@ def decode(raw: bytes) -> str:
 
 
 def read_text(text: str) -> Document:
-    """Parse YAML or JSON text into ``Mapping``/``Sequence``/scalars."""
+    """Parse YAML or JSON text into ``Mapping``/``Sequence``/scalars (the cyclic collector
+    paused: nothing made here is garbage until the read ends, see ``gc_pause``)."""
+    with gc_pause.paused():
+        return _read_text(text)
+
+
+def _read_text(text: str) -> Document:
     is_json = text.lstrip(" \t\r\n\ufeff").startswith("{")
     if is_json and "\t" in text:
         text = text.replace("\t", " ")
@@ -199,7 +205,46 @@ def to_plain(value: Any) -> Any:
 
 
 class _Loader(_BaseLoader):
-    """Composes nodes only; ``_Builder`` turns them into data, so no constructor runs."""
+    """Composes nodes only; ``_Builder`` turns them into data, so no constructor runs.
+
+    libyaml's composer calls back into Python for every node: ``resolve`` for the tag of each
+    untagged scalar, ``descend_resolver``/``ascend_resolver`` around each child. These
+    overrides give PyYAML's own answers (SafeLoader has no path resolvers) without its
+    per-call work: a plain scalar's tag depends on its text alone, and the same keys and
+    values (``Type``, ``Allow``, ``2012-10-17``) come back thousands of times a template."""
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> str:
+        if kind is ScalarNode:
+            if not implicit[0]:
+                return _STR
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = _resolve_plain(value)
+                if len(value) <= 64 and len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
+                    _PLAIN_TAGS[value] = tag
+            return tag
+        return _SEQ if kind is SequenceNode else _MAP
+
+    def descend_resolver(self, current_node: Any, current_index: Any) -> None:
+        return None
+
+    def ascend_resolver(self) -> None:
+        return None
+
+
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_IMPLICIT = _BaseLoader.yaml_implicit_resolvers
+_PLAIN_TAGS: dict[str, str] = {}  # plain scalar text -> its tag, shared by every read
+_PLAIN_TAGS_MAX = 20_000
+
+
+def _resolve_plain(value: str) -> str:
+    """The tag PyYAML's resolver gives a plain (unquoted, untagged) scalar."""
+    for tag, regexp in _IMPLICIT.get(value[0] if value else "", []) + _IMPLICIT.get(None, []):
+        if regexp.match(value):
+            return tag
+    return _STR
 
 
 def _syntax_error(kind: str, error: yaml.MarkedYAMLError) -> ReadError:

@@ -75,6 +75,7 @@ import json
 import re
 from typing import Any, Iterator, NamedTuple, Optional
 
+from kds_iac import gc_pause
 from kds_iac.loaders import cfn_foreach, cfn_nested, cfn_reader
 from kds_iac.loaders.cfn_reader import Mapping
 from kds_iac.model import (
@@ -170,7 +171,13 @@ def load_template(path: str, roots: Optional[tuple[str, ...]] = None) -> Model:
     """Load one template file; never raises for bad content.
 
     ``roots``: the real paths of the scanned trees, where nested stacks' templates may be
-    read from (by default the template's own directory)."""
+    read from (by default the template's own directory). The cyclic collector is paused
+    meanwhile: everything built here stays alive, so its walks would only cost time."""
+    with gc_pause.paused():
+        return _load_template(path, roots)
+
+
+def _load_template(path: str, roots: Optional[tuple[str, ...]]) -> Model:
     model = Model(files=[path])
     try:
         document = cfn_reader.read_reporting(path, model.diagnostics)
