@@ -35,10 +35,12 @@ it took, or that a newer edit superseded it; for an edit, one more when judging 
 
 Code actions (``textDocument/codeAction``): a ``quickfix`` per diagnostic whose finding has a
 fix (``isPreferred`` when it is safe; an unsafe one says so in its title), and
-``source.fixAll.kds-iac``, "Fix all safe kds-iac problems in file". Fixes are computed with
-the validation, against the text it judged (unsaved buffers included), and kept with the
-published diagnostics, so an action needs no new scan; their document edits carry the version
-judged, so an editor refuses them once the text has moved on.
+``source.fixAll.kds-iac``, "Fix all safe kds-iac problems in file". The fixes are kept with the
+published diagnostics, so an action needs no new scan; their text edits are computed when an
+action is first asked for (a writer's work would otherwise double the time of a validation as
+you type), against the text the validation judged: for unsaved buffers, the validation's shadow
+tree, kept until the unit's next publish. Document edits carry the version judged, so an editor
+refuses them once the text has moved on.
 
 Settings (``initializationOptions``): ``debounceMs``, ``maxDiagnostics``. For tests, the
 environment variable ``KDS_IAC_LSP_HOLD_WHILE`` names a file: while it exists, scans wait
@@ -91,6 +93,7 @@ class KdsLanguageServer(LanguageServer):
         # uri -> the fixes of the findings published for it, with the document versions they
         # were computed against (path -> (uri, version)): what code actions offer
         self.fixes: dict[str, tuple[list[FixEntry], dict[str, tuple[str, Optional[int]]]]] = {}
+        self._held: dict[tuple[str, str], Validation] = {}  # unit -> the published validation whose shadow its fixes read
 
     def configure(self, options: Any) -> None:
         """Read ``initializationOptions``; a value of the wrong type keeps the default."""
@@ -152,6 +155,8 @@ class KdsLanguageServer(LanguageServer):
             self.window_log_message(types.LogMessageParams(types.MessageType.Error, f"kds-iac: {path}: {error!r}"))
             return
         if validation is None or not self._current(key, generation):
+            if validation is not None:
+                validation.release()
             self.window_log_message(
                 types.LogMessageParams(types.MessageType.Log, f"kds-iac: dropped {path}: superseded by a newer edit")
             )
@@ -218,6 +223,11 @@ class KdsLanguageServer(LanguageServer):
             self._from_buffers.add(key)
         else:
             self._from_buffers.discard(key)
+        earlier = self._held.pop(key, None)
+        if earlier is not None and earlier is not validation:
+            earlier.release()  # its fixes are replaced below
+        if validation.shadow is not None:
+            self._held[key] = validation
         for file, problems in targets.items():
             open_uri, version = versions.get(file, (None, None))
             target = uri if file == real else (open_uri or from_fs_path(file))
@@ -263,6 +273,9 @@ class KdsLanguageServer(LanguageServer):
         actions: list[types.CodeAction] = []
         if _wanted(only, types.CodeActionKind.QuickFix):
             for diagnostic, entry in self._asked(params, entries):
+                written = entry.edits()
+                if written is None:
+                    continue
                 title = f"kds-iac: {entry.title}" + ("" if entry.safe else " (unsafe)")
                 actions.append(
                     types.CodeAction(
@@ -270,7 +283,7 @@ class KdsLanguageServer(LanguageServer):
                         kind=types.CodeActionKind.QuickFix,
                         diagnostics=[diagnostic] if diagnostic is not None else None,
                         is_preferred=entry.safe,
-                        edit=self.workspace_edit(entry.edits, entry.texts, versions),
+                        edit=self.workspace_edit(written[0], written[1], versions),
                     )
                 )
         if _wanted(only, FIX_ALL_KIND):
@@ -313,14 +326,15 @@ class KdsLanguageServer(LanguageServer):
         one waits for the next request, as ``kds-iac scan --fix`` waits for its next pass)."""
         from kds_iac.fixes.apply import compatible
 
-        safe = [entry for entry in entries if entry.safe]
+        written = [entry.edits() for entry in entries if entry.safe]
+        written = [w for w in written if w is not None]
         texts: dict[str, str] = {}
-        for entry in safe:
-            texts.update(entry.texts)
-        chosen = compatible([list(entry.edits) for entry in safe], texts.__getitem__)
+        for _, own in written:
+            texts.update(own)
+        chosen = compatible([list(edits) for edits, _ in written], texts.__getitem__)
         if not chosen:
             return None
-        edits = [edit for index in chosen for edit in safe[index].edits]
+        edits = [edit for index in chosen for edit in written[index][0]]
         return types.CodeAction(
             title="kds-iac: Fix all safe kds-iac problems in file",
             kind=FIX_ALL_KIND,
@@ -348,6 +362,12 @@ class KdsLanguageServer(LanguageServer):
         return types.WorkspaceEdit(
             changes={(versions.get(file, (None,))[0] or from_fs_path(file)): own for file, own in by_file.items()}
         )
+
+    def release_all(self) -> None:
+        """Remove the shadow trees kept for code actions (at exit)."""
+        for validation in list(self._held.values()):
+            validation.release()
+        self._held.clear()
 
     def _document_changes(self) -> bool:
         try:
@@ -464,7 +484,10 @@ def to_diagnostic(problem: Problem, encoding: str = "utf-16", fix: Optional[int]
 
 
 def create_server(version: str = "0+unknown") -> KdsLanguageServer:
+    import atexit
+
     server = KdsLanguageServer(version)
+    atexit.register(server.release_all)
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: KdsLanguageServer, params: types.InitializeParams) -> None:

@@ -41,7 +41,7 @@ import re
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Callable, Iterable, Mapping, Optional
 
 from kds_iac.files import is_terraform_file as _is_terraform
@@ -79,23 +79,46 @@ class Unit:
         return tuple(sorted(n for n in names if _is_terraform(n) or n.endswith(".tfvars") or n.endswith(".tfvars.json")))
 
 
-@dataclass(frozen=True)
 class FixEntry:
-    """A finding's fix with its text edits, computed when the unit was judged (against the
-    text judged, unsaved buffers included), so a code action needs no new scan. ``code``,
-    ``resource`` and ``line`` (0-based) are those of the finding's problem; edit paths are
-    the user's absolute paths; ``texts`` holds each edited file's text the edits apply to."""
+    """A finding's fix, kept with the validation that found it so a code action needs no new
+    scan. ``code``, ``resource`` and ``line`` (0-based) are those of the finding's problem.
+    The text edits are computed when first asked for (``edits()``), against the text the
+    validation judged: the files it read (for unsaved buffers, the shadow tree, which the
+    validation keeps until the server lets it go), with paths mapped back to the user's."""
 
-    code: str
-    resource: str
-    line: int
-    title: str
-    safe: bool
-    edits: tuple  # kds_iac.fixes.TextEdit
-    texts: Mapping[str, str]
+    def __init__(self, finding, read: Callable[[str], str], real_of: Callable[[str], str] = lambda path: path):
+        self.finding = finding
+        self.code: str = finding.rule.id
+        self.resource: str = finding.address
+        self.line: int = finding.primary_line - 1
+        self.title: str = finding.fix.title
+        self.safe: bool = finding.fix.is_safe
+        self.read = read
+        self.real_of = real_of
+        self._edits: Optional[tuple[tuple, dict[str, str]]] = None
+        self._tried = False
 
     def matches(self, problem: Problem) -> bool:
         return (problem.code, problem.resource, problem.line) == (self.code, self.resource, self.line)
+
+    def mapped(self, real_of: Callable[[str], str]) -> "FixEntry":
+        return FixEntry(self.finding, self.read, real_of)
+
+    def edits(self) -> Optional[tuple[tuple, dict[str, str]]]:
+        """(text edits on the user's absolute paths, the text of each edited file they apply
+        to), or None when the fix cannot be written with certainty."""
+        if not self._tried:
+            self._tried = True
+            from kds_iac.fixes.apply import edits_for
+
+            edits = edits_for(self.finding, self.read)
+            if edits is not None:
+                user = {e.file: _absolute(self.real_of(os.path.abspath(e.file))) for e in edits}
+                self._edits = (
+                    tuple(e.replace(file=user[e.file]) for e in edits),
+                    {user[e.file]: self.read(e.file) for e in edits},
+                )
+        return self._edits
 
 
 @dataclass
@@ -107,6 +130,15 @@ class Validation:
     cached: bool = False
     buffers: tuple[str, ...] = ()  # the files judged from unsaved text instead of the disk
     fixes: dict[str, list[FixEntry]] = field(default_factory=dict)  # absolute path -> its findings' fixes
+    # the shadow tree of unsaved buffers the fixes read, kept until ``release()``
+    shadow: Optional["_Shadow"] = None
+
+    def release(self) -> None:
+        """Remove the shadow tree the fixes would read (the server calls it once the
+        validation's fixes can no longer be asked for)."""
+        if self.shadow is not None:
+            self.shadow.__exit__()
+            self.shadow = None
 
 
 @dataclass
@@ -163,12 +195,21 @@ class Validator:
 
     def _validate_buffers(self, unit: Unit, edited: dict[str, str]) -> Validation:
         ancestor = _reach(unit.root, edited) if unit.kind == TERRAFORM_UNIT else os.path.dirname(unit.root)
-        with _Shadow(ancestor, edited) as shadow:
+        shadow = _Shadow(ancestor, edited).__enter__()
+        try:
             shadow_unit = Unit(unit.kind, shadow.shadow_of(unit.root))
             entry = self._scan(shadow_unit, real=unit)
             problems = entry.problems if entry is not None else self._failure_problems
             fixes = shadow.map_fixes_back(entry.fixes) if entry is not None else {}
-            return Validation(unit, shadow.map_back(problems), buffers=tuple(sorted(edited)), fixes=fixes)
+            validation = Validation(unit, shadow.map_back(problems), buffers=tuple(sorted(edited)), fixes=fixes)
+        except BaseException:
+            shadow.__exit__()
+            raise
+        if fixes:
+            validation.shadow = shadow  # the fixes read the judged text from it
+        else:
+            shadow.__exit__()
+        return validation
 
     def forget(self, path: Optional[str] = None) -> None:
         """Drop the cached unit of ``path`` (every unit when ``None``)."""
@@ -244,31 +285,18 @@ class Validator:
 
 
 def fixes_of(findings: Iterable) -> dict[str, list[FixEntry]]:
-    """The fixes of ``findings`` that can be written, by the absolute path of the finding's
-    file; a writer's failure only leaves its fix out (``kds_iac.fixes.apply``)."""
-    if not any(f.fix is not None for f in findings):
-        return {}
-    from kds_iac.fixes.apply import Files, edits_for
-
-    read = Files()
+    """The fixes of ``findings``, by the absolute path of the finding's file; nothing is
+    written or computed yet (a writer's work waits for a code action)."""
     out: dict[str, list[FixEntry]] = {}
+    read = None
     for finding in findings:
         if finding.fix is None:
             continue
-        edits = edits_for(finding, read)
-        if edits is None:
-            continue
-        texts = {_absolute(e.file): read(e.file) for e in edits}
-        entry = FixEntry(
-            code=finding.rule.id,
-            resource=finding.address,
-            line=finding.primary_line - 1,
-            title=finding.fix.title,
-            safe=finding.fix.is_safe,
-            edits=tuple(e.replace(file=_absolute(e.file)) for e in edits),
-            texts=texts,
-        )
-        out.setdefault(_absolute(finding.location.file), []).append(entry)
+        if read is None:
+            from kds_iac.fixes.apply import Files
+
+            read = Files()
+        out.setdefault(_absolute(finding.location.file), []).append(FixEntry(finding, read))
     return out
 
 
@@ -449,14 +477,7 @@ class _Shadow:
         """Fixes keyed by, and editing, the user's paths."""
         out: dict[str, list[FixEntry]] = {}
         for file, entries in fixes.items():
-            out.setdefault(self.real_of(file), []).extend(
-                replace(
-                    entry,
-                    edits=tuple(e.replace(file=self.real_of(e.file)) for e in entry.edits),
-                    texts={self.real_of(path): text for path, text in entry.texts.items()},
-                )
-                for entry in entries
-            )
+            out.setdefault(self.real_of(file), []).extend(entry.mapped(self.real_of) for entry in entries)
         return out
 
     def map_back(self, problems: Mapping[str, list[Problem]]) -> dict[str, list[Problem]]:
