@@ -53,7 +53,7 @@ fixes:
   wait for the next) and reports the findings that remain; --unsafe-fixes lets it apply
   unsafe fixes too (they add resources, such as a new KMS key). --diff prints the
   unified diff of the first pass instead of the report and changes nothing. Text
-  output marks the findings --fix would fix with [*] after the rule id.
+  output marks the findings with a fix --fix applies with [*] after the rule id.
 
 output:
   text      one "path:line:col: SEVERITY RULE message [resource]" line per finding on
@@ -373,10 +373,10 @@ def scan_command(args: argparse.Namespace) -> int:
     applied = None
     if args.fix:
         result, applied = apply_fixes(args, result, context, run_scan)
-    if any(f.fix is not None for f in result.findings) and args.format in ("text", "json", "sarif"):
+    if any(f.fix is not None for f in result.findings) and args.format in ("json", "sarif"):
         from kds_iac.fixes.apply import offered
 
-        context.fixes = offered(result.findings)
+        context.fixes = offered(result.findings)  # the formats that show the edits
     context.exit_code = compute_exit_code(result, fail_on, args.soft_fail)
     stream = None if args.output else sys.stdout
     context.color = args.format == "text" and _use_color(args.color, stream)
@@ -389,9 +389,9 @@ def scan_command(args: argparse.Namespace) -> int:
 
         _stderr_line(summary(result, context))
         if applied is not None:
-            hidden = sum(1 for f in result.findings if context.fix_edits(f) is not None and not context.applicable(f))
+            hidden = sum(1 for f in result.findings if context.offers_fix(f) and not context.applicable(f))
             _stderr_line(fix_summary(applied, len(result.findings), hidden))
-        elif context.fixes:
+        else:
             hint = fix_hint(result, context)
             if hint:
                 _stderr_line(hint)

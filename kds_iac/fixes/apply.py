@@ -196,7 +196,7 @@ class FixPlan:
         self.planned: list[Planned] = []
         self.overlapping: list = []  # findings whose edits overlap a planned fix: the next pass
         self.outside: list = []  # findings whose edits touch a file --fix may not write
-        self.unsafe: list = []  # findings with an unsafe fix that were not asked for (with edits)
+        self.unsafe: list = []  # findings with an unsafe fix that were not asked for
         self.edits: dict[str, list[TextEdit]] = {}  # file key -> edits
         self.shown: dict[str, str] = {}  # file key -> path as the scan shows it
         self.written: list[str] = []  # after apply(): the paths written
@@ -266,11 +266,11 @@ def plan(
         fix = getattr(finding, "fix", None)
         if fix is None:
             continue
+        if fix.safety == UNSAFE and not unsafe:
+            result.unsafe.append(finding)  # not written: a writer's work only for what is applied
+            continue
         edits = edits_for(finding, read)
         if edits is None:
-            continue
-        if fix.safety == UNSAFE and not unsafe:
-            result.unsafe.append(finding)
             continue
         if allowed is not None and not all(allowed(edit.file) for edit in edits):
             result.outside.append(finding)

@@ -54,17 +54,25 @@ class ReportContext:
         self.color = color  # text only
         self.baselined = baselined  # findings left out because the --baseline file lists them
         # id(finding) -> its fix's text edits (``kds_iac.fixes.apply.offered``), for the
-        # findings whose fix can be written; None when nobody asked (hand-made contexts)
+        # findings whose fix can be written, when the format shows edits (JSON, SARIF); None
+        # when they were not computed (text: a writer's work per fix would cost more than
+        # the scan), and then a finding counts as fixable when its rule attached a fix
         self.fixes = fixes
         self.unsafe_fixes = unsafe_fixes  # --unsafe-fixes: unsafe fixes count as applicable
 
     def fix_edits(self, finding: Finding) -> Optional[list]:
-        """The text edits of ``finding``'s fix, when it has one that can be written."""
+        """The text edits of ``finding``'s fix, when they were computed and it can be written."""
         return self.fixes.get(id(finding)) if self.fixes else None
+
+    def offers_fix(self, finding: Finding) -> bool:
+        """Whether ``finding`` has a fix (one that can be written, when edits were computed)."""
+        if self.fixes is None:
+            return finding.fix is not None
+        return self.fix_edits(finding) is not None
 
     def applicable(self, finding: Finding) -> bool:
         """Whether ``--fix`` (with the ``--unsafe-fixes`` given) would fix ``finding``."""
-        return self.fix_edits(finding) is not None and (finding.fix.is_safe or self.unsafe_fixes)
+        return self.offers_fix(finding) and (finding.fix.is_safe or self.unsafe_fixes)
 
 
 @lru_cache(maxsize=1)

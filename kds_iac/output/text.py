@@ -13,7 +13,9 @@ so every line on stdout matches ``PROBLEM_PATTERN`` (for editor problem matchers
 file, line, column, severity (CRITICAL, HIGH, MEDIUM, LOW, INFO for findings; ERROR for an
 input that could not be read; NOTE for a part of the input not checked), code (rule id,
 ``parse`` or ``input``) and message (ending in ``[resource address]`` for findings; starting
-with ``[*]`` when ``kds-iac scan --fix`` would fix the finding).
+with ``[*]`` when the finding has a fix that ``kds-iac scan --fix`` applies: a safe one, or any
+with ``--unsafe-fixes``; its text edits are not computed for this report, so a fix that the
+writer then cannot make with certainty is left alone by ``--fix``).
 """
 
 from __future__ import annotations
@@ -100,7 +102,7 @@ def summary(result: "ScanResult", context: ReportContext) -> str:
 def fix_hint(result: "ScanResult", context: ReportContext) -> str:
     """``kds-iac: 2 fixable with --fix (1 more with --unsafe-fixes)``, or "" when none is."""
     applicable = sum(1 for f in result.findings if context.applicable(f))
-    hidden = sum(1 for f in result.findings if context.fix_edits(f) is not None and not context.applicable(f))
+    hidden = sum(1 for f in result.findings if context.offers_fix(f) and not context.applicable(f))
     if not applicable and not hidden:
         return ""
     if not applicable:
