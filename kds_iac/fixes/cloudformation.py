@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import threading
 from typing import Any, Callable, Optional, Union
 
 import yaml
@@ -224,19 +225,26 @@ _RECENT: dict[tuple[str, str], Optional[_Doc]] = {}  # None: a text the writer r
 _RECENT_MAX = 8
 
 
+_RECENT_LOCK = threading.Lock()  # a language server may ask from more than one thread
+
+
 def _composed(path: str, text: str) -> _Doc:
     key = (path, text)
-    if key not in _RECENT:
-        try:
-            doc: Optional[_Doc] = _Doc(path, text)
-        except (_Refused, yaml.YAMLError, RecursionError):
-            doc = None
+    with _RECENT_LOCK:
+        if key in _RECENT:
+            found = _RECENT[key]
+            _refuse(found is None)
+            return found
+    try:
+        doc: Optional[_Doc] = _Doc(path, text)
+    except (_Refused, yaml.YAMLError, RecursionError):
+        doc = None
+    with _RECENT_LOCK:
         if len(_RECENT) >= _RECENT_MAX:
             del _RECENT[next(iter(_RECENT))]
         _RECENT[key] = doc
-    found = _RECENT[key]
-    _refuse(found is None)
-    return found
+    _refuse(doc is None)
+    return doc
 
 
 def _get(mapping: MappingNode, key: str, strict: bool = True) -> Optional[tuple[Node, Node]]:
