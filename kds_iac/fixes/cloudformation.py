@@ -8,6 +8,10 @@ with exactly the intended settings changed (and be strict JSON for a JSON file).
 value comes from an input (a parameter, ``Fn::If``, a Serverless variable), the place is
 shared (a YAML anchor or merge key) or the resource was generated (SAM), the writer gives
 None: a wrong edit is worse than none.
+
+A nested stack's child is edited in its own file, and a link never crosses templates; a
+Serverless service's ``resources.Resources`` and the fragments it includes are edited too
+(a new resource only in the service file, where its name is known to be free).
 """
 
 from __future__ import annotations
