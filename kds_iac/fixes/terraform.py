@@ -19,6 +19,7 @@ already hold gives no edits (``[]``).
 from __future__ import annotations
 
 import bisect
+import functools
 import json
 import os
 import re
@@ -64,13 +65,28 @@ def text_edits(fix: Fix, read: Callable[[str], str]) -> Optional[list[TextEdit]]
         return None
 
 
+class _Window:
+    """One top-level block as the file's current text has it: a ``SourceFile`` of just the
+    block's lines (so a fix's second intent does not scan the whole file again), where those
+    lines start in the file, the block, and the whole file as read (its layout habits)."""
+
+    __slots__ = ("source", "base", "block", "whole")
+
+    def __init__(self, source: SourceFile, base: int, block: Item, whole: SourceFile):
+        self.source = source
+        self.base = base
+        self.block = block
+        self.whole = whole
+
+
 class _Writer:
     def __init__(self, fix: Fix, read: Callable[[str], str]):
         self.fix = fix
         self.read = read
         self.files: dict[str, _File] = {}
         self.names: dict[int, str] = {}  # index of a NewResource intent -> the name it gets
-        self.last_added: dict[int, str] = {}  # id of a near resource -> name of the key added after it
+        # new keys to write after a block: (file, offset in the text as read) -> their text
+        self.new_keys: dict[tuple[str, int], list[str]] = {}
 
     # -- driver ------------------------------------------------------------------------
 
@@ -91,26 +107,47 @@ class _Writer:
                 self._set(intent)
             else:
                 self._add(index, intent)
+        self._write_new_keys()
         edits: list[TextEdit] = []
         for file in self.files.values():
             edits.extend(file.edits())
         return edits
 
-    def _text(self, path: str) -> str:
+    def _file(self, path: str) -> _File:
         if path not in self.files:
             self.files[path] = _File(path, self.read(path))
-        return self.files[path].text
+        return self.files[path]
 
-    def _edit(self, path: str, changes: list[tuple[int, int, str]]) -> None:
-        """Apply (start, end, text) changes, given against the current text, to it."""
-        file = self.files[path]
-        masked = _source(path, file.text).masked
+    def _window(self, resource: Resource) -> _Window:
+        """The resource's block in the file's current text."""
+        path = resource.location.file
+        file = self._file(path)
+        whole = _source(path, file.original)
+        item = _block_of(whole, resource)
+        line_start = _line_start(whole, item.offset)
+        line_end = whole.masked.find("\n", item.end)
+        line_end = len(whole.text) if line_end < 0 else line_end
+        if whole.text[line_start : item.offset].strip(" \t"):
+            raise _Refuse()  # code before the block's header on its line
+        start, end = file.map(line_start, after=True), file.map(line_end)
+        if start is None or end is None:
+            raise _Refuse()
+        source = _source(path, file.text[start:end])
+        blocks = _index(source).get((item.name, *item.labels), [])
+        if len(blocks) != 1 or blocks[0].offset != item.offset - line_start:
+            raise _Refuse()
+        return _Window(source, start, blocks[0], whole)
+
+    def _edit(self, window: _Window, changes: list[tuple[int, int, str]]) -> None:
+        """Make (start, end, text) changes, given in the window's offsets, to the file."""
+        source = window.source
         for start, end, _ in changes:
-            if _inside_text(file.text, masked, start) or _inside_text(file.text, masked, end):
+            if _inside_text(source.text, source.masked, start) or _inside_text(source.text, source.masked, end):
                 raise _Refuse()
+        file = self.files[source.path]
         # from the last to the first, so that each one's offsets still hold when it is made
         for start, end, new in sorted(changes, key=lambda change: (change[0], change[1]), reverse=True):
-            file.change(start, end, new)
+            file.change(window.base + start, window.base + end, new)
 
     # -- new resources -----------------------------------------------------------------
 
@@ -138,10 +175,10 @@ class _Writer:
         for entry in sorted(os.listdir(directory or ".")):
             path = os.path.join(directory, entry)
             if entry.endswith(".tf"):
-                source = _source(path, self.files[path].text if path in self.files else self.read(path))
-                for item in _top_level(source).items:
-                    if item.kind == "block" and item.name == "resource" and item.labels[:1] == ("aws_kms_key",):
-                        names.update(item.labels[1:2])
+                source = _source(path, self._file(path).original)
+                for header in _index(source):
+                    if header[:2] == ("resource", "aws_kms_key") and len(header) == 3:
+                        names.add(header[2])
             elif entry.endswith(".tf.json"):
                 try:
                     document = json.loads(self.read(path))
@@ -156,46 +193,51 @@ class _Writer:
         return names
 
     def _add(self, index: int, intent: NewResource) -> None:
+        """A new key's block, written after the block of ``near`` (after the keys added there
+        before it) once every intent is made."""
         near = intent.near
         path = near.location.file
-        text = self._text(path)
-        source = _source(path, text)
-        # a second key added next to the same resource goes after the first one
-        after = self.last_added.get(id(near))
-        item = _find_block(source, "resource", "aws_kms_key", after) if after else _block_of(source, near)
-        close = item.end
-        masked = source.masked
-        line_end = masked.find("\n", close)
+        whole = _source(path, self._file(path).original)
+        item = _block_of(whole, near)
+        masked = whole.masked
+        line_end = masked.find("\n", item.end)
         line_end = len(masked) if line_end < 0 else line_end
-        if masked[close + 1 : line_end].strip():
+        if masked[item.end + 1 : line_end].strip():
             raise _Refuse()  # something else after the block's closing brace
-        newline = _newline(text)
-        indent = _indent_of(source, item.offset)
-        unit = _unit(source, source.body_of(item), indent)
-        name = self.names[index]
-        lines = [f'resource "aws_kms_key" "{name}" {{']
+        at = min(line_end + 1, len(masked))
+        if _inside_text(whole.text, masked, at):
+            raise _Refuse()  # `} /* ...`: the next line is still a comment
+        indent = _indent_of(whole, item.offset)
+        unit = _unit(whole, whole.body_of(item), indent, whole)
+        lines = [f'{indent}resource "aws_kms_key" "{self.names[index]}" {{']
         if intent.description:
             lines.append(f"{indent}{unit}description         = {_string(intent.description)}")
-            lines.append(f"{indent}{unit}enable_key_rotation = true")
-        else:
-            lines.append(f"{indent}{unit}enable_key_rotation = true")
+        lines.append(f"{indent}{unit}enable_key_rotation = true")
         lines.append(f"{indent}}}")
-        lines[0] = indent + lines[0]
-        block = newline.join(lines)
-        if line_end >= len(text):  # the block ends the file, with no newline after it
-            self._edit(path, [(len(text), len(text), newline + newline + block)])
-        else:
-            at = line_end + 1
-            next_end = text.find("\n", at)
-            tail = newline if text[at : len(text) if next_end < 0 else next_end].strip() else ""
-            self._edit(path, [(at, at, newline + block + newline + tail)])
-        self.last_added[id(near)] = name
+        self.new_keys.setdefault((path, at), []).append(_newline(whole.text).join(lines))
+
+    def _write_new_keys(self) -> None:
+        """Each run of new keys after one block, set off by blank lines."""
+        for (path, at), blocks in self.new_keys.items():
+            file = self.files[path]
+            text = file.original
+            newline = _newline(text)
+            separated = (newline + newline).join(blocks)
+            if at >= len(text) and not text.endswith("\n"):  # the block ends the file, no newline after it
+                insert = newline + newline + separated
+            else:
+                next_end = text.find("\n", at)
+                following = text[at : len(text) if next_end < 0 else next_end]
+                insert = newline + separated + newline + (newline if following.strip() else "")
+            current = file.map(at)
+            if current is None:
+                raise _Refuse()
+            file.change(current, current, insert)
 
     # -- settings ----------------------------------------------------------------------
 
     def _set(self, intent: SetSetting) -> None:
         resource = intent.resource
-        path = resource.location.file
         value = self._render(intent.value, resource)
         parts = []
         for part in intent.path.split("."):
@@ -203,8 +245,8 @@ class _Writer:
             if not match:
                 raise _Refuse()
             parts.append((match.group(1), None if match.group(2) is None else int(match.group(2))))
-        source = _source(path, self._text(path))
-        block = _block_of(source, resource)
+        window = self._window(resource)
+        source, block = window.source, window.block
         body = source.body_of(block)
         missing: list[str] = []
         for depth, (name, index) in enumerate(parts[:-1]):
@@ -231,7 +273,7 @@ class _Writer:
         if index is not None:
             raise _Refuse()
         if missing:
-            self._insert(source, block, body, missing, name, value)
+            self._insert(window, block, body, missing, name, value)
             return
         if _has_dynamic_or_attribute(body, name, attributes=False):
             raise _Refuse()  # a block of that name: not an attribute to set
@@ -243,44 +285,46 @@ class _Writer:
             if not _replaceable(source, start, end):
                 raise _Refuse()
             if source.text[start:end] != value:
-                self._edit(path, [(start, end, value)] + _realign(source, body, present[0], value))
+                realign = _realign(source, body, present[0], value, window.whole)
+                self._edit(window, [(start, end, value), *realign])
             return
-        self._insert(source, block, body, [], name, value)
+        self._insert(window, block, body, [], name, value)
 
-    def _insert(self, source: SourceFile, block: Item, body: Body, blocks: list[str], name: str, value: str) -> None:
+    def _insert(self, window: _Window, block: Item, body: Body, blocks: list[str], name: str, value: str) -> None:
         """Write ``name = value`` into ``body``, inside new nested ``blocks`` when given."""
-        path, text, masked = source.path, source.text, source.masked
-        newline = _newline(text)
+        source, whole = window.source, window.whole
+        text, masked = source.text, source.masked
+        newline = _newline(whole.text)
         header_indent = _indent_of(source, block.offset)
-        inner = _child_indent(source, body, header_indent)
-        unit = _unit(source, body, header_indent)
+        inner = _child_indent(source, body, header_indent, whole)
+        unit = _unit(source, body, header_indent, whole)
         opening, close = block.start - 1, block.end
         if not masked[block.start : close].strip():
             if "\n" in masked[opening:close]:
                 at = masked.rfind("\n", opening, close) + 1  # an empty body over lines: before the `}` line
-                if masked[at:close].strip():
+                if text[at:close].strip(" \t"):
                     raise _Refuse()
                 lines = _new_lines(inner, unit, blocks, name, value)
-                self._edit(path, [(at, at, newline.join(lines) + newline)])
+                self._edit(window, [(at, at, newline.join(lines) + newline)])
             else:  # `x {}`: the body opens onto lines of its own
                 lines = _new_lines(inner, unit, blocks, name, value)
                 replacement = "{" + newline + newline.join(lines) + newline + header_indent + "}"
-                self._edit(path, [(opening, close + 1, replacement)])
+                self._edit(window, [(opening, close + 1, replacement)])
             return
         first_newline = masked.find("\n", opening, close)
         if first_newline < 0 or masked[opening + 1 : first_newline].strip():
             raise _Refuse()  # the body is written on its header's line
         close_line = masked.rfind("\n", opening, close) + 1
-        if masked[close_line:close].strip():
-            raise _Refuse()  # the last item shares the closing brace's line
+        if text[close_line:close].strip(" \t"):
+            raise _Refuse()  # the last item (or a comment) shares the closing brace's line
         if blocks:  # a new nested block goes last in the body, after a blank line
             lines = _new_lines(inner, unit, blocks, name, value)
-            self._edit(path, [(close_line, close_line, newline + newline.join(lines) + newline)])
+            self._edit(window, [(close_line, close_line, newline + newline.join(lines) + newline)])
             return
         attributes = [item for item in body.items if item.kind == "attr"]
         if not attributes:
             at = first_newline + 1
-            self._edit(path, [(at, at, f"{inner}{name} = {value}{newline}")])
+            self._edit(window, [(at, at, f"{inner}{name} = {value}{newline}")])
             return
         last = attributes[-1]
         if masked[last.end : last.end + 1] != "\n":
@@ -290,11 +334,11 @@ class _Writer:
         group = _aligned_group(source, body, last)
         changes: list[tuple[int, int, str]] = []
         gap = " "
-        if group and _aligns(source, group):
+        if group and _aligns(source, group, whole):
             changes, column = _pad(source, group, len(inner) + len(name))
             gap = " " * (column - len(inner) - len(name) + 1)
         changes.append((at, at, f"{inner}{name}{gap}= {value}{newline}"))
-        self._edit(path, changes)
+        self._edit(window, changes)
 
     # -- values ------------------------------------------------------------------------
 
@@ -335,7 +379,7 @@ class _Writer:
         target_file = target.location.file
         if not target_file.endswith(".tf"):
             raise _Refuse()
-        body = _body_of(_source(target_file, self._text(target_file)), target)
+        body = _body_of(_source(target_file, self._file(target_file).original), target)
         repeated = any(item.kind == "attr" and item.name in ("count", "for_each") for item in body.items)
         if repeated != address.endswith("]"):
             raise _Refuse()
@@ -364,14 +408,27 @@ def _same_module(target: Resource, resource: Resource) -> bool:
 
 
 def _source(path: str, text: str) -> SourceFile:
-    source = SourceFile(path, text.encode("utf-8", errors="surrogatepass"))
+    source = _scanned(path, text)
     if source.text != text:  # offsets would not be the text's (a lone surrogate)
         raise _Refuse()
     return source
 
 
-def _top_level(source: SourceFile) -> Body:
-    return source.body_of(Item("block", "", 0, 0, len(source.text)))
+# A front-end asks for the edits of many findings of one file in a row (``--fix``, a code
+# action for each diagnostic): the file is masked and its top-level blocks listed once.
+@functools.lru_cache(maxsize=32)
+def _scanned(path: str, text: str) -> SourceFile:
+    return SourceFile(path, text.encode("utf-8", errors="surrogatepass"))
+
+
+@functools.lru_cache(maxsize=32)
+def _index(source: SourceFile) -> dict[tuple[str, ...], list[Item]]:
+    """The file's top-level blocks by keyword and labels (``("resource", "aws_kms_key", "k")``)."""
+    index: dict[tuple[str, ...], list[Item]] = {}
+    for item in source.body_of(Item("block", "", 0, 0, len(source.text))).items:
+        if item.kind == "block":
+            index.setdefault((item.name, *item.labels), []).append(item)
+    return index
 
 
 def _local_address(resource: Resource) -> str:
@@ -402,11 +459,7 @@ def _block_of(source: SourceFile, resource: Resource) -> Item:
 
 
 def _find_block(source: SourceFile, keyword: str, type_: str, name: str) -> Item:
-    found = [
-        item
-        for item in _top_level(source).items
-        if item.kind == "block" and item.name == keyword and item.labels == (type_, name)
-    ]
+    found = _index(source).get((keyword, type_, name), [])
     if len(found) != 1:
         raise _Refuse()
     return found[0]
@@ -508,12 +561,14 @@ def _indent_of(source: SourceFile, offset: int) -> str:
     return prefix
 
 
-def _file_unit(source: SourceFile) -> str:
-    match = _INDENT.search(source.masked)
+@functools.lru_cache(maxsize=32)
+def _file_unit(whole: SourceFile) -> str:
+    """One level of indentation as the file writes it: a tab, or two spaces."""
+    match = _INDENT.search(whole.masked)
     return "\t" if match and match.group(0).startswith("\t") else "  "
 
 
-def _child_indent(source: SourceFile, body: Body, header_indent: str) -> str:
+def _child_indent(source: SourceFile, body: Body, header_indent: str, whole: SourceFile) -> str:
     """How the body's items are indented: as its attributes, else its blocks, else one level in."""
     for kind in ("attr", "block"):
         for item in body.items:
@@ -521,15 +576,15 @@ def _child_indent(source: SourceFile, body: Body, header_indent: str) -> str:
                 prefix = source.text[_line_start(source, item.offset) : item.offset]
                 if not prefix.strip(" \t") and len(prefix) > len(header_indent):
                     return prefix
-    return header_indent + _file_unit(source)
+    return header_indent + _file_unit(whole)
 
 
-def _unit(source: SourceFile, body: Body, header_indent: str) -> str:
+def _unit(source: SourceFile, body: Body, header_indent: str, whole: SourceFile) -> str:
     """One level of indentation, as the body's items are set in from its header."""
-    inner = _child_indent(source, body, header_indent)
+    inner = _child_indent(source, body, header_indent, whole)
     if inner.startswith(header_indent) and len(inner) > len(header_indent):
         return inner[len(header_indent) :]
-    return _file_unit(source)
+    return _file_unit(whole)
 
 
 def _new_lines(indent: str, unit: str, blocks: list[str], name: str, value: str) -> list[str]:
@@ -579,7 +634,7 @@ def _pad(source: SourceFile, group: list[Item], name_end: int = 0) -> tuple[list
     return changes, column
 
 
-def _realign(source: SourceFile, body: Body, item: Item, value: str) -> list[tuple[int, int, str]]:
+def _realign(source: SourceFile, body: Body, item: Item, value: str, whole: SourceFile) -> list[tuple[int, int, str]]:
     """An expression over lines replaced by one on a single line joins the attribute lines
     around it, which ``terraform fmt`` aligns on ``=`` (when they were aligned)."""
     if _chainable(source, item) or "\n" in value:
@@ -593,18 +648,18 @@ def _realign(source: SourceFile, body: Body, item: Item, value: str) -> list[tup
         group.append(following)
         line = source.line_of(following.end)
     others = [member for member in group if member is not item]
-    if not others or not _aligns(source, others):
+    if not others or not _aligns(source, others, whole):
         return []
     return _pad(source, group)[0]
 
 
-def _aligns(source: SourceFile, group: list[Item]) -> bool:
+def _aligns(source: SourceFile, group: list[Item], whole: SourceFile) -> bool:
     """Whether a line added to ``group`` is padded to the group's ``=`` column."""
     verdict = _run_verdict([(item.offset - _line_start(source, item.offset), len(item.name),
                              item.start - 1 - _line_start(source, item.offset)) for item in group])
     if verdict is not None:
         return verdict
-    return _file_aligns(source)
+    return _file_aligns(whole)
 
 
 def _run_verdict(run: list[tuple[int, int, int]]) -> Optional[bool]:
@@ -618,10 +673,11 @@ def _run_verdict(run: list[tuple[int, int, int]]) -> Optional[bool]:
     return None
 
 
-def _file_aligns(source: SourceFile) -> bool:
+@functools.lru_cache(maxsize=32)
+def _file_aligns(whole: SourceFile) -> bool:
     """Whether the file's other runs of attribute lines are aligned as ``terraform fmt`` does
     (the default when nothing tells)."""
-    lines = source.masked.split("\n")
+    lines = whole.masked.split("\n")
     aligned = unaligned = False
     run: list[tuple[int, int, int]] = []
     indent = None
@@ -722,6 +778,19 @@ class _File:
             merged = (original_start, original_end, self.text[merged_start:start] + new + self.text[end:merged_end])
         self.changes = before + [merged] + after
         self.text = self.text[:start] + new + self.text[end:]
+
+    def map(self, offset: int, after: bool = False) -> Optional[int]:
+        """Where ``offset`` of the text as read is in the current text (``after``: past what
+        was inserted right there); None inside a span that a change replaced."""
+        shift = 0
+        for start, end, text in self.changes:
+            if start < offset < end or (start == offset < end):
+                return None
+            if end < offset or (end == offset and (start < end or after)):
+                shift += len(text) - (end - start)
+            else:
+                break
+        return offset + shift
 
     def edits(self) -> list[TextEdit]:
         starts = [0] + [m.end() for m in re.finditer("\n", self.original)]

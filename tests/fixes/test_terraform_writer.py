@@ -5,6 +5,7 @@ never breaks the template); and every case where an edit would be a guess gives 
 from __future__ import annotations
 
 import copy
+import random
 import shutil
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import pytest
 
 from kds_iac.engine import scan
 from kds_iac.fixes import SAFE, UNSAFE, Fix, Link, NewResource, SetSetting, apply_edits
-from kds_iac.fixes.terraform import text_edits
+from kds_iac.fixes.terraform import _File, text_edits
 from kds_iac.model import TERRAFORM_PLAN
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "fixes" / "terraform"
@@ -581,3 +582,25 @@ def test_a_file_changed_since_the_scan_is_read_as_it_is_now(tmp_path):
     edits = text_edits(safe(SetSetting(stream, "shard_count", 2)), lambda path: buffer)
     assert apply_edits(buffer, edits) == buffer.replace("shard_count = 1", "shard_count = 2")
     assert text_edits(safe(SetSetting(stream, "shard_count", 2)), lambda path: "") is None
+
+
+def test_changes_kept_in_the_offsets_of_the_text_as_read():
+    """Changes made one after another (each against the text so far) come out as edits of
+    the text as read that never overlap and give the same text; an offset of the text as
+    read is found again in the text so far. Seeded, so a failure repeats."""
+    rng = random.Random(13)
+    for _ in range(3000):
+        original = "".join(rng.choice("ab\n") for _ in range(rng.randint(0, 12)))
+        file = _File("x.tf", original)
+        for _ in range(rng.randint(1, 5)):
+            start = rng.randint(0, len(file.text))
+            end = rng.randint(start, min(len(file.text), start + 3))
+            file.change(start, end, "".join(rng.choice("XY\n") for _ in range(rng.randint(0, 3))))
+        assert apply_edits(original, file.edits()) == file.text
+        for offset in range(len(original)):
+            mapped = file.map(offset)
+            replaced = any(start <= offset < end for start, end, _ in file.changes)
+            assert (mapped is None) == replaced
+            if mapped is not None:
+                following = min([start for start, _, _ in file.changes if start >= offset] + [len(original)])
+                assert file.text[mapped : mapped + following - offset] == original[offset:following]
