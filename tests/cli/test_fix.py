@@ -98,10 +98,11 @@ def test_fix_applies_safe_fixes_and_reports_what_remains(tmp_path):
     assert again.stderr.splitlines()[-1] == "kds-iac: 0 fixes would be applied (0 safe, 0 unsafe), 0 fixable with --unsafe-fixes"
 
 
-def test_diff_prints_what_fix_would_change_and_writes_nothing(tmp_path):
+@pytest.mark.parametrize("flags", [["--diff"], ["--fix", "--diff"]])  # as ruff: --diff wins, nothing is written
+def test_diff_prints_what_fix_would_change_and_writes_nothing(tmp_path, flags):
     example = copy(tmp_path, "terraform/weak-customer-key", audited=True)
     before = (example / "main.tf").read_bytes()
-    completed = kds_iac(tmp_path, "weak-customer-key", "--diff")
+    completed = kds_iac(tmp_path, "weak-customer-key", *flags)
     assert completed.returncode == 1, completed.stderr
     assert completed.stdout == """\
 --- a/weak-customer-key/main.tf
