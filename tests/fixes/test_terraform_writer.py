@@ -267,6 +267,21 @@ def test_sets_an_attribute_inside_an_existing_nested_block(tmp_path):
     assert text == read(str(DATA / "nested" / "main.tf")).replace(
         "  point_in_time_recovery {\n    enabled = true\n", "  point_in_time_recovery {\n    enabled = false\n"
     )
+    # an empty nested block written on one line opens onto lines of its own
+    main = where / "main.tf"
+    main.write_text(read(str(main)).replace("  point_in_time_recovery {\n    enabled = true\n  }\n", "  ttl {}\n"))
+    table = resources(where)["aws_dynamodb_table.orders"]
+    text = fixed(safe(SetSetting(table, "ttl.enabled", True)), main)
+    assert text.endswith(
+        """\
+  # the table keeps its point-in-time recovery
+  ttl {
+    enabled = true
+  }
+}
+"""
+    )
+    rescan(where, main, text)
 
 
 def test_inserts_after_a_heredoc_and_never_inside_a_comment(tmp_path):
@@ -381,6 +396,29 @@ resource "aws_kinesis_stream" "orders" {
     assert found(result, "KDS001") == {"aws_kinesis_stream.orders"}
     assert found(result, "KDS003") == set()  # the default key policy gives the key to the account alone
     assert found(result, "KDS002") == set()
+
+
+def test_links_to_a_key_in_another_file_of_the_module(tmp_path):
+    where = folder(tmp_path, "clash")
+    found_ = resources(where)
+    stream, key = found_["aws_kinesis_stream.orders"], found_["aws_kms_key.stream"]
+    assert key.location.file.endswith("keys.tf")
+    fix = safe(SetSetting(stream, "encryption_type", "KMS"), SetSetting(stream, "kms_key_id", Link(key)))
+    text = fixed(fix, where / "main.tf")  # the key's file is not edited
+    assert text == read(str(DATA / "clash" / "main.tf")).replace(
+        """\
+  name        = "orders"
+  shard_count = 1
+""",
+        """\
+  name            = "orders"
+  shard_count     = 1
+  encryption_type = "KMS"
+  kms_key_id      = aws_kms_key.stream.arn
+""",
+    )
+    result = rescan(where, where / "main.tf", text)
+    assert found(result, "KDS001") == {"aws_kinesis_stream.events"}
 
 
 def test_two_new_keys_keep_the_intents_order(tmp_path):
