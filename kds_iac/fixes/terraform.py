@@ -124,6 +124,8 @@ class _Writer:
         file = self._file(path)
         whole = _source(path, file.original)
         item = _block_of(whole, resource)
+        if self._overridden(os.path.dirname(path), (item.name, *item.labels)):
+            raise _Refuse()
         line_start = _line_start(whole, item.offset)
         line_end = whole.masked.find("\n", item.end)
         line_end = len(whole.text) if line_end < 0 else line_end
@@ -137,6 +139,23 @@ class _Writer:
         if len(blocks) != 1 or blocks[0].offset != item.offset - line_start:
             raise _Refuse()
         return _Window(source, start, blocks[0], whole)
+
+    def _overridden(self, directory: str, header: tuple[str, ...]) -> bool:
+        """Whether an override file of the module (``override.tf``, ``x_override.tf``) writes
+        the block too: Terraform merges it over the block, so an edit of the block could be
+        overruled (a block written only in an override file is not edited either)."""
+        for entry in sorted(os.listdir(directory or ".")):
+            stem = entry[: -len(".json")] if entry.endswith(".tf.json") else entry
+            if not (stem == "override.tf" or stem.endswith("_override.tf")):
+                continue
+            path = os.path.join(directory, entry)
+            if entry.endswith(".json"):
+                text = self.read(path)
+                if all(f'"{label}"' in text for label in header[1:]):
+                    return True  # named there: not looked into further
+            elif header in _index(_source(path, self._file(path).original)):
+                return True
+        return False
 
     def _edit(self, window: _Window, changes: list[tuple[int, int, str]]) -> None:
         """Make (start, end, text) changes, given in the window's offsets, to the file."""

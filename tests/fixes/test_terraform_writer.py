@@ -600,6 +600,19 @@ def test_refuses_a_body_on_its_header_line_and_values_it_cannot_write(tmp_path):
     assert text_edits(both, read) is None
 
 
+def test_refuses_a_block_that_an_override_file_also_writes(tmp_path):
+    where = folder(tmp_path, "override")
+    found_ = resources(where)
+    events, orders = found_["aws_kinesis_stream.events"], found_["aws_kinesis_stream.orders"]
+    assert text_edits(safe(SetSetting(events, "encryption_type", "KMS")), read) is None
+    assert text_edits(safe(SetSetting(events, "retention_period", 48)), read) is None
+    text = fixed(safe(SetSetting(orders, "retention_period", 48)), where / "main.tf")
+    assert text == read(str(DATA / "override" / "main.tf")).replace(
+        '  name        = "orders"\n  shard_count = 1\n',
+        '  name             = "orders"\n  shard_count      = 1\n  retention_period = 48\n',
+    )
+
+
 def test_refuses_json_and_plan_resources(tmp_path):
     where = folder(tmp_path, "json")
     stream = resources(where)["aws_kinesis_stream.events"]
