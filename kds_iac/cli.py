@@ -418,6 +418,7 @@ def apply_fixes(args: argparse.Namespace, result, context, run_scan) -> tuple:
             unsafe=args.unsafe_fixes,
             allowed=apply.Scope(args.paths, result.files).allows,
         )
+        _warn_outside(plan)
         if not plan.planned:
             break
         plan.apply()
@@ -439,6 +440,15 @@ def apply_fixes(args: argparse.Namespace, result, context, run_scan) -> tuple:
     return result, applied
 
 
+def _warn_outside(plan) -> None:
+    """Name each fix left alone because it would write where ``--fix`` may not."""
+    for finding in plan.outside:
+        _warn(
+            f"{finding.location.file}: the fix of {finding.rule.id} [{finding.address}] is not applied: it would "
+            "write a file the scan did not read or one a link leads to out of the scanned tree"
+        )
+
+
 def diff_fixes(args: argparse.Namespace, result, context) -> int:
     """``--diff``: the unified diff of what ``--fix`` would change, on stdout or ``--output``;
     nothing is written. Exit 1 when there is something to fix, 2 when an input could not be read."""
@@ -446,6 +456,7 @@ def diff_fixes(args: argparse.Namespace, result, context) -> int:
     from kds_iac.output.text import fix_summary
 
     plan = apply.plan(result.findings, unsafe=args.unsafe_fixes, allowed=apply.Scope(args.paths, result.files).allows)
+    _warn_outside(plan)
     _write_report(plan.diff(), args.output)
     if not args.quiet:
         summary = fix_summary(plan.counts(), None, len(plan.unsafe))

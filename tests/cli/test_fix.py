@@ -282,3 +282,23 @@ def test_fixes_that_overlap_wait_for_the_next_pass_and_a_fix_is_applied_once(tmp
         for name in ("logging_off", "single_region", "no_validation", "no_kms", "management_excluded", "read_only",
                      "data_only")
     }
+
+
+def test_a_file_linked_from_out_of_the_tree_is_not_written(tmp_path):
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "outside").mkdir()
+    target = copy(tmp_path / "outside", "cloudformation/weak-customer-key.yaml")
+    (tmp_path / "tree" / "linked.yaml").symlink_to(target)
+    declare_organization_trail(tmp_path)
+    before = target.read_bytes()
+    completed = kds_iac(tmp_path, "tree", "--fix")
+    assert completed.returncode == 1, completed.stderr
+    assert target.read_bytes() == before
+    assert (tmp_path / "tree" / "linked.yaml").is_symlink()
+    assert remaining(completed.stdout) == {("KDS003", "NoRotationKey"), ("KDS003", "PublicPolicyKey")}
+    assert completed.stderr.splitlines()[-3:] == [
+        "kds-iac: warning: tree/linked.yaml: the fix of KDS003 [NoRotationKey] is not applied: it would write a file "
+        "the scan did not read or one a link leads to out of the scanned tree",
+        "kds-iac: 2 findings (2 medium) in 1 file",
+        "kds-iac: 0 fixes applied (0 safe, 0 unsafe), 2 findings remain, 0 fixable with --unsafe-fixes",
+    ]
