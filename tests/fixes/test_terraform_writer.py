@@ -136,9 +136,10 @@ def test_a_list_of_references_names_the_streams(tmp_path):
 def test_strings_are_written_with_hcl_escapes(tmp_path):
     where = folder(tmp_path, "literals")
     stream = resources(where)["aws_kinesis_stream.orders"]
-    name = 'say "hi" \\ ${not.a_ref} %{ if x } ok'
+    name = 'say "hi" \\ ${not.a_ref} %{ if x } ok\n\tdone \u00e9\u0001'
     text = fixed(safe(SetSetting(stream, "name", name)), where / "main.tf")
-    assert 'name = "say \\"hi\\" \\\\ $${not.a_ref} %%{ if x } ok" # the only attribute\n' in text
+    written = '"say \\"hi\\" \\\\ $${not.a_ref} %%{ if x } ok\\n\\tdone \u00e9\\u0001"'
+    assert f"name = {written} # the only attribute\n" in text
     result = rescan(where, where / "main.tf", text)
     assert {r.address: r.get("name") for r in result.model.resources}["aws_kinesis_stream.orders"] == name
 
