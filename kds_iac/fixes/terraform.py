@@ -770,6 +770,7 @@ class _File:
         self.text = text
 
     def change(self, start: int, end: int, new: str) -> None:
+        """Replace ``start:end`` of the current text by ``new``."""
         shift = 0  # current offset minus original offset, after the changes looked at so far
         shift_before = 0  # the same, after the changes wholly before this one
         before: list[tuple[int, int, str]] = []
@@ -803,7 +804,7 @@ class _File:
         was inserted right there); None inside a span that a change replaced."""
         shift = 0
         for start, end, text in self.changes:
-            if start < offset < end or (start == offset < end):
+            if start <= offset < end:
                 return None
             if end < offset or (end == offset and (start < end or after)):
                 shift += len(text) - (end - start)
