@@ -485,6 +485,28 @@ def test_a_crlf_file_stays_crlf(tmp_path):
     rescan(where, main, text)
 
 
+def test_a_file_without_a_last_newline_gets_none_added(tmp_path):
+    where = folder(tmp_path, "unaligned")
+    main = where / "main.tf"
+    main.write_text(read(str(main)).rstrip("\n"))
+    stream = resources(where)["aws_kinesis_stream.events"]
+    key = NewResource("kms_key", "events", stream)
+    fix = Fix("new key", UNSAFE, (SetSetting(stream, "kms_key_id", Link(key)), key))
+    text = fixed(fix, main)
+    assert text == """\
+# Written by hand: one space before every "=".
+resource "aws_kinesis_stream" "events" {
+  name = "events"
+  shard_count = 1
+  kms_key_id = aws_kms_key.events.arn
+}
+
+resource "aws_kms_key" "events" {
+  enable_key_rotation = true
+}"""
+    rescan(where, main, text)
+
+
 def test_a_tab_indented_file_gets_tabs(tmp_path):
     where = folder(tmp_path, "tabs")
     found_ = resources(where)
