@@ -557,8 +557,12 @@ def _inside_text(text: str, masked: str, at: int) -> bool:
         opener = text.rfind("/*", 0, opener)
         if opener < 0:
             return False
-        if masked[opener] == " ":  # a comment's opener, not a string's text
-            return text.find("*/", opener + 2, at) < 0
+        if masked[opener] != " ":
+            continue  # a string's text
+        line_start = text.rfind("\n", 0, opener) + 1
+        if any(masked[k] == " " and text.startswith(("#", "//"), k) for k in range(line_start, opener)):
+            continue  # `# s3:::bucket/*`: in a line comment (or in a block comment opened before)
+        return text.find("*/", opener + 2, at) < 0
 
 
 # -- layout --------------------------------------------------------------------------------

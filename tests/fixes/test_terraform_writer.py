@@ -311,6 +311,10 @@ def test_inserts_after_a_heredoc_and_never_inside_a_comment(tmp_path):
     rescan(where, where / "main.tf", text)
     # after `shard_count = 1 /* ...` the next line is still the comment
     assert text_edits(safe(SetSetting(stream, "encryption_type", "KMS")), read) is None
+    # a `/*` in a line comment opens nothing
+    later = found_["aws_kinesis_stream.after_line_comment"]
+    text = fixed(safe(SetSetting(later, "encryption_type", "KMS")), where / "main.tf")
+    assert text.endswith('  shard_count     = 1\n  encryption_type = "KMS"\n}\n')
 
 
 # -- references and new resources ---------------------------------------------------------

@@ -10,3 +10,9 @@ resource "aws_iam_policy" "heredoc" {
     {"Version": "2012-10-17", "Statement": []}
   POLICY
 }
+
+# the stream's readers also get s3:GetObject on arn:aws:s3:::logs/*
+resource "aws_kinesis_stream" "after_line_comment" {
+  name        = "after-line-comment"
+  shard_count = 1
+}
