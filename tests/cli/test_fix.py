@@ -302,3 +302,22 @@ def test_a_file_linked_from_out_of_the_tree_is_not_written(tmp_path):
         "kds-iac: 2 findings (2 medium) in 1 file",
         "kds-iac: 0 fixes applied (0 safe, 0 unsafe), 2 findings remain, 0 fixable with --unsafe-fixes",
     ]
+
+
+def test_everything_fixed_exits_0(tmp_path):
+    template = copy(tmp_path, "cloudformation/datapath-failure-destinations.yaml", audited=True)
+    before = template.read_text()
+    completed = kds_iac(tmp_path, "datapath-failure-destinations.yaml", "--fix")
+    assert (completed.returncode, completed.stdout) == (0, ""), completed.stderr
+    assert template.read_text() == changed(
+        before,
+        ("      QueueName: events-failures\n", "      QueueName: events-failures\n      KmsMasterKeyId: !GetAtt StreamsKey.Arn\n"),
+        (
+            "      TopicName: events-failure-alerts\n",
+            "      TopicName: events-failure-alerts\n      KmsMasterKeyId: !GetAtt StreamsKey.Arn\n",
+        ),
+    )
+    assert completed.stderr.splitlines()[-2:] == [
+        "kds-iac: no findings in 1 file",
+        "kds-iac: 2 fixes applied (2 safe, 0 unsafe), 0 findings remain, 0 fixable with --unsafe-fixes",
+    ]
