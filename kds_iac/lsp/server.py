@@ -441,10 +441,14 @@ def capped(
     """At most ``limit`` diagnostics, the most severe first, then one saying how many more
     there are; a finding's diagnostic with a fix carries the fix's index in ``fixes``."""
 
+    index: dict[tuple, int] = {}
+    for i, entry in enumerate(fixes):
+        index.setdefault((entry.code, entry.resource, entry.line), i)
+
     def fix_of(problem: Problem) -> Optional[int]:
         if problem.resource is None:
             return None
-        return next((i for i, entry in enumerate(fixes) if entry.matches(problem)), None)
+        return index.get((problem.code, problem.resource, problem.line))
 
     if len(problems) <= limit:
         return [to_diagnostic(p, encoding, fix_of(p)) for p in problems]

@@ -98,9 +98,6 @@ class FixEntry:
         self._edits: Optional[tuple[tuple, dict[str, str]]] = None
         self._tried = False
 
-    def matches(self, problem: Problem) -> bool:
-        return (problem.code, problem.resource, problem.line) == (self.code, self.resource, self.line)
-
     def mapped(self, real_of: Callable[[str], str]) -> "FixEntry":
         return FixEntry(self.finding, self.read, real_of)
 
