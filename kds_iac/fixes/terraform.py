@@ -414,6 +414,8 @@ def _check_resource(resource: Resource) -> None:
         raise _Refuse()
     if not resource.location.file.endswith(".tf"):
         raise _Refuse()
+    if ".terraform" in resource.location.file.replace("\\", "/").split("/"):
+        raise _Refuse()  # a downloaded module's copy: `terraform init` writes it over
 
 
 def _same_module(target: Resource, resource: Resource) -> bool:

@@ -649,6 +649,11 @@ def test_refuses_json_and_plan_resources(tmp_path):
     planned = copy.copy(resources(tf_where)["aws_kinesis_stream.events"])
     planned.source_format = TERRAFORM_PLAN
     assert text_edits(safe(SetSetting(planned, "encryption_type", "KMS")), read) is None
+    # a module that `terraform init` downloaded is not the user's to edit
+    downloaded = tmp_path / ".terraform" / "modules" / "streams"
+    shutil.copytree(tf_where, downloaded)
+    stream = resources(downloaded)["aws_kinesis_stream.events"]
+    assert text_edits(safe(SetSetting(stream, "encryption_type", "KMS")), read) is None
 
 
 def test_a_file_changed_since_the_scan_is_read_as_it_is_now(tmp_path):
