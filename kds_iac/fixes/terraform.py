@@ -80,6 +80,8 @@ class _Window:
 
 
 class _Writer:
+    """One fix's intents made on the files' text, in order, then read back as edits."""
+
     def __init__(self, fix: Fix, read: Callable[[str], str]):
         self.fix = fix
         self.read = read

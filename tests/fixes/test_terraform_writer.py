@@ -617,6 +617,9 @@ def test_refuses_a_body_on_its_header_line_and_values_it_cannot_write(tmp_path):
     found_ = resources(where)
     inline, events = found_["aws_kinesis_stream.inline"], found_["aws_kinesis_stream.events"]
     assert text_edits(safe(SetSetting(inline, "encryption_type", "KMS")), read) is None
+    # a value in such a body is still replaced where it stands
+    text = fixed(safe(SetSetting(inline, "name", "renamed")), where / "main.tf")
+    assert text == read(str(DATA / "literals" / "main.tf")).replace('{ name = "inline" }', '{ name = "renamed" }')
     for value in (None, 1.5, {"a": "b"}, ("a", 1)):
         assert text_edits(safe(SetSetting(events, "encryption_type", value)), read) is None
     assert text_edits(safe(SetSetting(events, "bad path", "KMS")), read) is None
