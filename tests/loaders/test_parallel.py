@@ -153,3 +153,30 @@ def test_available_cores_is_the_affinity():
     import os
 
     assert parallel.available_cores() == len(os.sched_getaffinity(0))
+
+
+def test_an_answer_that_arrives_as_the_wait_times_out_is_an_answer():
+    """The parent polls its worker every ``POLL_SECONDS``; an answer landing between a wait
+    that timed out and the next look was once taken for a crash, and the healthy worker was
+    killed (seen on a busy machine: one module in a few 1,000-file scans "crashed (SIGKILL)")."""
+    import io
+    import threading
+
+    class LateEvent(threading.Event):
+        def wait(self, timeout=None):  # times out, and the answer lands right then
+            self.set()
+            return False
+
+    class Worker:
+        answer = ("ok", b"{}")
+        arrived = LateEvent()
+        stderr_head = bytearray()
+        process = type("Process", (), {"stdin": io.BytesIO()})()
+
+        def alive(self):
+            return True
+
+        def crash_reason(self):
+            raise AssertionError("taken for a crash")
+
+    assert tfparse_worker._ask(0, Worker(), b"{}\n", 5.0, 1024.0) == ("ok", b"{}")
