@@ -107,11 +107,19 @@ def _written_plainly(raw: Any, resources: bool) -> bool:
     return True
 
 
+# the four answers to "which fields are plain", made once (a place is made for every statement)
+_LITERAL = {
+    (a, r): frozenset(f for f, plain in (("actions", a), ("resources", r)) if plain)
+    for a in (False, True) for r in (False, True)
+}
+
+
 def _place(resource: Resource, path: str, raw: dict, keys: dict[str, str]) -> StatementPlace:
-    literal = frozenset(
-        field for field, resources in (("actions", False), ("resources", True))
-        if keys[field] in raw and _written_plainly(raw[keys[field]], resources)
-    )
+    actions, resources = keys["actions"], keys["resources"]
+    literal = _LITERAL[
+        actions in raw and _written_plainly(raw[actions], False),
+        resources in raw and _written_plainly(raw[resources], True),
+    ]
     return StatementPlace(resource, path, keys, literal)
 
 
