@@ -46,10 +46,6 @@ _HCL_ERROR = re.compile(
 )
 _VARS_ERROR = re.compile(r"failed to load tfvars from (?P<file>.+?): (?P<rest>.*)", re.S)
 _MORE_ERRORS = re.compile(r",? and (\d+) other diagnostic\(s\)\s*$")
-_TOP_LEVEL_BLOCK = re.compile(
-    r'^(resource|data|module)[ \t]+("[^"\n]*"|[A-Za-z_][\w-]*)(?:[ \t]+("[^"\n]*"|[A-Za-z_][\w-]*))?[ \t]*\{',
-    re.M,
-)
 _LOCAL_SOURCE = re.compile(r"^\.\.?[/\\]|^\.\.?$")
 
 
@@ -173,7 +169,7 @@ class _ModuleLoader:
         self.model.outputs.extend(evaluation.output_values())
         self.model.diagnostics.extend(evaluation.confinement_notes())  # file reads not done
         self._module_call_diagnostics(evaluation)
-        self._uncreated_blocks(evaluation, tried + judged + [r for r, _ in failures], names)
+        self._uncreated_blocks(evaluation, tried + judged + [r for r, _ in failures], names, tree)
         known = set(self.model.files)
         read = [self.files.path_of(f) for f in sorted(evaluation.filenames)] + sorted(self._reported_files)
         for path in read:
@@ -483,23 +479,32 @@ class _ModuleLoader:
                 code=DiagnosticCode.NOT_CHECKED,
             )
 
-    def _uncreated_blocks(self, evaluation: Evaluation, resources: list, root_names: list[str]) -> None:
+    def _uncreated_blocks(
+        self, evaluation: Evaluation, resources: list, root_names: list[str], tree: dict[str, list[gates.Block]]
+    ) -> None:
         """A resource or module block that gave no instance (``count = 0``, a ``for_each``
-        tfparse could not evaluate) is not in the model: say so, rather than never check it."""
+        tfparse could not evaluate) is not in the model: say so, rather than never check it.
+        The blocks are those ``gates.module_tree`` found (each file is scanned once); a file
+        outside that tree (a module under ``.terraform/modules``) is scanned here."""
         created = {(r.location.file, r.location.start_line) for r in resources}
         instances = {p[: p.rindex("[") + 1] for p in evaluation.module_calls if p.endswith("]")}
         modules_of_file = {os.path.normpath(f): m for f, m in evaluation.modules_of_file.items()}
         for name in root_names:
             modules_of_file.setdefault(os.path.normpath(name), set()).add("")
+        blocks_of_file: dict[str, list[gates.Block]] = {}
+        for blocks in tree.values():
+            for block in blocks:
+                blocks_of_file.setdefault(os.path.normpath(block.relative), []).append(block)
         for filename in sorted(modules_of_file):
             source = self.files.get(filename)
             if source is None or source.is_json or source.path in self._reported_files:
                 continue
             modules = sorted(modules_of_file[filename])
-            for match in _TOP_LEVEL_BLOCK.finditer(source.masked):
-                line = source.line_of(match.start())
-                kind = match.group(1)
-                labels = [_label(source.text, match.start(g), match.end(g)) for g in (2, 3) if match.group(g)]
+            blocks = blocks_of_file.get(filename)
+            if blocks is None or blocks[0].source is not source:
+                blocks = list(gates.top_level_blocks(source, filename))
+            for block in blocks:
+                line, kind, labels = block.line, block.kind, block.labels
                 if kind == "module":
                     if len(labels) != 1:
                         continue
@@ -515,18 +520,15 @@ class _ModuleLoader:
                     address = ("data." if kind == "data" else "") + ".".join(labels)
                     if modules[0]:
                         address = f"{_without_keys(modules[0])}.{address}"
-                body = source.block(line, labels[-1])
                 why = "it was not evaluated"
-                for meta_arg in ("count", "for_each"):
-                    item = body.attribute(meta_arg) if body is not None else None
-                    if item is not None:
-                        text = " ".join(source.source_text(item).split())
-                        why = f"{meta_arg} = {text} gives no instance with the input values of this scan"
-                        if kind == "resource":
-                            inputs = evaluation.inputs_of_expression(modules[0], source.expression(item))
-                            module = _without_keys(modules[0]) if modules[0] else ""
-                            self._record_uncreated(labels[0], address, module, source.path, line, f"{meta_arg} = {text}", inputs)
-                        break
+                if block.gate is not None:
+                    meta_arg, item = block.gate, block.gate_item
+                    text = " ".join(source.source_text(item).split())
+                    why = f"{meta_arg} = {text} gives no instance with the input values of this scan"
+                    if kind == "resource":
+                        inputs = evaluation.inputs_of_expression(modules[0], source.expression(item))
+                        module = _without_keys(modules[0]) if modules[0] else ""
+                        self._record_uncreated(labels[0], address, module, source.path, line, f"{meta_arg} = {text}", inputs)
                 self.diagnostic("info", source.path, line, f"{address} was not checked: {why}", code=DiagnosticCode.NOT_CHECKED)
 
     def _record_uncreated(
@@ -607,11 +609,6 @@ class _ModuleLoader:
                 self._report(message, default_file=source.path)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
-
-
-def _label(text: str, start: int, end: int) -> str:
-    label = text[start:end]
-    return label[1:-1] if label.startswith('"') and label.endswith('"') else label
 
 
 def _clean(message: str) -> str:

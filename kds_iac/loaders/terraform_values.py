@@ -159,6 +159,7 @@ class Evaluation:
         self.loaded_modules: set[str] = set()
         self.filenames: set[str] = set()
         self.modules_of_file: dict[str, set[str]] = {}  # module instances with blocks in a file
+        self.relative_paths: dict[str, str] = {}  # a resource's file -> relative to ``directory`` (gates)
         self.failures: list[tuple[Resource, str]] = []  # resources that could not be converted
         self._locals_blocks: list[tuple[str, dict]] = []
         self._output_blocks: list[tuple[str, str, dict]] = []
