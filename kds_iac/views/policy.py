@@ -107,29 +107,47 @@ def _written_plainly(raw: Any, resources: bool) -> bool:
     return True
 
 
-# the four answers to "which fields are plain", made once (a place is made for every statement)
+# the four answers to "which fields are plain", made once
 _LITERAL = {
     (a, r): frozenset(f for f, plain in (("actions", a), ("resources", r)) if plain)
     for a in (False, True) for r in (False, True)
 }
 
 
-def _place(resource: Resource, path: str, raw: dict, keys: dict[str, str]) -> StatementPlace:
-    actions, resources = keys["actions"], keys["resources"]
-    literal = _LITERAL[
-        actions in raw and _written_plainly(raw[actions], False),
-        resources in raw and _written_plainly(raw[resources], True),
-    ]
-    return StatementPlace(resource, path, keys, literal)
+class Written:
+    """Where the statements of one document (or of one policy document data source) are
+    written: shared by its statements, each of which keeps only its index and its raw
+    mapping, so the scan makes no object per statement for places no fix asks about."""
+
+    __slots__ = ("resource", "prefix", "keys", "single")
+
+    def __init__(self, resource: Resource, prefix: str, keys: dict[str, str], single: bool = False):
+        self.resource = resource
+        self.prefix = prefix  # "statement", "PolicyDocument.Statement", ...
+        self.keys = keys
+        self.single = single  # the statement is the one mapping at ``prefix`` (no index)
+
+    def place(self, index: int, raw: dict) -> StatementPlace:
+        actions, resources = self.keys["actions"], self.keys["resources"]
+        literal = _LITERAL[
+            actions in raw and _written_plainly(raw[actions], False),
+            resources in raw and _written_plainly(raw[resources], True),
+        ]
+        path = self.prefix if self.single else f"{self.prefix}[{index}]"
+        return StatementPlace(self.resource, path, self.keys, literal)
 
 
 class Statement(Value):
     __slots__ = (
         "effect", "actions", "not_actions", "resources", "not_resources", "principals", "conditions", "sid",
-        "resource_values", "not_resource_values", "depends", "origin", "origin_resource", "place",
+        "resource_values", "not_resource_values", "depends", "origin", "origin_resource",
+        "written", "written_index", "written_raw",
         "__dict__",  # for the cached properties
     )
-    _not_compared = ("resource_values", "not_resource_values", "depends", "origin", "origin_resource", "place")
+    _not_compared = (
+        "resource_values", "not_resource_values", "depends", "origin", "origin_resource",
+        "written", "written_index", "written_raw",
+    )
 
     def __init__(
         self,
@@ -146,7 +164,9 @@ class Statement(Value):
         depends: Fact = Fact(None),
         origin: str = "",
         origin_resource: Resource | None = None,
-        place: Optional[StatementPlace] = None,
+        written: Optional[Written] = None,
+        written_index: int = 0,
+        written_raw: Optional[dict] = None,
     ):
         self.effect = effect
         self.actions = actions
@@ -167,13 +187,23 @@ class Statement(Value):
         # ``data.aws_iam_policy_document.reader`` or ``AWS managed policy AmazonKinesisFullAccess``
         self.origin = origin
         self.origin_resource = origin_resource
-        # where a fix can edit it (None: written where no writer can follow it, such as a
-        # Terraform ``jsonencode``/heredoc/``file()`` string or a SAM policy template)
-        self.place = place
+        # where it is written (``place``): its document's ``Written``, its index and raw mapping
+        self.written = written
+        self.written_index = written_index
+        self.written_raw = written_raw
 
     @property
     def allows(self) -> bool:
         return self.effect.lower() == "allow"
+
+    @cached_property
+    def place(self) -> Optional[StatementPlace]:
+        """Where a fix can edit it; None where no writer can follow it (a Terraform
+        ``jsonencode``/heredoc/``file()`` string, a policy SAM or Serverless generates, a
+        document taken from an input or chosen by a condition)."""
+        if self.written is None or self.written_raw is None:
+            return None
+        return self.written.place(self.written_index, self.written_raw)
 
     def grants_action(self, action: str) -> bool:
         """Whether this statement's action list takes in ``action`` (e.g. ``kms:Decrypt``)."""
@@ -284,8 +314,8 @@ def _statements(fact: Fact, depth: int, place: Optional[tuple[Resource, str]] = 
             return fact.with_value(Unknown("policy is not valid JSON"))
     if not isinstance(value, dict):
         return fact.with_value(Unknown("policy is not a document"))
-    written = value.get("Statement")
-    statement_fact = fact.then(written)
+    statements_written = value.get("Statement")
+    statement_fact = fact.then(statements_written)
     raw = statement_fact.value
     single = isinstance(raw, dict)
     if single:
@@ -294,17 +324,14 @@ def _statements(fact: Fact, depth: int, place: Optional[tuple[Resource, str]] = 
         return statement_fact.with_value([])
     if not isinstance(raw, list):
         return statement_fact.with_value(Unknown("policy statements are not known"))
-    if not isinstance(fact.value, dict) or not isinstance(written, (dict, list)):
+    if not isinstance(fact.value, dict) or not isinstance(statements_written, (dict, list)):
         place = None  # a JSON string, or statements chosen by a condition: no path to follow
+    written = Written(place[0], f"{place[1]}.Statement", _JSON_KEYS, single) if place is not None else None
     out = []
     for index, item in enumerate(raw):
         item_fact = statement_fact.then(item)
         if isinstance(item_fact.value, dict):
-            where = None
-            if place is not None and isinstance(item, dict):
-                path = f"{place[1]}.Statement" + ("" if single else f"[{index}]")
-                where = _place(place[0], path, item, _JSON_KEYS)
-            out.append(_from_json_statement(item_fact.value, item_fact, where))
+            out.append(_from_json_statement(item_fact.value, item_fact, written, index, item))
     return statement_fact.with_value(out)
 
 
@@ -388,7 +415,9 @@ def _ref_text(ref: Ref) -> str:
     return "${" + ref.target.address + (f".{ref.attribute}" if ref.attribute else "") + "}"
 
 
-def _from_json_statement(raw: dict, base: Fact, place: Optional[StatementPlace] = None) -> Statement:
+def _from_json_statement(
+    raw: dict, base: Fact, written: Optional[Written] = None, index: int = 0, item: Any = None
+) -> Statement:
     values = _Collector(base)
     resources = values.values(raw.get("Resource"))
     not_resources = values.values(raw.get("NotResource"))
@@ -404,7 +433,9 @@ def _from_json_statement(raw: dict, base: Fact, place: Optional[StatementPlace] 
         resource_values=resources,
         not_resource_values=not_resources,
         depends=values.fact(),
-        place=place,
+        written=written,
+        written_index=index,
+        written_raw=item if isinstance(item, dict) else None,
     )
 
 
@@ -436,13 +467,12 @@ def _from_policy_document(doc: Resource, depth: int = 0) -> Any:
         blocks = [blocks]
     if not isinstance(blocks, list):
         return base.with_value(Unknown(f"statements of {doc.address} are not known"))
-    plain = isinstance(written, (dict, list))
+    where = Written(doc, "statement", _BLOCK_KEYS) if isinstance(written, (dict, list)) else None
     own = []
     for index, block in enumerate(blocks):
         block_fact = blocks_fact.then(block)
         if isinstance(block_fact.value, dict):
-            where = _place(doc, f"statement[{index}]", block, _BLOCK_KEYS) if plain and isinstance(block, dict) else None
-            own.append(_from_block(block_fact.value, block_fact, doc, where))
+            own.append(_from_block(block_fact.value, block_fact, doc, where, index, block))
     merged = _merge(merged, own)
     for override in _document_list(doc.get("override_policy_documents")):
         found = _statements(override, depth + 1)
@@ -479,7 +509,9 @@ def _merge(statements: list[Statement], newer: list[Statement]) -> list[Statemen
     return out
 
 
-def _from_block(block: dict, base: Fact, doc: Resource, place: Optional[StatementPlace] = None) -> Statement:
+def _from_block(
+    block: dict, base: Fact, doc: Resource, written: Optional[Written] = None, index: int = 0, raw: Any = None
+) -> Statement:
     values = _Collector(base)
     principals: list[tuple[str, str]] = []
     for p in _blocks(values.resolve(block.get("principals"))):
@@ -506,7 +538,9 @@ def _from_block(block: dict, base: Fact, doc: Resource, place: Optional[Statemen
         depends=values.fact(),
         origin=doc.address,
         origin_resource=doc,
-        place=place,
+        written=written,
+        written_index=index,
+        written_raw=raw if isinstance(raw, dict) else None,
     )
 
 
