@@ -7,7 +7,10 @@ generated tree is scanned by
 * ``checkov -d TREE --external-checks-dir checks --check 'CKV_KDS_*' --skip-download -o json``
 
 plus one "on save" case per format: a single ~300-line file passed by path (``-f`` for
-checkov), what an editor integration runs after each save. Each run is a fresh process
+checkov), what an editor integration runs after each save, and one ~10 MB CloudFormation
+template with 98,000 streams (``generate.py --big-template``; kds-iac only, ``--no-big`` skips
+it). Issue #15's targets (seconds and peak MB for the 1,000-file trees and the big template)
+are printed under the figures they apply to, with "met" or "missed"; nothing is asserted. Each run is a fresh process
 started from a small wrapper process, so wall time covers interpreter start-up and imports,
 and ``getrusage(RUSAGE_CHILDREN).ru_maxrss`` in the wrapper is that one command's peak RSS.
 Runs of the two tools alternate. The script prints figures; it never asserts on them.
@@ -39,6 +42,12 @@ import generate  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LARGE_TREE = 1000  # trees with at least this many files get --repeat-large runs
+# Issue #15's targets, printed next to the figures (never asserted): seconds, peak MB.
+TARGETS = {
+    ("terraform", "tree"): (5.0, 150.0),
+    ("cloudformation", "tree"): (3.0, 150.0),
+    ("cloudformation", "big"): (5.0, 400.0),
+}
 KDS = "kds-iac"
 CHECKOV = "checkov"
 
@@ -80,6 +89,8 @@ class Case:
     single_file: bool
     repeat: int
     runs: dict[str, list[Run]] = field(default_factory=dict)
+    kds_only: bool = False  # the 10 MB template: checkov is not run on it
+    goal: Optional[tuple[float, float]] = None  # (seconds, peak MB) for kds-iac, from TARGETS
 
 
 # ------------------------------------------------------------------------------- commands
@@ -199,7 +210,18 @@ def build_cases(args: argparse.Namespace, workdir: str) -> list[Case]:
             root = os.path.join(workdir, f"{short}-{size}")
             paths = generate.generate_tree(root, fmt, size, args.files_per_dir)
             repeat = args.repeat_large if size >= LARGE_TREE else args.repeat
-            cases.append(Case(f"{fmt} {size} files", fmt, size, generate.count_lines(paths), root, False, repeat))
+            case = Case(f"{fmt} {size} files", fmt, size, generate.count_lines(paths), root, False, repeat)
+            if size >= LARGE_TREE:
+                case.goal = TARGETS.get((fmt, "tree"))
+            cases.append(case)
+        if args.big and fmt == "cloudformation":
+            root = os.path.join(workdir, "cfn-big")
+            path = generate.generate_big_template(root, args.big_streams)
+            name = f"cloudformation 1 template, {os.path.getsize(path) / 1e6:.1f} MB, {args.big_streams} streams"
+            cases.append(
+                Case(name, fmt, 1, generate.count_lines([path]), root, False, args.repeat_large, kds_only=True,
+                     goal=TARGETS[(fmt, "big")])
+            )
         if args.save_case:
             root = os.path.join(workdir, f"{short}-save")
             (path,) = generate.generate_tree(root, fmt, 1)
@@ -227,9 +249,12 @@ def run_cases(cases: list[Case], tools: list[str], args: argparse.Namespace, wor
                 measure(command(tool, warmup, args), workdir, args.timeout)
     for case in cases:
         for tool in tools:
-            case.runs[tool] = []
+            if not (case.kds_only and tool != KDS):
+                case.runs[tool] = []
         for attempt in range(case.repeat):
             for tool in tools:
+                if case.kds_only and tool != KDS:
+                    continue
                 run = measure(command(tool, case, args), workdir, args.timeout)
                 case.runs[tool].append(run)
                 status = run.error or (
@@ -270,7 +295,7 @@ def summary(runs: list[Run]) -> dict[str, Any]:
 def report(cases: list[Case], tools: list[str], environment: dict[str, Any]) -> dict[str, Any]:
     out = {"environment": environment, "cases": []}
     for case in cases:
-        tools_summary = {tool: summary(case.runs.get(tool, [])) for tool in tools}
+        tools_summary = {tool: summary(case.runs[tool]) for tool in tools if tool in case.runs}
         entry = {
             "case": case.name,
             "format": case.fmt,
@@ -279,6 +304,15 @@ def report(cases: list[Case], tools: list[str], environment: dict[str, Any]) -> 
             "target": case.target,
             "tools": tools_summary,
         }
+        kds_figures = tools_summary.get(KDS, {})
+        if case.goal is not None and "median_s" in kds_figures:
+            seconds, megabytes = case.goal
+            entry["goal"] = {  # issue #15's target for kds-iac
+                "seconds": seconds,
+                "peak_rss_mb": megabytes,
+                "seconds_met": kds_figures["median_s"] <= seconds,
+                "peak_rss_met": kds_figures["peak_rss_mb"] <= megabytes,
+            }
         kds, checkov = tools_summary.get(KDS, {}), tools_summary.get(CHECKOV, {})
         if "median_s" in kds and "median_s" in checkov and kds["median_s"] > 0:
             entry["ratio_checkov_over_kds_iac"] = round(checkov["median_s"] / kds["median_s"], 2)
@@ -317,6 +351,13 @@ def print_table(result: dict[str, Any]) -> None:
                     s["findings"],
                 )
             )
+        if "goal" in entry:
+            t = entry["goal"]
+            met = {True: "met", False: "missed"}
+            rows.append(
+                ("", "", "", "target (issue #15)", "", f"<= {t['seconds']:g} {met[t['seconds_met']]}", "", "", "",
+                 f"<= {t['peak_rss_mb']:g} {met[t['peak_rss_met']]}", "")
+            )
         if "ratio_checkov_over_kds_iac" in entry:
             ratio = entry["ratio_checkov_over_kds_iac"]
             cpu_ratio = entry.get("cpu_ratio_checkov_over_kds_iac")
@@ -354,6 +395,11 @@ def parse_args(argv: Optional[list[str]]) -> argparse.Namespace:
         "--repeat-large", type=int, default=1, help=f"runs for trees of {LARGE_TREE}+ files (default 1)"
     )
     parser.add_argument("--skip-checkov", action="store_true", help="time kds-iac only")
+    parser.add_argument(
+        "--no-big", dest="big", action="store_false",
+        help="skip the one ~10 MB CloudFormation template (kds-iac only, --repeat-large runs)",
+    )
+    parser.add_argument("--big-streams", type=int, default=generate.BIG_STREAMS, help=argparse.SUPPRESS)
     parser.add_argument("--format", choices=("table", "json"), default="table", help="output (default table)")
     parser.add_argument("--json-out", metavar="FILE", help="also write the JSON report to FILE")
     parser.add_argument("--no-save-case", dest="save_case", action="store_false", help="skip the one-file case")
