@@ -25,7 +25,7 @@ import pytest
 from kds_iac.config import resolve_config
 from kds_iac.engine import scan
 from kds_iac.fixes import SAFE, Fix, Link, SetSetting
-from kds_iac.fixes.apply import Scope, plan
+from kds_iac.fixes.apply import Files, Scope, edits_for, plan
 from kds_iac.loaders import load
 from kds_iac.rules import all_rules
 from kds_iac.views import usage
@@ -706,4 +706,34 @@ def test_a_block_written_once_for_two_principals_is_judged_for_both(tmp_path):
     assert fixes_in(tmp_path) == {
         ("KDS004", "module.a_for_logs.aws_iam_role_policy.this"): (None, (reason,)),
         ("KDS005", "module.a_for_logs.aws_iam_role_policy.this"): (None, (reason,)),
+    }
+
+
+def test_a_document_with_a_dynamic_statement_block_gets_no_edit(tmp_path, monkeypatch):
+    """Statement indexes count the blocks as evaluated; with a ``dynamic "statement"`` block
+    they need not be the written order, so the Terraform writer gives no edit (no fix offered)."""
+    monkeypatch.chdir(tmp_path)
+    path = copy_example(tmp_path, "terraform", "iam-service-roles")
+    main = Path(path) / "main.tf"
+    written = 'data "aws_iam_policy_document" "logs_to_stream" {\n'
+    dynamic = (
+        '  dynamic "statement" {\n'
+        '    for_each = ["arn:aws:s3:::logs"]\n'
+        "    content {\n"
+        '      actions   = ["s3:GetObject"]\n'
+        "      resources = [statement.value]\n"
+        "    }\n"
+        "  }\n"
+    )
+    main.write_text(main.read_text().replace(written, written + dynamic))
+    read = Files()
+    offered = {
+        (f.rule.id, f.address): edits_for(f, read) is not None
+        for f in scanned(path).findings
+        if f.rule.id in RULES and f.fix is not None
+    }
+    assert offered == {
+        ("KDS004", "aws_iam_role_policy.logs_to_stream"): False,
+        ("KDS005", "aws_iam_role_policy.logs_to_stream"): False,
+        ("KDS004", "aws_iam_role_policy.archive"): True,
     }
