@@ -12,7 +12,9 @@ points it at:
   ``kinesis:GetShardIterator``, ``kinesis:GetRecords``, ``kinesis:ListShards`` (the read set
   KDS014 asks for);
 - CloudWatch Logs delivering a subscription filter to a stream (``role_arn``, ``RoleArn``):
-  ``kinesis:PutRecord`` (and ``kinesis:PutRecords``, a producer's other write action).
+  ``kinesis:PutRecord`` (and ``kinesis:PutRecords``, a producer's other write action);
+- EventBridge putting events into a stream target (``aws_cloudwatch_event_target`` ``role_arn``,
+  a rule's ``Targets[].RoleArn``): the same two write actions.
 
 ``role_uses(model, role)`` answers with ``RoleUses``: the services that may assume the role,
 its uses found in the scan, the actions they need and the streams they touch (``None`` when a
@@ -33,21 +35,21 @@ from kds_iac import iam_actions
 from kds_iac.model import Conditional, Encoded, FromInputs, Model, Ref, Resource, Template
 from kds_iac.value import Value
 from kds_iac.views import compute
-from kds_iac.views.facts import attribute, resolve
+from kds_iac.views.facts import ABSENT, attribute, resolve
 from kds_iac.views.iam import TERRAFORM_POLICY_TYPES
 from kds_iac.views.kinesis import STREAM_TYPES
 from kds_iac.views.policy import UNKNOWN_TEXT, policy_statements
 from kds_iac.views.settings import Settings
 
-FIREHOSE, LOGS = "firehose", "logs"
+FIREHOSE, LOGS, EVENTS = "firehose", "logs", "events"
 
 # The read set AWS documents for a Firehose Kinesis source (KDS014's READ_ACTIONS; a test keeps them equal).
 FIREHOSE_SOURCE_ACTIONS = frozenset(
     {"kinesis:DescribeStream", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards"}
 )
-SERVICE_ACTIONS = {FIREHOSE: FIREHOSE_SOURCE_ACTIONS, LOGS: iam_actions.PRODUCER_ACTIONS}
+SERVICE_ACTIONS = {FIREHOSE: FIREHOSE_SOURCE_ACTIONS, LOGS: iam_actions.PRODUCER_ACTIONS, EVENTS: iam_actions.PRODUCER_ACTIONS}
 
-_SERVICE_PRINCIPALS = {"firehose.amazonaws.com": FIREHOSE, "logs.amazonaws.com": LOGS}
+_SERVICE_PRINCIPALS = {"firehose.amazonaws.com": FIREHOSE, "logs.amazonaws.com": LOGS, "events.amazonaws.com": EVENTS}
 _REGIONAL_LOGS = re.compile(r"^logs\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$")
 
 ROLE_SETTINGS = Settings(terraform={"trust": "assume_role_policy"}, cloudformation={"trust": "AssumeRolePolicyDocument"})
@@ -55,6 +57,12 @@ SUBSCRIPTION_FILTER_TYPES = ("aws_cloudwatch_log_subscription_filter", "AWS::Log
 SUBSCRIPTION_SETTINGS = Settings(
     terraform={"destination": "destination_arn", "role": "role_arn"},
     cloudformation={"destination": "DestinationArn", "role": "RoleArn"},
+)
+# An EventBridge target: a Terraform resource of its own; in CloudFormation, each of a rule's Targets.
+EVENT_TARGET_TYPES = ("aws_cloudwatch_event_target", "AWS::Events::Rule")
+EVENT_TARGET_SETTINGS = Settings(
+    terraform={"targets": None, "target": "arn", "role": "role_arn"},
+    cloudformation={"targets": "Targets", "target": "Arn", "role": "RoleArn"},
 )
 
 
@@ -117,7 +125,7 @@ def _role_uses(model: Model, role: Resource) -> RoleUses:
         return RoleUses(role, services, (), reason)
     uses = tuple(u for u in _service_uses(model) if u[0] is role)
     if not uses:
-        return RoleUses(role, services, (), f"no Firehose source or log subscription of the scan uses {role.address}")
+        return RoleUses(role, services, (), f"no Firehose source, log subscription or EventBridge target of the scan uses {role.address}")
     return RoleUses(role, services, tuple(u[1] for u in uses))
 
 
@@ -141,7 +149,8 @@ def _trusted_services(role: Resource) -> tuple[frozenset[str], str]:
 
 
 def _service_uses(model: Model) -> list[tuple[Resource, ServiceUse]]:
-    """(role, use) for every Firehose Kinesis source and log subscription to a stream."""
+    """(role, use) for every Firehose Kinesis source, log subscription and EventBridge target
+    that may be a stream."""
 
     def build() -> list[tuple[Resource, ServiceUse]]:
         out = []
@@ -151,17 +160,36 @@ def _service_uses(model: Model) -> list[tuple[Resource, ServiceUse]]:
                 stream = source.stream if isinstance(source, compute.StreamSource) and not source.fan_out else None
                 out.append((role, ServiceUse(FIREHOSE, delivery.resource, stream)))
         for resource in model.of_type(*SUBSCRIPTION_FILTER_TYPES):
-            role = compute.role_of(resolve(SUBSCRIPTION_SETTINGS.get(resource, "role")), model).value
-            if not isinstance(role, Resource):
+            out += _writer(model, LOGS, resource, SUBSCRIPTION_SETTINGS.get(resource, "role"),
+                           SUBSCRIPTION_SETTINGS.get(resource, "destination"))
+        for resource in model.of_type(*EVENT_TARGET_TYPES):
+            targets = EVENT_TARGET_SETTINGS.name(resource, "targets")
+            if targets is None:  # a Terraform target resource is one target
+                out += _writer(model, EVENTS, resource, EVENT_TARGET_SETTINGS.get(resource, "role"),
+                               EVENT_TARGET_SETTINGS.get(resource, "target"))
                 continue
-            destination = resolve(SUBSCRIPTION_SETTINGS.get(resource, "destination")).value
-            if isinstance(destination, Ref) and destination.target.type not in STREAM_TYPES:
-                continue  # a Firehose delivery stream or a destination: no Kinesis action
-            stream = destination.target if isinstance(destination, Ref) else None
-            out.append((role, ServiceUse(LOGS, resource, stream)))
+            listed = resolve(resource.get(targets)).value
+            for target in listed if isinstance(listed, list) else []:
+                target = resolve(target).value
+                if isinstance(target, dict):
+                    out += _writer(model, EVENTS, resource, target.get(EVENT_TARGET_SETTINGS.name(resource, "role")),
+                                   target.get(EVENT_TARGET_SETTINGS.name(resource, "target")))
         return out
 
     return model.memo("service_uses", build)
+
+
+def _writer(model: Model, service: str, resource: Resource, role_value: Any, destination_value: Any) -> list:
+    """The use of a service that writes to a destination with a role, when the role is one of
+    the scan and the destination may be a stream (a stream of the scan, or an ARN)."""
+    role = compute.role_of(resolve(role_value), model).value
+    if not isinstance(role, Resource):
+        return []
+    destination = resolve(destination_value).value
+    if destination is ABSENT or (isinstance(destination, Ref) and destination.target.type not in STREAM_TYPES):
+        return []  # a Firehose delivery stream, a queue, a function...: no Kinesis action
+    stream = destination.target if isinstance(destination, Ref) else None
+    return [(role, ServiceUse(service, resource, stream))]
 
 
 # --------------------------------------------------------------------------- references
@@ -248,6 +276,6 @@ def _edges(value: Any, depth: int) -> list[Resource]:
 
 
 __all__ = [
-    "FIREHOSE", "LOGS", "FIREHOSE_SOURCE_ACTIONS", "SERVICE_ACTIONS", "RoleUses", "ServiceUse", "instances", "read_elsewhere", "referrers", "role_uses",
+    "EVENTS", "FIREHOSE", "LOGS", "FIREHOSE_SOURCE_ACTIONS", "SERVICE_ACTIONS", "RoleUses", "ServiceUse", "instances", "read_elsewhere", "referrers", "role_uses",
     "written_together",
 ]

@@ -409,7 +409,7 @@ def test_other_services_actions_stay_and_keep_resource_star(tmp_path):
               policy = data.aws_iam_policy_document.logs.json
             }
             """,
-            "no Firehose source or log subscription of the scan uses aws_iam_role.unused",
+            "no Firehose source, log subscription or EventBridge target of the scan uses aws_iam_role.unused",
             id="no-use-in-the-scan",
         ),
         pytest.param(
@@ -518,6 +518,100 @@ def test_a_stream_known_only_by_arn_gets_no_resource_fix(tmp_path):
             f"set LogsRole Policies[0].PolicyDocument.Statement[0].Action = {WRITE_SET!r}",
         ]), ()),
         ("KDS005", "LogsRole"): (None, ("a stream its roles use is not a resource of the scan",)),
+    }
+
+
+def test_an_eventbridge_role_writing_to_a_stream_and_a_function(tmp_path):
+    """A rule's targets: the stream is written with the role; the function target is no
+    Kinesis use. The role gets the write actions on the one stream."""
+    write(tmp_path, "template.yaml", """
+        AWSTemplateFormatVersion: "2010-09-09"
+        Resources:
+          Events:
+            Type: AWS::Kinesis::Stream
+            Properties:
+              ShardCount: 1
+          Handler:
+            Type: AWS::Lambda::Function
+            Properties:
+              Runtime: python3.12
+              Handler: index.handler
+              Role: arn:aws:iam::111122223333:role/handler
+              Code: { ZipFile: "def handler(event, context): pass" }
+          EventsRole:
+            Type: AWS::IAM::Role
+            Properties:
+              AssumeRolePolicyDocument:
+                Statement:
+                  - Effect: Allow
+                    Principal: { Service: events.amazonaws.com }
+                    Action: sts:AssumeRole
+          EventsPolicy:
+            Type: AWS::IAM::ManagedPolicy
+            Properties:
+              Roles: [!Ref EventsRole]
+              PolicyDocument:
+                Version: "2012-10-17"
+                Statement:
+                  - Effect: Allow
+                    Action: [kinesis:*]
+                    Resource: "*"
+          Orders:
+            Type: AWS::Events::Rule
+            Properties:
+              EventPattern: { source: [shop.orders] }
+              Targets:
+                - Id: handler
+                  Arn: !GetAtt Handler.Arn
+                - Id: stream
+                  Arn: !GetAtt Events.Arn
+                  RoleArn: !GetAtt EventsRole.Arn
+                  KinesisParameters: { PartitionKeyPath: $.id }
+        """)
+    assert fixes_in(tmp_path) == {
+        ("KDS004", "EventsPolicy"): ((SAFE, [f"set EventsPolicy PolicyDocument.Statement[0].Action = {WRITE_SET!r}"]), ()),
+        ("KDS005", "EventsPolicy"): ((SAFE, ["set EventsPolicy PolicyDocument.Statement[0].Resource = [Link(Events, 'arn')]"]), ()),
+    }
+
+
+def test_an_eventbridge_target_resource_with_put_star(tmp_path):
+    """``kinesis:Put*`` takes in PutResourcePolicy too: narrowed to the two write actions an
+    EventBridge target needs (Terraform's target resource, one target each)."""
+    write(tmp_path, "main.tf", STREAMS_AND_USES + """
+        resource "aws_iam_role" "events" {
+          name = "events"
+          assume_role_policy = jsonencode({
+            Version   = "2012-10-17"
+            Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "events.amazonaws.com" } }]
+          })
+        }
+
+        data "aws_iam_policy_document" "events" {
+          statement {
+            actions   = ["kinesis:Put*"]
+            resources = [aws_kinesis_stream.logs.arn]
+          }
+        }
+
+        resource "aws_iam_role_policy" "events" {
+          role   = aws_iam_role.events.id
+          policy = data.aws_iam_policy_document.events.json
+        }
+
+        resource "aws_cloudwatch_event_rule" "orders" {
+          event_pattern = jsonencode({ source = ["shop.orders"] })
+        }
+
+        resource "aws_cloudwatch_event_target" "orders" {
+          rule     = aws_cloudwatch_event_rule.orders.name
+          arn      = aws_kinesis_stream.logs.arn
+          role_arn = aws_iam_role.events.arn
+        }
+        """)
+    assert fixes_in(tmp_path) == {
+        ("KDS004", "aws_iam_role_policy.events"): ((SAFE, [
+            f"set data.aws_iam_policy_document.events statement[0].actions = {WRITE_SET!r}",
+        ]), ()),
     }
 
 
