@@ -482,7 +482,9 @@ def map_command(args: argparse.Namespace) -> int:
         raise UsageError(str(error)) from None
     from kds_iac import access_map, engine
 
-    result = engine.scan(args.paths, config=config, var_files=list(args.var_file), variables=dict(args.var) or None)
+    result = engine.scan(
+        args.paths, config=config, var_files=list(args.var_file), variables=dict(args.var) or None, jobs=_default_jobs()
+    )
     built = access_map.build(result)
     module = {"json": "map_json", "markdown": "markdown", "html": "html"}[args.format]
     report = importlib.import_module(f"kds_iac.output.{module}").render_map(built)
