@@ -615,6 +615,46 @@ def test_an_eventbridge_target_resource_with_put_star(tmp_path):
     }
 
 
+def test_a_statement_merged_from_a_source_document_is_edited_where_it_is_written(tmp_path):
+    """A role's inline policy from a document that takes its statement from another through
+    source_policy_documents: the fix edits the source document's block."""
+    write(tmp_path, "main.tf", STREAMS_AND_USES.replace(
+        """resource "aws_iam_role" "logs" {
+  name               = "logs"
+  assume_role_policy = data.aws_iam_policy_document.trust_logs.json
+}""",
+        """resource "aws_iam_role" "logs" {
+  name               = "logs"
+  assume_role_policy = data.aws_iam_policy_document.trust_logs.json
+  inline_policy {
+    name   = "to-stream"
+    policy = data.aws_iam_policy_document.combined.json
+  }
+}""") + """
+        data "aws_iam_policy_document" "base" {
+          statement {
+            sid       = "Write"
+            actions   = ["kinesis:*"]
+            resources = [aws_kinesis_stream.logs.arn]
+          }
+        }
+
+        data "aws_iam_policy_document" "combined" {
+          source_policy_documents = [data.aws_iam_policy_document.base.json]
+          statement {
+            sid       = "Describe"
+            actions   = ["kinesis:DescribeStreamSummary"]
+            resources = [aws_kinesis_stream.logs.arn]
+          }
+        }
+        """)
+    assert fixes_in(tmp_path) == {
+        ("KDS004", "aws_iam_role.logs"): ((SAFE, [
+            f"set data.aws_iam_policy_document.base statement[0].actions = {WRITE_SET!r}",
+        ]), ()),
+    }
+
+
 def test_a_stream_of_another_module_is_not_linked(tmp_path):
     write(tmp_path, "streams/main.tf", """
         resource "aws_kinesis_stream" "this" {
