@@ -871,3 +871,58 @@ def test_a_document_with_a_dynamic_statement_block_gets_no_edit(tmp_path, monkey
         ("KDS005", "aws_iam_role_policy.logs_to_stream"): False,
         ("KDS004", "aws_iam_role_policy.archive"): True,
     }
+
+
+def test_a_json_template_is_narrowed_in_place(tmp_path, monkeypatch):
+    """The same paths in a JSON template: ``Policies[0].PolicyDocument.Statement[0]``."""
+    monkeypatch.chdir(tmp_path)
+    declare_organization_trail(tmp_path)
+    template = tmp_path / "template.json"
+    text = textwrap.dedent("""\
+        {
+          "Resources": {
+            "AppLogs": {"Type": "AWS::Kinesis::Stream", "Properties": {"ShardCount": 1}},
+            "LogsRole": {
+              "Type": "AWS::IAM::Role",
+              "Properties": {
+                "AssumeRolePolicyDocument": {
+                  "Statement": [{"Effect": "Allow", "Principal": {"Service": "logs.amazonaws.com"}, "Action": "sts:AssumeRole"}]
+                },
+                "Policies": [
+                  {
+                    "PolicyName": "to-stream",
+                    "PolicyDocument": {
+                      "Statement": [
+                        {
+                          "Effect": "Allow",
+                          "Action": "kinesis:*",
+                          "Resource": "*"
+                        }
+                      ]
+                    }
+                  }
+                ]
+              }
+            },
+            "Subscription": {
+              "Type": "AWS::Logs::SubscriptionFilter",
+              "Properties": {
+                "LogGroupName": "/app",
+                "FilterPattern": "",
+                "DestinationArn": {"Fn::GetAtt": ["AppLogs", "Arn"]},
+                "RoleArn": {"Fn::GetAtt": ["LogsRole", "Arn"]}
+              }
+            }
+          }
+        }
+        """)
+    template.write_text(text)
+    before = scanned("template.json")
+    fixes = plan([f for f in before.findings if f.rule.id in RULES], unsafe=False, allowed=Scope(["template.json"], before.files).allows)
+    fixes.apply()
+    assert {p.finding.rule.id for p in fixes.applied()} == set(RULES)
+    assert text.count('"Action": "kinesis:*"') == text.count('"Resource": "*"') == 1
+    assert template.read_text() == text.replace(
+        '"Action": "kinesis:*"', '"Action": ["kinesis:PutRecord", "kinesis:PutRecords"]'
+    ).replace('"Resource": "*"', '"Resource": [{"Fn::GetAtt": ["AppLogs", "Arn"]}]')
+    assert pairs(scanned("template.json")) == pairs(before) - {("KDS004", "LogsRole"), ("KDS005", "LogsRole")}
