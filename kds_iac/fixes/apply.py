@@ -18,6 +18,7 @@ import os
 import tempfile
 from typing import Callable, Iterable, Optional, Sequence
 
+from kds_iac import gc_pause
 from kds_iac.files import bom_encoding, decode, kind_of, read_bytes
 from kds_iac.fixes import SAFE, UNSAFE, Fix, NewResource, SetSetting, TextEdit, _line_starts, apply_edits
 from kds_iac.model import CLOUDFORMATION, TERRAFORM
@@ -46,6 +47,11 @@ def fix_resources(fix: Fix) -> list:
 def writer_for(fix: Fix) -> Optional[Callable[[Fix, Reader], Optional[list[TextEdit]]]]:
     """The ``text_edits`` of the one format all the fix's resources are written in, or None
     (mixed formats, a plan JSON, a format whose writer is not installed)."""
+    module = _writer_module(fix)
+    return getattr(module, "text_edits", None) if module is not None else None
+
+
+def _writer_module(fix: Fix):
     formats = {resource.source_format for resource in fix_resources(fix)}
     if len(formats) != 1:
         return None
@@ -53,12 +59,11 @@ def writer_for(fix: Fix) -> Optional[Callable[[Fix, Reader], Optional[list[TextE
     if name is None:
         return None
     try:
-        module = importlib.import_module(name)
+        return importlib.import_module(name)
     except ModuleNotFoundError as error:
         if error.name != name:
             raise
         return None
-    return getattr(module, "text_edits", None)
 
 
 def edits_for(finding, read: Reader) -> Optional[list[TextEdit]]:
@@ -71,23 +76,88 @@ def edits_for(finding, read: Reader) -> Optional[list[TextEdit]]:
         writer = writer_for(fix)
         if writer is None:
             return None
-        edits = writer(fix, read)
-        if not edits:
-            return None
-        edits = list(edits)
-        for edit in edits:
-            if not _within(read(edit.file), edit):
-                LOG.debug("kds-iac: fix %r: edit outside the text of %s: %r", fix.title, edit.file, edit)
-                return None
+        return _valid(fix, writer(fix, read), read, {})
     except Exception:  # noqa: BLE001 - a writer bug: the fix is not offered, the scan goes on
         LOG.debug("kds-iac: the fix writer failed on %r", fix.title, exc_info=True)
         return None
+
+
+def edits_of(findings: Iterable, read: Reader) -> dict[int, list[TextEdit]]:
+    """``id(finding)`` -> what ``edits_for`` gives, for every finding whose fix can be written,
+    with the work shared: the fixes whose first resource is in one file go to their writer's
+    ``text_edits_many(fixes, read)`` together when it has one (it then reads and checks the
+    file once for all of them), else to ``text_edits`` one by one."""
+    groups: dict[tuple[Optional[Callable], str], list] = {}
+    for finding in findings:
+        fix = getattr(finding, "fix", None)
+        if fix is None:
+            continue
+        try:
+            module = _writer_module(fix)
+        except Exception:  # noqa: BLE001 - as in edits_for
+            LOG.debug("kds-iac: no fix writer for %r", fix.title, exc_info=True)
+            continue
+        many = getattr(module, "text_edits_many", None) if module is not None else None
+        resources = fix_resources(fix)
+        location = getattr(resources[0], "location", None) if resources and many is not None else None
+        groups.setdefault((many, getattr(location, "file", "")), []).append(finding)
+    out: dict[int, list[TextEdit]] = {}
+    starts: dict[str, tuple[str, list[int]]] = {}  # path -> (text, its line starts), for _within
+    with gc_pause.paused():  # composing makes many containers and no garbage cycles
+        for (many, _), group in groups.items():
+            _group_edits(many, group, read, starts, out)
+    return out
+
+
+def _group_edits(many: Optional[Callable], group: list, read: Reader, starts: dict, out: dict) -> None:
+    answers = None
+    if many is not None:
+        try:
+            answers = many([finding.fix for finding in group], read)
+        except Exception:  # noqa: BLE001 - a writer bug: each fix is tried alone, as edits_for does
+            LOG.debug("kds-iac: the fix writer failed on a batch of %d fixes", len(group), exc_info=True)
+    if answers is None or len(answers) != len(group):
+        answers = [_alone(finding.fix, read) for finding in group]
+    for finding, edits in zip(group, answers):
+        try:
+            edits = _valid(finding.fix, edits, read, starts)
+        except Exception:  # noqa: BLE001 - as in edits_for
+            LOG.debug("kds-iac: the fix writer failed on %r", finding.fix.title, exc_info=True)
+            edits = None
+        if edits is not None:
+            out[id(finding)] = edits
+
+
+def _alone(fix: Fix, read: Reader) -> Optional[list[TextEdit]]:
+    try:
+        writer = writer_for(fix)
+        return writer(fix, read) if writer is not None else None
+    except Exception:  # noqa: BLE001 - as in edits_for
+        LOG.debug("kds-iac: the fix writer failed on %r", fix.title, exc_info=True)
+        return None
+
+
+def _valid(fix: Fix, edits, read: Reader, starts: dict[str, tuple[str, list[int]]]) -> Optional[list[TextEdit]]:
+    """The writer's edits as a list, or None when there are none or one is outside its
+    file's text; ``starts`` keeps the line starts of the texts seen (a text is split once)."""
+    if not edits:
+        return None
+    edits = list(edits)
+    for edit in edits:
+        text = read(edit.file)
+        known = starts.get(edit.file)
+        if known is None or known[0] != text:
+            known = starts[edit.file] = (text, _line_starts(text))
+        if not _within(text, edit, known[1]):
+            LOG.debug("kds-iac: fix %r: edit outside the text of %s: %r", fix.title, edit.file, edit)
+            return None
     return edits
 
 
-def _within(text: str, edit: TextEdit) -> bool:
+def _within(text: str, edit: TextEdit, starts: Optional[list[int]] = None) -> bool:
     """Both ends on a line of ``text``, at most at its end (its newline), start before end."""
-    starts = _line_starts(text)
+    if starts is None:
+        starts = _line_starts(text)
     for line, column in (edit.start, edit.end):
         if not 1 <= line <= len(starts) or column < 1:
             return False
@@ -330,14 +400,7 @@ def _self_overlap(spans: list) -> bool:
 def offered(findings: Iterable, read: Optional[Reader] = None) -> dict[int, list[TextEdit]]:
     """``id(finding)`` -> its edits, for every finding whose fix can be written: what the
     reports show (``[*]``, JSON ``fix``, SARIF ``fixes``)."""
-    read = read if read is not None else Files()
-    out: dict[int, list[TextEdit]] = {}
-    for finding in findings:
-        if getattr(finding, "fix", None) is not None:
-            edits = edits_for(finding, read)
-            if edits is not None:
-                out[id(finding)] = edits
-    return out
+    return edits_of(findings, read if read is not None else Files())
 
 
 # --------------------------------------------------------------------------- helpers

@@ -16,6 +16,7 @@ Serverless service's ``resources.Resources`` and the fragments it includes are e
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -49,13 +50,81 @@ class _Refused(Exception):
     """The fix cannot be written with certainty."""
 
 
+_DECLINED = (_Refused, OSError, UnicodeError, yaml.YAMLError, cfn_reader.ReadError, RecursionError)
+
+
 def text_edits(fix: Fix, read: Callable[[str], str]) -> Optional[list[TextEdit]]:
     """The edits that make ``fix`` in the templates ``read`` gives, or None when they cannot
     be written with certainty (all of the fix's intents, or none)."""
     try:
         return _Writer(read).write(fix)
-    except (_Refused, OSError, UnicodeError, yaml.YAMLError, cfn_reader.ReadError, RecursionError):
+    except _DECLINED:
         return None
+
+
+def text_edits_many(fixes: list[Fix], read: Callable[[str], str]) -> list[Optional[list[TextEdit]]]:
+    """``text_edits`` of each fix, in order, for fixes that mostly edit the same templates (a
+    file's findings): each template is composed once for all of them, and the self-check
+    reads each edited template once with every fix's edits applied together. Only when that
+    fails (two fixes' edits touch, or one is wrong) is each fix checked alone, as
+    ``text_edits`` does; either way the answers are ``text_edits``' answers."""
+    docs: dict[tuple[str, str], Optional[_Doc]] = {}
+    planned: list[Optional[tuple[_Writer, dict[str, list[tuple[int, int, str]]]]]] = []
+    for fix in fixes:
+        writer = _Writer(read, docs)
+        try:
+            writer.plan(fix)
+            planned.append((writer, writer.spans()))
+        except _DECLINED:
+            planned.append(None)
+    by_path: dict[str, list[tuple[_Writer, list[tuple[int, int, str]]]]] = {}
+    for entry in planned:
+        if entry is not None:
+            for path, items in entry[1].items():
+                by_path.setdefault(path, []).append((entry[0], items))
+    together = {path: _check_together(path, entries) for path, entries in by_path.items()}
+    results: list[Optional[list[TextEdit]]] = []
+    for entry in planned:
+        if entry is None:
+            results.append(None)
+            continue
+        writer, spans = entry
+        try:
+            for path, items in spans.items():
+                if not together[path]:
+                    writer.check(writer.docs[path], _applied(writer.docs[path].text, items))
+            results.append(writer.text_edits(spans))
+        except _DECLINED:
+            results.append(None)
+    return results
+
+
+def _check_together(path: str, entries: list[tuple["_Writer", list[tuple[int, int, str]]]]) -> bool:
+    """Whether the edits of every fix of one template, applied together, read as the
+    original with every fix's changes; False also when two fixes' edits touch or meet (which
+    text comes first would not be certain), and then each fix is checked alone."""
+    if len(entries) < 2:
+        return False  # the fix's own check is the same work
+    doc = entries[0][0].docs[path]
+    if any(writer.docs[path] is not doc for writer, _ in entries):
+        return False  # the text changed between fixes (an editor's buffer)
+    tagged = sorted((start, end, number, text) for number, (_, items) in enumerate(entries) for start, end, text in items)
+    for (_, last_end, last_number, _), (start, _, number, _) in zip(tagged, tagged[1:]):
+        if number != last_number and start <= last_end:
+            return False
+    changes = [change for writer, _ in entries for change in writer.expected.get(doc.path, [])]
+    try:
+        _check(doc, _applied(doc.text, [(start, end, text) for start, end, _, text in tagged]), changes)
+    except _DECLINED:
+        return False
+    return True
+
+
+def _applied(text: str, items: list[tuple[int, int, str]]) -> str:
+    """``text`` with non-overlapping (start, end, new text) replacements made."""
+    for start, end, new in sorted(items, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
 
 
 def _refuse(condition: bool = True) -> None:
@@ -119,7 +188,11 @@ class _Doc:
         self.is_json = body.lstrip(" \t\r\n").startswith("{")
         if self.is_json:
             body = body.replace("\t", " ")  # JSON allows tabs between tokens, YAML does not
-        root = yaml.compose(body, Loader=_Loader)
+        loader = cfn_reader._Loader(body)  # the template loader's composer: the same nodes, tags from a cache
+        try:
+            root = loader.get_single_node()
+        finally:
+            loader.dispose()
         _refuse(not isinstance(root, MappingNode) or root.tag != _MAP)
         self.root: MappingNode = root
         _refuse("\r" in text.replace("\r\n", ""))  # old Mac line ends: lines would be counted apart
@@ -232,6 +305,14 @@ _RECENT_MAX = 8
 _RECENT_LOCK = threading.Lock()  # a language server may ask from more than one thread
 
 
+def _compose(path: str, text: str) -> Optional[_Doc]:
+    """The template composed, or None when the writer refuses its text."""
+    try:
+        return _Doc(path, text)
+    except (_Refused, yaml.YAMLError, RecursionError):
+        return None
+
+
 def _composed(path: str, text: str) -> _Doc:
     key = (path, text)
     with _RECENT_LOCK:
@@ -239,10 +320,7 @@ def _composed(path: str, text: str) -> _Doc:
             found = _RECENT[key]
             _refuse(found is None)
             return found
-    try:
-        doc: Optional[_Doc] = _Doc(path, text)
-    except (_Refused, yaml.YAMLError, RecursionError):
-        doc = None
+    doc = _compose(path, text)
     with _RECENT_LOCK:
         if len(_RECENT) >= _RECENT_MAX:
             del _RECENT[next(iter(_RECENT))]
@@ -282,8 +360,9 @@ class _Insertion:
 
 
 class _Writer:
-    def __init__(self, read: Callable[[str], str]):
+    def __init__(self, read: Callable[[str], str], composed: Optional[dict[tuple[str, str], Optional[_Doc]]] = None):
         self.read = read
+        self.composed = composed  # a batch's templates by (path, text); else the module's recent ones
         self.docs: dict[str, _Doc] = {}
         self.insertions: dict[tuple[str, int], _Insertion] = {}
         self.replacements: dict[tuple[str, int, int], str] = {}
@@ -293,12 +372,29 @@ class _Writer:
 
     def doc(self, path: str) -> _Doc:
         if path not in self.docs:
-            self.docs[path] = _composed(path, self.read(path))
+            text = self.read(path)
+            if self.composed is None:
+                self.docs[path] = _composed(path, text)
+            else:
+                key = (path, text)
+                if key not in self.composed:
+                    self.composed[key] = _compose(path, text)
+                found = self.composed[key]
+                _refuse(found is None)
+                self.docs[path] = found
         return self.docs[path]
 
     # -- the intents ---------------------------------------------------------------------
 
     def write(self, fix: Fix) -> Optional[list[TextEdit]]:
+        self.plan(fix)
+        spans = self.spans()
+        for path, items in spans.items():
+            self.check(self.docs[path], _applied(self.docs[path].text, items))
+        return self.text_edits(spans)
+
+    def plan(self, fix: Fix) -> None:
+        """Work out the fix's replacements, insertions and expected changes (unchecked)."""
         _refuse(not fix.intents)
         for intent in fix.intents:
             if isinstance(intent, NewResource):
@@ -310,7 +406,6 @@ class _Writer:
                 self.set_setting(intent)
             else:
                 raise _Refused()
-        return self.edits()
 
     def located(self, resource: Resource) -> tuple[_Doc, ScalarNode, MappingNode]:
         _refuse(not isinstance(resource, Resource))
@@ -466,7 +561,8 @@ class _Writer:
     def expect(self, path: str, change: Callable[[Any], None]) -> None:
         self.expected.setdefault(path, []).append(change)
 
-    def edits(self) -> list[TextEdit]:
+    def spans(self) -> dict[str, list[tuple[int, int, str]]]:
+        """Per template, the (start, end, new text) of the fix's edits, merged and in order."""
         spans: dict[str, list[tuple[int, int, str]]] = {}
         for (path, start, end), text in self.replacements.items():
             spans.setdefault(path, []).append((start, end, text))
@@ -475,33 +571,35 @@ class _Writer:
             spans.setdefault(path, []).append((index, index, text))
         for (path, index), texts in self.appends.items():
             spans.setdefault(path, []).append((index, index, "".join(texts)))
+        return {path: _merged(items) for path, items in spans.items()}
+
+    def text_edits(self, spans: dict[str, list[tuple[int, int, str]]]) -> list[TextEdit]:
         result: list[TextEdit] = []
         for path, items in spans.items():
-            items = _merged(items)
             doc = self.docs[path]
-            changed = doc.text
-            for start, end, text in sorted(items, reverse=True):
-                changed = changed[:start] + text + changed[end:]
-            self.check(doc, changed)
             for start, end, text in items:
                 result.append(TextEdit(path, *_position(doc.text, start), *_position(doc.text, end), text))
         return result
 
     def check(self, doc: _Doc, changed: str) -> None:
-        """The edited text reads as the original with exactly the intended changes."""
-        before = doc.document()
-        after = cfn_reader.read_text(changed[doc.offset:])
-        _refuse(after.is_json != before.is_json or len(after.problems) > len(before.problems))
-        expected = cfn_reader.to_plain(before.data)
-        for change in self.expected.get(doc.path, []):
-            change(expected)
-        _refuse(cfn_reader.to_plain(after.data) != expected)
-        if doc.is_json:
-            try:
-                strict = json.loads(changed[doc.offset:])
-            except ValueError:
-                raise _Refused() from None
-            _refuse(strict != expected)
+        _check(doc, changed, self.expected.get(doc.path, []))
+
+
+def _check(doc: _Doc, changed: str, changes: list[Callable[[Any], None]]) -> None:
+    """The edited text reads as the original with exactly the intended changes."""
+    before = doc.document()
+    after = cfn_reader.read_text(changed[doc.offset:])
+    _refuse(after.is_json != before.is_json or len(after.problems) > len(before.problems))
+    expected = cfn_reader.to_plain(before.data)
+    for change in changes:
+        change(expected)
+    _refuse(cfn_reader.to_plain(after.data) != expected)
+    if doc.is_json:
+        try:
+            strict = json.loads(changed[doc.offset:])
+        except ValueError:
+            raise _Refused() from None
+        _refuse(strict != expected)
 
 
 def _merged(items: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
@@ -737,6 +835,7 @@ def _insertion_text(insertion: _Insertion) -> tuple[int, str]:
 
 # -- how values are written --------------------------------------------------------------------
 
+@functools.lru_cache(maxsize=4096)  # the same few strings come back in every fix (2012-10-17, kms:*)
 def _plain_ok(text: str, flow: bool) -> bool:
     """``text`` reads back as the same string when written unquoted."""
     if not text or text != text.strip() or "\n" in text or "#" in text or text[0] in "!&*@`|>%'\"[]{},?-:":
