@@ -926,3 +926,79 @@ def test_a_json_template_is_narrowed_in_place(tmp_path, monkeypatch):
         '"Action": "kinesis:*"', '"Action": ["kinesis:PutRecord", "kinesis:PutRecords"]'
     ).replace('"Resource": "*"', '"Resource": [{"Fn::GetAtt": ["AppLogs", "Arn"]}]')
     assert pairs(scanned("template.json")) == pairs(before) - {("KDS004", "LogsRole"), ("KDS005", "LogsRole")}
+
+
+def test_statement_places_follow_the_written_structure(tmp_path):
+    """Where each statement is written, as the IAM view says: an index counts the written
+    items (one chosen by a condition included), a single mapping has none, and what comes from
+    a condition or a parameter is no place or no plain field."""
+    from kds_iac.views.iam import iam
+
+    write(tmp_path, "template.yaml", """
+        AWSTemplateFormatVersion: "2010-09-09"
+        Parameters:
+          Actions:
+            Type: CommaDelimitedList
+            Default: "kinesis:*"
+        Conditions:
+          Always: !Equals [a, a]
+        Resources:
+          Role:
+            Type: AWS::IAM::Role
+            Properties:
+              AssumeRolePolicyDocument:
+                Statement:
+                  - Effect: Allow
+                    Principal: { Service: logs.amazonaws.com }
+                    Action: sts:AssumeRole
+              Policies:
+                - !If
+                  - Always
+                  - PolicyName: chosen
+                    PolicyDocument:
+                      Statement:
+                        - Effect: Allow
+                          Action: kinesis:PutRecord
+                          Resource: "*"
+                  - !Ref AWS::NoValue
+                - PolicyName: single
+                  PolicyDocument:
+                    Statement:
+                      Effect: Allow
+                      Action: kinesis:*
+                      Resource: "*"
+          Policy:
+            Type: AWS::IAM::Policy
+            Properties:
+              PolicyName: p
+              Roles: [!Ref Role]
+              PolicyDocument:
+                Statement:
+                  - !If
+                    - Always
+                    - Effect: Allow
+                      Action: kinesis:GetRecords
+                      Resource: "*"
+                    - !Ref AWS::NoValue
+                  - Effect: Allow
+                    Action: !Ref Actions
+                    Resource: !If [Always, "*", "arn:aws:kinesis:*:*:stream/x"]
+        """)
+    model = load([str(tmp_path / "template.yaml")])
+    places = []
+    for document in iam(model).documents:
+        for statement in document.known_statements:
+            place = statement.place
+            places.append(
+                (document.holder.address, statement.actions, None if place is None else (
+                    place.resource.address, place.path, place.setting("actions"), place.setting("resources")
+                ))
+            )
+    assert places == [
+        ("Role", ("kinesis:PutRecord",), None),  # the policy is an Fn::If
+        ("Role", ("kinesis:*",), ("Role", "Policies[1].PolicyDocument.Statement",
+                                  "Policies[1].PolicyDocument.Statement.Action",
+                                  "Policies[1].PolicyDocument.Statement.Resource")),
+        ("Policy", ("kinesis:GetRecords",), None),  # the statement is an Fn::If
+        ("Policy", ("kinesis:*",), ("Policy", "PolicyDocument.Statement[1]", None, None)),  # a parameter; an Fn::If
+    ]
