@@ -18,7 +18,7 @@ from functools import cached_property
 from typing import Any, Iterable, Optional
 
 from kds_iac import iam_actions
-from kds_iac.model import Conditional, FromInputs, Input, Ref, Resource, Template, Unknown
+from kds_iac.model import TERRAFORM, Conditional, FromInputs, Input, Ref, Resource, Template, Unknown
 from kds_iac.model import Condition as _Condition
 from kds_iac.value import Value
 from kds_iac.views.facts import ABSENT, Fact, render_pattern, resolve
@@ -467,7 +467,9 @@ def _from_policy_document(doc: Resource, depth: int = 0) -> Any:
         blocks = [blocks]
     if not isinstance(blocks, list):
         return base.with_value(Unknown(f"statements of {doc.address} are not known"))
-    where = Written(doc, "statement", _BLOCK_KEYS) if isinstance(written, (dict, list)) else None
+    # a plan's data source is no text to edit: only a configuration's blocks have places
+    plain = isinstance(written, (dict, list)) and doc.source_format == TERRAFORM
+    where = Written(doc, "statement", _BLOCK_KEYS) if plain else None
     own = []
     for index, block in enumerate(blocks):
         block_fact = blocks_fact.then(block)

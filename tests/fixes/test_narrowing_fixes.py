@@ -29,7 +29,7 @@ from kds_iac.fixes.apply import Files, Scope, edits_for, plan
 from kds_iac.loaders import load
 from kds_iac.rules import all_rules
 from kds_iac.views import usage
-from tests.conftest import EXAMPLES, declare_organization_trail, tool
+from tests.conftest import EXAMPLES, REPO, declare_organization_trail, tool
 from tests.fixes.test_rule_fixes import EXPECTED_DIR, MAX_PASSES, _within_example, copy_example, pairs, scanned
 
 RULES = ("KDS004", "KDS005")
@@ -1002,3 +1002,17 @@ def test_statement_places_follow_the_written_structure(tmp_path):
         ("Policy", ("kinesis:GetRecords",), None),  # the statement is an Fn::If
         ("Policy", ("kinesis:*",), ("Policy", "PolicyDocument.Statement[1]", None, None)),  # a parameter; an Fn::If
     ]
+
+
+def test_a_plans_policy_document_has_no_place():
+    """A plan's data source is evaluated JSON, no text to edit."""
+    from kds_iac.views.iam import iam
+
+    model = load([str(REPO / "tests" / "fixtures" / "terraform_plan" / "module_count.json")])
+    merged = [
+        (s.origin, s.place)
+        for d in iam(model).documents
+        for s in d.known_statements
+        if s.origin_resource is not None
+    ]
+    assert merged == [("module.streams[0].data.aws_iam_policy_document.read[0]", None)]
