@@ -928,13 +928,15 @@ def policies_line(resource: Resource) -> Optional[int]:
 def _written_at(holder: Resource, path: str, written: Any) -> Optional[tuple[Resource, str]]:
     """Where a CloudFormation policy document is written as a plain mapping, so a fix can
     name its statements' paths; None for Terraform (its JSON strings cannot be followed; its
-    policy document data sources place their own blocks), for what SAM or the Serverless
-    Framework generated (a person edits other text), and for a document taken from an
-    input or a condition."""
+    policy document data sources place their own blocks), for what SAM, the Serverless
+    Framework or the CDK generated (a person edits other text), and for a document taken
+    from an input or a condition."""
     if naming(holder) != CLOUDFORMATION or holder.source_format != CLOUDFORMATION:
         return None
     if holder.origin is not None or "." in holder.address or not isinstance(written, dict):
         return None
+    if holder.construct_path is not None:
+        return None  # CDK output: a person edits the CDK code, and the next synth rewrites the template
     return (holder, path)
 
 

@@ -1016,3 +1016,28 @@ def test_a_plans_policy_document_has_no_place():
         if s.origin_resource is not None
     ]
     assert merged == [("module.streams[0].data.aws_iam_policy_document.read[0]", None)]
+
+
+def test_a_cdk_synthesized_policy_has_no_place(tmp_path):
+    """CDK output is rewritten by the next synth: a person edits the CDK code instead."""
+    from kds_iac.views.iam import iam
+
+    write(tmp_path, "Stack.template.json", """
+        {
+          "Resources": {
+            "RoleDefaultPolicy": {
+              "Type": "AWS::IAM::Policy",
+              "Properties": {
+                "PolicyName": "RoleDefaultPolicy",
+                "Roles": ["role"],
+                "PolicyDocument": {"Statement": [{"Effect": "Allow", "Action": "kinesis:*", "Resource": "*"}]}
+              },
+              "Metadata": {"aws:cdk:path": "Stack/Role/DefaultPolicy/Resource"}
+            }
+          }
+        }
+        """)
+    model = load([str(tmp_path / "Stack.template.json")])
+    assert [(d.holder.address, s.place) for d in iam(model).documents for s in d.known_statements] == [
+        ("RoleDefaultPolicy", None)
+    ]
