@@ -83,7 +83,7 @@ def needs(model: Model, statement: Statement, document: Optional[PolicyDocument]
 
 _NO_PLACE = (
     "the statement is written where no fix writer can edit it with certainty (a JSON string: jsonencode(), "
-    "a heredoc, file(), templatefile(); a policy SAM or the Serverless Framework generates)"
+    "a heredoc, file(), templatefile(); a policy SAM, the Serverless Framework or the CDK generates)"
 )
 
 

@@ -66,7 +66,8 @@ a wildcard that takes in other services (`*`), actions written through a variabl
 parameter, a policy document data source whose JSON is also read elsewhere (a trust policy,
 an output), or a statement written inside a Terraform `jsonencode(...)`, heredoc, `file()` or
 `templatefile()` string, which the Terraform writer cannot edit with certainty (move it into an
-`aws_iam_policy_document` to get the fix). A use set up in another template or module that
+`aws_iam_policy_document` to get the fix), or a policy SAM, the Serverless Framework or the CDK
+generates (the fix belongs in their source). A use set up in another template or module that
 points a service at the role by ARN is not seen.
 
 ## References

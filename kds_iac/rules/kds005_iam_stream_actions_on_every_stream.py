@@ -74,8 +74,10 @@ scan, a statement that also grants other services' actions, resources written th
 variable or a parameter, a policy document data source whose JSON is also read elsewhere, a
 stream of another module or template, or a statement written inside a Terraform
 `jsonencode(...)`, heredoc, `file()` or `templatefile()` string, which the Terraform writer
-cannot edit with certainty (move it into an `aws_iam_policy_document` to get the fix). A use
-set up in another template or module that points a service at the role by ARN is not seen.
+cannot edit with certainty (move it into an `aws_iam_policy_document` to get the fix), or a
+policy SAM, the Serverless Framework or the CDK generates (the fix belongs in their source).
+A use set up in another template or module that points a service at the role by ARN is not
+seen.
 
 ## References
 - https://docs.aws.amazon.com/streams/latest/dev/controlling-access.html

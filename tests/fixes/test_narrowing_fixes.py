@@ -37,7 +37,7 @@ MODULES = {m.rule.id: importlib.import_module(m.module_name) for m in all_rules(
 
 NO_PLACE = (
     "the statement is written where no fix writer can edit it with certainty (a JSON string: jsonencode(), "
-    "a heredoc, file(), templatefile(); a policy SAM or the Serverless Framework generates)"
+    "a heredoc, file(), templatefile(); a policy SAM, the Serverless Framework or the CDK generates)"
 )
 LAMBDA_TRUST = "the trust policy of {} lets lambda.amazonaws.com assume it"
 READ_SET = ("kinesis:DescribeStream", "kinesis:GetRecords", "kinesis:GetShardIterator", "kinesis:ListShards")
