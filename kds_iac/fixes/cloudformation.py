@@ -92,7 +92,7 @@ def text_edits_many(fixes: list[Fix], read: Callable[[str], str]) -> list[Option
         try:
             for path, items in spans.items():
                 if not together[path]:
-                    writer.check(writer.docs[path], _applied(writer.docs[path].text, items))
+                    writer.check(writer.docs[path], items)
             results.append(writer.text_edits(spans))
         except _DECLINED:
             results.append(None)
@@ -114,7 +114,7 @@ def _check_together(path: str, entries: list[tuple["_Writer", list[tuple[int, in
             return False
     changes = [change for writer, _ in entries for change in writer.expected.get(doc.path, [])]
     try:
-        _check(doc, _applied(doc.text, [(start, end, text) for start, end, _, text in tagged]), changes)
+        _check(doc, [(start, end, text) for start, end, _, text in tagged], changes)
     except _DECLINED:
         return False
     return True
@@ -203,6 +203,7 @@ class _Doc:
         self.resources = self._resources()
         self.names = self._names()
         self._document: Optional[cfn_reader.Document] = None
+        self._entries: Any = False  # entry_lines(), once asked
 
     def _walk_facts(self) -> None:
         """Nodes reached twice (an anchor and its aliases), quoting and intrinsic style."""
@@ -239,7 +240,11 @@ class _Doc:
 
     def _resources(self) -> MappingNode:
         found = _get(self.root, "Resources")
+        # How many levels deeper the entries sit in the template than in a document of
+        # entries alone (the cfn_reader's depth limit counts them).
+        self.entry_depth = 1
         if found is None and self.serverless_root:
+            self.entry_depth = 2
             section = _get(self.root, "resources")
             if section is not None and _is_map(section[1]):
                 found = _get(section[1], "Resources")
@@ -262,6 +267,53 @@ class _Doc:
                     names.update(k.value for k, _ in found[1].value if isinstance(k, ScalarNode))
         names.update(k.value for k, _ in self.resources.value if isinstance(k, ScalarNode))
         return names
+
+    def entry_lines(self) -> Optional[list[tuple[int, int, int]]]:
+        """(start, end, column) of each ``Resources`` entry's lines, in order, when the
+        template allows checking entries alone (``_check_entries``); else None."""
+        if self._entries is False:
+            try:
+                self._entries = self._entry_lines()
+            except _Refused:
+                self._entries = None
+        return self._entries
+
+    def _entry_lines(self) -> Optional[list[tuple[int, int, int]]]:
+        text, resources = self.text, self.resources
+        if self.is_json or resources.flow_style or not resources.value or "&" in text:
+            return None
+        if text.startswith("%") or "\n%" in text:  # a directive (%TAG) changes what tags mean
+            return None
+        if "\t" in text or self.shared:
+            return None
+        column = resources.value[0][0].start_mark.column
+        starts = []
+        for key, _ in resources.value:
+            index = self.index(key.start_mark)
+            line_start = text.rfind("\n", 0, index) + 1
+            if key.start_mark.column != column or text[line_start:index].strip(" "):
+                return None
+            starts.append(line_start)
+        # The last entry ends before the next line that holds more than a comment.
+        index = self.line_end(_content_end(self, resources.value[-1][1]))
+        end = len(text)
+        while index < len(text):
+            line_start = text.find("\n", index) + 1
+            if line_start == 0:
+                break
+            line = text[line_start:self.line_end(line_start)]
+            stripped = line.lstrip(" ")
+            if stripped.strip() and not stripped.startswith("#"):
+                if len(line) - len(stripped) >= column:
+                    return None
+                end = line_start
+                break
+            index = self.line_end(line_start)
+        ends = starts[1:] + [end]
+        return [(start, stop, column) for start, stop in zip(starts, ends)]
+
+    def entry_names(self) -> set[str]:
+        return {k.value for k, _ in self.resources.value if isinstance(k, ScalarNode)}
 
     def document(self) -> cfn_reader.Document:
         """The template as the loader reads it (once per text)."""
@@ -390,7 +442,7 @@ class _Writer:
         self.plan(fix)
         spans = self.spans()
         for path, items in spans.items():
-            self.check(self.docs[path], _applied(self.docs[path].text, items))
+            self.check(self.docs[path], items)
         return self.text_edits(spans)
 
     def plan(self, fix: Fix) -> None:
@@ -581,11 +633,105 @@ class _Writer:
                 result.append(TextEdit(path, *_position(doc.text, start), *_position(doc.text, end), text))
         return result
 
-    def check(self, doc: _Doc, changed: str) -> None:
-        _check(doc, changed, self.expected.get(doc.path, []))
+    def check(self, doc: _Doc, items: list[tuple[int, int, str]]) -> None:
+        _check(doc, items, self.expected.get(doc.path, []))
 
 
-def _check(doc: _Doc, changed: str, changes: list[Callable[[Any], None]]) -> None:
+def _check(doc: _Doc, items: list[tuple[int, int, str]], changes: list[Callable[[Any], None]]) -> None:
+    """The text with the (start, end, new text) edits made reads as the original with exactly
+    the intended changes: only the resource entries the edits fall in are read again when
+    that is known to be the same (``_check_entries``), else the whole template."""
+    if not _check_entries(doc, items, changes):
+        _check_whole(doc, _applied(doc.text, items), changes)
+
+
+def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[Callable[[Any], None]]) -> bool:
+    """Check the edited resource entries of a block-style YAML template alone, as one small
+    document of those entries before and after the edits. A shortcut that only ever
+    accepts: False (the template or the edits are not of that kind, or the check fails)
+    leaves the answer to the whole template's check.
+
+    Why that reads the same as the whole template: an entry's lines run from its key's line
+    (at the column ``c`` of the ``Resources`` keys) to the next key's line, or for the last
+    entry to the next line written left of ``c``; the text outside them is unchanged. Read
+    alone, each edited entry must parse completely (no open quote or bracket at its end)
+    and no line of it may start left of ``c``, so in the template the unchanged line that
+    follows closes it as it did before. Without anchors (no ``&``) or directives (``%``)
+    nothing in an entry depends on text outside it. A new resource's name must also be free
+    among the entries not read."""
+    entries = doc.entry_lines()
+    if entries is None or not items:
+        return False
+    touched: dict[int, list[tuple[int, int, str]]] = {}
+    for start, end, text in items:
+        found = _entry_at(entries, start)
+        if found is None or found != _entry_at(entries, end, end=True):
+            return False
+        touched.setdefault(found, []).append((start, end, text))
+    column = entries[0][2]
+    before_parts, after_parts = [], []
+    for number in sorted(touched):
+        region_start, region_end, _ = entries[number]
+        original = doc.text[region_start:region_end]
+        edited = _applied(original, [(s - region_start, e - region_start, t) for s, e, t in touched[number]])
+        if not _indented_from(edited, column):
+            return False
+        if not original.endswith("\n"):  # the last entry, at the end of a file without a last newline
+            original, edited = original + doc.nl, edited + doc.nl
+        before_parts.append(original)
+        after_parts.append(edited)
+    try:
+        before = cfn_reader.read_text("".join(before_parts))
+        after = cfn_reader.read_text("".join(after_parts))
+        if after.is_json or not isinstance(after.data, dict) or len(after.problems) > len(before.problems):
+            return False
+        expected = {"Resources": cfn_reader.to_plain(before.data)}
+        for change in changes:
+            change(expected)
+    except _DECLINED:
+        return False
+    got = cfn_reader.to_plain(after.data)
+    if got != expected["Resources"] or any(name not in before.data and name in doc.entry_names() for name in got):
+        return False
+    return _depth(got) + doc.entry_depth < cfn_reader.MAX_DEPTH
+
+
+def _entry_at(entries: list[tuple[int, int, int]], index: int, end: bool = False) -> Optional[int]:
+    """The number of the entry whose lines hold ``index`` (an edit's end may be its last)."""
+    low, high = 0, len(entries)
+    while low < high:
+        middle = (low + high) // 2
+        if entries[middle][0] <= index:
+            low = middle + 1
+        else:
+            high = middle
+    number = low - 1
+    if number < 0:
+        return None
+    start, stop, _ = entries[number]
+    if index < stop or (end and index == stop and index > start):
+        return number
+    return None
+
+
+def _indented_from(text: str, column: int) -> bool:
+    """Every line of ``text`` that holds more than a comment starts at ``column`` or right of it."""
+    for line in text.split("\n"):
+        stripped = line.lstrip(" ")
+        if stripped.strip() and not stripped.startswith("#") and len(line) - len(stripped) < column:
+            return False
+    return True
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(v) for v in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(v) for v in value), default=0)
+    return 0
+
+
+def _check_whole(doc: _Doc, changed: str, changes: list[Callable[[Any], None]]) -> None:
     """The edited text reads as the original with exactly the intended changes."""
     before = doc.document()
     after = cfn_reader.read_text(changed[doc.offset:])
