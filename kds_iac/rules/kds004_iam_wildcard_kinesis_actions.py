@@ -54,10 +54,11 @@ ProducerPolicy:
 A safe fix replaces a `kinesis:` wildcard by the actions it takes in that the statement's
 principals use, when that use is certain: every principal the statement reaches is a role of
 the scan that only AWS services may assume (its trust policy names nothing but
-`firehose.amazonaws.com`, `logs.amazonaws.com` or `events.amazonaws.com`), and the scan shows
-what they do with it. A Firehose Kinesis source role gets `kinesis:DescribeStream`, `kinesis:GetRecords`,
-`kinesis:GetShardIterator`, `kinesis:ListShards` (the read set of KDS014); a CloudWatch Logs
-subscription role and an EventBridge target role get `kinesis:PutRecord`,
+`firehose.amazonaws.com`, `logs.amazonaws.com`, `events.amazonaws.com` or
+`iot.amazonaws.com`), and the scan shows what they do with it. A Firehose Kinesis source role
+gets `kinesis:DescribeStream`, `kinesis:GetRecords`, `kinesis:GetShardIterator`,
+`kinesis:ListShards` (the read set of KDS014); a CloudWatch Logs subscription role, an
+EventBridge target role and an IoT topic rule's role get `kinesis:PutRecord`,
 `kinesis:PutRecords`. The statement's other actions and its resources stay as written.
 
 No fix for a role that a Lambda function, a task or an instance runs under (its code may call

@@ -62,11 +62,11 @@ A safe fix sets the statement's `Resource` (`resources`) to the ARNs of the stre
 principals use (`[aws_kinesis_stream.events.arn]`, `[!GetAtt Events.Arn]`), when that use is
 certain and the statement grants Kinesis actions only: every principal the statement
 reaches is a role of the scan that only AWS services may assume (its trust policy names
-nothing but `firehose.amazonaws.com`, `logs.amazonaws.com` or `events.amazonaws.com`), each
-of its uses in the scan (a Firehose Kinesis source, a CloudWatch Logs subscription filter, an
-EventBridge target) names a stream of the scan, and those streams are in the statement's own
-Terraform module or CloudFormation template. The actions stay as written (KDS004 narrows a
-wildcard).
+nothing but `firehose.amazonaws.com`, `logs.amazonaws.com`, `events.amazonaws.com` or
+`iot.amazonaws.com`), each of its uses in the scan (a Firehose Kinesis source, a CloudWatch
+Logs subscription filter, an EventBridge target, an IoT topic rule's Kinesis action) names a
+stream of the scan, and those streams are in the statement's own Terraform module or
+CloudFormation template. The actions stay as written (KDS004 narrows a wildcard).
 
 No fix for a role that a Lambda function, a task or an instance runs under (its code may use
 any stream), for a user or group, an AWS managed policy, a policy attached to nothing of the

@@ -14,7 +14,8 @@ points it at:
 - CloudWatch Logs delivering a subscription filter to a stream (``role_arn``, ``RoleArn``):
   ``kinesis:PutRecord`` (and ``kinesis:PutRecords``, a producer's other write action);
 - EventBridge putting events into a stream target (``aws_cloudwatch_event_target`` ``role_arn``,
-  a rule's ``Targets[].RoleArn``): the same two write actions.
+  a rule's ``Targets[].RoleArn``), and an IoT topic rule's Kinesis action (``kinesis.role_arn``,
+  ``TopicRulePayload.Actions[].Kinesis.RoleArn``, error actions too): the same two write actions.
 
 ``role_uses(model, role)`` answers with ``RoleUses``: the services that may assume the role,
 its uses found in the scan, the actions they need and the streams they touch (``None`` when a
@@ -41,15 +42,25 @@ from kds_iac.views.kinesis import STREAM_TYPES
 from kds_iac.views.policy import UNKNOWN_TEXT, policy_statements
 from kds_iac.views.settings import Settings
 
-FIREHOSE, LOGS, EVENTS = "firehose", "logs", "events"
+FIREHOSE, LOGS, EVENTS, IOT = "firehose", "logs", "events", "iot"
 
 # The read set AWS documents for a Firehose Kinesis source (KDS014's READ_ACTIONS; a test keeps them equal).
 FIREHOSE_SOURCE_ACTIONS = frozenset(
     {"kinesis:DescribeStream", "kinesis:GetShardIterator", "kinesis:GetRecords", "kinesis:ListShards"}
 )
-SERVICE_ACTIONS = {FIREHOSE: FIREHOSE_SOURCE_ACTIONS, LOGS: iam_actions.PRODUCER_ACTIONS, EVENTS: iam_actions.PRODUCER_ACTIONS}
+SERVICE_ACTIONS = {
+    FIREHOSE: FIREHOSE_SOURCE_ACTIONS,
+    LOGS: iam_actions.PRODUCER_ACTIONS,
+    EVENTS: iam_actions.PRODUCER_ACTIONS,
+    IOT: iam_actions.PRODUCER_ACTIONS,
+}
 
-_SERVICE_PRINCIPALS = {"firehose.amazonaws.com": FIREHOSE, "logs.amazonaws.com": LOGS, "events.amazonaws.com": EVENTS}
+_SERVICE_PRINCIPALS = {
+    "firehose.amazonaws.com": FIREHOSE,
+    "logs.amazonaws.com": LOGS,
+    "events.amazonaws.com": EVENTS,
+    "iot.amazonaws.com": IOT,
+}
 _REGIONAL_LOGS = re.compile(r"^logs\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?$")
 
 ROLE_SETTINGS = Settings(terraform={"trust": "assume_role_policy"}, cloudformation={"trust": "AssumeRolePolicyDocument"})
@@ -63,6 +74,16 @@ EVENT_TARGET_TYPES = ("aws_cloudwatch_event_target", "AWS::Events::Rule")
 EVENT_TARGET_SETTINGS = Settings(
     terraform={"targets": None, "target": "arn", "role": "role_arn"},
     cloudformation={"targets": "Targets", "target": "Arn", "role": "RoleArn"},
+)
+# An IoT topic rule's Kinesis actions (and error action): Terraform writes ``kinesis`` blocks on
+# the rule and in ``error_action``; CloudFormation a ``Kinesis`` entry of TopicRulePayload's
+# Actions and ErrorAction.
+IOT_RULE_TYPES = ("aws_iot_topic_rule", "AWS::IoT::TopicRule")
+IOT_SETTINGS = Settings(
+    terraform={"payload": None, "actions": None, "error": "error_action", "kinesis": "kinesis",
+               "role": "role_arn", "stream": "stream_name"},
+    cloudformation={"payload": "TopicRulePayload", "actions": "Actions", "error": "ErrorAction", "kinesis": "Kinesis",
+                    "role": "RoleArn", "stream": "StreamName"},
 )
 
 
@@ -125,7 +146,8 @@ def _role_uses(model: Model, role: Resource) -> RoleUses:
         return RoleUses(role, services, (), reason)
     uses = tuple(u for u in _service_uses(model) if u[0] is role)
     if not uses:
-        return RoleUses(role, services, (), f"no Firehose source, log subscription or EventBridge target of the scan uses {role.address}")
+        what = "Firehose source, log subscription, EventBridge target or IoT rule"
+        return RoleUses(role, services, (), f"no {what} of the scan uses {role.address}")
     return RoleUses(role, services, tuple(u[1] for u in uses))
 
 
@@ -174,9 +196,46 @@ def _service_uses(model: Model) -> list[tuple[Resource, ServiceUse]]:
                 if isinstance(target, dict):
                     out += _writer(model, EVENTS, resource, target.get(EVENT_TARGET_SETTINGS.name(resource, "role")),
                                    target.get(EVENT_TARGET_SETTINGS.name(resource, "target")))
+        for resource in model.of_type(*IOT_RULE_TYPES):
+            for action in _iot_kinesis_actions(resource):
+                role = compute.role_of(resolve(action.get(IOT_SETTINGS.name(resource, "role"))), model).value
+                if isinstance(role, Resource):
+                    stream = _stream_named(model, action.get(IOT_SETTINGS.name(resource, "stream")))
+                    out.append((role, ServiceUse(IOT, resource, stream)))
         return out
 
     return model.memo("service_uses", build)
+
+
+def _iot_kinesis_actions(rule: Resource) -> list[dict]:
+    """The Kinesis actions of a topic rule, its error action's included."""
+    name = IOT_SETTINGS.name
+    payload_name = name(rule, "payload")
+    payload = resolve(rule.get(payload_name)).value if payload_name else rule.attributes
+    if not isinstance(payload, dict):
+        return []
+    holders = [payload] if name(rule, "actions") is None else _mappings(payload.get(name(rule, "actions")))
+    holders += _mappings(payload.get(name(rule, "error")))
+    return [action for holder in holders for action in _mappings(holder.get(name(rule, "kinesis")))]
+
+
+def _mappings(value: Any) -> list[dict]:
+    """A mapping, or a list of them (Terraform nested blocks), as a list."""
+    value = resolve(value).value
+    items = value if isinstance(value, list) else [value]
+    return [item for item in (resolve(i).value for i in items) if isinstance(item, dict)]
+
+
+def _stream_named(model: Model, value: Any) -> Optional[Resource]:
+    """The stream of the scan a stream-name setting names (by edge, or by its literal name
+    when one stream of the scan has it)."""
+    value = resolve(value).value
+    if isinstance(value, Ref):
+        return value.target if value.target.type in STREAM_TYPES else None
+    if isinstance(value, str):
+        found = compute.streams_by_name(model).get(value, [])
+        return found[0] if len(found) == 1 else None
+    return None
 
 
 def _writer(model: Model, service: str, resource: Resource, role_value: Any, destination_value: Any) -> list:
@@ -276,6 +335,6 @@ def _edges(value: Any, depth: int) -> list[Resource]:
 
 
 __all__ = [
-    "EVENTS", "FIREHOSE", "LOGS", "FIREHOSE_SOURCE_ACTIONS", "SERVICE_ACTIONS", "RoleUses", "ServiceUse", "instances", "read_elsewhere", "referrers", "role_uses",
+    "EVENTS", "FIREHOSE", "IOT", "LOGS", "FIREHOSE_SOURCE_ACTIONS", "SERVICE_ACTIONS", "RoleUses", "ServiceUse", "instances", "read_elsewhere", "referrers", "role_uses",
     "written_together",
 ]

@@ -409,7 +409,7 @@ def test_other_services_actions_stay_and_keep_resource_star(tmp_path):
               policy = data.aws_iam_policy_document.logs.json
             }
             """,
-            "no Firehose source, log subscription or EventBridge target of the scan uses aws_iam_role.unused",
+            "no Firehose source, log subscription, EventBridge target or IoT rule of the scan uses aws_iam_role.unused",
             id="no-use-in-the-scan",
         ),
         pytest.param(
@@ -651,6 +651,101 @@ def test_a_statement_merged_from_a_source_document_is_edited_where_it_is_written
     assert fixes_in(tmp_path) == {
         ("KDS004", "aws_iam_role.logs"): ((SAFE, [
             f"set data.aws_iam_policy_document.base statement[0].actions = {WRITE_SET!r}",
+        ]), ()),
+    }
+
+
+def test_iot_topic_rules_write_with_their_roles(tmp_path):
+    """An IoT topic rule's Kinesis action and error action (Terraform blocks; the stream by
+    reference) and a CloudFormation rule's (the stream by its literal name)."""
+    write(tmp_path, "main.tf", STREAMS_AND_USES + """
+        resource "aws_iam_role" "iot" {
+          name = "iot"
+          assume_role_policy = jsonencode({
+            Version   = "2012-10-17"
+            Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "iot.amazonaws.com" } }]
+          })
+        }
+
+        data "aws_iam_policy_document" "iot" {
+          statement {
+            actions   = ["kinesis:*"]
+            resources = ["*"]
+          }
+        }
+
+        resource "aws_iam_role_policy" "iot" {
+          role   = aws_iam_role.iot.id
+          policy = data.aws_iam_policy_document.iot.json
+        }
+
+        resource "aws_iot_topic_rule" "telemetry" {
+          name        = "telemetry"
+          enabled     = true
+          sql         = "SELECT * FROM 'devices/+/telemetry'"
+          sql_version = "2016-03-23"
+          kinesis {
+            role_arn      = aws_iam_role.iot.arn
+            stream_name   = aws_kinesis_stream.logs.name
+            partition_key = "$${topic()}"
+          }
+          error_action {
+            kinesis {
+              role_arn    = aws_iam_role.iot.arn
+              stream_name = aws_kinesis_stream.clicks.name
+            }
+          }
+        }
+        """)
+    assert fixes_in(tmp_path) == {
+        ("KDS004", "aws_iam_role_policy.iot"): ((SAFE, [
+            f"set data.aws_iam_policy_document.iot statement[0].actions = {WRITE_SET!r}",
+        ]), ()),
+        ("KDS005", "aws_iam_role_policy.iot"): ((SAFE, [
+            "set data.aws_iam_policy_document.iot statement[0].resources = "
+            "[Link(aws_kinesis_stream.clicks, 'arn'), Link(aws_kinesis_stream.logs, 'arn')]",
+        ]), ()),
+    }
+
+
+def test_a_cloudformation_iot_rule_names_its_stream(tmp_path):
+    write(tmp_path, "template.yaml", """
+        AWSTemplateFormatVersion: "2010-09-09"
+        Resources:
+          Telemetry:
+            Type: AWS::Kinesis::Stream
+            Properties:
+              Name: telemetry
+              ShardCount: 1
+          IotRole:
+            Type: AWS::IAM::Role
+            Properties:
+              AssumeRolePolicyDocument:
+                Statement:
+                  - Effect: Allow
+                    Principal: { Service: iot.amazonaws.com }
+                    Action: sts:AssumeRole
+              Policies:
+                - PolicyName: to-stream
+                  PolicyDocument:
+                    Statement:
+                      - Effect: Allow
+                        Action: kinesis:*
+                        Resource: "*"
+          Rule:
+            Type: AWS::IoT::TopicRule
+            Properties:
+              TopicRulePayload:
+                Sql: SELECT * FROM 'devices/+/telemetry'
+                Actions:
+                  - Kinesis:
+                      RoleArn: !GetAtt IotRole.Arn
+                      StreamName: telemetry
+        """)
+    assert fixes_in(tmp_path) == {
+        ("KDS004", "IotRole"): ((SAFE, [f"set IotRole Policies[0].PolicyDocument.Statement[0].Action = {WRITE_SET!r}"]), ()),
+        ("KDS005", "IotRole"): ((SAFE, [
+            "set IotRole Policies[0].PolicyDocument.Statement[0].Resource = [Link(Telemetry, 'arn')]",
         ]), ()),
     }
 
