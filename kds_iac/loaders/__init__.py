@@ -92,11 +92,11 @@ def _terraform_modules(
 ) -> list[Model]:
     """Each module directory's model, in order; with ``jobs`` above 1 (and a scan large enough),
     loaded in threads, each with a tfparse worker of its own."""
-    threads = 1
+    threads, replace_forked = 1, False
     if jobs > 1:
         from kds_iac.loaders import parallel
 
-        threads = parallel.terraform_jobs(jobs, directories)
+        threads, replace_forked = parallel.terraform_plan(jobs, directories)
     if threads == 1:
         out = []
         for directory in directories:
@@ -106,7 +106,7 @@ def _terraform_modules(
     from kds_iac.loaders import tfparse_worker
 
     before = tfparse_worker.workers()
-    tfparse_worker.set_workers(max(before, threads))
+    tfparse_worker.set_workers(max(before, threads), replace_forked=replace_forked)
     try:
         return list(parallel.ordered_map(module, directories, threads, before=step))
     finally:

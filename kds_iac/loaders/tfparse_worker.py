@@ -373,17 +373,17 @@ def start(fork: bool = False) -> None:
             _child = _Child(fork)
 
 
-def set_workers(count: int) -> None:
+def set_workers(count: int, replace_forked: bool = False) -> None:
     """How many worker processes may evaluate at once: 1 (the default) is one worker serving
     every request in turn; a parallel load raises it for its duration, each extra worker
     starting on first use. Lowering it stops the extra workers (a busy one once it is done).
-    Raising it also replaces an idle forked worker (it runs with our Go settings, not
-    ``GO_SETTINGS``): a load large enough to run in parallel makes up for a process start."""
+    ``replace_forked``: replace an idle forked worker (it runs with our Go settings, not
+    ``GO_SETTINGS``) by a started one, for a load large enough to make up for a cold start."""
     global _slots, _child
     count = max(1, int(count))
     closing = []
     with _lock:
-        if count > 1 and _child is not None and _child.forked and 0 not in _busy:
+        if replace_forked and _child is not None and _child.forked and 0 not in _busy:
             closing.append(_child)
             _child = None
         _slots = count

@@ -45,7 +45,7 @@ def mixed_tree(tmp_path_factory) -> Path:
     shutil.copytree(REPO / "examples", root / "examples")
     for index in range(4):
         (root / f"gen_{index}").mkdir()
-        (root / f"gen_{index}" / "main.tf").write_text(stream_module(f"g{index}", 150))
+        (root / f"gen_{index}" / "main.tf").write_text(stream_module(f"g{index}", 1100))  # 4 x ~150 KB: parallel
     (root / "broken").mkdir()
     (root / "broken" / "main.tf").write_text(BROKEN)
     (root / "crashes").mkdir()
@@ -78,7 +78,7 @@ def test_jobs_2_reports_what_jobs_1_reports_byte_for_byte(mixed_tree, report):
         }
         assert problems == {("broken/main.tf", 3, "error", "parse"), ("crashes/main.tf", 1, "error", "evaluation")}
         found = {(f["rule_id"], f["resource"]) for f in json.loads(serial.stdout)["findings"] if f["file"].startswith("gen_3/")}
-        assert ("KDS001", "aws_kinesis_stream.g3_149") in found  # the last generated module was loaded
+        assert ("KDS001", "aws_kinesis_stream.g3_1099") in found  # the last generated module was loaded
 
 
 def test_modules_load_in_as_many_workers_as_jobs(mixed_tree, monkeypatch):
@@ -135,15 +135,18 @@ def test_modules_load_in_as_many_workers_as_jobs(mixed_tree, monkeypatch):
 
 
 def test_a_small_scan_loads_serially(tmp_path):
-    for name, streams in (("a", 1), ("b", 1), ("big", 400)):
+    sizes = {"a": 1, "b": 1, "big": 4000, "huge": 16000}  # ~135 bytes a stream
+    for name, streams in sizes.items():
         (tmp_path / name).mkdir()
         (tmp_path / name / "main.tf").write_text(stream_module(name, streams))
-    small = [str(tmp_path / "a"), str(tmp_path / "b")]
-    assert parallel.terraform_jobs(2, small) == 1
-    assert parallel.terraform_jobs(2, [str(tmp_path / "big")]) == 1  # one unit
-    assert parallel.terraform_jobs(2, [*small, str(tmp_path / "big")]) == 2
-    assert parallel.terraform_jobs(8, [*small, str(tmp_path / "big")]) == 3  # one thread per module at most
-    assert parallel.terraform_jobs(1, [*small, str(tmp_path / "big")]) == 1
+    small, big, huge = [str(tmp_path / "a"), str(tmp_path / "b")], str(tmp_path / "big"), str(tmp_path / "huge")
+    assert parallel.terraform_plan(2, small) == (1, False)
+    assert parallel.terraform_plan(2, [big]) == (1, False)  # one unit
+    assert parallel.terraform_plan(2, [*small, big]) == (2, False)
+    assert parallel.terraform_plan(8, [*small, big]) == (3, False)  # one thread per module at most
+    assert parallel.terraform_plan(1, [*small, big]) == (1, False)
+    assert parallel.terraform_plan(2, [*small, huge]) == (2, True)  # worth a cold worker for Go's settings
+    assert parallel.terraform_jobs(2, [*small, big]) == 2
 
 
 def test_ordered_map_keeps_the_order_and_raises_where_a_serial_loop_would():
