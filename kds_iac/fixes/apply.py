@@ -187,16 +187,24 @@ class Files:
 
     def __init__(self, overlays: Optional[dict[str, str]] = None) -> None:
         self._read: dict[str, _Read] = {}
+        self._keys: dict[str, str] = {}
         self._overlays = {_key(path): text for path, text in (overlays or {}).items()}
 
     def __call__(self, path: str) -> str:
-        key = _key(path)
+        key = self._key(path)
         if key in self._overlays:
             return self._overlays[key]
         return self.load(path).text
 
+    def _key(self, path: str) -> str:
+        """``_key(path)``, worked out once per path string (writers read a file once per fix)."""
+        key = self._keys.get(path)
+        if key is None:
+            key = self._keys[path] = _key(path)
+        return key
+
     def load(self, path: str) -> _Read:
-        key = _key(path)
+        key = self._key(path)
         found = self._read.get(key)
         if found is None:
             raw = read_bytes(path)

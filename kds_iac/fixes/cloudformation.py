@@ -212,6 +212,9 @@ class _Doc:
         self.short_tags = 0
         self.long_keys = 0
         self.sequence_offset: Optional[int] = None
+        if "&" not in self.text:  # without an anchor no node is reached twice
+            self._walk_tree()
+            return
         stack: list[Node] = [self.root]
         while stack:
             node = stack.pop()
@@ -237,6 +240,52 @@ class _Doc:
                 stack.extend(node.value)
         self.quote = "'" if quotes["'"] > quotes['"'] else '"'
         self.long_form = self.long_keys > 0 and self.short_tags == 0
+
+    def _walk_tree(self) -> None:
+        """``_walk_facts`` for a tree (no node reached twice), in the same order, with the
+        scalar keys of a mapping counted where it is met (the facts of one template are
+        worked out for every fix of a file in JSON and SARIF output)."""
+        single = double = short = long_keys = 0
+        offset: Optional[int] = None
+        stack: list[Node] = [self.root]
+        pop, push = stack.pop, stack.append
+        while stack:
+            node = pop()
+            tag = node.tag
+            if tag[:1] == "!" and tag != "!":
+                short += 1
+            kind = type(node)
+            if kind is ScalarNode:
+                style = node.style
+                if style == "'":
+                    single += 1
+                elif style == '"':
+                    double += 1
+            elif kind is MappingNode:
+                for key, value in node.value:
+                    if (offset is None and type(value) is SequenceNode and not value.flow_style and value.value
+                            and key.start_mark.line < value.start_mark.line):
+                        offset = value.start_mark.column - key.start_mark.column
+                    push(value)
+                    if type(key) is ScalarNode:
+                        text = key.value
+                        if text == "Ref" or text.startswith("Fn::"):
+                            long_keys += 1
+                        tag = key.tag
+                        if tag[:1] == "!" and tag != "!":
+                            short += 1
+                        style = key.style
+                        if style == "'":
+                            single += 1
+                        elif style == '"':
+                            double += 1
+                    else:
+                        push(key)
+            else:
+                stack.extend(node.value)
+        self.short_tags, self.long_keys, self.sequence_offset = short, long_keys, offset
+        self.quote = "'" if single > double else '"'
+        self.long_form = long_keys > 0 and short == 0
 
     def _resources(self) -> MappingNode:
         found = _get(self.root, "Resources")
@@ -685,13 +734,14 @@ def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[C
         after = cfn_reader.read_text("".join(after_parts))
         if after.is_json or not isinstance(after.data, dict) or len(after.problems) > len(before.problems):
             return False
-        expected = {"Resources": cfn_reader.to_plain(before.data)}
+        names = set(before.data)
+        expected = {"Resources": before.data}  # read for this check only: changed in place
         for change in changes:
             change(expected)
     except _DECLINED:
         return False
-    got = cfn_reader.to_plain(after.data)
-    if got != expected["Resources"] or any(name not in before.data and name in doc.entry_names() for name in got):
+    got = after.data  # Mapping and Sequence compare as the dict and list they are
+    if got != expected["Resources"] or any(name not in names and name in doc.entry_names() for name in got):
         return False
     return _depth(got) + doc.entry_depth < cfn_reader.MAX_DEPTH
 

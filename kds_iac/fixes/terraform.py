@@ -821,6 +821,8 @@ class _File:
         return offset + shift
 
     def edits(self) -> list[TextEdit]:
+        if not self.changes:
+            return []  # a file only read (a module's other files): its lines are not split
         starts = [0] + [m.end() for m in re.finditer("\n", self.original)]
         edits = []
         for start, end, text in self.changes:
