@@ -375,8 +375,9 @@ def start(fork: bool = False) -> None:
 
 def set_workers(count: int, replace_forked: bool = False) -> None:
     """How many worker processes may evaluate at once: 1 (the default) is one worker serving
-    every request in turn; a parallel load raises it for its duration, each extra worker
-    starting on first use. Lowering it stops the extra workers (a busy one once it is done).
+    every request in turn; a parallel load raises it for its duration, and the extra workers
+    start now (their start-up overlaps the caller's work). Lowering it stops the extra workers
+    (a busy one once it is done).
     ``replace_forked``: replace an idle forked worker (it runs with our Go settings, not
     ``GO_SETTINGS``) by a started one, for a load large enough to make up for a cold start."""
     global _slots, _child
@@ -393,6 +394,15 @@ def set_workers(count: int, replace_forked: bool = False) -> None:
             if slot not in _busy and _others[slot - 1] is not None:
                 closing.append(_others[slot - 1])
                 _others[slot - 1] = None
+        if count > 1:
+            try:
+                if _child is None:
+                    _child = _Child(fork=False)
+                for slot in range(1, count):
+                    if slot not in _busy and _others[slot - 1] is None:
+                        _others[slot - 1] = _Child(fork=False)
+            except OSError:  # no process now: the next evaluation tries again, and reports it
+                pass
         _free.notify_all()
     for child in closing:  # idle: nothing to finish
         if child.owner == os.getpid():
