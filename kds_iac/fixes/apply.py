@@ -15,6 +15,7 @@ import difflib
 import importlib
 import logging
 import os
+import sys
 import tempfile
 from typing import Callable, Iterable, Optional, Sequence
 
@@ -93,11 +94,15 @@ def edits_of(findings: Iterable, read: Reader) -> dict[int, list[TextEdit]]:
         if fix is None:
             continue
         try:
-            module = _writer_module(fix)
+            writer = writer_for(fix)
         except Exception:  # noqa: BLE001 - as in edits_for
             LOG.debug("kds-iac: no fix writer for %r", fix.title, exc_info=True)
             continue
-        many = getattr(module, "text_edits_many", None) if module is not None else None
+        if writer is None:
+            continue
+        module = sys.modules.get(getattr(writer, "__module__", ""))
+        # the batch of the module whose text_edits is the writer (not of a writer put in its place)
+        many = getattr(module, "text_edits_many", None) if getattr(module, "text_edits", None) is writer else None
         resources = fix_resources(fix)
         location = getattr(resources[0], "location", None) if resources and many is not None else None
         groups.setdefault((many, getattr(location, "file", "")), []).append(finding)
@@ -340,14 +345,15 @@ def plan(
     read = read if read is not None else Files()
     result = FixPlan(read)
     spans: dict[str, list[tuple[int, int, TextEdit]]] = {}
+    findings = [f for f in findings if getattr(f, "fix", None) is not None]
+    # a writer's work only for what is applied; a file's fixes written together
+    written = edits_of([f for f in findings if unsafe or f.fix.safety != UNSAFE], read)
     for finding in findings:
-        fix = getattr(finding, "fix", None)
-        if fix is None:
-            continue
+        fix = finding.fix
         if fix.safety == UNSAFE and not unsafe:
-            result.unsafe.append(finding)  # not written: a writer's work only for what is applied
+            result.unsafe.append(finding)
             continue
-        edits = edits_for(finding, read)
+        edits = written.get(id(finding))
         if edits is None:
             continue
         if allowed is not None and not all(allowed(edit.file) for edit in edits):
