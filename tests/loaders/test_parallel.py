@@ -204,3 +204,40 @@ def test_an_answer_that_arrives_as_the_wait_times_out_is_an_answer():
             raise AssertionError("taken for a crash")
 
     assert tfparse_worker._ask(0, Worker(), b"{}\n", 5.0, 1024.0) == ("ok", b"{}")
+
+
+STARTS_TWO_THEN_WAITS = """
+import sys, time
+from kds_iac.loaders import tfparse_worker
+tfparse_worker.set_workers(2)
+print(tfparse_worker._child.process.pid, tfparse_worker._others[0].process.pid, flush=True)
+time.sleep(600)
+"""
+
+
+def test_the_extra_workers_do_not_outlive_their_parent():
+    """A parent killed with SIGKILL runs no ``atexit``: each worker of the pool notices on its own."""
+    import sys
+    import time
+
+    parent = subprocess.Popen([sys.executable, "-c", STARTS_TWO_THEN_WAITS], stdout=subprocess.PIPE, text=True)
+    try:
+        workers = [int(pid) for pid in parent.stdout.readline().split()]
+        assert len(set(workers)) == 2
+        assert all(_running(pid) for pid in workers)
+    finally:
+        parent.kill()
+        parent.wait(timeout=30)
+    for _ in range(100):  # each notices within ~0.5 s
+        if not any(_running(pid) for pid in workers):
+            break
+        time.sleep(0.1)
+    assert not any(_running(pid) for pid in workers)
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(") ")[-1][:1] not in ("Z", "X")
+    except FileNotFoundError:
+        return False
