@@ -289,8 +289,7 @@ class _Doc:
 
     def _resources(self) -> MappingNode:
         found = _get(self.root, "Resources")
-        # How many levels deeper the entries sit in the template than in a document of
-        # entries alone (the cfn_reader's depth limit counts them).
+        # How many keys the entries sit under (cfn_reader's depth limit counts them).
         self.entry_depth = 1
         if found is None and self.serverless_root:
             self.entry_depth = 2
@@ -729,10 +728,20 @@ def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[C
             original, edited = original + doc.nl, edited + doc.nl
         before_parts.append(original)
         after_parts.append(edited)
+    if column < doc.entry_depth:
+        return False
+    # Under as many keys as the template nests its entries, so that the reader's depth limit
+    # counts as it does for the whole template.
+    holders = ["R:", " " * (column - 1) + "S:"][: doc.entry_depth]
     try:
         before = cfn_reader.read_text("".join(before_parts))
-        after = cfn_reader.read_text("".join(after_parts))
-        if after.is_json or not isinstance(after.data, dict) or len(after.problems) > len(before.problems):
+        after = cfn_reader.read_text(doc.nl.join(holders) + doc.nl + "".join(after_parts))
+        got = after.data
+        for name in ("R", "S")[: doc.entry_depth]:
+            if not isinstance(got, dict) or list(got) != [name]:
+                return False
+            got = got[name]
+        if not isinstance(got, dict) or len(after.problems) > len(before.problems):
             return False
         names = set(before.data)
         expected = {"Resources": before.data}  # read for this check only: changed in place
@@ -740,10 +749,8 @@ def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[C
             change(expected)
     except _DECLINED:
         return False
-    got = after.data  # Mapping and Sequence compare as the dict and list they are
-    if got != expected["Resources"] or any(name not in names and name in doc.entry_names() for name in got):
-        return False
-    return _depth(got) + doc.entry_depth < cfn_reader.MAX_DEPTH
+    # Mapping and Sequence compare as the dict and list they are
+    return got == expected["Resources"] and not any(name not in names and name in doc.entry_names() for name in got)
 
 
 def _entry_at(entries: list[tuple[int, int, int]], index: int, end: bool = False) -> Optional[int]:
@@ -771,14 +778,6 @@ def _indented_from(text: str, column: int) -> bool:
         if stripped.strip() and not stripped.startswith("#") and len(line) - len(stripped) < column:
             return False
     return True
-
-
-def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
 
 
 def _check_whole(doc: _Doc, changed: str, changes: list[Callable[[Any], None]]) -> None:

@@ -133,8 +133,8 @@ def test_a_batch_writer_that_raises_leaves_each_fix_to_text_edits(monkeypatch):
     assert apply.offered(findings, read) == expected
 
 
-def test_checking_the_edited_entries_alone_answers_as_reading_the_whole_template(monkeypatch, tmp_path):
-    by_file = _cfn_fixes_by_file(EXAMPLES / "cloudformation", FIXTURES)
+def test_checking_the_edited_entries_alone_answers_as_reading_the_whole_template(monkeypatch):
+    by_file = _cfn_fixes_by_file(EXAMPLES / "cloudformation", EXAMPLES / "serverless", FIXTURES)
     fixes = [finding.fix for findings in by_file.values() for finding in findings]
     shortcut_taken = []
     real = cloudformation._check_entries
@@ -147,6 +147,7 @@ def test_checking_the_edited_entries_alone_answers_as_reading_the_whole_template
 
     monkeypatch.setattr(cloudformation, "_check_entries", spy)
     with_entries = [text_edits(fix, _read) for fix in fixes]
-    assert {Path(path).name for path in shortcut_taken} >= {"streams.yaml", "long-form.yaml", "policies.yaml", "trails.yaml"}
+    # entries under Resources, and under a Serverless service's resources.Resources
+    assert {Path(path).name for path in shortcut_taken} >= {"streams.yaml", "long-form.yaml", "trails.yaml", "serverless.yml"}
     monkeypatch.setattr(cloudformation, "_check_entries", lambda doc, items, changes: False)
     assert [text_edits(fix, _read) for fix in fixes] == with_entries
