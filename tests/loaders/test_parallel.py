@@ -61,6 +61,7 @@ def run(root: Path, *args: str) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=600,  # a hang guard, not a limit under test
+        check=False,
     )
 
 
