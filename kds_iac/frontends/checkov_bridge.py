@@ -6,7 +6,8 @@ resource checkov asks about, they
 1. recover the **scope**: the directory checkov was given with ``-d`` (the file's directory
    for ``-f``), from checkov's own data (see ``recover_scope``);
 2. run **the same engine as the CLI** (``kds_iac.engine.scan``) on that directory, once per
-   scope and process (``scope_result``);
+   scope and checkov run: checkov runs each framework in a process of its own, and these
+   share the result through a store of the run (``scope_result``);
 3. **match** the resource to the engine's findings, ``ScanResult.findings`` and
    ``ScanResult.suppressed`` alike since checkov applies skip comments itself: by file and
    Terraform address (checkov's ``__address__`` and tfparse's ``module.x.aws_y.z["k"]`` are
@@ -128,6 +129,31 @@ def check_specs(framework: str) -> list[CheckSpec]:
         if types:
             specs.append(CheckSpec(module.rule, framework, types, module.rule.category))
     return specs
+
+
+# checkov runners that ask the checks of each of our check files (the registries they read)
+TERRAFORM_RUNNERS = ("terraform", "terraform_json", "terraform_plan")  # Terraform resource and provider checks
+CLOUDFORMATION_RUNNERS = ("cloudformation", "serverless")  # CloudFormation resource checks
+SERVERLESS_RUNNERS = ("serverless",)  # Serverless function checks
+
+
+def loaded_for(runners: Sequence[str], frame: Optional[FrameType] = None) -> bool:
+    """Whether the checkov runner loading a check file is one of ``runners``.
+
+    checkov loads every external checks folder in each of its framework runners (about twenty
+    with ``-d``: Kubernetes, Dockerfile, GitHub Actions, ...), each in a process of its own, and
+    building our checks imports every rule (about 0.08 s of CPU); the runners that never ask
+    them skip that. The runner is the nearest caller whose ``self`` has a ``check_type``; True
+    when nothing is loading through a runner (a program or a test importing the file)."""
+    current = frame if frame is not None else sys._getframe(1)
+    depth = 0
+    while current is not None and depth < 80:
+        check_type = getattr(current.f_locals.get("self"), "check_type", None)
+        if isinstance(check_type, str):
+            return check_type in runners
+        current = current.f_back
+        depth += 1
+    return True
 
 
 # --------------------------------------------------------------------------- the scope
@@ -315,39 +341,71 @@ def strip_scanned_suffix(path: str, scanned_file: str) -> Optional[str]:
 # --------------------------------------------------------------------------- one engine run
 
 
+@dataclass(frozen=True)
+class Hit:
+    """What matching needs of one finding: its message and the unit (root module, template)
+    it was evaluated for. Plain text, so runner processes can share it as JSON."""
+
+    message: str
+    unit: str = ""
+
+
 @dataclass
 class ScopeResult:
     """The engine's answer for one scope, indexed for matching."""
 
     root: str
-    by_key: dict[tuple[str, str, str], list[Finding]] = field(default_factory=dict)  # (checkov id, file, address)
+    by_key: dict[tuple[str, str, str], list[Hit]] = field(default_factory=dict)  # (checkov id, file, address)
     files: set[str] = field(default_factory=set)  # every file the engine read
     broken: dict[str, str] = field(default_factory=dict)  # file -> error diagnostic
-    error: Optional[BaseException] = None
+    error: Optional[str] = None  # why the engine failed on the scope
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "root": self.root,
+            "hits": [[*key, [[h.message, h.unit] for h in hits]] for key, hits in self.by_key.items()],
+            "files": sorted(self.files),
+            "broken": self.broken,
+            "error": self.error,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "ScopeResult":
+        by_key = {(c, f, a): [Hit(m, u) for m, u in hits] for c, f, a, hits in data["hits"]}
+        return cls(data["root"], by_key, set(data["files"]), dict(data["broken"]), data["error"])
 
 
 _RESULTS: dict[str, ScopeResult] = {}
 _LOCK = threading.Lock()
 RUNS: list[str] = []  # roots the engine ran on in this process, in order (tests read it)
+NO_SHARE_ENV = "KDS_IAC_CHECKOV_NO_SHARE"  # each runner process runs the engine itself (tests compare)
 
 
 def scope_result(root: str) -> ScopeResult:
-    """Run the engine on ``root`` once per process; later calls return the cached result."""
+    """The engine's result for ``root``: computed once per checkov run, not once per process.
+
+    checkov forks one process per framework runner (Terraform, CloudFormation, Serverless, ...)
+    and each asks about the same scope; the first to ask runs the engine and leaves the result
+    in the run's store (``_run_store``), the others wait for it and read it. Within a process
+    the result is kept in memory."""
     key = os.path.realpath(root)
     with _LOCK:
         cached = _RESULTS.get(key)
         if cached is None:
-            cached = _run_engine(key)
+            store = None if os.environ.get(NO_SHARE_ENV) else _run_store()
+            cached = _shared_result(key, store) if store is not None else _run_engine(key)
             _RESULTS[key] = cached
         return cached
 
 
 def clear_cache() -> None:
+    global _STORE
     with _LOCK:
         _RESULTS.clear()
         _GRAPH_INDEX.clear()
         _CFN_FILES.clear()
         RUNS.clear()
+        _STORE = _UNSET
 
 
 def _run_engine(root: str) -> ScopeResult:
@@ -359,7 +417,7 @@ def _run_engine(root: str) -> ScopeResult:
         scanned = engine.scan([root], config=_scope_config(root), one_finding_per_place=False)
     except Exception as error:  # report it on every resource rather than pass them all
         LOG.error("kds-iac: the engine failed on scope %s: %s", root, error, exc_info=True)
-        result.error = error
+        result.error = f"{type(error).__name__}: {error}"
         return result
     for path in scanned.files:
         result.files.add(_normalized(path, root))
@@ -370,11 +428,12 @@ def _run_engine(root: str) -> ScopeResult:
     for finding in list(scanned.findings) + list(scanned.suppressed):
         file = _normalized(finding.location.file, root, finding.resource.unit)
         result.files.add(file)
+        hit = Hit(finding.message, finding.resource.unit or "")
         key = (finding.rule.checkov_id, file, finding.address)
-        result.by_key.setdefault(key, []).append(finding)
+        result.by_key.setdefault(key, []).append(hit)
         service = _service_file(finding, root)
         if service is not None and service != file:  # checkov names a fragment's resources by the service file
-            result.by_key.setdefault((finding.rule.checkov_id, service, finding.address), []).append(finding)
+            result.by_key.setdefault((finding.rule.checkov_id, service, finding.address), []).append(hit)
     count = len(scanned.findings) + len(scanned.suppressed)
     LOG.info(
         "kds-iac: scope %s: %d files, %d findings (%d suppressed by comments)",
@@ -396,6 +455,122 @@ def _scope_config(root: str):
     return Config(audit=settings.audit, source=settings.source)
 
 
+# --------------------------------------------------------------------------- sharing across checkov's runner processes
+
+_UNSET = object()
+_STORE: Any = _UNSET  # this process's run store: a directory, None (no sharing) or _UNSET
+_RUN_DIR = re.compile(r"^(\d+)-(\d+)$")
+
+
+def _store_root() -> str:
+    """Where the run stores of this user live (tests point it elsewhere)."""
+    import tempfile
+
+    return os.path.join(tempfile.gettempdir(), f"kds-iac-checkov-{os.getuid()}")
+
+
+def _run_store() -> Optional[str]:
+    """The directory the runner processes of this checkov run share results in, or None.
+
+    The run is the process that started the runners: ``multiprocessing.parent_process()`` in a
+    runner (checkov's default, fork, and spawn), named by its pid and start time so a reused
+    pid is another run. None when the runners run in this process (one runner, or checkov's
+    thread and sequential modes: memory is shared already), without ``/proc`` or ``fcntl``,
+    or when the store directory is not this user's own."""
+    global _STORE
+    if _STORE is _UNSET:
+        _STORE = _open_run_store()
+    return _STORE
+
+
+def _open_run_store() -> Optional[str]:
+    import multiprocessing
+
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.pid is None:
+        return None
+    try:
+        import fcntl  # noqa: F401  (POSIX only; _shared_result locks with it)
+    except ImportError:
+        return None
+    started = _process_start(parent.pid)
+    if started is None:
+        return None
+    root = _store_root()
+    try:
+        os.makedirs(root, mode=0o700, exist_ok=True)
+        info = os.lstat(root)
+        import stat
+
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+            LOG.warning("kds-iac: %s is not a private directory of this user: results are not shared", root)
+            return None
+        run = os.path.join(root, f"{parent.pid}-{started}")
+        os.makedirs(run, mode=0o700, exist_ok=True)
+    except OSError as error:
+        LOG.warning("kds-iac: cannot share results between checkov runners: %s", error)
+        return None
+    _remove_finished_runs(root, run)
+    return run
+
+
+def _process_start(pid: int) -> Optional[str]:
+    """A process's start time in clock ticks since boot (Linux ``/proc``), or None."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            fields = handle.read().rsplit(b")", 1)[1].split()
+        return fields[19].decode()  # field 22, counted after "pid (comm)"
+    except (OSError, IndexError):
+        return None
+
+
+def _remove_finished_runs(root: str, keep: str) -> None:
+    """Stores of checkov runs whose process has ended (nobody removes a store at the end of its
+    run: checkov's main process never runs our code)."""
+    import shutil
+
+    for name in os.listdir(root):
+        match = _RUN_DIR.match(name)
+        path = os.path.join(root, name)
+        if match and path != keep and _process_start(int(match.group(1))) != match.group(2):
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _shared_result(root: str, store: str) -> ScopeResult:
+    """The scope's result from the run's store; the first process to ask computes and writes
+    it while holding the scope's lock, so the others wait instead of running the engine too.
+    A process that dies while computing releases the lock, and the next one computes."""
+    import fcntl
+    import hashlib
+    import json
+
+    base = os.path.join(store, hashlib.sha256(root.encode("utf-8", "surrogateescape")).hexdigest()[:32])
+    with open(base + ".lock", "ab") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            try:
+                with open(base + ".json", encoding="utf-8") as handle:
+                    result = ScopeResult.from_json(json.load(handle))
+                if result.root == root:
+                    LOG.info("kds-iac: engine result for %s shared by another checkov runner", root)
+                    return result
+            except FileNotFoundError:
+                pass
+            except (OSError, ValueError, KeyError, TypeError) as error:
+                LOG.warning("kds-iac: shared result for %s unreadable (%s): running the engine", root, error)
+            result = _run_engine(root)
+            partial = f"{base}.{os.getpid()}.partial"
+            try:
+                with open(partial, "w", encoding="utf-8", errors="surrogateescape") as handle:
+                    json.dump(result.to_json(), handle)
+                os.replace(partial, base + ".json")
+            except OSError as error:
+                LOG.warning("kds-iac: cannot share the result for %s: %s", root, error)
+            return result
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 # --------------------------------------------------------------------------- matching
 
 
@@ -403,7 +578,7 @@ def _scope_config(root: str):
 class Verdict:
     status: str  # FAILED, PASSED or UNKNOWN
     messages: tuple[str, ...] = ()
-    findings: tuple[Finding, ...] = ()
+    findings: tuple[Hit, ...] = ()
 
 
 def evaluate(rule: Rule, located: Located, address: str) -> Verdict:
@@ -415,7 +590,7 @@ def evaluate(rule: Rule, located: Located, address: str) -> Verdict:
     result = scope_result(located.root)
     file = os.path.realpath(located.file)
     if result.error is not None:
-        raise RuntimeError(f"kds-iac engine failed on {located.root}: {result.error}") from result.error
+        raise RuntimeError(f"kds-iac engine failed on {located.root}: {result.error}")
     findings = result.by_key.get((rule.checkov_id, file, address), [])
     if located.caller_root and findings:
         findings = _same_root_module(findings, located.caller_root, file)
@@ -431,7 +606,7 @@ def evaluate(rule: Rule, located: Located, address: str) -> Verdict:
     return Verdict(PASSED)
 
 
-def _same_root_module(findings: Sequence[Finding], caller_root: str, file: str) -> list[Finding]:
+def _same_root_module(findings: Sequence[Any], caller_root: str, file: str) -> list[Any]:
     """Keep the findings of the root module that called this module instance.
 
     Two root modules (``envs/dev``, ``envs/prod``) may call the same module file under the
@@ -440,7 +615,7 @@ def _same_root_module(findings: Sequence[Finding], caller_root: str, file: str) 
     units say nothing about callers (unset, or the module's own directory), keep them all.
     """
     wanted = os.path.realpath(caller_root)
-    units = [_unit_dir(f.resource.unit) for f in findings]
+    units = [_unit_dir(f.unit if isinstance(f, Hit) else f.resource.unit) for f in findings]
     same = [f for f, unit in zip(findings, units) if unit == wanted]
     if same:
         return same
@@ -567,10 +742,10 @@ def evaluate_function(rule: Rule, context: ServerlessContext) -> Verdict:
     located, name = context.located, context.function
     result = scope_result(located.root)
     if result.error is not None:
-        raise RuntimeError(f"kds-iac engine failed on {located.root}: {result.error}") from result.error
+        raise RuntimeError(f"kds-iac engine failed on {located.root}: {result.error}")
     file = os.path.realpath(located.file)
     own = f"functions.{name}"
-    findings: list[Finding] = []
+    findings: list[Hit] = []
     for (check_id, found_file, address), found in result.by_key.items():
         if check_id != rule.checkov_id or found_file != file:
             continue

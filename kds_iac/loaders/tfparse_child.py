@@ -34,9 +34,18 @@ def main() -> None:
     serve()
 
 
-def serve() -> None:
-    """Answer requests from fd 0 on fd 1 until fd 0 closes (also the entry of a forked worker)."""
-    parent = os.getppid()
+PARENT_ENV = "KDS_IAC_TFPARSE_PARENT"  # the parent's pid, set by the parent when it starts us
+
+
+def serve(parent: int = 0) -> None:
+    """Answer requests from fd 0 on fd 1 until fd 0 closes (also the entry of a forked worker).
+    ``parent``: the pid of the process that started us, as it told us: asking ``getppid()``
+    here would give the reaper's pid if the parent was gone before we got this far (seen on
+    a busy machine), and the worker would then never notice."""
+    try:
+        parent = parent or int(os.environ.get(PARENT_ENV, ""))
+    except ValueError:
+        parent = os.getppid()
     try:
         import tfparse  # first: the Go runtime initialises on its own thread meanwhile
     except Exception as error:  # every request gets the reason; the loader reports it per module

@@ -142,6 +142,7 @@ def _fork_into_worker(fds: tuple[int, int, int]) -> int:
     """Fork; the child serves requests on ``fds`` (stdin, stdout, stderr) and never returns."""
     from kds_iac.loaders import tfparse_child
 
+    parent = os.getpid()
     pid = os.fork()
     if pid:
         return pid
@@ -149,7 +150,7 @@ def _fork_into_worker(fds: tuple[int, int, int]) -> int:
         for i, fd in enumerate(fds):
             os.dup2(fd, i)
         os.closerange(3, _MAX_FD)
-        tfparse_child.serve()
+        tfparse_child.serve(parent)
     finally:
         os._exit(70)
 
@@ -190,7 +191,9 @@ GO_SETTINGS = {"GOGC": "300", "GOMEMLIMIT": "768MiB"}
 
 
 def _environment() -> dict[str, str]:
-    return {**GO_SETTINGS, **os.environ}
+    """A started worker's environment: ours, Go's settings unless ours has them, and our pid
+    (the worker watches that it is still its parent: ``tfparse_child.serve``)."""
+    return {**GO_SETTINGS, **os.environ, "KDS_IAC_TFPARSE_PARENT": str(os.getpid())}
 
 
 def _standard_streams_open() -> bool:

@@ -242,3 +242,29 @@ def _running(pid: int) -> bool:
             return handle.read().split(") ")[-1][:1] not in ("Z", "X")
     except FileNotFoundError:
         return False
+
+
+def test_a_worker_whose_parent_is_gone_before_it_looks_exits():
+    """A worker checks that the process that started it is still its parent. It is told that
+    pid: on a busy machine the parent could die before the worker first asked ``getppid()``,
+    which then named the reaper, and the worker evaluated on for minutes (seen once in
+    ``test_the_worker_does_not_outlive_its_parent[spawned-exits]``). Here the pid it is told
+    is not its parent's, as after such an early death; its stdin stays open."""
+    import os
+    import sys
+
+    from kds_iac.loaders import tfparse_child
+
+    script = os.path.join(os.path.dirname(tfparse_child.__file__), "tfparse_child.py")
+    worker = subprocess.Popen(
+        [sys.executable, script],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, tfparse_child.PARENT_ENV: "1"},
+    )
+    try:
+        assert worker.wait(timeout=60) == 3  # a hang guard; it exits within ~0.5 s
+    finally:
+        worker.kill()
+        worker.stdin.close()

@@ -38,4 +38,17 @@ KdsCloudFormationCheck = bridge.check_class(
     "One kds-iac rule as a checkov CloudFormation resource check.",
 )
 
-CHECKS = [KdsCloudFormationCheck(spec) for spec in bridge.check_specs(CLOUDFORMATION)]
+CHECKS: list = []
+_BUILT = False
+
+
+def register() -> None:
+    """Build (and so register with checkov) one check per rule, once, unless the checkov
+    runner loading this file never asks CloudFormation checks (``bridge.loaded_for``)."""
+    global CHECKS, _BUILT
+    if not _BUILT and bridge.loaded_for(bridge.CLOUDFORMATION_RUNNERS, sys._getframe(1)):
+        CHECKS = [KdsCloudFormationCheck(spec) for spec in bridge.check_specs(CLOUDFORMATION)]
+        _BUILT = True
+
+
+register()

@@ -38,4 +38,17 @@ KdsServerlessFunctionCheck = bridge.check_class(
     "One kds-iac rule as a checkov serverless function check.",
 )
 
-CHECKS = [KdsServerlessFunctionCheck(spec) for spec in bridge.serverless_function_specs()]
+CHECKS: list = []
+_BUILT = False
+
+
+def register() -> None:
+    """Build (and so register with checkov) the function checks, once, unless the checkov
+    runner loading this file is not the serverless one (``bridge.loaded_for``)."""
+    global CHECKS, _BUILT
+    if not _BUILT and bridge.loaded_for(bridge.SERVERLESS_RUNNERS, sys._getframe(1)):
+        CHECKS = [KdsServerlessFunctionCheck(spec) for spec in bridge.serverless_function_specs()]
+        _BUILT = True
+
+
+register()

@@ -51,5 +51,19 @@ KdsTerraformProviderCheck = bridge.check_class(
     "block ``aws.default`` / ``aws.<alias>`` (``module.m.aws.x`` in a module), the engine ``provider.aws`` / ``provider.aws.<alias>``.",
 )
 
-CHECKS = [KdsTerraformCheck(spec) for spec in bridge.check_specs(TERRAFORM)]
-PROVIDER_CHECKS = [KdsTerraformProviderCheck(spec) for spec in bridge.provider_check_specs()]
+CHECKS: list = []
+PROVIDER_CHECKS: list = []
+_BUILT = False
+
+
+def register() -> None:
+    """Build (and so register with checkov) one check per rule, once, unless the checkov
+    runner loading this file never asks Terraform checks (``bridge.loaded_for``)."""
+    global CHECKS, PROVIDER_CHECKS, _BUILT
+    if not _BUILT and bridge.loaded_for(bridge.TERRAFORM_RUNNERS, sys._getframe(1)):
+        CHECKS = [KdsTerraformCheck(spec) for spec in bridge.check_specs(TERRAFORM)]
+        PROVIDER_CHECKS = [KdsTerraformProviderCheck(spec) for spec in bridge.provider_check_specs()]
+        _BUILT = True
+
+
+register()
