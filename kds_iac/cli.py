@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Optional, Sequence, TextIO
+from typing import Iterable, Optional, Sequence, TextIO
 
 PROG = "kds-iac"
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -380,7 +380,12 @@ def scan_command(args: argparse.Namespace) -> int:
     context.exit_code = compute_exit_code(result, fail_on, args.soft_fail)
     stream = None if args.output else sys.stdout
     context.color = args.format == "text" and _use_color(args.color, stream)
-    report = renderer(args.format)(result, context)
+    if args.format == "json":  # written a finding at a time: one string took more memory than the scan
+        from kds_iac.output.json import chunks
+
+        report: Iterable[str] = chunks(result, context)
+    else:
+        report = renderer(args.format)(result, context)
 
     _write_report(report, args.output)
 
@@ -523,17 +528,21 @@ def apply_baseline(args: argparse.Namespace, result, context) -> str:
     return note
 
 
-def _write_report(report: str, output: Optional[str]) -> None:
-    """The report into ``--output`` or onto stdout (a closed pipe ends it quietly)."""
+def _write_report(report: Iterable[str], output: Optional[str]) -> None:
+    """The report (text, or its pieces) into ``--output`` or onto stdout (a closed pipe ends it quietly)."""
+    if isinstance(report, str):
+        report = (report,)
     if output:
         try:
             with open(output, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(report)
+                for chunk in report:
+                    handle.write(chunk)
         except OSError as error:
             raise UsageError(f"--output {output}: cannot write: {error.strerror or error}") from None
         return
     try:
-        sys.stdout.write(report)
+        for chunk in report:
+            sys.stdout.write(chunk)
         sys.stdout.flush()
     except BrokenPipeError:  # `kds-iac scan . | head`: the reader has seen enough
         _silence_stdout()

@@ -1,0 +1,61 @@
+"""JSON written a finding at a time must be the very bytes of the document dumped whole."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from kds_iac.model import Location, Resource
+from kds_iac.output.common import ReportContext
+from kds_iac.output.json import chunks, document, render
+from kds_iac.rules.base import Finding, Severity
+from tests.output import fakes
+
+
+def _whole(result, context) -> str:
+    return json.dumps(document(result, context), indent=2, ensure_ascii=False) + "\n"
+
+
+def _odd_finding() -> Finding:
+    """Text that JSON escapes or keeps as is: newlines, quotes, non-ASCII, a lookalike of the layout."""
+    resource = Resource(
+        "AWS::Kinesis::Stream", 'Strëam"\n  "findings": [],', {}, Location("stäcks/a b.yaml", 3, 9), "cloudformation"
+    )
+    return Finding(fakes.RETENTION, resource, 'line one\n  "findings": [],\n\tcafé ✓ \u2028 end')
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        fakes.full_result(),
+        fakes.result(),  # no findings
+        fakes.result(suppressed=[fakes.finding_suppressed()]),  # suppressed only
+        fakes.result(findings=[_odd_finding(), fakes.finding_low()], diagnostics=[fakes.PARSE_ERROR]),
+    ],
+    ids=["full", "empty", "suppressed-only", "odd-text"],
+)
+def test_chunks_give_the_bytes_of_the_whole_document(result):
+    context = ReportContext(tool_version="1.2.3", fail_on=Severity.INFO, exit_code=1, config_source=None)
+    text = "".join(chunks(result, context))
+    assert text == _whole(result, context)
+    assert render(result, context) == text
+    assert len(list(chunks(result, context))) > 1 or not (result.findings or result.suppressed)
+
+
+def test_the_command_writes_the_same_bytes_to_a_file_and_to_stdout(tmp_path):
+    target = "examples/cloudformation/iam-wildcards.yaml"
+    out = tmp_path / "report.json"
+    to_file = subprocess.run(
+        [sys.executable, "-m", "kds_iac", "scan", target, "--format", "json", "-o", str(out), "-q"],
+        capture_output=True, text=True, timeout=300,
+    )
+    to_stdout = subprocess.run(
+        [sys.executable, "-m", "kds_iac", "scan", target, "--format", "json", "-q"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert to_file.returncode == to_stdout.returncode == 1, to_file.stderr + to_stdout.stderr
+    assert out.read_text(encoding="utf-8") == to_stdout.stdout
+    assert json.loads(to_stdout.stdout)["findings"]
