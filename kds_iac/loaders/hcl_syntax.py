@@ -214,6 +214,7 @@ class SourceFile:
         self._masked: Optional[str] = None
         self._line_starts: Optional[list[int]] = None
         self._bodies: dict[tuple[int, str], Optional[Body]] = {}
+        self._top: Optional[Body] = None
 
     @property
     def masked(self) -> str:
@@ -249,6 +250,15 @@ class SourceFile:
         if key not in self._bodies:
             self._bodies[key] = self._find_block(line, name)
         return self._bodies[key]
+
+    def top_level(self) -> Body:
+        """The file's own items (blocks and stray attributes) at depth 0, whatever their
+        indentation: Terraform accepts an indented ``resource`` block, and a scan anchored at
+        the line start would miss it while one that allows blanks would also match nested
+        blocks. Empty for JSON (its keys are not blocks)."""
+        if self._top is None:
+            self._top = Body(self, start=0, end=len(self.text)) if self.is_json else _parse_body(self, 0, len(self.masked))
+        return self._top
 
     def body_of(self, item: Item) -> Body:
         if item._body is None:

@@ -36,10 +36,7 @@ EACH_KEY = "__kds_iac_each_key__"  # each.key of a judged for_each instance
 UNKNOWN_GATE = "var.kds_iac_unknown_gate__"  # never declared: the evaluator cannot know it
 MAX_INSTANCES = 100  # a literal count above this is evaluated as its first instance
 
-TOP_LEVEL_BLOCK = re.compile(
-    r'^(resource|data|module)[ \t]+("[^"\n]*"|[A-Za-z_][\w-]*)(?:[ \t]+("[^"\n]*"|[A-Za-z_][\w-]*))?[ \t]*\{',
-    re.M,
-)
+TOP_LEVEL_KINDS = ("resource", "data", "module")
 LOCAL_SOURCE = re.compile(r"^\.\.?[/\\]|^\.\.?$")
 
 
@@ -69,16 +66,16 @@ def top_level_blocks(source: SourceFile, relative: str) -> Iterator[Block]:
     """Every ``resource``/``data``/``module`` block of an HCL file, with its gate if any."""
     if source.is_json:
         return
-    for match in TOP_LEVEL_BLOCK.finditer(source.masked):
-        labels = [_label(source.text, match.start(g), match.end(g)) for g in (2, 3) if match.group(g)]
-        block = Block(source, relative, match.group(1), labels, source.line_of(match.start()))
-        body = source.block(block.line, labels[-1])
-        if body is not None:
-            for gate in GATES:
-                item = body.attribute(gate)
-                if item is not None:
-                    block.gate, block.gate_item = gate, item
-                    break
+    for item in source.top_level().items:
+        if item.kind != "block" or item.name not in TOP_LEVEL_KINDS or not item.labels:
+            continue
+        block = Block(source, relative, item.name, list(item.labels), source.line_of(item.offset))
+        body = source.body_of(item)
+        for gate in GATES:
+            found = body.attribute(gate)
+            if found is not None:
+                block.gate, block.gate_item = gate, found
+                break
         yield block
 
 
@@ -397,11 +394,6 @@ def _terraform_names(directory: str) -> list[str]:
     return [n for n in entries if is_terraform_file(n) and os.path.isfile(os.path.join(directory, n))]
 
 
-def _label(text: str, start: int, end: int) -> str:
-    label = text[start:end]
-    return label[1:-1] if label.startswith('"') and label.endswith('"') else label
-
-
 def _shortened(text: str) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
@@ -415,7 +407,7 @@ __all__ = [
     "EACH_KEY",
     "GATES",
     "LOCAL_SOURCE",
-    "TOP_LEVEL_BLOCK",
+    "TOP_LEVEL_KINDS",
     "build_mirror",
     "created_keys",
     "judged_instances",
