@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -98,7 +99,10 @@ def check_raw_checkov_sarif(workspace: Path) -> None:
     assert errors and all("attachments" in e.absolute_path for e in errors), "checkov's SARIF is valid now"
 
 
-@pytest.mark.parametrize("name", sorted(p.name for p in CI.glob("*.yml")))
+ACTION_EXAMPLE = "github-actions-action.yml"  # uses the kds-iac action: run below through its steps
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in CI.glob("*.yml") if p.name != ACTION_EXAMPLE))
 def test_pipeline_commands_run_and_produce_the_reports(name, workspace):
     document = yaml.safe_load((CI / name).read_text(encoding="utf-8"))
     lines = shell_lines(document)
@@ -146,3 +150,37 @@ def test_pipeline_commands_run_and_produce_the_reports(name, workspace):
             assert {s.get("name").split(":")[0] for s in suites} >= {"KDS001"}
         else:
             raise AssertionError(f"unknown report kind {kind}")
+
+
+# --------------------------------------------------------------------------- the kds-iac action
+
+
+def test_ci_examples_name_the_action_release_of_this_version():
+    from tests.integrations.test_github_action import package_version
+
+    tags = {m for p in CI.glob("*.yml") for m in re.findall(r"kds-iac/kds-iac@(\S+?)[)\s]", p.read_text(encoding="utf-8"))}
+    assert tags == {f"v{package_version()}"}
+
+
+def test_action_example_runs_through_the_action(workspace, tmp_path):
+    """The example's ``with:`` are inputs of action.yml; run with them, the action fails the
+    bad workspace (a high finding, fail-on high) and hands SARIF to upload-sarif."""
+    from tests.integrations.test_github_action import ActionRun, load_action, sarif_results
+
+    document = yaml.safe_load((CI / ACTION_EXAMPLE).read_text(encoding="utf-8"))
+    assert document["permissions"] == {"contents": "read", "security-events": "write"}
+    steps = document["jobs"]["kds-iac"]["steps"]
+    ours = [s for s in steps if str(s.get("uses", "")).startswith("kds-iac/kds-iac@")]
+    assert len(ours) == 1 and [s for s in steps if "run" in s] == []
+    given = {k: str(v) for k, v in ours[0]["with"].items()}
+    assert set(given) <= set(load_action()["inputs"])
+    scratch = tmp_path / "runner"
+    scratch.mkdir()
+    run = ActionRun(workspace, scratch, given)
+    assert (run.exit_code, run.action_outputs["exit-code"]) == (1, "1")
+    assert {(rule, uri) for rule, uri, _ in sarif_results(Path(run.action_outputs["sarif-file"]))} == {
+        ("KDS001", "infra/main.tf"), ("KDS001", "stacks/streams.yaml"),
+        ("KDS020", "infra/main.tf"), ("KDS020", "stacks/streams.yaml"),
+        ("KDS022", "infra/main.tf"), ("KDS022", "stacks/streams.yaml"),
+    }
+    validate_sarif(Path(run.action_outputs["sarif-file"]), KDS_IDS)
