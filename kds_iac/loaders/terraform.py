@@ -26,7 +26,7 @@ import shutil
 from typing import Any, Mapping, Optional, Sequence
 
 from kds_iac.loaders import terraform_gates as gates
-from kds_iac.loaders import terraform_precheck, tfparse_worker
+from kds_iac.loaders import terraform_override, terraform_precheck, tfparse_worker
 from kds_iac.loaders.discovery import MAX_FILE_BYTES, is_terraform_file
 from kds_iac.loaders.hcl_syntax import SourceFile
 from kds_iac.loaders.terraform_files import FileCache, without_file_calls
@@ -150,9 +150,10 @@ class _ModuleLoader:
             return
         assigned = self._assigned(vars_paths)
         evaluation = Evaluation(self.directory, raw, self.files, assigned, mirrored=bool(replacements))
-        resources = evaluation.resources()
+        merges = terraform_override.prepare(evaluation)  # override files: one resource per address
+        resources, merged_away = terraform_override.merge(evaluation.resources(), merges)
         self._dropped_files(evaluation, names if stopped else [])
-        tried = resources + [r for r, _ in evaluation.failures]
+        tried = resources + merged_away + [r for r, _ in evaluation.failures]
         judged, failures = self._judge_uncreated(evaluation, tried, tree, replacements, vars_paths, assigned, stopped)
         for resource, problem in evaluation.failures + failures:
             self.diagnostic(
