@@ -4,14 +4,25 @@ A fix names a key only when the choice is certain: exactly one fit customer mana
 (``KmsKey.fit``) in the module or template of the resource being fixed. Otherwise the stream
 rules offer to add a new key (an unsafe fix: it creates a resource), and the rules on where
 stream data lands offer nothing, since a new key there is a choice a person should make.
+
+A key fix is safe only if nobody loses access: once a resource is encrypted with a customer
+managed key, each principal of the scan that uses it (``KeyUser``) must be granted the KMS
+actions it then needs on that key, by an IAM statement of the scan or by the key's own
+policy (``iam.missing_key_use``). Where one is not, the fix is unsafe and its title names
+who would lose access. Users are asked for only when a fix is made (a finding without one
+costs nothing).
 """
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Any, Callable, Iterable, Optional
 
+from kds_iac import iam_actions
 from kds_iac.fixes import SAFE, UNSAFE, Fix, Link, NewResource
 from kds_iac.model import Model, Resource
+from kds_iac.views import compute
+from kds_iac.views.iam import Principal, editable, iam, missing_key_use
+from kds_iac.views.kinesis import Stream
 from kds_iac.views.kms import KmsKey, fit_keys_near
 from kds_iac.views.settings import derived_name, fixable, repeated
 
@@ -24,12 +35,22 @@ def the_fit_key(model: Model, near: Resource) -> Optional[KmsKey]:
     return keys[0] if len(keys) == 1 else None
 
 
+WRITE_KEY = ("kms:GenerateDataKey",)  # encrypting: a producer, Firehose writing S3
+READ_KEY = ("kms:Decrypt",)  # decrypting: a consumer
+USE_KEY = ("kms:GenerateDataKey", "kms:Decrypt")  # both: a sender to an encrypted queue or topic, a table writer
+
+# A principal of the scan that uses the resource a fix encrypts, and the KMS actions it
+# then needs on the key.
+KeyUser = tuple[Principal, tuple[str, ...]]
+
+
 def keyed_fix(
     model: Model,
     near: Resource,
     title: str,
     settings: Callable[[Link], tuple],
     new_key_description: Optional[str] = None,
+    users: Optional[Callable[[], Iterable[KeyUser]]] = None,
 ) -> Optional[Fix]:
     """A fix that makes ``settings(link)`` with the one fit key of ``near``'s module or
     template (safe), else, given ``new_key_description``, with a new key written next to
@@ -37,7 +58,11 @@ def keyed_fix(
     setting has no place in the format, and no new key for a
     resource created only under a gate (``count``, ``for_each``, a ``Condition``) that the
     input defaults leave closed, or repeated by ``count`` or ``for_each``: the key would be
-    created without it (or once for all), and repeating the gate is a choice for a person."""
+    created without it (or once for all), and repeating the gate is a choice for a person.
+
+    ``users`` gives the principals that use ``near`` with what they need on the key: the fix
+    with the fit key is unsafe when one of them is not granted it, and both fixes' titles
+    then say who would lose access."""
     if not fixable(near):
         return None
     key = the_fit_key(model, near)
@@ -52,4 +77,116 @@ def keyed_fix(
         return None
     if not intents or any(i is None for i in intents):
         return None
+    if users is not None:
+        lost = losing_access(model, users(), key)
+        if lost:
+            title, safety = f"{title}; {lost}", UNSAFE
     return Fix(title, safety, intents)
+
+
+def losing_access(model: Model, users: Iterable[KeyUser], key: Optional[KmsKey]) -> str:
+    """Who would lose access once ``key`` (None: a new key with the account's default policy)
+    encrypts what ``users`` use, as a title's clause ("roles a, b are not granted
+    kms:GenerateDataKey on the key"); "" when nobody would."""
+    grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    needs: dict[int, tuple[Principal, set[str]]] = {}
+    for principal, actions in users:
+        entry = needs.setdefault(id(principal), (principal, set()))
+        entry[1].update(actions)
+    for principal, actions in needs.values():
+        ordered = tuple(a for a in USE_KEY if a in actions) + tuple(sorted(actions - set(USE_KEY)))
+        missing = missing_key_use(model, principal, key, ordered)
+        if missing:
+            name = editable(principal.resource).address
+            names = grouped.setdefault((principal.kind, missing), [])
+            if name not in names:
+                names.append(name)
+    clauses = []
+    for (kind, missing), names in sorted(grouped.items()):
+        names.sort()
+        subject = f"{kind}s {', '.join(names)} are" if len(names) > 1 else f"{kind} {names[0]} is"
+        clauses.append(f"{subject} not granted {' and '.join(missing)} on the key")
+    return "; ".join(clauses)
+
+
+def stream_users(model: Model, stream: Stream) -> list[KeyUser]:
+    """The principals of the scan that write (kms:GenerateDataKey) or read (kms:Decrypt) a
+    stream, as the IAM view grants them (sure or possible), and the roles of the Lambda
+    functions and Firehose delivery streams that read it."""
+    view = iam(model)
+    index = model.memo("key_fix_stream_users", lambda: _UserIndex(model))
+    found: list[KeyUser] = []
+    for principal in index.asked(stream.resource):
+        access = view.kinesis_access(principal, stream)
+        held = access.actions | access.maybe
+        needed = (WRITE_KEY if held & iam_actions.PRODUCER_ACTIONS else ()) + (
+            READ_KEY if held & iam_actions.CONSUMER_ACTIONS else ()
+        )
+        if needed:
+            found.append((principal, needed))
+    for role in index.readers.get(id(stream.resource), ()):
+        principal = view.principal(role)
+        if principal is not None:
+            found.append((principal, READ_KEY))
+    return found
+
+
+def role_users(model: Model, roles: Iterable[Any], actions: tuple[str, ...]) -> list[KeyUser]:
+    """``roles`` (role resources; other values are left out) that are principals of the scan,
+    each needing ``actions``."""
+    view = iam(model)
+    found = []
+    for role in roles:
+        principal = view.principal(role) if isinstance(role, Resource) else None
+        if principal is not None:
+            found.append((principal, actions))
+    return found
+
+
+class _UserIndex:
+    """Which principals to ask about which stream, built once per scan: a principal whose
+    Kinesis statements name streams only by reference is asked about those; the others
+    (wildcards, patterns, values known only at deployment) about every stream. And the roles
+    that read each stream through a Lambda mapping or a Firehose delivery stream."""
+
+    def __init__(self, model: Model):
+        view = iam(model)
+        self.pinned: dict[int, list[Principal]] = {}
+        self.broad: list[Principal] = []
+        for principal in view.principals:
+            statements = [g.statement for g in principal.grants if g.statement.allows and g.statement.kinesis_actions]
+            if not statements:
+                continue
+            named: list[Resource] = []
+            pinned = True
+            for statement in statements:
+                if statement.not_resource_values or not statement.resource_values:
+                    pinned = False
+                    break
+                for value in statement.resource_values:
+                    heads = [value.head] if value.head is not None else list(value.refs)
+                    if not heads:
+                        pinned = False
+                        break
+                    named += heads + [s for s in map(compute.consumer_stream, heads) if s is not None]
+                if not pinned:
+                    break
+            if pinned:
+                for resource in {id(r): r for r in named}.values():
+                    self.pinned.setdefault(id(resource), []).append(principal)
+            else:
+                self.broad.append(principal)
+        self.readers: dict[int, list[Any]] = {}
+        for mapping in compute.event_source_mappings(model):
+            source, function = mapping.source.value, mapping.function.value
+            if isinstance(source, compute.StreamSource) and source.stream is not None and isinstance(function, compute.Function):
+                self.readers.setdefault(id(source.stream), []).append(function.role.value)
+        for delivery in compute.delivery_streams(model):
+            source = delivery.source.value
+            if isinstance(source, compute.StreamSource) and source.stream is not None:
+                self.readers.setdefault(id(source.stream), []).append(delivery.role.value)
+
+    def asked(self, stream: Resource) -> list[Principal]:
+        pinned = self.pinned.get(id(stream), [])
+        taken = {id(p) for p in pinned}
+        return pinned + [p for p in self.broad if id(p) not in taken]

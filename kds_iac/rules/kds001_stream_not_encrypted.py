@@ -78,7 +78,7 @@ from typing import Iterator, Optional
 
 from kds_iac.fixes import SAFE, UNSAFE, Fix, Link
 from kds_iac.model import Model
-from kds_iac.rules._key_fixes import keyed_fix
+from kds_iac.rules._key_fixes import keyed_fix, stream_users
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views.kinesis import ABSENT, STREAM_SETTINGS, STREAM_TYPES, Stream, streams
 from kds_iac.views.settings import written_name
@@ -178,6 +178,7 @@ def _fix(stream: Stream, model: Model) -> Optional[Fix]:
         f"Encrypt {stream.address}",
         lambda link: encrypt_with(stream, link),
         new_key_description=f"Encrypts Kinesis stream {written_name(stream.resource)}",
+        users=lambda: stream_users(model, stream),
     )
 
 

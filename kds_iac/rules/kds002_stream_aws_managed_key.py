@@ -79,7 +79,7 @@ from typing import Iterator, Optional
 
 from kds_iac.fixes import SAFE, UNSAFE, Fix
 from kds_iac.model import Model
-from kds_iac.rules._key_fixes import keyed_fix
+from kds_iac.rules._key_fixes import keyed_fix, stream_users
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views.kinesis import STREAM_SETTINGS, STREAM_TYPES, Stream, streams
 from kds_iac.views.kms import AwsManagedKey
@@ -161,4 +161,5 @@ def _fix(stream: Stream, model: Model) -> Optional[Fix]:
         f"Encrypt {stream.address}",
         lambda link: (STREAM_SETTINGS.set(stream.resource, "key", link, within=stream.block_setting),),
         new_key_description=f"Encrypts Kinesis stream {written_name(stream.resource)}",
+        users=lambda: stream_users(model, stream),
     )

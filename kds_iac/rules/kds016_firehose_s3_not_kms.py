@@ -84,11 +84,11 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from kds_iac.fixes import SAFE, Fix
+from kds_iac.fixes import SAFE, UNSAFE, Fix
 from kds_iac.model import Model, Resource
-from kds_iac.rules._key_fixes import keyed_fix
+from kds_iac.rules._key_fixes import WRITE_KEY, keyed_fix, role_users
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
-from kds_iac.views.compute import DELIVERY_STREAM_TYPES, StreamSource, delivery_streams
+from kds_iac.views.compute import DELIVERY_STREAM_TYPES, StreamSource, delivery_streams, role_of
 from kds_iac.views.storage import S3_DELIVERY_SETTINGS, S3Delivery, delivery_kms, s3_deliveries
 
 RULE = Rule(
@@ -99,7 +99,7 @@ RULE = Rule(
     resource_types=DELIVERY_STREAM_TYPES,
     category="ENCRYPTION",
     formats=("terraform", "cloudformation", "serverless"),
-    fixes=(SAFE,),
+    fixes=(SAFE, UNSAFE),
 )
 
 EXAMPLES = {
@@ -178,4 +178,5 @@ def _fix(resource: Resource, deliveries: list[S3Delivery], model: Model) -> Opti
         resource,
         f"Encrypt the objects of {resource.address}",
         lambda link: tuple(S3_DELIVERY_SETTINGS.set(resource, "key", link, within=d.setting) for d in deliveries),
+        users=lambda: role_users(model, (role_of(d.writer, model).value for d in deliveries), WRITE_KEY),
     )

@@ -66,10 +66,11 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from kds_iac.fixes import SAFE, Fix, Link
+from kds_iac.fixes import SAFE, UNSAFE, Fix, Link
 from kds_iac.model import Model
+from kds_iac.rules._key_fixes import USE_KEY, losing_access, role_users
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
-from kds_iac.views.compute import StreamSource, event_source_mappings
+from kds_iac.views.compute import Function, StreamSource, event_source_mappings
 from kds_iac.views.kms import fit_keys_near
 from kds_iac.views.settings import fixable
 from kds_iac.views.storage import MESSAGE_STORE_SETTINGS, QUEUE_TYPES, TOPIC_TYPES, MessageStore, message_store_of
@@ -82,7 +83,7 @@ RULE = Rule(
     resource_types=QUEUE_TYPES + TOPIC_TYPES,
     category="ENCRYPTION",
     formats=("terraform", "cloudformation", "serverless"),
-    fixes=(SAFE,),
+    fixes=(SAFE, UNSAFE),
 )
 
 EXAMPLES = {
@@ -104,14 +105,18 @@ EXAMPLES = {
 
 
 def check(model: Model) -> Iterator[Finding]:
-    stores: dict[int, tuple[MessageStore, list[str]]] = {}
+    stores: dict[int, tuple[MessageStore, list[str], list]] = {}
     for mapping in event_source_mappings(model):
         if not isinstance(mapping.source.value, StreamSource):
             continue
         store = message_store_of(mapping.on_failure, model).value
         if isinstance(store, MessageStore):
-            stores.setdefault(id(store.resource), (store, []))[1].append(mapping.resource.address)
-    for store, mappings in stores.values():
+            entry = stores.setdefault(id(store.resource), (store, [], []))
+            entry[1].append(mapping.resource.address)
+            function = mapping.function.value
+            if isinstance(function, Function):
+                entry[2].append(function.role.value)
+    for store, mappings, roles in stores.values():
         if store.kms is not False:
             continue
         setting = store.kms_setting
@@ -128,15 +133,17 @@ def check(model: Model) -> Iterator[Finding]:
             f"{store.kind} {store.address} receives the failed batches of Kinesis event source mapping "
             f"{', '.join(sorted(set(mappings)))} but {why}",
             line=store.line,
-            fix=_fix(store, model),
+            fix=_fix(store, model, roles),
         )
 
 
-def _fix(store: MessageStore, model: Model) -> Optional[Fix]:
+def _fix(store: MessageStore, model: Model, roles: list) -> Optional[Fix]:
     """The key setting, to the one fit customer managed key of the template or module, or
     to the service's AWS managed key when there is none (this rule accepts any KMS key).
     None with several fit keys (a choice), when an input decides the setting, or beside a
-    written SQS managed encryption switch, which may not be set together with a key."""
+    written SQS managed encryption switch, which may not be set together with a key. Unsafe
+    when a role of the functions that send there (``roles``) is not granted
+    kms:GenerateDataKey and kms:Decrypt on the customer managed key: sending would fail."""
     key = store.kms_key
     if key.inputs or key.conditions or store.managed_sse_written or not fixable(store.resource):
         return None
@@ -148,4 +155,10 @@ def _fix(store: MessageStore, model: Model) -> Optional[Fix]:
     else:
         value = name = store.aws_managed_key
     intent = MESSAGE_STORE_SETTINGS.set(store.resource, "key", value)
-    return Fix(f"Encrypt {store.kind} {store.address} with {name}", SAFE, (intent,)) if intent else None
+    if not intent:
+        return None
+    title, safety = f"Encrypt {store.kind} {store.address} with {name}", SAFE
+    lost = losing_access(model, role_users(model, roles, USE_KEY), keys[0]) if keys else ""
+    if lost:
+        title, safety = f"{title}; {lost}", UNSAFE
+    return Fix(title, safety, (intent,))

@@ -77,9 +77,9 @@ from __future__ import annotations
 
 from typing import Iterator, Optional
 
-from kds_iac.fixes import SAFE, Fix
+from kds_iac.fixes import SAFE, UNSAFE, Fix
 from kds_iac.model import Model, Resource
-from kds_iac.rules._key_fixes import keyed_fix
+from kds_iac.rules._key_fixes import USE_KEY, keyed_fix, role_users
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views import compute
 from kds_iac.views.iam import editable, iam
@@ -103,7 +103,7 @@ RULE = Rule(
     resource_types=TABLE_TYPES + SAM_TABLE_TYPES,
     category="ENCRYPTION",
     formats=("terraform", "cloudformation", "serverless"),
-    fixes=(SAFE,),
+    fixes=(SAFE, UNSAFE),
 )
 
 EXAMPLES = {
@@ -130,12 +130,14 @@ def check(model: Model) -> Iterator[Finding]:
     encrypted = [s for s in streams(model) if s.encrypted]
     if not encrypted:
         return
-    writers: dict[int, tuple[Resource, list[str]]] = {}
+    writers: dict[int, tuple[Resource, list[str], list[Resource]]] = {}
 
-    def note(table: Resource, who: str) -> None:
-        entry = writers.setdefault(id(table), (table, []))
+    def note(table: Resource, who: str, role=None) -> None:
+        entry = writers.setdefault(id(table), (table, [], []))
         if who not in entry[1]:
             entry[1].append(who)
+        if isinstance(role, Resource) and role not in entry[2]:
+            entry[2].append(role)
 
     position = {id(s.resource): index for index, s in enumerate(encrypted)}
     view = iam(model)
@@ -157,7 +159,7 @@ def check(model: Model) -> Iterator[Finding]:
             continue
         who = f"Lambda function {editable(function.resource).address} (reads {source.stream.address}; the table is named in its environment)"
         for table in tables_in(function.environment.value, model):
-            note(table, who)
+            note(table, who, function.role.value)
         if isinstance(function.role.value, Resource):
             consumer_roles.setdefault(id(function.role.value), (function.role.value, who))
     for role, who in consumer_roles.values():
@@ -165,8 +167,8 @@ def check(model: Model) -> Iterator[Finding]:
         if principal is None:
             continue
         for table in tables_written_by(principal, model):
-            note(table, who)
-    for table, whos in writers.values():
+            note(table, who, role)
+    for table, whos, roles in writers.values():
         encryption = table_encryption(table)
         if encryption.customer_managed is not False:
             continue
@@ -184,14 +186,16 @@ def check(model: Model) -> Iterator[Finding]:
             f"DynamoDB table {table.address} is written by {', '.join(sorted(whos))}, a consumer of a "
             f"KMS-encrypted Kinesis stream, but {why}; encrypt it with a customer managed key",
             line=encryption.line if target is table else None,
-            fix=_fix(encryption, model) if target is table else None,
+            fix=_fix(encryption, model, roles) if target is table else None,
         )
 
 
-def _fix(encryption: TableEncryption, model: Model) -> Optional[Fix]:
+def _fix(encryption: TableEncryption, model: Model, roles: list) -> Optional[Fix]:
     """Server-side encryption with the one fit customer managed key of the table's module or
     template; none when an input decides the setting or there is no such key (a new key for
-    a table is a choice: who reads the table must then be granted it)."""
+    a table is a choice: who reads the table must then be granted it). Unsafe when a role
+    that writes the table (``roles``) is not granted kms:GenerateDataKey and kms:Decrypt on
+    the key."""
     key = encryption.key
     if key.inputs or key.conditions or key.assumed:
         return None
@@ -205,7 +209,9 @@ def _fix(encryption: TableEncryption, model: Model) -> Optional[Fix]:
             TABLE_SETTINGS.set(table, "key", link, within=within),
         )
 
-    return keyed_fix(model, table, f"Encrypt DynamoDB table {table.address}", settings)
+    return keyed_fix(
+        model, table, f"Encrypt DynamoDB table {table.address}", settings, users=lambda: role_users(model, roles, USE_KEY)
+    )
 
 
 def _streams_it_may_read(principal, encrypted: list, position: dict) -> Iterator:

@@ -1046,3 +1046,91 @@ def kinesis_holdings(view: IamView, principal: Principal) -> list[tuple[Grant, f
         if statement.allows and statement.kinesis_actions and view.statement_may_reach_kinesis(statement):
             out.append((grant, statement.kinesis_actions))
     return out
+
+
+# --------------------------------------------------------------------------- key use
+
+# What a key's user must be granted once a resource is encrypted with it (AWS documents
+# kms:GenerateDataKey for writing and kms:Decrypt for reading encrypted records).
+_ANY_KEY_ARN = "arn:aws:kms:region:000000000000:key/id"
+
+
+def _names_key(value: ResourceValue, key: Optional[Resource]) -> bool:
+    """Whether a ``Resource`` entry takes in ``key`` for sure: by reference, or by a pattern
+    known before deployment that takes in every key (``*``, ``arn:aws:kms:*:*:key/*``). For a
+    key not written yet (``key`` None) only such a pattern does."""
+    if key is not None and (value.head is key or any(r is key for r in value.refs)):
+        return True
+    if value.refs or value.head is not None:
+        return False
+    segments = value.pattern.split(":", 2)
+    if len(segments) == 3 and segments[1] == UNKNOWN_PART:  # ${AWS::Partition}: whichever it is
+        segments[1] = "aws"
+    pattern = ":".join(segments)
+    return UNKNOWN_PART not in pattern and fnmatch.fnmatchcase(_ANY_KEY_ARN, pattern)
+
+
+def _names_principal(statement: Statement, principal: Principal) -> bool:
+    """Whether a key policy statement names ``principal`` (by reference or by its ARN)."""
+    mark = "${" + principal.resource.address
+    name = principal.name
+    for kind, identifier in statement.principals or ():
+        if kind not in ("AWS", "*") or identifier == "*":
+            continue
+        if identifier.startswith(mark) and identifier[len(mark):len(mark) + 1] in (".", "}"):
+            return True
+        match = _PRINCIPAL_ARN.match(identifier)
+        if match and name and match.group(1) == principal.kind and match.group(2) == name:
+            return True
+    return False
+
+
+def _delegates_to_iam(statement: Statement) -> bool:
+    """A key policy statement that lets the account (its root) use the key: IAM policies
+    then decide who may."""
+    for kind, identifier in statement.principals or ():
+        if kind in ("AWS", "*") and (identifier.endswith(":root") or _ACCOUNT_ID.match(identifier)):
+            return True
+    return False
+
+
+def missing_key_use(model: Model, principal: Principal, key: Optional[KmsKey], actions: tuple[str, ...]) -> tuple[str, ...]:
+    """The ``actions`` that ``principal`` would not be granted for sure on ``key`` (None: a
+    new key with the account's default key policy, which leaves it to IAM policies).
+
+    Granted means: an allowing statement of the key's policy names the principal, or the key
+    policy lets the account use the key and an IAM statement of the scan that reaches the
+    principal allows the action on the key (by reference, ``*`` or a pattern of every key
+    ARN). A statement with conditions counts (it is how key use is usually scoped); a Deny
+    without conditions that takes in the key takes the action away. Used by fixes that point
+    a resource at a key: a principal missing an action would lose access at run time."""
+    policy = key.policy.value if key is not None else ABSENT
+    if policy is not ABSENT and not isinstance(policy, list):
+        return actions  # a key policy known only at deployment: nothing is certain
+    key_statements: list[Statement] = policy if isinstance(policy, list) else []
+    view = iam(model)
+    missing = []
+    for action in actions:
+        by_key_policy = any(
+            s.allows and s.grants_action(action) and _names_principal(s, principal) for s in key_statements
+        )
+        denied = any(
+            s.effect.lower() == "deny" and s.grants_action(action) and not s.conditions
+            and (s.everyone or _names_principal(s, principal))
+            for s in key_statements
+        )
+        iam_decides = policy is ABSENT or any(s.allows and s.grants_action(action) and _delegates_to_iam(s) for s in key_statements)
+        by_iam = False
+        if iam_decides and view.principal(principal.resource) is principal:
+            for grant in principal.grants:
+                statement = grant.statement
+                if not statement.grants_action(action) or statement.not_resource_values:
+                    continue
+                covered = any(_names_key(v, key.resource if key else None) for v in statement.resource_values)
+                if statement.allows and covered:
+                    by_iam = True
+                elif statement.effect.lower() == "deny" and not statement.conditions and covered:
+                    denied = True
+        if denied or not (by_key_policy or by_iam):
+            missing.append(action)
+    return tuple(missing)

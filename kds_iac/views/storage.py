@@ -96,6 +96,7 @@ S3_DELIVERY_SETTINGS = Settings(
         "bucket": "bucket_arn",
         "key": "kms_key_arn",
         "no_encryption": None,
+        "writer": "role_arn",
     },
     cloudformation={
         "gated_backup": "S3BackupConfiguration",
@@ -103,6 +104,7 @@ S3_DELIVERY_SETTINGS = Settings(
         "bucket": "BucketARN",
         "key": "EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN",
         "no_encryption": "EncryptionConfiguration.NoEncryptionConfig",
+        "writer": "RoleARN",
     },
 )
 
@@ -437,7 +439,7 @@ def tables_written_by(principal, model: Model) -> list[Resource]:
 class S3Delivery:
     """One place a Firehose delivery stream writes objects to S3."""
 
-    __slots__ = ("role", "setting", "bucket", "kms_key", "encryption_disabled", "backup_mode")
+    __slots__ = ("role", "setting", "bucket", "kms_key", "encryption_disabled", "backup_mode", "writer")
 
     def __init__(
         self,
@@ -447,6 +449,7 @@ class S3Delivery:
         kms_key: Fact,
         encryption_disabled: bool,
         backup_mode: Fact = Fact(ABSENT),
+        writer: Fact = Fact(ABSENT),
     ):
         self.role = role  # "S3 destination", "S3 backup", "S3 staging bucket", "S3 configuration"
         self.setting = setting  # the block a person edits, e.g. extended_s3_configuration
@@ -454,6 +457,9 @@ class S3Delivery:
         self.kms_key = kms_key  # the KMS key Firehose encrypts objects with: set, ABSENT, Unknown
         self.encryption_disabled = encryption_disabled  # CFN NoEncryptionConfig: NoEncryption written
         self.backup_mode = backup_mode  # for a backup: its mode, when one decides whether it is used
+        # the IAM role Firehose writes this configuration's objects as, as written (compute.role_of
+        # resolves it): a key fix must know who would need kms:GenerateDataKey
+        self.writer = writer
 
 
 # Terraform: destination blocks and the S3 configuration each holds (None: the block itself)
@@ -520,7 +526,8 @@ def s3_deliveries(resource: Resource, model: Model) -> list[S3Delivery]:
         no_encryption_name = inside.name(resource, "no_encryption")
         no_encryption = setting_path(block, *no_encryption_name.split(".")).value if no_encryption_name else None
         disabled = isinstance(no_encryption, str) and no_encryption == "NoEncryption"
-        out.append(S3Delivery(role, setting, bucket_of(bucket, model), key, disabled))
+        writer = setting_path(block, inside.name(resource, "writer"))
+        out.append(S3Delivery(role, setting, bucket_of(bucket, model), key, disabled, writer=writer))
     return out
 
 

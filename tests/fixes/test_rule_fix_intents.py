@@ -225,12 +225,12 @@ EXPECTED = {
         ]),
     },
     ('KDS017', 'serverless', 'failure-destinations'): {
-        'PlainFailures': (SAFE, [
+        'PlainFailures': (UNSAFE, [
             "set PlainFailures KmsMasterKeyId = Link(PaymentsKey, 'arn')",
         ]),
     },
     ('KDS018', 'terraform', 'datapath-consumer-tables'): {
-        'aws_dynamodb_table.leases': (SAFE, [
+        'aws_dynamodb_table.leases': (UNSAFE, [
             'set aws_dynamodb_table.leases server_side_encryption.enabled = True',
             "set aws_dynamodb_table.leases server_side_encryption.kms_key_arn = Link(aws_kms_key.streams, 'arn')",
         ]),
@@ -240,7 +240,7 @@ EXPECTED = {
         ]),
     },
     ('KDS018', 'cloudformation', 'datapath-consumer-tables.yaml'): {
-        'Leases': (SAFE, [
+        'Leases': (UNSAFE, [
             'set Leases SSESpecification.SSEEnabled = True',
             "set Leases SSESpecification.SSEType = 'KMS'",
             "set Leases SSESpecification.KMSMasterKeyId = Link(StreamsKey, 'arn')",
@@ -252,7 +252,7 @@ EXPECTED = {
         ]),
     },
     ('KDS018', 'serverless', 'consumer-tables'): {
-        'Projections': (SAFE, [
+        'Projections': (UNSAFE, [
             'set Projections SSESpecification.SSEEnabled = True',
             "set Projections SSESpecification.SSEType = 'KMS'",
             "set Projections SSESpecification.KMSMasterKeyId = Link(OrdersKey, 'arn')",
@@ -309,6 +309,95 @@ EXPECTED = {
 
 CASES = [pytest.param(rule, fmt, example, id=f"{rule}-{fmt}-{example}") for rule, fmt, example in EXPECTED]
 
+# The titles of the key fixes of the bad examples: who would lose access is named (a role
+# whose permissions are an input, a parameter or outside the scan is not a principal of the
+# scan: nothing can be said about it).
+TITLES = {
+    ('KDS001', 'terraform', 'unencrypted-streams'): {
+        'aws_kinesis_stream.plain': 'Encrypt aws_kinesis_stream.plain with a new KMS key',
+        'aws_kinesis_stream.explicitly_none': 'Encrypt aws_kinesis_stream.explicitly_none with a new KMS key',
+    },
+    ('KDS001', 'terraform', 'kms-without-key'): {
+        'aws_kinesis_stream.no_key_id': 'Encrypt aws_kinesis_stream.no_key_id with KMS key aws_kms_key.streams',
+    },
+    ('KDS001', 'cloudformation', 'unencrypted-streams.yaml'): {'Plain': 'Encrypt Plain with a new KMS key'},
+    ('KDS001', 'cloudformation', 'sam-consumer.yaml'): {
+        # the SAM function's role reads the stream (its Kinesis event) and holds no KMS grant
+        'ClickStream': 'Encrypt ClickStream with a new KMS key; role ClickConsumer is not granted kms:Decrypt on the key',
+    },
+    ('KDS001', 'cloudformation', 'kms-without-key.yaml'): {'NoKeyId': 'Encrypt NoKeyId with KMS key StreamsKey'},
+    ('KDS001', 'cloudformation', 'nested-stacks'): {'DeadLetters': 'Encrypt DeadLetters with a new KMS key'},
+    ('KDS001', 'cloudformation', 'foreach-streams.yaml'): {
+        'Tenant${Name}': 'Encrypt Tenant${Name} with KMS key StreamKey',
+    },
+    ('KDS001', 'serverless', 'service-bad'): {
+        # the role the framework generates writes and reads the stream, with no KMS statement
+        'OrdersStream': 'Encrypt OrdersStream with a new KMS key; role provider.iamRoleStatements is not granted '
+        'kms:GenerateDataKey and kms:Decrypt on the key',
+    },
+    ('KDS002', 'terraform', 'aws-managed-key'): {
+        'aws_kinesis_stream.alias_name': 'Encrypt aws_kinesis_stream.alias_name with a new KMS key',
+        'aws_kinesis_stream.alias_arn': 'Encrypt aws_kinesis_stream.alias_arn with a new KMS key',
+        'aws_kinesis_stream.data_lookup': 'Encrypt aws_kinesis_stream.data_lookup with a new KMS key',
+    },
+    ('KDS002', 'cloudformation', 'aws-managed-key.json'): {
+        'AliasName': 'Encrypt AliasName with a new KMS key',
+        'AliasArnSub': 'Encrypt AliasArnSub with a new KMS key',
+    },
+    ('KDS016', 'terraform', 'datapath-firehose-s3'): {  # the role is var.firehose_role_arn
+        'aws_kinesis_firehose_delivery_stream.sse_s3_bucket':
+            'Encrypt the objects of aws_kinesis_firehose_delivery_stream.sse_s3_bucket with KMS key aws_kms_key.data',
+        'aws_kinesis_firehose_delivery_stream.backup_unencrypted':
+            'Encrypt the objects of aws_kinesis_firehose_delivery_stream.backup_unencrypted with KMS key aws_kms_key.data',
+        'aws_kinesis_firehose_delivery_stream.inline_aes256':
+            'Encrypt the objects of aws_kinesis_firehose_delivery_stream.inline_aes256 with KMS key aws_kms_key.data',
+    },
+    ('KDS016', 'cloudformation', 'datapath-firehose-s3.yaml'): {
+        'SseS3Bucket': 'Encrypt the objects of SseS3Bucket with KMS key DataKey',
+    },
+    ('KDS016', 'serverless', 'shared-streams'): {
+        'ClicksArchive': 'Encrypt the objects of ClicksArchive with KMS key StreamKey',
+    },
+    ('KDS017', 'cloudformation', 'datapath-failure-destinations.yaml'): {  # the function's role is a parameter
+        'SqsManagedQueue': 'Encrypt SQS queue SqsManagedQueue with KMS key StreamsKey',
+        'PlainTopic': 'Encrypt SNS topic PlainTopic with KMS key StreamsKey',
+    },
+    ('KDS017', 'serverless', 'failure-destinations'): {
+        'PlainFailures': 'Encrypt SQS queue PlainFailures with KMS key PaymentsKey; role provider.iam.role is not '
+        'granted kms:GenerateDataKey and kms:Decrypt on the key',
+    },
+    ('KDS018', 'terraform', 'datapath-consumer-tables'): {
+        # the KCL application may decrypt with the key but not encrypt what it writes
+        'aws_dynamodb_table.leases': 'Encrypt DynamoDB table aws_dynamodb_table.leases with KMS key aws_kms_key.streams; '
+        'role aws_iam_role.kcl_app is not granted kms:GenerateDataKey on the key',
+        'aws_dynamodb_table.results': 'Encrypt DynamoDB table aws_dynamodb_table.results with KMS key aws_kms_key.streams',
+    },
+    ('KDS018', 'cloudformation', 'datapath-consumer-tables.yaml'): {
+        'Leases': 'Encrypt DynamoDB table Leases with KMS key StreamsKey; role KclAppRole is not granted '
+        'kms:GenerateDataKey on the key',
+        'Results': 'Encrypt DynamoDB table Results with KMS key StreamsKey',
+    },
+    ('KDS018', 'serverless', 'consumer-tables'): {
+        'Projections': 'Encrypt DynamoDB table Projections with KMS key OrdersKey; role provider.iam.role is not '
+        'granted kms:GenerateDataKey on the key',
+    },
+}
+
+
+def titles_of(rule_id: str, path: str) -> dict[str, str]:
+    result = scan([path], config=resolve_config(None, [path]))
+    return {f.address: f.fix.title for f in result.findings if f.rule.id == rule_id and f.fix is not None}
+
+
+def test_the_titles_of_key_fixes_name_who_would_lose_access(monkeypatch):
+    monkeypatch.chdir(EXAMPLES.parent)
+    found = {case: titles_of(case[0], os.path.join("examples", case[1], case[2])) for case in TITLES}
+    assert found == TITLES
+    # every key fix of the examples is listed
+    keyed = {case for case, entries in EXPECTED.items() if case[0] in ("KDS001", "KDS002", "KDS016", "KDS017", "KDS018")
+             and any(entries.values())}
+    assert set(TITLES) == keyed
+
 
 @pytest.mark.parametrize("rule_id,fmt,example", CASES)
 def test_each_finding_of_a_bad_example_gets_exactly_its_fix(rule_id, fmt, example, monkeypatch):
@@ -331,6 +420,7 @@ def test_every_bad_example_of_a_fixing_rule_is_covered():
     for (rule_id, _, _), entries in EXPECTED.items():
         shown[rule_id].update(fix[0] for fix in entries.values() if fix)
     shown["KDS002"].add(SAFE)
+    shown["KDS016"].add(UNSAFE)  # a writer role not granted the key: test_a_firehose_role_not_granted_the_key_makes_the_fix_unsafe
     assert shown == {m.rule.id: set(m.rule.fixes) for m in all_rules() if m.rule.id in RULES}
 
 
