@@ -605,3 +605,217 @@ def test_destinations_and_tables_get_no_fix_when_two_keys_fit(tmp_path):
         "PlainTopic": None,
     }
     assert fixes_of("KDS018", str(tmp_path / "datapath-consumer-tables.yaml")) == {"Leases": None, "Results": None}
+
+
+# --------------------------------------------------------------------------- who would lose access
+
+KEYED_STREAM = """
+data "aws_caller_identity" "current" {}
+
+resource "aws_kms_key" "streams" {
+  enable_key_rotation = true
+  %(policy)s
+}
+
+resource "aws_kinesis_stream" "plain" {
+  name        = "plain"
+  shard_count = 1
+}
+
+resource "aws_iam_role" "producer" {
+  name               = "producer"
+  assume_role_policy = "{}"
+}
+
+resource "aws_iam_role_policy" "producer" {
+  role = aws_iam_role.producer.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      { Effect = "Allow", Action = ["kinesis:PutRecord", "kinesis:PutRecords"], Resource = aws_kinesis_stream.plain.arn },
+      %(grant)s
+    ]
+  })
+}
+"""
+
+ENCRYPT_PLAIN = [
+    "set aws_kinesis_stream.plain encryption_type = 'KMS'",
+    "set aws_kinesis_stream.plain kms_key_id = Link(aws_kms_key.streams, 'arn')",
+]
+
+
+def stream_fix(tmp_path: Path, policy: str = "", grant: str = "") -> tuple:
+    declare_organization_trail(tmp_path)
+    write(tmp_path, "main.tf", KEYED_STREAM % {"policy": policy, "grant": grant})
+    result = scan([str(tmp_path)], config=resolve_config(None, [str(tmp_path)]))
+    (fix,) = [f.fix for f in result.findings if f.rule.id == "KDS001"]
+    return fix.safety, fix.title, [_intent(i) for i in fix.intents]
+
+
+def test_a_producer_granted_the_key_keeps_the_fix_safe(tmp_path):
+    grant = '{ Effect = "Allow", Action = "kms:GenerateDataKey", Resource = aws_kms_key.streams.arn },'
+    assert stream_fix(tmp_path, grant=grant) == (
+        SAFE, "Encrypt aws_kinesis_stream.plain with KMS key aws_kms_key.streams", ENCRYPT_PLAIN
+    )
+
+
+def test_a_producer_granted_every_key_keeps_the_fix_safe(tmp_path):
+    grant = '{ Effect = "Allow", Action = "kms:GenerateDataKey*", Resource = "arn:aws:kms:*:*:key/*" },'
+    assert stream_fix(tmp_path, grant=grant)[0] == SAFE
+
+
+def test_a_producer_not_granted_the_key_makes_the_fix_unsafe_and_is_named(tmp_path):
+    # kms:Decrypt is not what a producer needs; a grant on another resource does not count
+    grant = (
+        '{ Effect = "Allow", Action = "kms:Decrypt", Resource = aws_kms_key.streams.arn },\n'
+        '      { Effect = "Allow", Action = "kms:GenerateDataKey", Resource = "arn:aws:kms:*:*:alias/streams" },'
+    )
+    assert stream_fix(tmp_path, grant=grant) == (
+        UNSAFE,
+        "Encrypt aws_kinesis_stream.plain with KMS key aws_kms_key.streams; "
+        "role aws_iam_role.producer is not granted kms:GenerateDataKey on the key",
+        ENCRYPT_PLAIN,
+    )
+
+
+def test_a_deny_takes_the_grant_away(tmp_path):
+    grant = (
+        '{ Effect = "Allow", Action = "kms:*", Resource = "*" },\n'
+        '      { Effect = "Deny", Action = "kms:GenerateDataKey", Resource = aws_kms_key.streams.arn },'
+    )
+    assert stream_fix(tmp_path, grant=grant)[0] == UNSAFE
+
+
+def key_policy(*statements: str) -> str:
+    return "policy = jsonencode({\n    Version = \"2012-10-17\"\n    Statement = [" + ", ".join(statements) + "]\n  })"
+
+
+ROOT = (
+    '{ Effect = "Allow", Action = "kms:*", Resource = "*", '
+    'Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root" } }'
+)
+NAMES_PRODUCER = (
+    '{ Effect = "Allow", Action = ["kms:GenerateDataKey", "kms:Decrypt"], Resource = "*", '
+    'Principal = { AWS = aws_iam_role.producer.arn } }'
+)
+NAMES_PRODUCER_BY_ARN = (
+    '{ Effect = "Allow", Action = "kms:GenerateDataKey*", Resource = "*", '
+    'Principal = { AWS = "arn:aws:iam::111122223333:role/producer" } }'
+)
+
+
+def test_a_key_policy_naming_the_producer_keeps_the_fix_safe(tmp_path):
+    assert stream_fix(tmp_path, policy=key_policy(ROOT, NAMES_PRODUCER))[0] == SAFE
+    assert stream_fix(tmp_path, policy=key_policy(NAMES_PRODUCER_BY_ARN))[0] == SAFE
+
+
+def test_an_iam_grant_counts_only_where_the_key_policy_lets_iam_decide(tmp_path):
+    grant = '{ Effect = "Allow", Action = "kms:GenerateDataKey", Resource = aws_kms_key.streams.arn },'
+    # the account's root may use the key: IAM policies decide, and the role's grants it
+    assert stream_fix(tmp_path, policy=key_policy(ROOT), grant=grant)[0] == SAFE
+    # a key policy that names someone else only: the role's IAM grant is of no use
+    other = (
+        '{ Effect = "Allow", Action = "kms:*", Resource = "*", '
+        'Principal = { AWS = "arn:aws:iam::111122223333:role/admin" } }'
+    )
+    assert stream_fix(tmp_path, policy=key_policy(other), grant=grant)[:2] == (
+        UNSAFE,
+        "Encrypt aws_kinesis_stream.plain with KMS key aws_kms_key.streams; "
+        "role aws_iam_role.producer is not granted kms:GenerateDataKey on the key",
+    )
+
+
+def test_the_new_key_fix_names_the_users_of_the_stream(tmp_path):
+    declare_organization_trail(tmp_path)
+    text = (KEYED_STREAM % {"policy": "", "grant": ""}).replace("enable_key_rotation = true", "")  # no fit key
+    text += """
+    resource "aws_iam_role" "reader" {
+      name               = "reader"
+      assume_role_policy = "{}"
+    }
+
+    resource "aws_iam_role_policy" "reader" {
+      role = aws_iam_role.reader.id
+      policy = jsonencode({
+        Version   = "2012-10-17"
+        Statement = [
+          { Effect = "Allow", Action = ["kinesis:GetRecords", "kinesis:GetShardIterator"], Resource = "*" },
+          { Effect = "Allow", Action = "kms:Decrypt", Resource = "*" },
+        ]
+      })
+    }
+    """
+    write(tmp_path, "main.tf", text)
+    result = scan([str(tmp_path)], config=resolve_config(None, [str(tmp_path)]))
+    # the reader's grant on every key covers the new key too; the producer has none
+    assert {(f.fix.safety, f.fix.title) for f in result.findings if f.rule.id == "KDS001"} == {
+        (UNSAFE, "Encrypt aws_kinesis_stream.plain with a new KMS key; "
+                 "role aws_iam_role.producer is not granted kms:GenerateDataKey on the key"),
+    }
+
+
+def test_a_firehose_role_not_granted_the_key_makes_the_fix_unsafe(tmp_path):
+    declare_organization_trail(tmp_path)
+    text = """
+    resource "aws_kms_key" "data" {
+      enable_key_rotation = true
+    }
+
+    resource "aws_kinesis_stream" "source" {
+      name            = "source"
+      shard_count     = 1
+      encryption_type = "KMS"
+      kms_key_id      = aws_kms_key.data.arn
+    }
+
+    resource "aws_s3_bucket" "archive" {
+      bucket = "archive"
+    }
+
+    resource "aws_iam_role" "firehose" {
+      name               = "firehose"
+      assume_role_policy = "{}"
+    }
+
+    resource "aws_iam_role_policy" "firehose" {
+      role = aws_iam_role.firehose.id
+      policy = jsonencode({
+        Version   = "2012-10-17"
+        Statement = [%s]
+      })
+    }
+
+    resource "aws_kinesis_firehose_delivery_stream" "archive" {
+      name        = "archive"
+      destination = "extended_s3"
+      kinesis_source_configuration {
+        kinesis_stream_arn = aws_kinesis_stream.source.arn
+        role_arn           = aws_iam_role.firehose.arn
+      }
+      extended_s3_configuration {
+        role_arn   = aws_iam_role.firehose.arn
+        bucket_arn = aws_s3_bucket.archive.arn
+      }
+    }
+    """
+    write(tmp_path, "main.tf", text % '{ Effect = "Allow", Action = "s3:PutObject", Resource = "*" }')
+    fixes = {a: (f[0], f[1]) for a, f in titles_and_safety("KDS016", str(tmp_path)).items()}
+    assert fixes == {
+        "aws_kinesis_firehose_delivery_stream.archive": (
+            UNSAFE,
+            "Encrypt the objects of aws_kinesis_firehose_delivery_stream.archive with KMS key aws_kms_key.data; "
+            "role aws_iam_role.firehose is not granted kms:GenerateDataKey on the key",
+        ),
+    }
+    write(tmp_path, "main.tf", text % '{ Effect = "Allow", Action = ["s3:PutObject", "kms:GenerateDataKey"], Resource = "*" }')
+    assert titles_and_safety("KDS016", str(tmp_path)) == {
+        "aws_kinesis_firehose_delivery_stream.archive": (
+            SAFE, "Encrypt the objects of aws_kinesis_firehose_delivery_stream.archive with KMS key aws_kms_key.data"
+        ),
+    }
+
+
+def titles_and_safety(rule_id: str, path: str) -> dict[str, tuple[str, str]]:
+    result = scan([path], config=resolve_config(None, [path]))
+    return {f.address: (f.fix.safety, f.fix.title) for f in result.findings if f.rule.id == rule_id and f.fix is not None}
