@@ -31,7 +31,6 @@ from kds_iac.model import DiagnosticCode
 
 MAX_NESTING = 200  # deeper brackets than this make tfparse's JSON too deep for Python
 
-_BLOCK_HEADER = re.compile(r'^(module|variable)[ \t]+("[^"\n]*"|[A-Za-z_][\w-]*)[ \t]*\{', re.M)
 _BRACKET = re.compile(r"[\[\](){}]")
 _TOKEN = re.compile(r'\s*([A-Za-z_][\w-]*|"\x01*"|[^\s])', re.S)
 _LOCAL = ("./", "../", ".\\", "..\\")
@@ -191,22 +190,22 @@ class _Walk:
 
 
 def _hcl_blocks(source: SourceFile) -> Iterator[tuple[str, str, int, object]]:
-    masked = source.masked
-    for match in _BLOCK_HEADER.finditer(masked):
-        label = source.text[match.start(2) : match.end(2)].strip('"')
-        line = source.line_of(match.start())
-        body = source.block(line, label)
-        if body is None:
+    # the file's depth-0 blocks, indented or not (a scan anchored at the line start missed an
+    # indented `variable` whose bad type then crashed tfparse)
+    for block in source.top_level().items:
+        if block.kind != "block" or block.name not in ("module", "variable") or len(block.labels) != 1:
             continue
-        item = body.attribute("type" if match.group(1) == "variable" else "source")
+        label = block.labels[0]
+        body = source.body_of(block)
+        item = body.attribute("type" if block.name == "variable" else "source")
         if item is None:
             continue
-        if match.group(1) == "variable":
+        if block.name == "variable":
             yield "variable", label, source.line_of(item.offset), (source.expression(item), source.source_text(item))
             continue
         text = _inside_quotes(source.expression(item), source.source_text(item))
         if text is not None and "\\" not in text:
-            yield "module", label, source.line_of(match.start()), text
+            yield "module", label, source.line_of(block.offset), text
 
 
 def _json_blocks(source: SourceFile) -> Iterator[tuple[str, str, int, object]]:

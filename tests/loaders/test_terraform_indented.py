@@ -47,7 +47,7 @@ def scan(directory) -> dict:
         [tool("kds-iac"), "scan", ".", "--format", "json", "-q", "--no-progress"],
         cwd=directory, capture_output=True, text=True, timeout=300, check=False,
     )
-    assert done.returncode in (0, 1), done.stderr
+    assert done.returncode in (0, 1, 2), done.stderr  # 2: an error diagnostic
     return json.loads(done.stdout)
 
 
@@ -94,3 +94,24 @@ def test_only_depth_zero_blocks_count_whatever_their_indentation():
         ("data", ("aws_region", "here"), 13, None),
         ("module", ("m",), 14, None),
     ]
+
+
+def test_an_indented_variable_with_a_bad_type_is_refused_before_tfparse_sees_it(tmp_path):
+    # anchored at the line start, the pre-check missed it and tfparse crashed on the type
+    (tmp_path / "main.tf").write_text('  variable "x" {\n    type = strin\n  }\n')
+    report = scan(tmp_path)
+    assert [(d["level"], d["file"], d["line"], d["code"]) for d in report["diagnostics"]] == [
+        ("error", "main.tf", 2, "invalid")
+    ]
+    assert report["diagnostics"][0]["message"].startswith('variable "x": type = strin is not a type constraint')
+
+
+def test_indented_module_calls_that_form_a_cycle_are_refused(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "main.tf").write_text('    module "a" {\n      source = "./a"\n    }\n')
+    (tmp_path / "a" / "main.tf").write_text('  module "back" {\n    source = "../"\n  }\n')
+    report = scan(tmp_path)
+    assert [(d["level"], d["file"], d["line"], d["code"]) for d in report["diagnostics"]] == [
+        ("error", "a/main.tf", 1, "invalid")
+    ]
+    assert report["diagnostics"][0]["message"].startswith("Module cycle: . calls ./a, which calls .")
