@@ -38,11 +38,6 @@ resource "aws_dynamodb_table" "leases" {
     name = "leaseKey"
     type = "S"
   }
-
-  server_side_encryption {
-    enabled     = true
-    kms_key_arn = aws_kms_key.streams.arn
-  }
 }
 
 # Good: a customer managed key.
