@@ -56,10 +56,18 @@ Events:
 ## Fix
 When exactly one customer managed key of the stream's Terraform module or CloudFormation
 template is fit to use (created with the input defaults, enabled, rotation on, and a key
-policy that does not let any principal decrypt), the safe fix sets the encryption type to
-`KMS` and the key to that key's ARN (`aws_kms_key.k.arn`, `!GetAtt K.Arn`). Otherwise the
-unsafe fix adds a new key next to the stream (`<stream>_key` / `<LogicalId>Key`, rotation on,
-the account's key policy) and encrypts the stream with it. No fix is offered when an input,
+policy that does not let any principal decrypt), the fix sets the encryption type to `KMS`
+and the key to that key's ARN (`aws_kms_key.k.arn`, `!GetAtt K.Arn`). It is safe only when
+nobody loses access: every role, user or group of the scan that writes the stream (Kinesis
+write actions in its IAM policies) must be granted `kms:GenerateDataKey` on the key, and every
+one that reads it (read actions, or the role of a Lambda mapping or Firehose delivery stream
+that reads it) `kms:Decrypt`, by an IAM statement whose `Resource` is the key, `*` or every key
+ARN (when the key policy lets the account's IAM policies decide) or by a key policy statement
+naming the principal. Otherwise the fix is unsafe and its title names who is not granted what
+("role aws_iam_role.producer is not granted kms:GenerateDataKey on the key"). Without exactly
+one fit key, the unsafe fix adds a new key next to the stream (`<stream>_key` /
+`<LogicalId>Key`, rotation on, the account's key policy) and encrypts the stream with it; its
+title names the stream's users that no IAM policy grants every key. No fix is offered when an input,
 a condition or a branch decides the setting (changing it would override the input), when the
 stream already names a key, for a stream created only under a gate the defaults leave closed
 or repeated by `count`/`for_each` (no new key: it would be created without the stream, or

@@ -67,11 +67,14 @@ ExtendedS3DestinationConfiguration:
 ## Fix
 When exactly one customer managed key of the delivery stream's Terraform module or
 CloudFormation template is fit to use (created with the input defaults, enabled, rotation
-on, key policy not open to everyone), a safe fix names it in each S3 configuration that
-writes without SSE-KMS (`kms_key_arn`,
-`EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN`). No fix without exactly one
-such key, when an input decides the setting, or where a configuration writes
-`NoEncryptionConfig`. The delivery stream's role may then need `kms:GenerateDataKey` on the key.
+on, key policy not open to everyone), a fix names it in each S3 configuration that writes
+without SSE-KMS (`kms_key_arn`, `EncryptionConfiguration.KMSEncryptionConfig.AWSKMSKeyARN`).
+Firehose then writes as the configuration's role (`role_arn` / `RoleARN`), which needs
+`kms:GenerateDataKey` on the key: the fix is safe when that role, if it is a role of the scan,
+is granted it (an IAM statement on the key, `*` or every key ARN where the key policy lets IAM
+decide, or the key policy naming the role), else unsafe, its title naming the role. A role
+given by an input or defined elsewhere is not judged. No fix without exactly one such key,
+when an input decides the setting, or where a configuration writes `NoEncryptionConfig`.
 
 ## References
 - https://docs.aws.amazon.com/firehose/latest/dev/encryption.html

@@ -45,14 +45,17 @@ The function's role then needs `kms:GenerateDataKey` and `kms:Decrypt` on that k
 to the destination.
 
 ## Fix
-A safe fix sets `kms_master_key_id` / `KmsMasterKeyId`: to the ARN of the one fit customer
+A fix sets `kms_master_key_id` / `KmsMasterKeyId`: to the ARN of the one fit customer
 managed key of the queue's or topic's Terraform module or CloudFormation template (created
 with the input defaults, enabled, rotation on, key policy not open to everyone), or, when
 there is none, to the service's AWS managed key (`alias/aws/sqs`, `alias/aws/sns`), which
 this rule accepts. No fix with several fit keys (which one is a choice), when an input
 decides the setting, or for a queue that writes `sqs_managed_sse_enabled` /
-`SqsManagedSseEnabled` (AWS refuses a key beside it). The function's role may then need
-`kms:GenerateDataKey` and `kms:Decrypt` on a customer managed key.
+`SqsManagedSseEnabled` (AWS refuses a key beside it). With a customer managed key, the role
+of each function whose mapping sends there needs `kms:GenerateDataKey` and `kms:Decrypt` on
+it: when a role of the scan is not granted them (by an IAM statement on the key, `*` or every
+key ARN where the key policy lets IAM decide, or by the key policy naming it), the fix is
+unsafe and its title names the role; otherwise it is safe.
 
 ## References
 - https://docs.aws.amazon.com/lambda/latest/dg/kinesis-on-failure-destination.html

@@ -62,7 +62,11 @@ When exactly one customer managed key of the table's Terraform module or CloudFo
 template is fit to use (created with the input defaults, enabled, rotation on, key policy
 not open to everyone), a safe fix turns server-side encryption on with it:
 `server_side_encryption { enabled = true, kms_key_arn = <key ARN> }` /
-`SSESpecification: {SSEEnabled: true, SSEType: KMS, KMSMasterKeyId: <key ARN>}`. No fix
+`SSESpecification: {SSEEnabled: true, SSEType: KMS, KMSMasterKeyId: <key ARN>}`. The roles
+that write the table (those this rule found) then need `kms:GenerateDataKey` and `kms:Decrypt`
+on the key: when one is not granted them (by an IAM statement on the key, `*` or every key ARN
+where the key policy lets IAM decide, or by the key policy naming it), the fix is unsafe and
+its title names it. No fix
 without such a key (a new key is a choice: the table's readers must be granted it), with
 several, when an input decides the setting, or for a table SAM generates.
 
