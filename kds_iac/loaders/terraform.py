@@ -150,11 +150,14 @@ class _ModuleLoader:
             return
         assigned = self._assigned(vars_paths)
         evaluation = Evaluation(self.directory, raw, self.files, assigned, mirrored=bool(replacements))
-        merges = terraform_override.prepare(evaluation)  # override files: one resource per address
+        written = terraform_override.written_blocks(b for blocks in tree.values() for b in blocks)
+        merges = terraform_override.prepare(evaluation, written)  # override files: one resource per address
         resources, merged_away = terraform_override.merge(evaluation.resources(), merges)
         self._dropped_files(evaluation, names if stopped else [])
         tried = resources + merged_away + [r for r, _ in evaluation.failures]
-        judged, failures = self._judge_uncreated(evaluation, tried, tree, replacements, vars_paths, assigned, stopped)
+        judged, failures = self._judge_uncreated(
+            evaluation, tried, tree, replacements, vars_paths, assigned, stopped, written
+        )
         for resource, problem in evaluation.failures + failures:
             self.diagnostic(
                 "error",
@@ -201,6 +204,7 @@ class _ModuleLoader:
         vars_paths: list[tuple[str, str]],
         assigned: dict[str, Assigned],
         stopped: bool,
+        written: set,
     ) -> tuple[list[Resource], list[tuple[Resource, str]]]:
         """Blocks whose ``count``/``for_each`` gave no instance, evaluated once more as the
         instance they would create (``terraform_gates``): the new resources, and those that
@@ -221,7 +225,9 @@ class _ModuleLoader:
         except Exception:  # a second look that fails leaves the blocks reported as not checked
             return [], []
         second = Evaluation(self.directory, raw, self.files, assigned, mirrored=True)
-        judged = gates.judged_instances(evaluation, second, rewritten)
+        merges = terraform_override.prepare(second, written)
+        judged = gates.judged_instances(evaluation, second, rewritten, merges.pairs)
+        judged, _ = terraform_override.merge(judged, merges)
         for key in gates.created_keys(second, []):
             if key in rewritten:  # a module call judged as the instance it would create
                 self._judged_calls.add((self.files.path_of(key[0]), key[1]))

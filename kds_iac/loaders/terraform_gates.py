@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from typing import Any, Callable, Iterator, Optional
+from typing import Any, Callable, Iterator, Optional, Sequence
 
 from kds_iac.loaders.discovery import is_terraform_file
 from kds_iac.loaders.hcl_syntax import SourceFile
@@ -214,17 +214,26 @@ def build_mirror(root: str, tree: dict[str, list[Block]], rewrites: dict[str, st
 
 
 def judged_instances(
-    first: Evaluation, second: Evaluation, rewritten: dict[tuple[str, int], Block]
+    first: Evaluation,
+    second: Evaluation,
+    rewritten: dict[tuple[str, int], Block],
+    overrides: Sequence[tuple[Resource, list[Resource]]] = (),
 ) -> list[Resource]:
     """The resources of the second evaluation that exist only because a gate was made
     unknown, re-addressed, given their gate as condition, and linked to the first
     evaluation's resources for everything else (``second.failures`` holds those that could
-    not be read)."""
+    not be read). ``overrides``: override-file resources and the resources they merge into
+    (``terraform_override``); one whose original is judged is converted with it, for the
+    caller to merge."""
     gates = {}
     for _, resource in second.blocks:
         gate = _gate_of(second, resource, rewritten)
         if gate is not None:
             gates[id(resource)] = gate
+    for override, targets in overrides:
+        gate = next((gates[id(t)] for t in targets if id(t) in gates), None)
+        if gate is not None:
+            gates[id(override)] = gate
     new = second.resources(keep=lambda r: id(r) in gates)
     keyed = sorted(
         (p for p in second.module_calls if p.endswith("]") and _call_key(second, p) in rewritten), key=len, reverse=True

@@ -18,7 +18,7 @@ the original block's header (never at the original's overruled argument).
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import Any, Iterable, Optional
 
 from kds_iac.loaders.terraform_values import Evaluation, split_module_path
 from kds_iac.model import Resource
@@ -45,10 +45,15 @@ class Merges:
         return bool(self.pairs)
 
 
-def prepare(evaluation: Evaluation) -> Merges:
+def prepare(evaluation: Evaluation, written: Optional[set[tuple[str, str, tuple[str, ...]]]] = None) -> Merges:
     """Before the blocks are converted: match each override block with the block(s) it
     overrides (same module instance and address, instance keys aside) and make references and
-    address lookups reach the original, so that edges point at the one resource kept."""
+    address lookups reach the original, so that edges point at the one resource kept.
+
+    ``written``: (directory, kind, labels) of the blocks of ordinary files. An override block
+    whose original is written but gave no instance (``count = 0``) is taken out too: merged,
+    it has the original's gate, so it creates nothing either (the gate judgement merges it
+    into the instance it judges)."""
     merges = Merges()
     originals: dict[tuple[str, str], list[Resource]] = {}
     overrides: list[tuple[dict, Resource]] = []
@@ -64,17 +69,19 @@ def prepare(evaluation: Evaluation) -> Merges:
         return merges
     overrides.sort(key=lambda pair: (os.path.basename(pair[1].location.file), pair[1].location.file, pair[1].location.start_line))
     for block, override in overrides:
-        targets = originals.get(_header(override))
-        if not targets:
-            continue  # nothing to merge into (or not created): left as tfparse gave it
+        targets = originals.get(_header(override), [])
+        if not targets and _written_header(override) not in (written or ()):
+            continue  # nothing to merge into (Terraform refuses it): left as tfparse gave it
         merges.pairs.append((override, targets))
         merges.overrides.add(id(override))
+        same = [t for t in targets if t.address == override.address]
         block_id = block.get("id")
         if isinstance(block_id, str):
-            same = [t for t in targets if t.address == override.address]
-            evaluation.resource_of_id[block_id] = same[0] if same else targets[0]
+            if targets:
+                evaluation.resource_of_id[block_id] = same[0] if same else targets[0]
+            else:  # a reference reads as one to an uncreated block
+                evaluation.resource_of_id.pop(block_id, None)
         if evaluation.by_address.get(override.address) is override:
-            same = [t for t in targets if t.address == override.address]
             if same:
                 evaluation.by_address[override.address] = same[0]
             else:
@@ -116,6 +123,23 @@ def _header(resource: Resource) -> tuple[str, str]:
     return module, own
 
 
+def _written_header(resource: Resource) -> tuple[str, str, tuple[str, ...]]:
+    """(directory, kind, labels) of the block a resource comes from."""
+    _, own = _header(resource)
+    kind = "data" if own.startswith("data.") else "resource"
+    return os.path.dirname(resource.location.file), kind, (resource.type, own.rsplit(".", 1)[-1])
+
+
+def written_blocks(blocks: Iterable[Any]) -> set[tuple[str, str, tuple[str, ...]]]:
+    """(directory, kind, labels) of the resource and data blocks (``terraform_gates.Block``)
+    written in ordinary files, for ``prepare``."""
+    return {
+        (os.path.dirname(b.source.path), b.kind, tuple(b.labels))
+        for b in blocks
+        if b.kind in ("resource", "data") and len(b.labels) == 2 and not is_override_file(b.source.path)
+    }
+
+
 def _copied(value: Any) -> Any:
     """Plain containers copied (one override merged into several instances); values and
     edges inside are shared, as they are immutable for rules."""
@@ -126,4 +150,4 @@ def _copied(value: Any) -> Any:
     return value
 
 
-__all__ = ["Merges", "is_override_file", "merge", "prepare"]
+__all__ = ["Merges", "is_override_file", "merge", "prepare", "written_blocks"]

@@ -150,3 +150,58 @@ def _targets(value):
         for name in ("value", "parts", "when_true", "when_false"):
             if hasattr(value, name):
                 yield from _targets(getattr(value, name))
+
+
+def test_an_override_of_a_gated_block_is_merged_into_the_instance_judged(tmp_path):
+    # tfparse creates the override block alone (it has no count); merged, it has the
+    # original's gate and creates nothing with the defaults: judged as the gated instance
+    write(tmp_path, {
+        "main.tf": """\
+variable "create" {
+  default = false
+}
+
+resource "aws_kinesis_stream" "events" {
+  count           = var.create ? 1 : 0
+  name            = "events"
+  shard_count     = 1
+  encryption_type = "KMS"
+  kms_key_id      = "alias/aws/kinesis"
+}
+""",
+        "streams_override.tf": 'resource "aws_kinesis_stream" "events" {\n  encryption_type = "NONE"\n}\n',
+    })
+    report = scan(tmp_path)
+    assert found(report) == {
+        ("KDS001", "aws_kinesis_stream.events", "main.tf", 5),
+        ("KDS020", "aws_kinesis_stream.events", "main.tf", 5),
+        ("KDS022", "aws_kinesis_stream.events", "main.tf", 5),
+    }
+    [kds001] = [f for f in report["findings"] if f["rule_id"] == "KDS001"]
+    assert kds001["message"].endswith(
+        "encryption_type is NONE; when created: count = var.create ? 1 : 0, set by var.create (default: false)"
+    )
+    assert report["diagnostics"] == []
+
+
+def test_an_override_file_of_a_child_module_merges_into_each_instance(tmp_path):
+    (tmp_path / "m").mkdir()
+    write(tmp_path, {
+        "main.tf": 'module "m" {\n  for_each = toset(["a", "b"])\n  source   = "./m"\n  name     = each.key\n}\n',
+        "m/main.tf": (
+            'variable "name" {}\n\n'
+            'resource "aws_kinesis_stream" "s" {\n  name            = var.name\n  shard_count     = 1\n'
+            '  encryption_type = "KMS"\n  kms_key_id      = aws_kms_key.k.arn\n}\n\n'
+            'resource "aws_kms_key" "k" {\n  enable_key_rotation = true\n}\n'
+        ),
+        "m/override.tf": 'resource "aws_kinesis_stream" "s" {\n  encryption_type = "NONE"\n}\n',
+    })
+    report = scan(tmp_path)
+    a, b = 'module.m["a"].aws_kinesis_stream.s', 'module.m["b"].aws_kinesis_stream.s'
+    assert found(report) == {("KDS001", a, "m/main.tf", 3), ("KDS020", a, "m/main.tf", 3), ("KDS022", a, "m/main.tf", 3)}
+    assert {(f["rule_id"], tuple(f["instances"])) for f in report["findings"]} == {
+        ("KDS001", (b,)), ("KDS020", (b,)), ("KDS022", (b,)),
+    }
+    model = load_module(str(tmp_path))
+    streams = sorted((r.address, r.attributes["encryption_type"]) for r in model.resources if r.type == "aws_kinesis_stream")
+    assert streams == [(a, "NONE"), (b, "NONE")]
