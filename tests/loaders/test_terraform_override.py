@@ -81,8 +81,11 @@ def test_later_override_files_win_and_the_original_argument_is_not_judged(tmp_pa
     write(tmp_path, {
         "main.tf": MAIN,
         # applied in name order: a_ then b_ then override.tf.json
-        "a_override.tf": 'resource "aws_kinesis_stream" "events" {\n  encryption_type = "KMS"\n}\n',
-        "b_override.tf": 'resource "aws_kinesis_stream" "events" {\n  kms_key_id = aws_kms_key.orders.arn\n}\n',
+        "a_override.tf": 'resource "aws_kinesis_stream" "events" {\n  encryption_type = "NONE"\n  kms_key_id = "k"\n}\n',
+        "b_override.tf": (
+            'resource "aws_kinesis_stream" "events" {\n  encryption_type = "KMS"\n'
+            '  kms_key_id = aws_kms_key.orders.arn\n}\n'
+        ),
         "override.tf.json": json.dumps(
             {"resource": {"aws_kinesis_stream": {"orders": {"encryption_type": "NONE"}}}}, indent=2
         ),
