@@ -260,6 +260,15 @@ class SourceFile:
             self._top = Body(self, start=0, end=len(self.text)) if self.is_json else _parse_body(self, 0, len(self.masked))
         return self._top
 
+    def top_level_body(self, item: Item) -> Body:
+        """The body of a block of ``top_level()``, also kept where ``block(line, name)`` looks
+        (the evaluation reads the same blocks by line: each body is parsed once)."""
+        body = self.body_of(item)
+        line = self.line_of(item.offset)
+        if item.labels and self.masked.find("{", self.offset_of(line)) == item.start - 1:
+            self._bodies.setdefault((line, item.labels[-1]), body)
+        return body
+
     def body_of(self, item: Item) -> Body:
         if item._body is None:
             item._body = self._parse(item.start, item.end)

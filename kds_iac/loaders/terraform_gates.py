@@ -70,7 +70,7 @@ def top_level_blocks(source: SourceFile, relative: str) -> Iterator[Block]:
         if item.kind != "block" or item.name not in TOP_LEVEL_KINDS or not item.labels:
             continue
         block = Block(source, relative, item.name, list(item.labels), source.line_of(item.offset))
-        body = source.body_of(item)
+        body = source.top_level_body(item)
         for gate in GATES:
             found = body.attribute(gate)
             if found is not None:
