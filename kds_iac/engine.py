@@ -36,9 +36,15 @@ class ScanResult:
 
 
 def run_rules(model: Model, rules: Sequence[RuleModule]) -> list[Finding]:
+    """Every rule's findings, sorted. The cyclic collector is paused meanwhile: views and
+    findings stay alive with the model, and each collection walked the whole model (a 10 MB
+    template's rules: 6.2 s of CPU, 3.8 s paused; benchmarks/README.md)."""
+    from kds_iac import gc_pause
+
     findings: list[Finding] = []
-    for rule in rules:
-        findings.extend(guarded_check(rule, model))
+    with gc_pause.paused():
+        for rule in rules:
+            findings.extend(guarded_check(rule, model))
     findings.sort(key=_sort_key)
     return findings
 
