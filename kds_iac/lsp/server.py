@@ -297,7 +297,7 @@ class KdsLanguageServer(LanguageServer):
     ) -> list[tuple[Optional[types.Diagnostic], FixEntry]]:
         """The (diagnostic, fix) pairs of the request: the kds-iac diagnostics it names whose
         ``data`` points at a fix of the same finding (a client that drops ``data``: the fix of
-        the finding on the diagnostic's line with its code). A request that names no
+        the fixes of the findings on the diagnostic's line with its code; the message is not read). A request that names no
         diagnostic (a cursor position) gets the fixes of the findings on its lines."""
         if not params.context.diagnostics:
             lines = range(params.range.start.line, params.range.end.line + 1)
@@ -317,7 +317,6 @@ class KdsLanguageServer(LanguageServer):
                     (diagnostic, entry)
                     for entry in entries
                     if (entry.code, entry.line) == (diagnostic.code, diagnostic.range.start.line)
-                    and diagnostic.message.endswith(f"[{entry.resource}]")
                 )
         return out
 
