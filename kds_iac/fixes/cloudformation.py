@@ -16,6 +16,7 @@ Serverless service's ``resources.Resources`` and the fragments it includes are e
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import os
@@ -204,6 +205,12 @@ class _Doc:
         self.names = self._names()
         self._document: Optional[cfn_reader.Document] = None
         self._entries: Any = False  # entry_lines(), once asked
+        # Worked out once a template is asked for them (a template's fixes each ask; a
+        # search per fix made the 98,000-stream template's fixes quadratic).
+        self._by_name: Optional[dict[str, list[tuple[Node, Node]]]] = None
+        self._merges = False  # a merge key among the entries
+        self._entry_names: Optional[set[str]] = None
+        self._newlines: Optional[list[int]] = None
 
     def _walk_facts(self) -> None:
         """Nodes reached twice (an anchor and its aliases), quoting and intrinsic style."""
@@ -361,7 +368,39 @@ class _Doc:
         return [(start, stop, column) for start, stop in zip(starts, ends)]
 
     def entry_names(self) -> set[str]:
-        return {k.value for k, _ in self.resources.value if isinstance(k, ScalarNode)}
+        if self._entry_names is None:
+            self._entry_names = {k.value for k, _ in self.resources.value if isinstance(k, ScalarNode)}
+        return self._entry_names
+
+    def resource_entry(self, name: str, strict: bool = True) -> Optional[tuple[Node, Node]]:
+        """``_get(self.resources, name, strict)`` from an index of the entries built once."""
+        if self._by_name is None:
+            by_name: dict[str, list[tuple[Node, Node]]] = {}
+            for key, value in self.resources.value:
+                if key.tag == "tag:yaml.org,2002:merge":
+                    self._merges = True
+                if isinstance(key, ScalarNode):
+                    by_name.setdefault(key.value, []).append((key, value))
+            self._by_name = by_name
+        _refuse(strict and self._merges)
+        found = self._by_name.get(name)
+        if not found:
+            return None
+        _refuse(strict and len(found) > 1)
+        return found[-1]
+
+    def position(self, index: int) -> tuple[int, int]:
+        """1-based line and column of ``index`` in the text (a search of the line ends, which
+        are listed once: counting them per edit grew with the template)."""
+        if self._newlines is None:
+            text, found, at = self.text, [], self.text.find("\n")
+            while at >= 0:
+                found.append(at)
+                at = text.find("\n", at + 1)
+            self._newlines = found
+        before = bisect.bisect_left(self._newlines, index)  # line ends before index
+        line_start = self._newlines[before - 1] + 1 if before else 0
+        return before + 1, index - line_start + 1
 
     def document(self) -> cfn_reader.Document:
         """The template as the loader reads it (once per text)."""
@@ -374,14 +413,14 @@ class _Doc:
 
     def entry(self, logical_id: str, line: int) -> tuple[ScalarNode, MappingNode]:
         """The ``Resources`` entry written at ``line`` (the resource's location)."""
-        found = _get(self.resources, logical_id)
+        found = self.resource_entry(logical_id)
         _refuse(found is None)
         key, value = found
         _refuse(key.start_mark.line + 1 != line or not _is_map(value) or id(value) in self.shared)
         return key, value
 
     def is_resource(self, name: Any) -> bool:
-        return isinstance(name, str) and _get(self.resources, name, strict=False) is not None
+        return isinstance(name, str) and self.resource_entry(name, strict=False) is not None
 
     def line_end(self, index: int) -> int:
         """Where the line holding ``index`` ends (before its line break)."""
@@ -523,9 +562,9 @@ class _Writer:
         # A Serverless service merges several files into one stack: a name is only known
         # to be free in the service file itself.
         _refuse(_serverless(near) and os.path.normpath(near.location.file) != os.path.normpath(near.unit))
-        taken = doc.names | {name for name, other in self.names.values() if other.location.file == near.location.file}
+        mine = {name for name, other in self.names.values() if other.location.file == near.location.file}
         name, number = intent.name, 1
-        while name in taken:
+        while name in doc.names or name in mine:
             number += 1
             name = f"{intent.name}{number}"
         self.names[id(intent)] = (name, near)
@@ -678,7 +717,7 @@ class _Writer:
         for path, items in spans.items():
             doc = self.docs[path]
             for start, end, text in items:
-                result.append(TextEdit(path, *_position(doc.text, start), *_position(doc.text, end), text))
+                result.append(TextEdit(path, *doc.position(start), *doc.position(end), text))
         return result
 
     def check(self, doc: _Doc, items: list[tuple[int, int, str]]) -> None:
@@ -810,11 +849,6 @@ def _merged(items: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
             _refuse(start < last_end)
         out.append((start, end, text))
     return out
-
-
-def _position(text: str, index: int) -> tuple[int, int]:
-    line_start = text.rfind("\n", 0, index) + 1
-    return text.count("\n", 0, index) + 1, index - line_start + 1
 
 
 def _same(a: Any, b: Any) -> bool:
