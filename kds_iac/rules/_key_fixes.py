@@ -22,6 +22,7 @@ from kds_iac.fixes import SAFE, UNSAFE, Fix, Link, NewResource
 from kds_iac.model import Model, Resource
 from kds_iac.views import compute
 from kds_iac.views.iam import Principal, editable, iam, missing_key_use
+from kds_iac.views.facts import listed
 from kds_iac.views.kinesis import Stream
 from kds_iac.views.kms import KmsKey, fit_keys_near
 from kds_iac.views.settings import derived_name, fixable, repeated
@@ -50,7 +51,7 @@ def keyed_fix(
     title: str,
     settings: Callable[[Link], tuple],
     new_key_description: Optional[str] = None,
-    users: Optional[Callable[[], Iterable[KeyUser]]] = None,
+    users: Optional[Callable[[], Iterable]] = None,
 ) -> Optional[Fix]:
     """A fix that makes ``settings(link)`` with the one fit key of ``near``'s module or
     template (safe), else, given ``new_key_description``, with a new key written next to
@@ -84,44 +85,110 @@ def keyed_fix(
     return Fix(title, safety, intents)
 
 
-def losing_access(model: Model, users: Iterable[KeyUser], key: Optional[KmsKey]) -> str:
+def losing_access(model: Model, users: Iterable, key: Optional[KmsKey]) -> str:
     """Who would lose access once ``key`` (None: a new key with the account's default policy)
     encrypts what ``users`` use, as a title's clause ("roles a, b are not granted
-    kms:GenerateDataKey on the key"); "" when nobody would."""
-    grouped: dict[tuple[str, tuple[str, ...]], list[str]] = {}
-    needs: dict[int, tuple[Principal, set[str]]] = {}
-    for principal, actions in users:
-        entry = needs.setdefault(id(principal), (principal, set()))
-        entry[1].update(actions)
-    for principal, actions in needs.values():
-        ordered = tuple(a for a in USE_KEY if a in actions) + tuple(sorted(actions - set(USE_KEY)))
-        missing = missing_key_use(model, principal, key, ordered)
-        if missing:
-            name = editable(principal.resource).address
-            names = grouped.setdefault((principal.kind, missing), [])
-            if name not in names:
-                names.append(name)
+    kms:GenerateDataKey on the key"); "" when nobody would. ``users`` holds ``KeyUser``s and
+    ``SharedUsers``, whose answer is worked out once per key."""
+    answers: dict[tuple, Any] = model.memo("key_fix_grants", dict)
+    key_id = id(key.resource) if key is not None else None
+
+    def missing(principal: Principal, actions: tuple[str, ...]) -> tuple[str, ...]:
+        ordered = tuple(a for a in USE_KEY if a in actions) + tuple(sorted(set(actions) - set(USE_KEY)))
+        asked = (id(principal), key_id, ordered)
+        found = answers.get(asked)
+        if found is None:  # a principal of a wide grant is asked about many streams' keys
+            found = answers[asked] = missing_key_use(model, principal, key, ordered)
+        return found
+
+    # the shared users' losses are grouped once per key; a finding adds its own users to a copy
+    base: dict[int, tuple[Principal, frozenset[str]]] = {}
+    lost: dict[int, tuple[Principal, frozenset[str]]] = {}
+    for item in users:
+        if isinstance(item, SharedUsers):
+            shared = answers.get((id(item), key_id))
+            if shared is None:
+                shared = {}
+                for principal, actions in item:
+                    absent = missing(principal, actions)
+                    if absent:
+                        entry = shared.get(id(principal))
+                        shared[id(principal)] = (principal, frozenset(absent) | (entry[1] if entry else frozenset()))
+                answers[(id(item), key_id)] = shared
+            base = shared
+        else:
+            principal, actions = item
+            absent = missing(principal, actions)
+            if absent:
+                entry = lost.get(id(principal))
+                lost[id(principal)] = (principal, frozenset(absent) | (entry[1] if entry else frozenset()))
+    if not lost and not base:
+        return ""
+    grouped = answers.get(("groups", id(base)))
+    if grouped is None:  # the shared users' names by (kind, actions missing), once per key
+        grouped = answers[("groups", id(base))] = _grouped(base.values())
+    changed: dict[tuple[str, tuple[str, ...]], list[str]] = {}
+    for principal_id, (principal, absent) in lost.items():
+        entry = base.get(principal_id)
+        name = editable(principal.resource).address
+        if entry is not None:
+            if absent <= entry[1]:
+                continue
+            old = _group_key(principal, entry[1])
+            names = changed.setdefault(old, list(grouped.get(old, ())))
+            if name in names:
+                names.remove(name)
+            absent = absent | entry[1]
+        new = _group_key(principal, absent)
+        names = changed.setdefault(new, list(grouped.get(new, ())))
+        if name not in names:
+            names.append(name)
     clauses = []
-    for (kind, missing), names in sorted(grouped.items()):
-        names.sort()
-        subject = f"{kind}s {', '.join(names)} are" if len(names) > 1 else f"{kind} {names[0]} is"
-        clauses.append(f"{subject} not granted {' and '.join(missing)} on the key")
+    for key_ in sorted(set(grouped) | set(changed)):
+        kind, absent_actions = key_
+        if key_ not in changed:
+            clause = answers.get(("clause", id(base), key_))
+            if clause is None:
+                clause = answers[("clause", id(base), key_)] = _clause(kind, absent_actions, grouped[key_])
+        else:
+            clause = _clause(kind, absent_actions, changed[key_]) if changed[key_] else ""
+        if clause:
+            clauses.append(clause)
     return "; ".join(clauses)
 
 
-def stream_users(model: Model, stream: Stream) -> list[KeyUser]:
+def _group_key(principal: Principal, absent: frozenset[str]) -> tuple[str, tuple[str, ...]]:
+    return principal.kind, tuple(a for a in USE_KEY if a in absent) + tuple(sorted(absent - set(USE_KEY)))
+
+
+def _grouped(lost: Iterable[tuple[Principal, frozenset[str]]]) -> dict[tuple[str, tuple[str, ...]], list[str]]:
+    grouped: dict[tuple[str, tuple[str, ...]], dict[str, None]] = {}
+    for principal, absent in lost:
+        grouped.setdefault(_group_key(principal, absent), {})[editable(principal.resource).address] = None
+    return {key: list(names) for key, names in grouped.items()}
+
+
+def _clause(kind: str, absent: tuple[str, ...], names: list[str]) -> str:
+    names = sorted(set(names))
+    subject = f"{kind}s {listed(names)} are" if len(names) > 1 else f"{kind} {names[0]} is"
+    return f"{subject} not granted {' and '.join(absent)} on the key"
+
+
+class SharedUsers(tuple):
+    """``KeyUser``s that are the same for many resources (principals granted every stream):
+    ``losing_access`` asks about them once per key, not once per finding."""
+
+
+def stream_users(model: Model, stream: Stream) -> list:
     """The principals of the scan that write (kms:GenerateDataKey) or read (kms:Decrypt) a
     stream, as the IAM view grants them (sure or possible), and the roles of the Lambda
-    functions and Firehose delivery streams that read it."""
+    functions and Firehose delivery streams that read it: ``KeyUser``s and one
+    ``SharedUsers`` for those granted every stream."""
     view = iam(model)
     index = model.memo("key_fix_stream_users", lambda: _UserIndex(model))
-    found: list[KeyUser] = []
+    found: list = [index.shared(stream)]
     for principal in index.asked(stream.resource):
-        access = view.kinesis_access(principal, stream)
-        held = access.actions | access.maybe
-        needed = (WRITE_KEY if held & iam_actions.PRODUCER_ACTIONS else ()) + (
-            READ_KEY if held & iam_actions.CONSUMER_ACTIONS else ()
-        )
+        needed = _needs(view.kinesis_access(principal, stream))
         if needed:
             found.append((principal, needed))
     for role in index.readers.get(id(stream.resource), ()):
@@ -129,6 +196,13 @@ def stream_users(model: Model, stream: Stream) -> list[KeyUser]:
         if principal is not None:
             found.append((principal, READ_KEY))
     return found
+
+
+def _needs(access) -> tuple[str, ...]:
+    held = access.actions | access.maybe
+    return (WRITE_KEY if held & iam_actions.PRODUCER_ACTIONS else ()) + (
+        READ_KEY if held & iam_actions.CONSUMER_ACTIONS else ()
+    )
 
 
 def role_users(model: Model, roles: Iterable[Any], actions: tuple[str, ...]) -> list[KeyUser]:
@@ -146,16 +220,29 @@ def role_users(model: Model, roles: Iterable[Any], actions: tuple[str, ...]) -> 
 class _UserIndex:
     """Which principals to ask about which stream, built once per scan: a principal whose
     Kinesis statements name streams only by reference is asked about those; the others
-    (wildcards, patterns, values known only at deployment) about every stream. And the roles
+    (wildcards, patterns, values known only at deployment) about every stream; one whose
+    Kinesis statements all take in every stream (``*``) gets the same answer for each, asked
+    once (``shared``). And the roles
     that read each stream through a Lambda mapping or a Firehose delivery stream."""
 
     def __init__(self, model: Model):
         view = iam(model)
+        self.model = model
         self.pinned: dict[int, list[Principal]] = {}
         self.broad: list[Principal] = []
+        self.universal: list[Principal] = []
+        self._shared: Optional[SharedUsers] = None
         for principal in view.principals:
             statements = [g.statement for g in principal.grants if g.statement.allows and g.statement.kinesis_actions]
             if not statements:
+                continue
+            every = [g.statement for g in principal.grants if g.statement.kinesis_actions]
+            if not principal.unknown_documents and all(
+                s.actions_known and not s.not_resource_values and s.resource_values
+                and all(not v.refs and v.head is None and view.every_stream(v) for v in s.resource_values)
+                for s in every
+            ):
+                self.universal.append(principal)
                 continue
             named: list[Resource] = []
             pinned = True
@@ -185,6 +272,15 @@ class _UserIndex:
             source = delivery.source.value
             if isinstance(source, compute.StreamSource) and source.stream is not None:
                 self.readers.setdefault(id(source.stream), []).append(delivery.role.value)
+
+    def shared(self, stream: Stream) -> SharedUsers:
+        """The users among the principals granted every stream: asked about the first stream
+        (their answer is the same for each)."""
+        if self._shared is None:
+            view = iam(self.model)
+            pairs = ((p, _needs(view.kinesis_access(p, stream))) for p in self.universal)
+            self._shared = SharedUsers((p, needed) for p, needed in pairs if needed)
+        return self._shared
 
     def asked(self, stream: Resource) -> list[Principal]:
         pinned = self.pinned.get(id(stream), [])
