@@ -819,3 +819,37 @@ def test_a_firehose_role_not_granted_the_key_makes_the_fix_unsafe(tmp_path):
 def titles_and_safety(rule_id: str, path: str) -> dict[str, tuple[str, str]]:
     result = scan([path], config=resolve_config(None, [path]))
     return {f.address: (f.fix.safety, f.fix.title) for f in result.findings if f.rule.id == rule_id and f.fix is not None}
+
+
+def test_users_granted_every_stream_and_users_of_this_stream_are_named_together(tmp_path):
+    extra = """
+    resource "aws_iam_role" "admin" {
+      name               = "admin"
+      assume_role_policy = "{}"
+    }
+
+    resource "aws_iam_role_policy" "admin" {
+      role   = aws_iam_role.admin.id
+      policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "kinesis:*", Resource = "*" }] })
+    }
+
+    resource "aws_iam_role" "writer" {
+      name               = "writer"
+      assume_role_policy = "{}"
+    }
+
+    resource "aws_iam_role_policy" "writer" {
+      role   = aws_iam_role.writer.id
+      policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "kinesis:PutRecord", Resource = "*" }] })
+    }
+    """
+    declare_organization_trail(tmp_path)
+    write(tmp_path, "main.tf", KEYED_STREAM % {"policy": "", "grant": ""} + textwrap.dedent(extra))
+    assert titles_and_safety("KDS001", str(tmp_path)) == {
+        "aws_kinesis_stream.plain": (
+            UNSAFE,
+            "Encrypt aws_kinesis_stream.plain with KMS key aws_kms_key.streams; "
+            "roles aws_iam_role.producer, aws_iam_role.writer are not granted kms:GenerateDataKey on the key; "
+            "role aws_iam_role.admin is not granted kms:GenerateDataKey and kms:Decrypt on the key",
+        ),
+    }
