@@ -853,3 +853,45 @@ def test_users_granted_every_stream_and_users_of_this_stream_are_named_together(
             "role aws_iam_role.admin is not granted kms:GenerateDataKey and kms:Decrypt on the key",
         ),
     }
+
+
+CFN_KEY_POLICY_NAMES_ROLE = """
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  StreamsKey:
+    Type: AWS::KMS::Key
+    Properties:
+      EnableKeyRotation: true
+      KeyPolicy:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {AWS: %s}
+            Action: kms:GenerateDataKey
+            Resource: "*"
+  Plain:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      ShardCount: 1
+  ProducerRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument: {Version: "2012-10-17", Statement: []}
+      Policies:
+        - PolicyName: put
+          PolicyDocument:
+            Version: "2012-10-17"
+            Statement:
+              - {Effect: Allow, Action: kinesis:PutRecord, Resource: !GetAtt Plain.Arn}
+"""
+
+
+def test_a_cloudformation_key_policy_naming_the_role_keeps_the_fix_safe(tmp_path):
+    declare_organization_trail(tmp_path)
+    path = write(tmp_path, "t.yaml", CFN_KEY_POLICY_NAMES_ROLE % "!GetAtt ProducerRole.Arn")
+    assert titles_and_safety("KDS001", path) == {"Plain": (SAFE, "Encrypt Plain with KMS key StreamsKey")}
+    # a role name known only at deployment is not known to be the producer's
+    path = write(tmp_path, "t.yaml", CFN_KEY_POLICY_NAMES_ROLE % "!Sub 'arn:aws:iam::${AWS::AccountId}:role/${ProducerRole}'")
+    assert titles_and_safety("KDS001", path) == {
+        "Plain": (UNSAFE, "Encrypt Plain with KMS key StreamsKey; role ProducerRole is not granted kms:GenerateDataKey on the key"),
+    }
