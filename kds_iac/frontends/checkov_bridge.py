@@ -221,6 +221,10 @@ def _scope_from_frames(framework: str, scanned_file: str, frame: Optional[FrameT
     current = frame if frame is not None else sys._getframe(1)
     depth = 0
     while current is not None and depth < 60:
+        if not _declares(current, "root_folder"):  # most frames: skip before f_locals builds a dict
+            current = current.f_back
+            depth += 1
+            continue
         local = current.f_locals
         if found is None and "root_folder" in local:
             path: Any = None
@@ -252,6 +256,14 @@ def _scope_from_frames(framework: str, scanned_file: str, frame: Optional[FrameT
             return Located(root, file, caller_root, how="checkov runner (-d)")
         LOG.debug("kds-iac: runner frame root %s does not hold %s", root_folder, scanned_file)
     return None
+
+
+def _declares(frame: FrameType, *names: str) -> bool:
+    """Whether the frame's function has one of these local variables. Reading ``f_locals``
+    copies every local of the frame into a dict; checkov calls each check once per resource,
+    and the walk passes some twenty frames, so frames are first told apart by their code."""
+    code = frame.f_code
+    return any(name in code.co_varnames or name in code.co_cellvars for name in names)
 
 
 def _terraform_caller_root(module: Any) -> Optional[str]:
@@ -678,6 +690,10 @@ def serverless_context(frame: Optional[FrameType]) -> Optional[ServerlessContext
     current, depth = frame, 0
     function: Optional[str] = None
     while current is not None and depth < 40:
+        if not _declares(current, "sls_file", "item_name"):  # skip before f_locals builds a dict
+            current = current.f_back
+            depth += 1
+            continue
         local = current.f_locals
         runner = local.get("self")
         if function is None and isinstance(local.get("item_name"), str) and local.get("token") == "functions":
