@@ -236,10 +236,12 @@ class Statement(Value):
                     continue
                 excluded |= iam_actions.expand(pattern)
             return iam_actions.expand("*") - excluded
+        known = [pattern for pattern in self.actions if UNKNOWN_PART not in pattern]
+        if len(known) == 1:  # the common case: expand's (cached) set as it is, not copied
+            return iam_actions.expand(known[0])
         found: set[str] = set()
-        for pattern in self.actions:
-            if UNKNOWN_PART not in pattern:
-                found |= iam_actions.expand(pattern)
+        for pattern in known:
+            found |= iam_actions.expand(pattern)
         return frozenset(found)
 
     @cached_property
@@ -359,9 +361,14 @@ class _Collector:
         self.conditions: tuple[_Condition, ...] = base.conditions
 
     def resolve(self, value: Any) -> Any:
+        if type(value) is str:  # plain text, most of a document: nothing to unwrap or gather
+            return value
         fact = resolve(value)
-        self.inputs += tuple(i for i in fact.inputs if i not in self.inputs)
-        self.conditions += tuple(c for c in fact.conditions if c not in self.conditions)
+        # most values come with no inputs or conditions: skip building empty tuples
+        if fact.inputs:
+            self.inputs += tuple(i for i in fact.inputs if i not in self.inputs)
+        if fact.conditions:
+            self.conditions += tuple(c for c in fact.conditions if c not in self.conditions)
         return fact.value
 
     def fact(self) -> Fact:
@@ -584,6 +591,8 @@ def _strings(value: Any) -> tuple[str, ...]:
 
 
 def _text(value: Any) -> str:
+    if type(value) is str:  # what resolve and render_pattern would give back
+        return value
     fact = resolve(value)
     rendered = render_pattern(fact.value)
     if rendered is not None:
