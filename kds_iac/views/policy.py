@@ -363,6 +363,8 @@ class _Collector:
     def resolve(self, value: Any) -> Any:
         if type(value) is str:  # plain text, most of a document: nothing to unwrap or gather
             return value
+        if value is None:  # a key the statement leaves out (resolve's answer for None)
+            return ABSENT
         fact = resolve(value)
         # most values come with no inputs or conditions: skip building empty tuples
         if fact.inputs:
