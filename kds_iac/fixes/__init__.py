@@ -151,6 +151,9 @@ def apply_edits(text: str, edits: list[TextEdit]) -> str:
     for (_, end, _), (start, _, _) in zip(spans, spans[1:]):
         if start < end:
             raise ValueError("overlapping text edits")
-    for start, end, edit in reversed(spans):
-        text = text[:start] + edit.text + text[end:]
-    return text
+    pieces, position = [], 0  # joined once: a copy of the text per edit grew with the file
+    for start, end, edit in spans:
+        pieces += (text[position:start], edit.text)
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)

@@ -11,6 +11,7 @@ link that leads out of the scanned tree, nor a file that changed since it was re
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import importlib
 import logging
@@ -344,7 +345,9 @@ def plan(
     together, in the findings' order; ``allowed(path)`` says which files may change."""
     read = read if read is not None else Files()
     result = FixPlan(read)
-    spans: dict[str, list[tuple[int, int, TextEdit]]] = {}
+    spans: dict[str, _Taken] = {}
+    seen: dict[str, set[TextEdit]] = {}  # the edits taken, by file: another fix may make one too
+    starts: dict[str, tuple[str, list[int]]] = {}
     findings = [f for f in findings if getattr(f, "fix", None) is not None]
     # a writer's work only for what is applied; a file's fixes written together
     written = edits_of([f for f in findings if unsafe or f.fix.safety != UNSAFE], read)
@@ -359,13 +362,14 @@ def plan(
         if allowed is not None and not all(allowed(edit.file) for edit in edits):
             result.outside.append(finding)
             continue
-        mine = [(_key(edit.file), *_span(read, edit), edit) for edit in edits]
-        new = [span for span in mine if span[3] not in {s[2] for s in spans.get(span[0], [])}]
-        if any(_overlaps(span[1:3], (s[0], s[1])) for span in new for s in spans.get(span[0], [])) or _self_overlap(new):
+        mine = [(_key(edit.file), *_span(read, edit, starts), edit) for edit in edits]
+        new = [span for span in mine if span[3] not in seen.get(span[0], ())]
+        if any(span[0] in spans and spans[span[0]].overlaps(span[1:3]) for span in new) or _self_overlap(new):
             result.overlapping.append(finding)
             continue
         for key, start, end, edit in new:
-            spans.setdefault(key, []).append((start, end, edit))
+            spans.setdefault(key, _Taken()).add((start, end))
+            seen.setdefault(key, set()).add(edit)
             result.edits.setdefault(key, []).append(edit)
             result.shown.setdefault(key, edit.file)
         result.planned.append(Planned(finding, tuple(span[3] for span in new)))
@@ -376,21 +380,68 @@ def compatible(groups: Sequence[Sequence[TextEdit]], read: Reader) -> list[int]:
     """The indexes of the edit groups (each a fix's edits) that apply together, taken in
     order as ``plan`` takes findings: a group overlapping an earlier chosen one is left out."""
     chosen: list[int] = []
-    spans: dict[str, list[tuple[int, int]]] = {}
+    spans: dict[str, _Taken] = {}
+    starts: dict[str, tuple[str, list[int]]] = {}
     for index, edits in enumerate(groups):
-        mine = [(_key(edit.file), *_span(read, edit)) for edit in edits]
-        if any(_overlaps(span[1:], other) for span in mine for other in spans.get(span[0], [])):
+        mine = [(_key(edit.file), *_span(read, edit, starts)) for edit in edits]
+        if any(span[0] in spans and spans[span[0]].overlaps(span[1:]) for span in mine):
             continue
         for key, start, end in mine:
-            spans.setdefault(key, []).append((start, end))
+            spans.setdefault(key, _Taken()).add((start, end))
         chosen.append(index)
     return chosen
 
 
-def _span(read: Reader, edit: TextEdit) -> tuple[int, int]:
+class _Taken:
+    """The (start, end) ranges of one file's chosen edits, sorted, so that a new edit is
+    compared with the few that can reach it, not with all (a list walked per fix made the
+    98,000-stream template's --diff quadratic).
+
+    Sorted by (start, end), the ranges' ends never decrease: a range that ends before an
+    earlier-sorted one would lie strictly inside it, sharing text or holding an insertion,
+    and neither ``_overlaps`` (between fixes) nor ``_self_overlap`` (within a fix) lets such
+    a pair both be chosen. So the ranges that start at or before a new range's end and reach
+    its start are the last ones of those that start there. Should a caller's ranges not keep
+    to that (a writer's own edits nested), every range is compared, as before."""
+
+    def __init__(self) -> None:
+        self.ranges: list[tuple[int, int]] = []
+        self.nested = False
+
+    def add(self, span: tuple[int, int]) -> None:
+        ranges = self.ranges
+        index = bisect.bisect_right(ranges, span)
+        ranges.insert(index, span)
+        if (index > 0 and ranges[index - 1][1] > span[1]) or (index + 1 < len(ranges) and span[1] > ranges[index + 1][1]):
+            self.nested = True
+
+    def overlaps(self, span: tuple[int, int]) -> bool:
+        """Whether ``span`` overlaps (``_overlaps``) any range taken."""
+        ranges = self.ranges
+        if self.nested:
+            return any(_overlaps(span, other) for other in ranges)
+        index = bisect.bisect_right(ranges, (span[1], sys.maxsize))  # those starting at or before its end
+        while index > 0:
+            index -= 1
+            other = ranges[index]
+            if other[1] < span[0]:
+                return False  # this one and all before it end before it starts
+            if _overlaps(span, other):
+                return True
+        return False
+
+
+def _span(read: Reader, edit: TextEdit, starts: Optional[dict[str, tuple[str, list[int]]]] = None) -> tuple[int, int]:
+    """The edit's (start, end) offsets; ``starts`` keeps the line starts of the texts seen
+    (splitting a large template's text for each of its edits grew with it)."""
     text = read(edit.file)
-    starts = _line_starts(text)
-    return starts[edit.start_line - 1] + edit.start_column - 1, starts[edit.end_line - 1] + edit.end_column - 1
+    known = starts.get(edit.file) if starts is not None else None
+    if known is None or known[0] is not text:
+        known = (text, _line_starts(text))
+        if starts is not None:
+            starts[edit.file] = known
+    lines = known[1]
+    return lines[edit.start_line - 1] + edit.start_column - 1, lines[edit.end_line - 1] + edit.end_column - 1
 
 
 def _overlaps(a: tuple[int, int], b: tuple[int, int]) -> bool:

@@ -163,10 +163,14 @@ def _check_together(path: str, entries: list[tuple["_Writer", list[tuple[int, in
 
 
 def _applied(text: str, items: list[tuple[int, int, str]]) -> str:
-    """``text`` with non-overlapping (start, end, new text) replacements made."""
-    for start, end, new in sorted(items, reverse=True):
-        text = text[:start] + new + text[end:]
-    return text
+    """``text`` with non-overlapping (start, end, new text) replacements made (joined once:
+    a copy of the text per replacement grew with the template)."""
+    pieces, position = [], 0
+    for start, end, new in sorted(items):
+        pieces += (text[position:start], new)
+        position = end
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def _refuse(condition: bool = True) -> None:

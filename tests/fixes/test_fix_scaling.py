@@ -4,9 +4,11 @@ so that a template with 98,000 streams and 58,800 fixes is written in linear tim
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from kds_iac.fixes import SAFE, Fix, SetSetting
+from kds_iac.fixes import SAFE, Fix, SetSetting, TextEdit, apply, apply_edits
 from kds_iac.fixes import cloudformation
 from kds_iac.fixes.cloudformation import _Doc, _get, _Refused, text_edits, text_edits_many
 from tests.conftest import EXAMPLES
@@ -87,3 +89,63 @@ def test_a_batch_in_groups_of_one_answers_as_each_fix_alone(monkeypatch):
         assert text_edits_many(fixes, _read) == alone
         written += sum(edits is not None for edits in alone)
     assert written > 0
+
+
+def _replaced_one_by_one(text: str, items: list[tuple[int, int, str]]) -> str:
+    """Replacements made from the last, as the writer did before."""
+    for start, end, new in sorted(items, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def _edited_one_by_one(text: str, items: list[tuple[int, int, str]]) -> str:
+    """As ``apply_edits`` did before: in the order given where two start and end alike."""
+    for start, end, new in reversed(sorted(items, key=lambda item: (item[0], item[1]))):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def _random_items(rng: random.Random, size: int) -> list[tuple[int, int, str]]:
+    """Non-overlapping replacements and insertions, some at the same place."""
+    items, position = [], 0
+    while position < size:
+        start = min(size, position + rng.randrange(0, 4))
+        end = min(size, start + rng.choice([0, 0, 1, 3]))
+        items.append((start, end, rng.choice(["", "x", "yz\n"])))
+        if end == start and rng.random() < 0.3:
+            items.append((start, start, "i"))
+        position = end if end > start else start + 1
+    return items
+
+
+def test_replacements_joined_once_are_the_ones_made_one_by_one():
+    rng = random.Random(7)
+    text = "ab\ncd\n\nefgh\nij"
+    for _ in range(300):
+        items = _random_items(rng, len(text))
+        assert cloudformation._applied(text, items) == _replaced_one_by_one(text, items)
+        edits = []
+        for start, end, new in items:
+            edits.append(TextEdit("f", *_counted(text, start), *_counted(text, end), new))
+        assert apply_edits(text, edits) == _edited_one_by_one(text, items)
+
+
+def test_taken_ranges_answer_as_comparing_with_every_range():
+    """``plan``'s acceptance of each fix's ranges (its own may meet, between fixes none may
+    overlap), with the sorted ranges and with every range compared."""
+    rng = random.Random(11)
+    for _ in range(300):
+        taken, every = apply._Taken(), []
+        for _ in range(rng.randrange(1, 30)):
+            mine = []
+            for _ in range(rng.randrange(1, 3)):
+                start = rng.randrange(0, 40)
+                mine.append((start, start + rng.choice([0, 0, 1, 2, 5])))
+            expected = any(apply._overlaps(span, other) for span in mine for other in every)
+            assert any(taken.overlaps(span) for span in mine) == expected
+            if expected or apply._self_overlap([(None, *span) for span in mine]):
+                continue
+            for span in mine:
+                taken.add(span)
+                every.append(span)
+        assert not taken.nested  # the ranges plan takes keep to the order the search relies on
