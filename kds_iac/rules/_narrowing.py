@@ -10,7 +10,7 @@ or None and the reason, so tests and docs can say why a finding has no fix.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Callable, Optional
 
 from kds_iac import iam_actions
 from kds_iac.fixes import SAFE, Fix, Link, SetSetting
@@ -170,6 +170,13 @@ def narrow_resources(model: Model, statement: Statement, document: Optional[Poli
         if not written_together(stream, holder):
             return Narrowing(None, f"stream {stream.address} is not in the module or template of {holder.address}")
     return Narrowing(SetSetting(holder, setting, tuple(Link(s, "arn") for s in found.streams)))
+
+
+def reasons_by_address(problems: list, narrowings_of: Callable[[Resource], list[Narrowing]]) -> dict[str, tuple[str, ...]]:
+    """For each resource a finding sits on, why its fix is not offered (empty: it is)."""
+    return {
+        p.resource.address: tuple(n.reason for n in narrowings_of(p.resource) if n.intent is None) for p in problems
+    }
 
 
 def fix_of(title: str, narrowings: list[Narrowing]) -> Optional[Fix]:

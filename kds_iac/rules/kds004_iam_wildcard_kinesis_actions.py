@@ -87,7 +87,7 @@ from kds_iac import iam_actions
 from kds_iac.fixes import SAFE
 from kds_iac.model import Model
 from kds_iac.rules._iam_findings import Problem, findings, statement_label
-from kds_iac.rules._narrowing import Narrowing, fix_of, narrow_actions
+from kds_iac.rules._narrowing import Narrowing, fix_of, narrow_actions, reasons_by_address
 from kds_iac.rules.base import Examples, Finding, Rule, Severity
 from kds_iac.views.facts import listed
 from kds_iac.views.iam import IDENTITY, POLICY_HOLDER_TYPES, RESOURCE_POLICY, RESOURCE_POLICY_TYPES, PolicyDocument, iam
@@ -150,10 +150,7 @@ def check(model: Model) -> Iterator[Finding]:
 def fix_reasons(model: Model) -> dict[str, tuple[str, ...]]:
     """For each resource a finding sits on, why its fix is not offered (empty: it is)."""
     problems, reported = _judge(model)
-    return {
-        p.resource.address: tuple(n.reason for n in _narrowings(model, reported.get(id(p.resource), [])) if n.intent is None)
-        for p in problems
-    }
+    return reasons_by_address(problems, lambda resource: _narrowings(model, reported.get(id(resource), [])))
 
 
 _Reported = list[tuple[PolicyDocument, Statement, list[str]]]
