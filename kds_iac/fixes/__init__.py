@@ -7,8 +7,9 @@ intents into ``TextEdit``s against the file as it is on disk, keeping its layout
 quoting, or gives none when it cannot do so with certainty: a fix that cannot be written
 exactly is not offered. ``kds_iac.fixes.apply`` collects the edits of many findings, drops
 overlapping ones, applies them and shows them as a diff; front-ends (CLI, SARIF, language
-server) read edits from there. Nothing here is on the scan path: intents are cheap values, and
-text edits are computed only when a front-end asks for them.
+server) read edits from there. Rules import this module for the intents, which are cheap
+values; the writers are not on the scan path: text edits are computed only when a front-end
+asks for them (JSON, SARIF, ``--fix``/``--diff``, a code action).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, Optional, Union
 from kds_iac.model import Resource
 from kds_iac.value import Value
 
-SAFE = "safe"  # changes only the flagged setting; applied by ``--fix``
+SAFE = "safe"  # changes only the flagged setting, and no one the scan shows loses access; ``--fix``
 UNSAFE = "unsafe"  # adds something (a new key) or needs a choice; applied by ``--unsafe-fixes``
 
 
@@ -61,8 +62,10 @@ class SetSetting(Value):
     ``path`` is the dotted attribute name as the resource's format writes it, as a view's
     ``Settings`` table gives it (``encryption_type``, ``StreamEncryption.EncryptionType``,
     ``server_side_encryption.enabled``). In Terraform every part but the last is a nested
-    block; in CloudFormation, a mapping under ``Properties``. ``value`` is a string, boolean,
-    number, a tuple of strings, a ``Link``, or a tuple of ``Link``s (a list of references,
+    block; in CloudFormation, a mapping under ``Properties``. A part may carry an index of an
+    item already written, never created: ``statement[1].actions`` (the second ``statement``
+    block), ``Policies[0].PolicyDocument.Statement[1].Action``. ``value`` is a string, boolean,
+    number, a ``Link``, or a tuple of strings and ``Link``s (a list of references,
     such as the stream ARNs a narrowed IAM statement names: ``[aws_kinesis_stream.s.arn]``,
     ``[!GetAtt S.Arn]``).
     """
