@@ -18,7 +18,7 @@ from __future__ import annotations
 import codecs
 import os
 import stat
-from typing import Optional
+from typing import Iterable, Optional
 
 # Larger inputs are named in a diagnostic, not read: templates, Terraform files, plans, and the
 # files a template reads (file(), an S3 object's source, a nested stack's template).
@@ -157,3 +157,13 @@ def decode_head(raw: bytes) -> bytes:
     if codec is None or codec == "utf-8":
         return raw[skip:]
     return raw[skip:].decode(codec, errors="ignore").encode("utf-8", errors="ignore")
+
+
+def inside(real_path: str, directories: Iterable[str]) -> bool:
+    """Whether ``real_path`` (resolved: symlinks followed) is one of ``directories`` (resolved
+    too) or under one: the confinement test of everything kds-iac reads or writes by a path a
+    template or a fix names."""
+    for directory in directories:
+        if real_path == directory or real_path.startswith(directory.rstrip(os.sep) + os.sep):
+            return True
+    return False

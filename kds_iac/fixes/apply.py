@@ -21,7 +21,7 @@ import tempfile
 from typing import Callable, Iterable, Optional, Sequence
 
 from kds_iac import gc_pause
-from kds_iac.files import bom_encoding, decode, kind_of, read_bytes
+from kds_iac.files import bom_encoding, decode, inside, kind_of, read_bytes
 from kds_iac.fixes import SAFE, UNSAFE, Fix, NewResource, SetSetting, TextEdit, _line_starts, apply_edits
 from kds_iac.model import CLOUDFORMATION, TERRAFORM
 from kds_iac.value import Value
@@ -237,7 +237,7 @@ class Scope:
         if _key(path) not in self.files:
             return False
         real = os.path.realpath(path)
-        if not any(real == tree or real.startswith(tree.rstrip(os.sep) + os.sep) for tree in self.trees):
+        if not inside(real, self.trees):
             return False
         try:
             return kind_of(os.stat(real).st_mode) is None

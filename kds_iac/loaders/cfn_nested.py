@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any, NamedTuple, Optional
 
-from kds_iac.files import MAX_FILE_BYTES
+from kds_iac.files import MAX_FILE_BYTES, inside
 from kds_iac.loaders import cfn_reader
 from kds_iac.loaders.sam import PLACEHOLDER_S3_URI
 from kds_iac.model import Condition, DiagnosticCode
@@ -72,16 +72,6 @@ def scanned_roots(paths: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys(roots))
 
 
-def _inside(real: str, roots: tuple[str, ...]) -> bool:
-    for root in roots:
-        try:
-            if os.path.commonpath([root, real]) == root:
-                return True
-        except ValueError:  # another drive
-            continue
-    return False
-
-
 def load_child(parent: "_TemplateLoader", logical_id: str, node: Any, line: int) -> Optional["_TemplateLoader"]:
     """The loaded child of stack ``logical_id`` (declared by ``node`` at ``line``), or
     ``None`` with a diagnostic saying why it is not checked."""
@@ -114,7 +104,7 @@ def load_child(parent: "_TemplateLoader", logical_id: str, node: Any, line: int)
         return None
     shown = os.path.normpath(os.path.join(os.path.dirname(parent.path), relative))
     real = os.path.realpath(shown)
-    if not _inside(real, nesting.roots):
+    if not inside(real, nesting.roots):
         parent.info(
             where,
             f"nested stack {logical_id}: template {location} is outside the scanned tree; its resources are not checked",

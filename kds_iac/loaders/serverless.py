@@ -46,6 +46,7 @@ import os
 import re
 from typing import Any, Optional
 
+from kds_iac.files import inside
 from kds_iac.loaders import cfn_reader
 from kds_iac.loaders.cfn_reader import Mapping, ReadError, Sequence
 from kds_iac.loaders.serverless_sniff import SERVICE_FILE_NAMES, included_files, is_service_file  # noqa: F401
@@ -450,7 +451,7 @@ class _Service:
         if document is None:
             real = os.path.realpath(full)
             problem = ""
-            if real != self.root and not real.startswith(self.root + os.sep):
+            if not inside(real, (self.root,)):
                 problem = f"{target} is outside the scanned tree; not read"
             elif not full.lower().endswith((".yml", ".yaml", ".json")):
                 problem = "only YAML and JSON files are read (nothing is executed)"

@@ -2,7 +2,7 @@
 
 tfparse evaluates ``file()``, ``templatefile()`` and the other file functions wherever a path
 points, ``../..`` included. The loader checks each call first (``file_reading_calls``) and
-withholds what a call outside the allowed directories read (``inside``); a file it does read
+withholds what a call outside the allowed directories read (``kds_iac.files.inside``); a file it does read
 itself is read within the size limit (``read_limited``). ``FileCache`` holds a module
 evaluation's ``.tf`` files, read once, and the directories where file functions may read.
 """
@@ -83,14 +83,6 @@ def real_directories(paths: Iterable[str]) -> tuple[str, ...]:
     for path in paths:
         out.setdefault(os.path.realpath(path or "."), None)
     return tuple(out)
-
-
-def inside(real_path: str, directories: Iterable[str]) -> bool:
-    """Whether ``real_path`` (resolved: symlinks followed) is one of ``directories`` or under one."""
-    for directory in directories:
-        if real_path == directory or real_path.startswith(directory.rstrip(os.sep) + os.sep):
-            return True
-    return False
 
 
 def file_reading_calls(masked: str) -> Iterable[tuple[int, int, str]]:

@@ -48,6 +48,7 @@ import os
 import re
 from typing import Any, Callable, Optional
 
+from kds_iac.files import inside
 from kds_iac.model import (
     TERRAFORM,
     Condition,
@@ -63,7 +64,7 @@ from kds_iac.model import (
     unique,
 )
 from kds_iac.loaders.hcl_syntax import Body, Item, SourceFile, references
-from kds_iac.loaders.terraform_files import WITHHELD, FileCache, file_reading_calls, inside, read_limited, real_directories
+from kds_iac.loaders.terraform_files import WITHHELD, FileCache, file_reading_calls, read_limited, real_directories
 from kds_iac.loaders.terraform_expr import collapse, read_expression, starts_with_fallback_call
 from kds_iac.value import Value
 
