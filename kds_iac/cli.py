@@ -390,12 +390,11 @@ def scan_command(args: argparse.Namespace) -> int:
     _write_report(report, args.output)
 
     if not args.quiet:
-        from kds_iac.output.text import fix_hint, fix_summary, summary
+        from kds_iac.output.text import fix_counts, fix_hint, fix_summary, summary
 
         _stderr_line(summary(result, context))
         if applied is not None:
-            hidden = sum(1 for f in result.findings if context.offers_fix(f) and not context.applicable(f))
-            _stderr_line(fix_summary(applied, len(result.findings), hidden))
+            _stderr_line(fix_summary(applied, len(result.findings), fix_counts(result, context)[1]))
         else:
             hint = fix_hint(result, context)
             if hint:

@@ -99,10 +99,16 @@ def summary(result: "ScanResult", context: ReportContext) -> str:
     return f"{TOOL_NAME}: {summary_line(result, context)}"
 
 
-def fix_hint(result: "ScanResult", context: ReportContext) -> str:
-    """``kds-iac: 2 fixable with --fix (1 more with --unsafe-fixes)``, or "" when none is."""
+def fix_counts(result: "ScanResult", context: ReportContext) -> tuple[int, int]:
+    """How many findings ``--fix`` would fix, and how many more only ``--unsafe-fixes`` would."""
     applicable = sum(1 for f in result.findings if context.applicable(f))
     hidden = sum(1 for f in result.findings if context.offers_fix(f) and not context.applicable(f))
+    return applicable, hidden
+
+
+def fix_hint(result: "ScanResult", context: ReportContext) -> str:
+    """``kds-iac: 2 fixable with --fix (1 more with --unsafe-fixes)``, or "" when none is."""
+    applicable, hidden = fix_counts(result, context)
     if not applicable and not hidden:
         return ""
     if not applicable:
