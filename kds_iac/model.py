@@ -300,6 +300,8 @@ class Model:
         # the whole scope; ``None`` means the defaults. Set by the engine, not by loaders.
         self.audit = audit
         self._memos: dict[str, Any] = {}
+        # ``of_type``'s index: the resources list it was built from, its length, type -> resources
+        self._by_type: Optional[tuple[list, int, dict[str, list[Resource]]]] = None
 
     def memo(self, key: str, build: Callable[[], _T]) -> _T:
         """What ``build()`` returns, built once per model: the views' indexes and caches
@@ -311,8 +313,28 @@ class Model:
             return value
 
     def of_type(self, *types: str) -> Iterator[Resource]:
-        wanted = set(types)
-        return (r for r in self.resources if r.type in wanted)
+        """Resources of ``types``, in the model's order. Views ask this dozens of times per
+        scan: an index by type answers, rebuilt when resources were added or removed since
+        (loaders only add; nothing replaces a resource in place)."""
+        resources = self.resources
+        index = self._by_type
+        if index is None or index[0] is not resources or index[1] != len(resources):
+            by_type: dict[str, list[Resource]] = {}
+            for resource in resources:
+                found = by_type.get(resource.type)
+                if found is None:
+                    by_type[resource.type] = [resource]
+                else:
+                    found.append(resource)
+            index = self._by_type = (resources, len(resources), by_type)
+        by_type = index[2]
+        present = [by_type[t] for t in dict.fromkeys(types) if t in by_type]
+        if len(present) == 1:
+            return iter(present[0])
+        if not present:
+            return iter(())
+        wanted = set(types)  # several types at once: the model's order decides
+        return (r for r in resources if r.type in wanted)
 
     def extend(self, other: "Model") -> None:
         self.resources.extend(other.resources)

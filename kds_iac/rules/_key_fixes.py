@@ -233,10 +233,10 @@ class _UserIndex:
         self.universal: list[Principal] = []
         self._shared: Optional[SharedUsers] = None
         for principal in view.principals:
-            statements = [g.statement for g in principal.grants if g.statement.allows and g.statement.kinesis_actions]
+            every = [g.statement for g in principal.grants if g.statement.kinesis_actions]
+            statements = [s for s in every if s.allows]
             if not statements:
                 continue
-            every = [g.statement for g in principal.grants if g.statement.kinesis_actions]
             if not principal.unknown_documents and all(
                 s.actions_known and not s.not_resource_values and s.resource_values
                 and all(not v.refs and v.head is None and view.every_stream(v) for v in s.resource_values)

@@ -109,6 +109,8 @@ def resolve(value: Any) -> Fact:
     A ``Conditional`` whose condition cannot be decided resolves to ``Unknown``; one that
     picks ``AWS::NoValue`` (dropped by the loader, so ``None`` here) resolves to ``ABSENT``.
     """
+    if not isinstance(value, _WRAPPERS):  # most values: nothing to unwrap, no provenance
+        return Fact(ABSENT if value is None else value)
     inputs: tuple[Input, ...] = ()
     conditions: tuple[Condition, ...] = ()
     for _ in range(64):  # bounded: loaders never nest wrappers this deep
@@ -129,6 +131,9 @@ def resolve(value: Any) -> Fact:
     if value is None:  # null (e.g. a variable defaulting to null): the setting is not made
         value = ABSENT
     return Fact(value, unique(inputs), unique(conditions))
+
+
+_WRAPPERS = (FromInputs, Conditional)
 
 
 def cases(value: Any, given: tuple[tuple[Condition, bool], ...] = ()) -> list[Fact]:

@@ -267,7 +267,7 @@ class Grant:
 
 
 class Principal:
-    __slots__ = ("resource", "kind", "attachments", "groups", "members", "memberships")
+    __slots__ = ("resource", "kind", "attachments", "groups", "members", "memberships", "_grants")
 
     def __init__(
         self,
@@ -284,6 +284,7 @@ class Principal:
         self.groups = [] if groups is None else groups  # a user's groups
         self.members = [] if members is None else members  # a group's users
         self.memberships = [] if memberships is None else memberships  # resources making those links
+        self._grants: Optional[list[Grant]] = None
 
     @property
     def address(self) -> str:
@@ -300,7 +301,13 @@ class Principal:
     @property
     def grants(self) -> list[Grant]:
         """Every known statement of every document that reaches this principal (for a user,
-        through its groups too)."""
+        through its groups too). Made on first use, once the view is built, and kept: rules
+        ask for it once per stream. Not to be changed by callers."""
+        if self._grants is None:
+            self._grants = self._made_grants()
+        return self._grants
+
+    def _made_grants(self) -> list[Grant]:
         out = [
             Grant(statement, attachment, self)
             for attachment in self.attachments
@@ -578,10 +585,8 @@ class IamView:
             if name is not None:
                 self._customer_by_name.setdefault((resource.unit, name), []).append(resource)
         for resource in model.resources:
-            if resource.is_data_source:
-                continue
             handler = _HANDLERS.get(resource.type)
-            if handler is not None:
+            if handler is not None and not resource.is_data_source:
                 handler(self, resource)
         self._memberships()
         self._key_policies()
