@@ -59,32 +59,76 @@ class _Refuse(Exception):
 
 def text_edits(fix: Fix, read: Callable[[str], str]) -> Optional[list[TextEdit]]:
     """The edits that make ``fix`` in Terraform files, or ``None`` when they cannot be certain."""
+    return _edits_or_none(fix, read, _Shared())
+
+
+def text_edits_many(fixes: list[Fix], read: Callable[[str], str]) -> list[Optional[list[TextEdit]]]:
+    """``text_edits`` of each fix, in order, for fixes that mostly edit the same files (a file's
+    findings): what does not depend on the fix (a text's scan and top-level blocks, its key
+    names, a directory's listing) is worked out once for all of them. Each fix is still
+    written alone on the files as read, so each answer is ``text_edits``' answer (two fixes
+    that add a key in one module both get the name it would get alone)."""
+    shared = _Shared()
+    return [_edits_or_none(fix, read, shared) for fix in fixes]
+
+
+def _edits_or_none(fix: Fix, read: Callable[[str], str], shared: "_Shared") -> Optional[list[TextEdit]]:
     try:
-        return _Writer(fix, read).edits()
+        return _Writer(fix, read, shared).edits()
     except (_Refuse, OSError, UnicodeError):
         return None
 
 
+class _Shared:
+    """What the fixes of one call share: each text's scan (by path and text: a buffer can
+    differ from the disk), the ``aws_kms_key`` names a text declares, directory listings (a
+    call sees the directory once)."""
+
+    def __init__(self) -> None:
+        self.sources: dict[tuple[str, str], SourceFile] = {}
+        self.key_names: dict[tuple[str, str], Optional[frozenset[str]]] = {}  # None: not JSON
+        self.listings: dict[str, list[str]] = {}
+
+    def source(self, path: str, text: str) -> SourceFile:
+        found = self.sources.get((path, text))
+        if found is None:
+            found = self.sources[(path, text)] = _source(path, text)
+        return found
+
+    def listing(self, directory: str) -> list[str]:
+        found = self.listings.get(directory)
+        if found is None:
+            found = self.listings[directory] = sorted(os.listdir(directory or "."))
+        return found
+
+
 class _Window:
     """One top-level block as the file's current text has it: a ``SourceFile`` of just the
-    block's lines (so a fix's second intent does not scan the whole file again), where those
-    lines start in the file, the block, and the whole file as read (its layout habits)."""
+    block's lines (so a fix's second intent does not scan the whole file again), what to add
+    to its offsets to have the file's, the block, the whole file as read (its layout habits),
+    and where the block's lines start in ``source`` (nothing before them is looked at).
 
-    __slots__ = ("source", "base", "block", "whole")
+    While a fix has not changed the block's lines, ``source`` is the file as read itself: its
+    scan reads those lines as a scan of them alone would (they start in code, and nothing
+    but blanks follows the block), and the many fixes of a file share it."""
 
-    def __init__(self, source: SourceFile, base: int, block: Item, whole: SourceFile):
+    __slots__ = ("source", "base", "block", "whole", "floor")
+
+    def __init__(self, source: SourceFile, base: int, block: Item, whole: SourceFile, floor: int = 0):
         self.source = source
         self.base = base
         self.block = block
         self.whole = whole
+        self.floor = floor
 
 
 class _Writer:
     """One fix's intents made on the files' text, in order, then read back as edits."""
 
-    def __init__(self, fix: Fix, read: Callable[[str], str]):
+    def __init__(self, fix: Fix, read: Callable[[str], str], shared: _Shared):
         self.fix = fix
         self.read = read
+        self.shared = shared
         self.files: dict[str, _File] = {}
         self.names: dict[int, str] = {}  # index of a NewResource intent -> the name it gets
         # new keys to write after a block: (file, offset in the text as read) -> their text
@@ -112,7 +156,8 @@ class _Writer:
         self._write_new_keys()
         edits: list[TextEdit] = []
         for file in self.files.values():
-            edits.extend(file.edits())
+            # a changed file was scanned as read: its line starts are there already
+            edits.extend(file.edits(self._whole(file.path).line_starts if file.changes else None))
         return edits
 
     def _file(self, path: str) -> _File:
@@ -120,11 +165,15 @@ class _Writer:
             self.files[path] = _File(path, self.read(path))
         return self.files[path]
 
+    def _whole(self, path: str) -> SourceFile:
+        """The file as read, scanned."""
+        return self.shared.source(path, self._file(path).original)
+
     def _window(self, resource: Resource) -> _Window:
         """The resource's block in the file's current text."""
         path = resource.location.file
         file = self._file(path)
-        whole = _source(path, file.original)
+        whole = self.shared.source(path, file.original)
         item = _block_of(whole, resource)
         if self._overridden(os.path.dirname(path), (item.name, *item.labels)):
             raise _Refuse()
@@ -136,8 +185,12 @@ class _Writer:
         start, end = file.map(line_start, after=True), file.map(line_end)
         if start is None or end is None:
             raise _Refuse()
-        source = _source(path, file.text[start:end])
-        blocks = _index(source).get((item.name, *item.labels), [])
+        if not whole.text[item.end + 1 : line_end].strip(" \t\r") and (
+            file.text[start:end] == whole.text[line_start:line_end]
+        ):
+            return _Window(whole, start - line_start, item, whole, line_start)
+        source = _unscanned(path, file.text[start:end])
+        blocks = _headers(source).get((item.name, *item.labels), [])
         if len(blocks) != 1 or blocks[0].offset != item.offset - line_start:
             raise _Refuse()
         return _Window(source, start, blocks[0], whole)
@@ -146,7 +199,7 @@ class _Writer:
         """Whether an override file of the module (``override.tf``, ``x_override.tf``) writes
         the block too: Terraform merges it over the block, so an edit of the block could be
         overruled (a block written only in an override file is not edited either)."""
-        for entry in sorted(os.listdir(directory or ".")):
+        for entry in self.shared.listing(directory):
             stem = entry[: -len(".json")] if entry.endswith(".tf.json") else entry
             if not (stem == "override.tf" or stem.endswith("_override.tf")):
                 continue
@@ -155,7 +208,7 @@ class _Writer:
                 text = self.read(path)
                 if all(f'"{label}"' in text for label in header[1:]):
                     return True  # named there: not looked into further
-            elif header in _index(_source(path, self._file(path).original)):
+            elif header in _index(self._whole(path)):
                 return True
         return False
 
@@ -163,7 +216,9 @@ class _Writer:
         """Make (start, end, text) changes, given in the window's offsets, to the file."""
         source = window.source
         for start, end, _ in changes:
-            if _inside_text(source.text, source.masked, start) or _inside_text(source.text, source.masked, end):
+            if _inside_text(source.text, source.masked, start, window.floor) or _inside_text(
+                source.text, source.masked, end, window.floor
+            ):
                 raise _Refuse()
         file = self.files[source.path]
         # from the last to the first, so that each one's offsets still hold when it is made
@@ -193,24 +248,24 @@ class _Writer:
     def _key_names_in(self, directory: str) -> set[str]:
         """Names of the ``aws_kms_key`` resources the module directory declares."""
         names: set[str] = set()
-        for entry in sorted(os.listdir(directory or ".")):
+        cache = self.shared.key_names
+        for entry in self.shared.listing(directory):
             path = os.path.join(directory, entry)
             if entry.endswith(".tf"):
-                source = _source(path, self._file(path).original)
-                for header in _index(source):
-                    if header[:2] == ("resource", "aws_kms_key") and len(header) == 3:
-                        names.add(header[2])
+                text = self._file(path).original
+                found = cache.get((path, text))
+                if found is None:
+                    found = cache[(path, text)] = _tf_key_names(self._whole(path))
             elif entry.endswith(".tf.json"):
-                try:
-                    document = json.loads(self.read(path))
-                except ValueError:
-                    raise _Refuse() from None
-                blocks = document.get("resource", {}) if isinstance(document, dict) else {}
-                for block in blocks if isinstance(blocks, list) else [blocks]:
-                    keys = block.get("aws_kms_key", {}) if isinstance(block, dict) else {}
-                    for group in keys if isinstance(keys, list) else [keys]:
-                        if isinstance(group, dict):
-                            names.update(group)
+                text = self.read(path)
+                if (path, text) not in cache:
+                    cache[(path, text)] = _json_key_names(text)
+                found = cache[(path, text)]
+                if found is None:
+                    raise _Refuse()
+            else:
+                continue
+            names.update(found)
         return names
 
     def _add(self, index: int, intent: NewResource) -> None:
@@ -218,7 +273,7 @@ class _Writer:
         before it) once every intent is made."""
         near = intent.near
         path = near.location.file
-        whole = _source(path, self._file(path).original)
+        whole = self._whole(path)
         item = _block_of(whole, near)
         masked = whole.masked
         line_end = masked.find("\n", item.end)
@@ -400,7 +455,7 @@ class _Writer:
         target_file = target.location.file
         if not target_file.endswith(".tf"):
             raise _Refuse()
-        body = _body_of(_source(target_file, self._file(target_file).original), target)
+        body = _body_of(self._whole(target_file), target)
         repeated = any(item.kind == "attr" and item.name in ("count", "for_each") for item in body.items)
         if repeated != address.endswith("]"):
             raise _Refuse()
@@ -444,14 +499,51 @@ def _scanned(path: str, text: str) -> SourceFile:
     return SourceFile(path, text.encode("utf-8", errors="surrogatepass"))
 
 
+def _unscanned(path: str, text: str) -> SourceFile:
+    """A block's lines as a fix has changed them: scanned once, so not kept in the cache of
+    files as read (where they would push out the files every fix looks at)."""
+    source = SourceFile(path, text.encode("utf-8", errors="surrogatepass"))
+    if source.text != text:
+        raise _Refuse()
+    return source
+
+
 @functools.lru_cache(maxsize=32)
 def _index(source: SourceFile) -> dict[tuple[str, ...], list[Item]]:
-    """The file's top-level blocks by keyword and labels (``("resource", "aws_kms_key", "k")``)."""
+    """The top-level blocks of a file as read (cached: every fix of the file looks there)."""
+    return _headers(source)
+
+
+def _headers(source: SourceFile) -> dict[tuple[str, ...], list[Item]]:
+    """The source's top-level blocks by keyword and labels (``("resource", "aws_kms_key", "k")``)."""
     index: dict[tuple[str, ...], list[Item]] = {}
     for item in source.body_of(Item("block", "", 0, 0, len(source.text))).items:
         if item.kind == "block":
             index.setdefault((item.name, *item.labels), []).append(item)
     return index
+
+
+def _tf_key_names(source: SourceFile) -> frozenset[str]:
+    """The names of the ``aws_kms_key`` resources a ``.tf`` file declares."""
+    return frozenset(
+        header[2] for header in _index(source) if header[:2] == ("resource", "aws_kms_key") and len(header) == 3
+    )
+
+
+def _json_key_names(text: str) -> Optional[frozenset[str]]:
+    """The names of the ``aws_kms_key`` resources a ``.tf.json`` file declares (None: not JSON)."""
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+    names: set[str] = set()
+    blocks = document.get("resource", {}) if isinstance(document, dict) else {}
+    for block in blocks if isinstance(blocks, list) else [blocks]:
+        keys = block.get("aws_kms_key", {}) if isinstance(block, dict) else {}
+        for group in keys if isinstance(keys, list) else [keys]:
+            if isinstance(group, dict):
+                names.update(group)
+    return frozenset(names)
 
 
 def _local_address(resource: Resource) -> str:
@@ -551,14 +643,15 @@ def _template_of_references(text: str, masked: str) -> bool:
     return depth == 0
 
 
-def _inside_text(text: str, masked: str, at: int) -> bool:
+def _inside_text(text: str, masked: str, at: int, floor: int = 0) -> bool:
     """Whether ``at`` falls inside a string, a heredoc or a ``/* */`` comment (a line after
-    ``x = 1 /*`` is still the comment): code written there would not be code."""
-    if FILL in masked[max(at - 1, 0) : at + 1]:  # a string's text (its quotes stay in masked text)
+    ``x = 1 /*`` is still the comment): code written there would not be code. Only the text
+    from ``floor`` (a line start in code) is looked at."""
+    if FILL in masked[max(at - 1, floor) : at + 1]:  # a string's text (its quotes stay in masked text)
         return True
     opener = at
     while True:
-        opener = text.rfind("/*", 0, opener)
+        opener = text.rfind("/*", floor, opener)
         if opener < 0:
             return False
         if masked[opener] != " ":
@@ -703,9 +796,9 @@ def _run_verdict(run: list[tuple[int, int, int]]) -> Optional[bool]:
 @functools.lru_cache(maxsize=32)
 def _file_aligns(whole: SourceFile) -> bool:
     """Whether the file's other runs of attribute lines are aligned as ``terraform fmt`` does
-    (the default when nothing tells)."""
+    (the default when nothing tells): one aligned run settles it."""
     lines = whole.masked.split("\n")
-    aligned = unaligned = False
+    unaligned = False
     run: list[tuple[int, int, int]] = []
     indent = None
     for line in lines + [""]:
@@ -719,25 +812,22 @@ def _file_aligns(whole: SourceFile) -> bool:
             continue
         if len(run) > 1:
             verdict = _run_verdict(run)
-            aligned = aligned or verdict is True
+            if verdict is True:
+                return True
             unaligned = unaligned or verdict is False
         run, indent = [], None
         if match:
             column = len(match.group(1))
             run = [(column, len(match.group(2)), column + len(match.group(2)) + len(match.group(3)))]
             indent = match.group(1)
-    return aligned or not unaligned
+    return not unaligned
 
 
 def _opens(expression: str) -> bool:
-    """Whether a (masked) line's expression goes on over the next lines."""
-    depth = 0
-    for char in expression:
-        if char in "([{":
-            depth += 1
-        elif char in ")]}":
-            depth -= 1
-    return depth > 0
+    """Whether a (masked) line's expression goes on over the next lines: more brackets opened
+    than closed."""
+    count = expression.count
+    return count("(") + count("[") + count("{") > count(")") + count("]") + count("}")
 
 
 def _string(value: str) -> str:
@@ -820,10 +910,12 @@ class _File:
                 break
         return offset + shift
 
-    def edits(self) -> list[TextEdit]:
+    def edits(self, starts: Optional[list[int]] = None) -> list[TextEdit]:
+        """The changes as edits; ``starts``: the offsets where the original's lines start."""
         if not self.changes:
             return []  # a file only read (a module's other files): its lines are not split
-        starts = [0] + [m.end() for m in re.finditer("\n", self.original)]
+        if starts is None:
+            starts = [0] + [m.end() for m in re.finditer("\n", self.original)]
         edits = []
         for start, end, text in self.changes:
             if self.original[start:end] == text:
