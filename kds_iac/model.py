@@ -256,7 +256,10 @@ class Resource:
     @property
     def is_data_source(self) -> bool:
         """A Terraform ``data`` block (``data.x.y``, ``module.m.data.x.y``): read, not created."""
-        return ("." + self.address).find(f".data.{self.type}.") >= 0
+        address = self.address
+        if "data." not in address:  # most resources: no need to build the pattern
+            return False
+        return ("." + address).find(f".data.{self.type}.") >= 0
 
     def line_of(self, name: str) -> int:
         """Line of a top-level attribute; a dotted setting (``StreamEncryption.KeyId``) gives

@@ -68,6 +68,8 @@ class Fact(Value):
     def then(self, value: Any) -> "Fact":
         """Resolve ``value`` (found inside this fact) keeping this fact's provenance."""
         inner = resolve(value)
+        if not (inner.inputs or inner.conditions or self.inputs or self.conditions):
+            return Fact(inner.value, (), (), self.assumed)  # the common case: no provenance to merge
         return Fact(
             inner.value,
             unique(self.inputs + inner.inputs),

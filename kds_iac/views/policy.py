@@ -385,7 +385,7 @@ class _Collector:
         return [self.resolve(v) for v in value]
 
     def patterns(self, value: Any) -> tuple[str, ...]:
-        return tuple(self.value(v).pattern for v in self.items(value))
+        return tuple(v if type(v) is str else self.value(v).pattern for v in self.items(value))
 
     def values(self, value: Any) -> tuple[ResourceValue, ...]:
         return tuple(self.value(v) for v in self.items(value))
