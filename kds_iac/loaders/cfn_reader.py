@@ -31,6 +31,7 @@ import re
 from typing import Any, Optional
 
 import yaml
+from yaml.events import MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent, StreamEndEvent
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from kds_iac import files, gc_pause
@@ -39,8 +40,10 @@ from kds_iac.value import Value
 
 try:  # libyaml: ~10x faster than the pure-Python parser
     _BaseLoader = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - depends on how PyYAML was built
+    from yaml._yaml import CParser as _CParser
+except (AttributeError, ImportError):  # pragma: no cover - depends on how PyYAML was built
     _BaseLoader = yaml.SafeLoader
+    _CParser = None
 
 MAX_DEPTH = 100
 # Values built, aliases expanded, beyond which a document is refused. A template without
@@ -169,6 +172,20 @@ def _read_text(text: str) -> Document:
     if is_json and "\t" in text:
         text = text.replace("\t", " ")
     kind = "JSON" if is_json else "YAML"
+    budget = max(MIN_VALUE_BUDGET, 2 * len(text))
+    if _CParser is not None:
+        try:
+            data, problems = _EventBuilder(text, budget).read()
+        except (yaml.YAMLError, ReadError, _Unsupported):
+            pass  # read again below, by the composer, for its exact error or alias handling
+        else:
+            return Document(data, is_json, problems)
+    return _read_composed(text, is_json, kind, budget)
+
+
+def _read_composed(text: str, is_json: bool, kind: str, budget: int) -> Document:
+    """The composer's way: the whole node graph first, then ``_Builder``. Used for what the
+    event builder leaves to it: anchors and aliases, and every document that cannot be read."""
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
@@ -184,10 +201,9 @@ def _read_text(text: str) -> Document:
         loader.dispose()
     if node is None:
         return Document(None, is_json)
-    budget = max(MIN_VALUE_BUDGET, 2 * len(text))
     if "&" in text and "*" in text:  # anchors and aliases may be in use
         _check_aliases(node, budget)
-    builder = _Builder(loader, budget, text)
+    builder = _Builder(budget, text)
     try:
         data = builder.build(node, 0)
     except RecursionError:
@@ -217,12 +233,7 @@ class _Loader(_BaseLoader):
         if kind is ScalarNode:
             if not implicit[0]:
                 return _STR
-            tag = _PLAIN_TAGS.get(value)
-            if tag is None:
-                tag = _resolve_plain(value)
-                if len(value) <= 64 and len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
-                    _PLAIN_TAGS[value] = tag
-            return tag
+            return _PLAIN_TAGS.get(value) or _plain_tag(value)
         return _SEQ if kind is SequenceNode else _MAP
 
     def descend_resolver(self, current_node: Any, current_index: Any) -> None:
@@ -237,6 +248,14 @@ _MAP = "tag:yaml.org,2002:map"
 _IMPLICIT = _BaseLoader.yaml_implicit_resolvers
 _PLAIN_TAGS: dict[str, str] = {}  # plain scalar text -> its tag, shared by every read
 _PLAIN_TAGS_MAX = 20_000
+
+
+def _plain_tag(value: str) -> str:
+    """``_resolve_plain``, remembered for short texts."""
+    tag = _resolve_plain(value)
+    if len(value) <= 64 and len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
+        _PLAIN_TAGS[value] = tag
+    return tag
 
 
 def _resolve_plain(value: str) -> str:
@@ -268,18 +287,44 @@ def _scalar_end_line(node: Any) -> int:
     return mark.line + 1
 
 
-class _Builder:
-    def __init__(self, loader: _Loader, budget: int, text: str):
-        self.loader = loader
+class _Common:
+    """What both builders share: the text's lines for block scalars, and problems reported once."""
+
+    def __init__(self, text: str):
         self.text = text
         self._lines: Optional[list[str]] = None
+        self.problems: list[Problem] = []
+        self._reported: set[tuple[int, str]] = set()
+
+    def _block_end(self, start: int, end: int, style: Any) -> int:
+        """``end`` for a scalar starting at line ``start``; a block scalar (``|``, ``>``)
+        without its trailing blank lines."""
+        if style in ("|", ">"):
+            if self._lines is None:
+                self._lines = self.text.splitlines()
+            while end > start and end <= len(self._lines) and not self._lines[end - 1].strip():
+                end -= 1
+        return end
+
+    def _problem(self, level: str, line: int, column: int, message: str) -> None:
+        if (line, message) not in self._reported:
+            self._reported.add((line, message))
+            self.problems.append(Problem(level, line, column, message))
+
+    def _duplicate(self, result: Mapping, key: str, line: int, column: int) -> None:
+        self._problem(
+            "error", line, column, f"duplicate key '{key}' (first at line {result.key_lines[key]}); the last one is used"
+        )
+
+
+class _Builder(_Common):
+    def __init__(self, budget: int, text: str):
+        super().__init__(text)
         self.budget = budget
         self.built = 0
         self.seen: set[int] = set()
         self.aliases = "&" in text  # without an anchor there is no alias to track
         self.alias_line: Optional[int] = None  # where the alias being expanded is used
-        self.problems: list[Problem] = []
-        self._reported: set[tuple[int, str]] = set()
 
     def build(self, node: Any, depth: int) -> Any:
         self.built += 1
@@ -302,7 +347,7 @@ class _Builder:
                 return node.value
             if tag.startswith("!") and tag != "!":
                 return self._intrinsic(node, tag, node.value if tag != "!GetAtt" else _split_get_att(node.value))
-            return self._scalar(node, tag)
+            return _scalar(node, tag)
         if isinstance(node, MappingNode):
             value: Any = self._mapping(node, depth)
         elif isinstance(node, SequenceNode):
@@ -326,41 +371,6 @@ class _Builder:
                 self.alias_line = None
         return self.build(child, depth)
 
-    def _scalar(self, node: ScalarNode, tag: str) -> Any:
-        """A typed scalar. An explicit tag (``!!int ""``, ``!!bool maybe``) can name a type its
-        text is not: that is a ``ReadError`` at the value, never PyYAML's own exception."""
-        if tag in _AS_TEXT:
-            if tag == _TIMESTAMP and not _TIMESTAMP_TEXT.match(node.value):
-                raise self._not_a(node, "a timestamp (YYYY-MM-DD, optionally with a time)", "timestamp")
-            return node.value
-        if tag == _NULL:
-            if not _NULL_TEXT.match(node.value):
-                raise self._not_a(node, "null (null, Null, NULL, ~ or nothing)", "null")
-            return None
-        try:
-            if tag == _INT:
-                return self.loader.construct_yaml_int(node)
-            if tag == _BOOL:
-                return self.loader.construct_yaml_bool(node)
-            if tag == _FLOAT:
-                return self.loader.construct_yaml_float(node)
-        except (ValueError, IndexError, KeyError, TypeError, AttributeError):
-            if tag == _INT and _LONG_INTEGER.match(node.value):
-                return node.value  # more digits than Python converts (4,300): kept as written
-            if tag == _INT:
-                raise self._not_a(node, "an integer", "int") from None
-            if tag == _BOOL:
-                raise self._not_a(node, "a boolean (true or false)", "bool") from None
-            raise self._not_a(node, "a number", "float") from None
-        raise ReadError(f"unsupported YAML tag {tag}", _line(node), node.start_mark.column + 1)
-
-    @staticmethod
-    def _not_a(node: ScalarNode, what: str, short: str) -> ReadError:
-        shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
-        return ReadError(
-            f"YAML value {shown!r} is tagged !!{short} but is not {what}", _line(node), node.start_mark.column + 1
-        )
-
     def _mapping(self, node: MappingNode, depth: int) -> Mapping:
         result = Mapping()
         result.start_line = _line(node)
@@ -377,21 +387,12 @@ class _Builder:
             key = key_node.value
             column = key_node.start_mark.column + 1
             if key in result:
-                self._problem(
-                    "error", key_line, column, f"duplicate key '{key}' (first at line {lines[key]}); the last one is used"
-                )
+                self._duplicate(result, key, key_line, column)
             result[key] = self._child(value_node, depth + 1, key_line)
             lines[key] = key_line
             columns[key] = column
-        for merged in merges:
-            for source in merged if isinstance(merged, list) else [merged]:
-                if not isinstance(source, Mapping):
-                    raise ReadError("a merge key ('<<') needs a mapping", result.start_line)
-                for key, item in source.items():
-                    if key not in result:
-                        result[key] = item
-                        lines[key] = source.key_lines.get(key, source.start_line)
-                        columns[key] = source.key_columns.get(key, 1)
+        if merges:
+            _merge(result, merges)
         result.end_line = self._end_line(node, result)
         return result
 
@@ -419,29 +420,261 @@ class _Builder:
 
     def _scalar_end(self, node: Any) -> int:
         """Last line of a scalar; a block scalar (``|``, ``>``) without its trailing blank lines."""
-        end = _scalar_end_line(node)
-        if getattr(node, "style", None) in ("|", ">"):
-            if self._lines is None:
-                self._lines = self.text.splitlines()
-            start = _line(node)
-            while end > start and end <= len(self._lines) and not self._lines[end - 1].strip():
-                end -= 1
-        return end
+        return self._block_end(_line(node), _scalar_end_line(node), getattr(node, "style", None))
 
     def _intrinsic(self, node: Any, tag: str, argument: Any) -> Mapping:
-        name = _LONG_FORM.get(tag) or "Fn::" + tag[1:]
-        result = Mapping()
-        result[name] = argument
-        result.start_line = _line(node)
-        result.end_line = getattr(argument, "end_line", 0) or self._scalar_end(node)
-        result.key_lines[name] = result.start_line
-        result.key_columns[name] = node.start_mark.column + 1
-        return result
+        end = getattr(argument, "end_line", 0) or self._scalar_end(node)
+        return _intrinsic(tag, argument, _line(node), end, node.start_mark.column + 1)
 
-    def _problem(self, level: str, line: int, column: int, message: str) -> None:
-        if (line, message) not in self._reported:
-            self._reported.add((line, message))
-            self.problems.append(Problem(level, line, column, message))
+
+def _intrinsic(tag: str, argument: Any, line: int, end: int, column: int) -> Mapping:
+    """``!Name argument`` in its long form, a one-key mapping on the tag's line."""
+    name = _LONG_FORM.get(tag) or "Fn::" + tag[1:]
+    result = Mapping()
+    result[name] = argument
+    result.start_line = line
+    result.end_line = end
+    result.key_lines[name] = line
+    result.key_columns[name] = column
+    return result
+
+
+def _merge(result: Mapping, merges: list) -> None:
+    """Keys of the ``<<`` mappings that ``result`` does not set itself, with their lines."""
+    lines = result.key_lines
+    columns = result.key_columns
+    for merged in merges:
+        for source in merged if isinstance(merged, list) else [merged]:
+            if not isinstance(source, Mapping):
+                raise ReadError("a merge key ('<<') needs a mapping", result.start_line)
+            for key, item in source.items():
+                if key not in result:
+                    result[key] = item
+                    lines[key] = source.key_lines.get(key, source.start_line)
+                    columns[key] = source.key_columns.get(key, 1)
+
+
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+_TYPED: dict[tuple[str, str], Any] = {}  # (tag, text) -> int or bool, shared by every read
+_TYPED_MAX = 20_000
+
+
+def _scalar(node: ScalarNode, tag: str) -> Any:
+    """A typed scalar. An explicit tag (``!!int ""``, ``!!bool maybe``) can name a type its
+    text is not: that is a ``ReadError`` at the value, never PyYAML's own exception."""
+    if tag in _AS_TEXT:
+        if tag == _TIMESTAMP and not _TIMESTAMP_TEXT.match(node.value):
+            raise _not_a(node, "a timestamp (YYYY-MM-DD, optionally with a time)", "timestamp")
+        return node.value
+    if tag == _NULL:
+        if not _NULL_TEXT.match(node.value):
+            raise _not_a(node, "null (null, Null, NULL, ~ or nothing)", "null")
+        return None
+    try:
+        if tag == _INT:
+            return _CONSTRUCTOR.construct_yaml_int(node)
+        if tag == _BOOL:
+            return _CONSTRUCTOR.construct_yaml_bool(node)
+        if tag == _FLOAT:
+            return _CONSTRUCTOR.construct_yaml_float(node)
+    except (ValueError, IndexError, KeyError, TypeError, AttributeError):
+        if tag == _INT and _LONG_INTEGER.match(node.value):
+            return node.value  # more digits than Python converts (4,300): kept as written
+        if tag == _INT:
+            raise _not_a(node, "an integer", "int") from None
+        if tag == _BOOL:
+            raise _not_a(node, "a boolean (true or false)", "bool") from None
+        raise _not_a(node, "a number", "float") from None
+    raise ReadError(f"unsupported YAML tag {tag}", _line(node), node.start_mark.column + 1)
+
+
+def _not_a(node: ScalarNode, what: str, short: str) -> ReadError:
+    shown = node.value if len(node.value) <= 40 else node.value[:40] + "..."
+    return ReadError(f"YAML value {shown!r} is tagged !!{short} but is not {what}", _line(node), node.start_mark.column + 1)
+
+
+class _Unsupported(Exception):
+    """What the event builder leaves to the composer: an anchor, an alias, a document it
+    would refuse."""
+
+
+class _Marks:
+    """Where a mapping or sequence read from events starts and ends, as on a node."""
+
+    __slots__ = ("start_mark", "end_mark", "style")
+
+    def __init__(self, start_mark: Any, end_mark: Any):
+        self.start_mark = start_mark
+        self.end_mark = end_mark
+        self.style = None
+
+
+_new_dict = dict.__new__
+_new_list = list.__new__
+
+
+class _EventBuilder(_Common):
+    """The data ``_Builder`` gives, built straight from libyaml's parse events: no node graph
+    is kept (on the 10 MB template the graph was most of the peak memory) and no resolver
+    callback runs. Only for a document with no anchor, no alias and nothing ``_Builder`` or
+    the composer would refuse: for anything else it raises, and ``_read_composed`` reads the
+    text again and gives the answer or the error it always gave."""
+
+    def __init__(self, text: str, budget: int):
+        super().__init__(text)
+        self.budget = budget
+        self.built = 0
+        self.end_mark: Any = None  # of the mapping or sequence read last
+
+    def read(self) -> tuple[Any, list[Problem]]:
+        parser = _CParser(self.text)
+        try:
+            self.get = get = parser.get_event
+            get()  # stream start
+            if type(get()) is StreamEndEvent:  # else a document start
+                return None, []
+            data = self._value(get(), 0)
+            get()  # document end
+            if type(get()) is not StreamEndEvent:
+                raise _Unsupported("another document")
+            return data, self.problems
+        finally:
+            parser.dispose()
+
+    def _value(self, event: Any, depth: int) -> Any:
+        """The value that starts with ``event``, all its events read."""
+        self.built += 1
+        if self.built > self.budget:
+            raise _Unsupported("too many values")
+        kind = type(event)
+        if kind is ScalarEvent:
+            tag = event.tag
+            if tag is None and not event.implicit[0] and event.anchor is None:
+                return event.value  # quoted
+            return self._scalar(event)
+        if kind is MappingStartEvent:
+            return self._mapping(event, depth)
+        if kind is SequenceStartEvent:
+            return self._sequence(event, depth)
+        raise _Unsupported("alias")
+
+    def _scalar(self, event: Any) -> Any:
+        if event.anchor is not None:
+            raise _Unsupported("anchor")
+        value = event.value
+        tag = event.tag
+        if tag is None or tag == "!":
+            if not event.implicit[0]:
+                return value
+            tag = _PLAIN_TAGS.get(value) or _plain_tag(value)
+        if tag == _STR:
+            return value
+        if tag.startswith("!"):
+            start = event.start_mark.line + 1
+            end = self._block_end(start, _scalar_end_line(event), event.style)
+            argument = value if tag != "!GetAtt" else _split_get_att(value)
+            return _intrinsic(tag, argument, start, end, event.start_mark.column + 1)
+        if tag == _INT or tag == _BOOL:
+            known = _TYPED.get((tag, value))
+            if known is not None:
+                return known
+        typed = _scalar(ScalarNode(tag, value, event.start_mark, event.end_mark, event.style), tag)
+        if (tag == _INT or tag == _BOOL) and type(typed) is not str and len(_TYPED) < _TYPED_MAX:
+            _TYPED[(tag, value)] = typed
+        return typed
+
+    def _mapping(self, start: Any, depth: int) -> Any:
+        if start.anchor is not None:
+            raise _Unsupported("anchor")
+        if depth >= MAX_DEPTH - 1:  # _Builder says exactly where
+            raise _Unsupported("nested too deeply")
+        result = _new_dict(Mapping)
+        result.start_line = start.start_mark.line + 1
+        result.key_lines = lines = {}
+        result.key_columns = columns = {}
+        get = self.get
+        value_of = self._value
+        depth += 1
+        merges: Optional[list] = None
+        last: Any = None  # the last value's event (a scalar) or marks (a merged mapping)
+        key: Any = None
+        while True:
+            event = get()
+            if type(event) is not ScalarEvent:
+                if type(event) is MappingEndEvent:
+                    break
+                raise _Unsupported("a key that is not a scalar, or an alias")
+            if event.anchor is not None:
+                raise _Unsupported("anchor")
+            key = event.value
+            tag = event.tag
+            value_event = get()
+            if (key == "<<" and event.implicit[0] and (tag is None or tag == "!")) or tag == _MERGE:
+                if merges is None:
+                    merges = []
+                merges.append(value_of(value_event, depth))
+                last = value_event if type(value_event) is ScalarEvent else _Marks(value_event.start_mark, self.end_mark)
+                continue
+            line = event.start_mark.line + 1
+            column = event.start_mark.column + 1
+            if key in result:
+                self._duplicate(result, key, line, column)
+            result[key] = value_of(value_event, depth)
+            lines[key] = line
+            columns[key] = column
+            last = value_event
+        if merges:
+            _merge(result, merges)
+        self.end_mark = event.end_mark
+        if start.flow_style or last is None:
+            result.end_line = _scalar_end_line(_Marks(start.start_mark, event.end_mark))
+        else:
+            result.end_line = self._end_line(result.get(key), last, result.start_line)
+        return self._tagged(start, result)
+
+    def _sequence(self, start: Any, depth: int) -> Any:
+        if start.anchor is not None:
+            raise _Unsupported("anchor")
+        if depth >= MAX_DEPTH - 1:
+            raise _Unsupported("nested too deeply")
+        result = _new_list(Sequence)
+        result.start_line = start.start_mark.line + 1
+        get = self.get
+        value_of = self._value
+        depth += 1
+        append = result.append
+        last: Any = None
+        while True:
+            event = get()
+            if type(event) is SequenceEndEvent:
+                break
+            append(value_of(event, depth))
+            last = event
+        self.end_mark = event.end_mark
+        if start.flow_style or last is None:
+            result.end_line = _scalar_end_line(_Marks(start.start_mark, event.end_mark))
+        else:
+            result.end_line = self._end_line(result[-1], last, result.start_line)
+        return self._tagged(start, result)
+
+    def _end_line(self, last_value: Any, last: Any, start: int) -> int:
+        """``_Builder._end_line`` of a block collection: its last value's end, or its last
+        scalar's."""
+        end = getattr(last_value, "end_line", None)
+        if end:
+            return max(end, start)
+        return self._block_end(_line(last), _scalar_end_line(last), last.style)
+
+    def _tagged(self, start: Any, value: Any) -> Any:
+        tag = start.tag
+        if tag is None or tag == "!":
+            return value
+        if tag.startswith("!"):
+            end = value.end_line or self._block_end(value.start_line, _scalar_end_line(_Marks(start.start_mark, self.end_mark)), None)
+            return _intrinsic(tag, value, value.start_line, end, start.start_mark.column + 1)
+        if tag not in _STANDARD_COLLECTIONS:
+            raise _Unsupported("tag")
+        return value
 
 
 def _children(node: Any) -> list:
