@@ -123,7 +123,8 @@ def _groups(path: str, entries: list[tuple["_Writer", list[tuple[int, int, str]]
         return [entries]
     spans = []
     for number, (writer, items) in enumerate(entries):
-        touched = [_entry_at(lines, start) for start, _, _ in items] + [_entry_at(lines, end, end=True) for _, end, _ in items]
+        touched = ([_entry_at(lines, start, end=doc.is_json and start == end) for start, end, _ in items]
+                   + [_entry_at(lines, end, end=True) for _, end, _ in items])
         if not touched or None in touched:
             return [entries]
         spans.append((min(touched), max(touched), number))
@@ -250,6 +251,7 @@ class _Doc:
         self.names = self._names()
         self._document: Optional[cfn_reader.Document] = None
         self._entries: Any = False  # entry_lines(), once asked
+        self._json_agrees: Optional[bool] = None
         # Worked out once a template is asked for them (a template's fixes each ask; a
         # search per fix made the 98,000-stream template's fixes quadratic).
         self._by_name: Optional[dict[str, list[tuple[Node, Node]]]] = None
@@ -370,7 +372,8 @@ class _Doc:
 
     def entry_lines(self) -> Optional[list[tuple[int, int, int]]]:
         """(start, end, column) of each ``Resources`` entry's lines, in order, when the
-        template allows checking entries alone (``_check_entries``); else None."""
+        template allows checking entries alone (``_check_entries``); else None. In a JSON
+        template an entry runs from its key to its value's end (column 0)."""
         if self._entries is False:
             try:
                 self._entries = self._entry_lines()
@@ -380,7 +383,11 @@ class _Doc:
 
     def _entry_lines(self) -> Optional[list[tuple[int, int, int]]]:
         text, resources = self.text, self.resources
-        if self.is_json or resources.flow_style or not resources.value or "&" in text:
+        if self.is_json:
+            if not resources.flow_style or not resources.value or self.shared:
+                return None  # no node reached twice: no alias reads an anchor across entries
+            return [(self.index(key.start_mark), self.index(value.end_mark), 0) for key, value in resources.value]
+        if resources.flow_style or not resources.value or "&" in text:
             return None
         if text.startswith("%") or "\n%" in text:  # a directive (%TAG) changes what tags mean
             return None
@@ -446,6 +453,17 @@ class _Doc:
         before = bisect.bisect_left(self._newlines, index)  # line ends before index
         line_start = self._newlines[before - 1] + 1 if before else 0
         return before + 1, index - line_start + 1
+
+    def json_agrees(self) -> bool:
+        """Whether the original text's strict JSON reading is the loader's reading of it; then
+        an edited text's JSON reading can be compared with the original's, not the loader's."""
+        if self._json_agrees is None:
+            try:
+                strict = json.loads(self.text[self.offset:])
+                self._json_agrees = strict == cfn_reader.to_plain(self.document().data)
+            except (ValueError, RecursionError, cfn_reader.ReadError):
+                self._json_agrees = False
+        return self._json_agrees
 
     def document(self) -> cfn_reader.Document:
         """The template as the loader reads it (once per text)."""
@@ -778,10 +796,10 @@ def _check(doc: _Doc, items: list[tuple[int, int, str]], changes: list[Callable[
 
 
 def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[Callable[[Any], None]]) -> bool:
-    """Check the edited resource entries of a block-style YAML template alone, as one small
-    document of those entries before and after the edits. A shortcut that only ever
-    accepts: False (the template or the edits are not of that kind, or the check fails)
-    leaves the answer to the whole template's check.
+    """Check the edited resource entries of a block-style YAML template or of a JSON template
+    alone, as one small document of those entries before and after the edits. A shortcut
+    that only ever accepts: False (the template or the edits are not of that kind, or the
+    check fails) leaves the answer to the whole template's check.
 
     Why that reads the same as the whole template: an entry's lines run from its key's line
     (at the column ``c`` of the ``Resources`` keys) to the next key's line, or for the last
@@ -790,14 +808,14 @@ def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[C
     and no line of it may start left of ``c``, so in the template the unchanged line that
     follows closes it as it did before. Without anchors (no ``&``) or directives (``%``)
     nothing in an entry depends on text outside it. A new resource's name must also be free
-    among the entries not read."""
+    among the entries not read. JSON: see ``_check_json_entries``."""
     entries = doc.entry_lines()
     if entries is None or not items:
         return False
     touched: dict[int, list[tuple[int, int, str]]] = {}
     for start, end, text in items:
-        found = _entry_at(entries, start)
-        if found is None or found != _entry_at(entries, end, end=True):
+        found = _entry_of(doc, entries, start, end)
+        if found is None:
             return False
         touched.setdefault(found, []).append((start, end, text))
     column = entries[0][2]
@@ -806,47 +824,81 @@ def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[C
         region_start, region_end, _ = entries[number]
         original = doc.text[region_start:region_end]
         edited = _applied(original, [(s - region_start, e - region_start, t) for s, e, t in touched[number]])
-        if not _indented_from(edited, column):
-            return False
-        if not original.endswith("\n"):  # the last entry, at the end of a file without a last newline
-            original, edited = original + doc.nl, edited + doc.nl
+        if not doc.is_json:
+            if not _indented_from(edited, column):
+                return False
+            if not original.endswith("\n"):  # the last entry, at the end of a file without a last newline
+                original, edited = original + doc.nl, edited + doc.nl
         before_parts.append(original)
         after_parts.append(edited)
-    if column < doc.entry_depth:
-        return False
     # Under as many keys as the template nests its entries, so that the reader's depth limit
     # counts as it does for the whole template.
-    holders = ["R:", " " * (column - 1) + "S:"][: doc.entry_depth]
+    names = ("R", "S")[: doc.entry_depth]
+    if doc.is_json:
+        if not doc.json_agrees():
+            return False
+        before_text = "{" + ", ".join(before_parts) + "}"
+        after_text = "".join('{"%s": ' % name for name in names) + "{" + ", ".join(after_parts) + "}" * (len(names) + 1)
+    else:
+        if column < doc.entry_depth:
+            return False
+        holders = ["R:", " " * (column - 1) + "S:"][: doc.entry_depth]
+        before_text = "".join(before_parts)
+        after_text = doc.nl.join(holders) + doc.nl + "".join(after_parts)
     try:
-        before = cfn_reader.read_text("".join(before_parts))
-        after = cfn_reader.read_text(doc.nl.join(holders) + doc.nl + "".join(after_parts))
+        before = cfn_reader.read_text(before_text)
+        after = cfn_reader.read_text(after_text)
         got = after.data
-        for name in ("R", "S")[: doc.entry_depth]:
+        for name in names:
             if not isinstance(got, dict) or list(got) != [name]:
                 return False
             got = got[name]
         if not isinstance(got, dict) or len(after.problems) > len(before.problems):
             return False
-        names = set(before.data)
+        entry_names = set(before.data)
         expected = {"Resources": before.data}  # read for this check only: changed in place
         for change in changes:
             change(expected)
     except _DECLINED:
         return False
     # Mapping and Sequence compare as the dict and list they are
-    return got == expected["Resources"] and not any(name not in names and name in doc.entry_names() for name in got)
+    if got != expected["Resources"] or any(name not in entry_names and name in doc.entry_names() for name in got):
+        return False
+    return not doc.is_json or _check_json_entries(doc, items, changes)
+
+
+def _check_json_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[Callable[[Any], None]]) -> bool:
+    """The rest of a JSON template's entry check: the whole edited text is strict JSON that
+    reads as the original's JSON with the changes.
+
+    Why reading the edited entries alone is sound in JSON: an entry (its key to its value's
+    end) that parses completely inside braces leaves the parser where the unchanged text
+    around it expects (after a value, in a mapping), and with no node reached twice no
+    alias reads across entries. The whole template's check compares the edited text's JSON
+    reading with the loader's reading of the original; where the original's two readings
+    agree (``json_agrees``), comparing with the original's JSON reading is the same."""
+    try:
+        strict = json.loads(_applied(doc.text, items)[doc.offset:])
+        expected = json.loads(doc.text[doc.offset:])  # a fresh copy: changed in place
+        for change in changes:
+            change(expected)
+    except (ValueError, RecursionError) + _DECLINED:
+        return False
+    return strict == expected
+
+
+def _entry_of(doc: _Doc, entries: list[tuple[int, int, int]], start: int, end: int) -> Optional[int]:
+    """The number of the entry an edit falls in, or None. In JSON, where entries do not
+    meet, an insertion at an entry's end (a new resource after it) falls in it."""
+    found = _entry_at(entries, start, end=doc.is_json and start == end)
+    if found is None or found != _entry_at(entries, end, end=True):
+        return None
+    return found
 
 
 def _entry_at(entries: list[tuple[int, int, int]], index: int, end: bool = False) -> Optional[int]:
     """The number of the entry whose lines hold ``index`` (an edit's end may be its last)."""
-    low, high = 0, len(entries)
-    while low < high:
-        middle = (low + high) // 2
-        if entries[middle][0] <= index:
-            low = middle + 1
-        else:
-            high = middle
-    number = low - 1
+    number = bisect.bisect_right(entries, index, key=_first) - 1
     if number < 0:
         return None
     start, stop, _ = entries[number]
@@ -855,13 +907,20 @@ def _entry_at(entries: list[tuple[int, int, int]], index: int, end: bool = False
     return None
 
 
+def _first(item: tuple) -> Any:
+    return item[0]
+
+
 def _indented_from(text: str, column: int) -> bool:
     """Every line of ``text`` that holds more than a comment starts at ``column`` or right of it."""
-    for line in text.split("\n"):
-        stripped = line.lstrip(" ")
-        if stripped.strip() and not stripped.startswith("#") and len(line) - len(stripped) < column:
-            return False
-    return True
+    return column <= 0 or _left_of(column).search(text) is None
+
+
+@functools.lru_cache(maxsize=64)
+def _left_of(column: int) -> "re.Pattern[str]":
+    """A line that starts left of ``column`` (fewer spaces, then neither a space nor ``#``)
+    and holds more than white space: one search of an edited entry, not a split of it."""
+    return re.compile(r"^ {0,%d}(?![ #])(?![^\S\n]*$)" % (column - 1), re.MULTILINE)
 
 
 def _check_whole(doc: _Doc, changed: str, changes: list[Callable[[Any], None]]) -> None:
@@ -1109,6 +1168,10 @@ def _insertion_text(insertion: _Insertion) -> tuple[int, str]:
 
 # -- how values are written --------------------------------------------------------------------
 
+# Words, paths and versions: what a new resource's description and most values are made of.
+_PLAIN_WORDS = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._/-]*")
+
+
 @functools.lru_cache(maxsize=4096)  # the same few strings come back in every fix (2012-10-17, kms:*)
 def _plain_ok(text: str, flow: bool) -> bool:
     """``text`` reads back as the same string when written unquoted."""
@@ -1116,6 +1179,8 @@ def _plain_ok(text: str, flow: bool) -> bool:
         return False
     if _RESOLVER.resolve(ScalarNode, text, (True, False)) != _STR:
         return False
+    if _PLAIN_WORDS.fullmatch(text):
+        return True  # no indicator, comment or flow character: a plain scalar as written
     probe = f"[{text}]" if flow else f"k: {text}"
     try:
         node = yaml.compose(probe, Loader=_Loader)
