@@ -87,7 +87,7 @@ class _Shared:
     def __init__(self) -> None:
         self.sources: dict[tuple[str, str], SourceFile] = {}
         self.key_names: dict[tuple[str, str], Optional[frozenset[str]]] = {}  # None: not JSON
-        self.listings: dict[str, list[str]] = {}
+        self.listings: dict[str, _Listing] = {}
 
     def source(self, path: str, text: str) -> SourceFile:
         found = self.sources.get((path, text))
@@ -95,11 +95,31 @@ class _Shared:
             found = self.sources[(path, text)] = _source(path, text)
         return found
 
-    def listing(self, directory: str) -> list[str]:
+    def listing(self, directory: str) -> "_Listing":
         found = self.listings.get(directory)
         if found is None:
-            found = self.listings[directory] = sorted(os.listdir(directory or "."))
+            found = self.listings[directory] = _Listing(directory)
         return found
+
+
+class _Listing:
+    """A module directory's configuration files, in name order, as (path, whether JSON): all
+    of them, and its override files."""
+
+    __slots__ = ("files", "overrides")
+
+    def __init__(self, directory: str) -> None:
+        self.files: list[tuple[str, bool]] = []
+        self.overrides: list[tuple[str, bool]] = []
+        for entry in sorted(os.listdir(directory or ".")):
+            is_json = entry.endswith(".tf.json")
+            if not (is_json or entry.endswith(".tf")):
+                continue
+            path = os.path.join(directory, entry)
+            self.files.append((path, is_json))
+            stem = entry[: -len(".json")] if is_json else entry
+            if stem == "override.tf" or stem.endswith("_override.tf"):
+                self.overrides.append((path, is_json))
 
 
 class _Window:
@@ -199,12 +219,8 @@ class _Writer:
         """Whether an override file of the module (``override.tf``, ``x_override.tf``) writes
         the block too: Terraform merges it over the block, so an edit of the block could be
         overruled (a block written only in an override file is not edited either)."""
-        for entry in self.shared.listing(directory):
-            stem = entry[: -len(".json")] if entry.endswith(".tf.json") else entry
-            if not (stem == "override.tf" or stem.endswith("_override.tf")):
-                continue
-            path = os.path.join(directory, entry)
-            if entry.endswith(".json"):
+        for path, is_json in self.shared.listing(directory).overrides:
+            if is_json:
                 text = self.read(path)
                 if all(f'"{label}"' in text for label in header[1:]):
                     return True  # named there: not looked into further
@@ -249,22 +265,19 @@ class _Writer:
         """Names of the ``aws_kms_key`` resources the module directory declares."""
         names: set[str] = set()
         cache = self.shared.key_names
-        for entry in self.shared.listing(directory):
-            path = os.path.join(directory, entry)
-            if entry.endswith(".tf"):
+        for path, is_json in self.shared.listing(directory).files:
+            if not is_json:
                 text = self._file(path).original
                 found = cache.get((path, text))
                 if found is None:
                     found = cache[(path, text)] = _tf_key_names(self._whole(path))
-            elif entry.endswith(".tf.json"):
+            else:
                 text = self.read(path)
                 if (path, text) not in cache:
                     cache[(path, text)] = _json_key_names(text)
                 found = cache[(path, text)]
                 if found is None:
                     raise _Refuse()
-            else:
-                continue
             names.update(found)
         return names
 
@@ -830,24 +843,13 @@ def _opens(expression: str) -> bool:
     return count("(") + count("[") + count("{") > count(")") + count("]") + count("}")
 
 
+# what a quoted HCL string writes for a character: escapes, and control characters as \uXXXX
+_ESCAPES = {code: f"\\u{code:04x}" for code in range(0x20)}
+_ESCAPES.update({ord("\\"): "\\\\", ord('"'): '\\"', ord("\n"): "\\n", ord("\r"): "\\r", ord("\t"): "\\t"})
+
+
 def _string(value: str) -> str:
-    out = []
-    for char in value:
-        if char == "\\":
-            out.append("\\\\")
-        elif char == '"':
-            out.append('\\"')
-        elif char == "\n":
-            out.append("\\n")
-        elif char == "\r":
-            out.append("\\r")
-        elif char == "\t":
-            out.append("\\t")
-        elif ord(char) < 0x20:
-            out.append(f"\\u{ord(char):04x}")
-        else:
-            out.append(char)
-    return '"' + "".join(out).replace("${", "$${").replace("%{", "%%{") + '"'
+    return '"' + value.translate(_ESCAPES).replace("${", "$${").replace("%{", "%%{") + '"'
 
 
 # -- edits ---------------------------------------------------------------------------------
