@@ -303,14 +303,14 @@ class _Writer:
             lines.append(f"{indent}{unit}description         = {_string(intent.description)}")
         lines.append(f"{indent}{unit}enable_key_rotation = true")
         lines.append(f"{indent}}}")
-        self.new_keys.setdefault((path, at), []).append(_newline(whole.text).join(lines))
+        self.new_keys.setdefault((path, at), []).append(_newline(whole).join(lines))
 
     def _write_new_keys(self) -> None:
         """Each run of new keys after one block, set off by blank lines."""
         for (path, at), blocks in self.new_keys.items():
             file = self.files[path]
             text = file.original
-            newline = _newline(text)
+            newline = _newline(self._whole(path))
             separated = (newline + newline).join(blocks)
             if at >= len(text) and not text.endswith("\n"):  # the block ends the file, no newline after it
                 insert = newline + newline + separated
@@ -383,7 +383,7 @@ class _Writer:
         """Write ``name = value`` into ``body``, inside new nested ``blocks`` when given."""
         source, whole = window.source, window.whole
         text, masked = source.text, source.masked
-        newline = _newline(whole.text)
+        newline = _newline(whole)
         header_indent = _indent_of(source, block.offset)
         inner = _child_indent(source, body, header_indent, whole)
         unit = _unit(source, body, header_indent, whole)
@@ -678,8 +678,10 @@ def _inside_text(text: str, masked: str, at: int, floor: int = 0) -> bool:
 # -- layout --------------------------------------------------------------------------------
 
 
-def _newline(text: str) -> str:
-    return "\r\n" if "\r\n" in text else "\n"
+@functools.lru_cache(maxsize=32)
+def _newline(whole: SourceFile) -> str:
+    """The file's line ending (looked for once a file: every fix of a big file writes lines)."""
+    return "\r\n" if "\r\n" in whole.text else "\n"
 
 
 def _line_start(source: SourceFile, offset: int) -> int:
