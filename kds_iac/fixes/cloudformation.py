@@ -123,7 +123,7 @@ def _groups(path: str, entries: list[tuple["_Writer", list[tuple[int, int, str]]
         return [entries]
     spans = []
     for number, (writer, items) in enumerate(entries):
-        touched = ([_entry_at(lines, start, end=doc.is_json and start == end) for start, end, _ in items]
+        touched = ([_entry_at(lines, start, end=_appends(doc, lines, start, end)) for start, end, _ in items]
                    + [_entry_at(lines, end, end=True) for _, end, _ in items])
         if not touched or None in touched:
             return [entries]
@@ -888,12 +888,19 @@ def _check_json_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: l
 
 
 def _entry_of(doc: _Doc, entries: list[tuple[int, int, int]], start: int, end: int) -> Optional[int]:
-    """The number of the entry an edit falls in, or None. In JSON, where entries do not
-    meet, an insertion at an entry's end (a new resource after it) falls in it."""
-    found = _entry_at(entries, start, end=doc.is_json and start == end)
+    """The number of the entry an edit falls in, or None."""
+    found = _entry_at(entries, start, end=_appends(doc, entries, start, end))
     if found is None or found != _entry_at(entries, end, end=True):
         return None
     return found
+
+
+def _appends(doc: _Doc, entries: list[tuple[int, int, int]], start: int, end: int) -> bool:
+    """Whether an insertion at an entry's end falls in that entry: in JSON, where entries do
+    not meet (a new resource after an entry), and after the last entry of block YAML (a new
+    resource at the end of a file without a last line break); elsewhere in YAML an entry's
+    end is the next one's start, and the insertion falls in the next."""
+    return start == end and (doc.is_json or start == entries[-1][1])
 
 
 def _entry_at(entries: list[tuple[int, int, int]], index: int, end: bool = False) -> Optional[int]:
