@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
-from functools import cached_property
-from typing import Any, Iterable, Optional
+from typing import Any, Callable, Iterable, Optional
 
 from kds_iac import iam_actions
 from kds_iac.model import TERRAFORM, Conditional, FromInputs, Input, Ref, Resource, Template, Unknown
@@ -137,6 +136,26 @@ class Written:
         return StatementPlace(self.resource, path, self.keys, literal)
 
 
+class _cached:
+    """``functools.cached_property`` without its lock: on Python 3.11 each first read took an
+    RLock (a scan reads three of these on every statement). Two threads reading one statement
+    at once would both compute the same value, which is harmless."""
+
+    def __init__(self, function: Callable[[Any], Any]):
+        self.function = function
+        self.name = function.__name__
+        self.__doc__ = function.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: Any, owner: Optional[type] = None) -> Any:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.function(instance)
+        return value
+
+
 class Statement(Value):
     __slots__ = (
         "effect", "actions", "not_actions", "resources", "not_resources", "principals", "conditions", "sid",
@@ -196,7 +215,7 @@ class Statement(Value):
     def allows(self) -> bool:
         return self.effect.lower() == "allow"
 
-    @cached_property
+    @_cached
     def place(self) -> Optional[StatementPlace]:
         """Where a fix can edit it; None where no writer can follow it (a Terraform
         ``jsonencode``/heredoc/``file()`` string, a policy SAM or Serverless generates, a
@@ -215,12 +234,12 @@ class Statement(Value):
     def provenance(self) -> str:
         return self.depends.provenance()
 
-    @cached_property
+    @_cached
     def actions_known(self) -> bool:
         """False when some entry of ``Action``/``NotAction`` is not known before deployment."""
         return not any(UNKNOWN_PART in a for a in self.actions + self.not_actions)
 
-    @cached_property
+    @_cached
     def expanded_actions(self) -> frozenset[str]:
         """The known actions (Kinesis, KMS: ``iam_actions.SERVICES``) this statement takes in.
 
@@ -244,7 +263,7 @@ class Statement(Value):
             found |= iam_actions.expand(pattern)
         return frozenset(found)
 
-    @cached_property
+    @_cached
     def kinesis_actions(self) -> frozenset[str]:
         return frozenset(a for a in self.expanded_actions if a.startswith("kinesis:"))
 
@@ -361,10 +380,8 @@ class _Collector:
         self.conditions: tuple[_Condition, ...] = base.conditions
 
     def resolve(self, value: Any) -> Any:
-        if type(value) is str:  # plain text, most of a document: nothing to unwrap or gather
-            return value
-        if value is None:  # a key the statement leaves out (resolve's answer for None)
-            return ABSENT
+        if not isinstance(value, (FromInputs, Conditional)):  # text, lists, mappings, edges: nothing to gather
+            return ABSENT if value is None else value  # None: a key the statement leaves out (as ``resolve``)
         fact = resolve(value)
         # most values come with no inputs or conditions: skip building empty tuples
         if fact.inputs:
