@@ -380,10 +380,12 @@ def scan_command(args: argparse.Namespace) -> int:
     context.exit_code = compute_exit_code(result, fail_on, args.soft_fail)
     stream = None if args.output else sys.stdout
     context.color = args.format == "text" and _use_color(args.color, stream)
-    if args.format == "json":  # written a finding at a time: one string took more memory than the scan
-        from kds_iac.output.json import chunks
+    if args.format in ("json", "sarif"):  # written a finding at a time: one string took more memory than the scan
+        from importlib import import_module
 
-        report: Iterable[str] = chunks(result, context)
+        from kds_iac.output import FORMATS
+
+        report: Iterable[str] = import_module(FORMATS[args.format]).chunks(result, context)
     else:
         report = renderer(args.format)(result, context)
 

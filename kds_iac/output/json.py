@@ -6,7 +6,6 @@ new keys may be added within version 1, nothing is renamed or removed without bu
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from kds_iac.model import Diagnostic, Resource
@@ -18,6 +17,7 @@ from kds_iac.output.common import (
     summary_counts,
     suppression_reason,
 )
+from kds_iac.output.jsonlayout import dumps, filled
 from kds_iac.reporting import diagnostic_position
 from kds_iac.rules.base import Finding
 
@@ -36,28 +36,10 @@ def chunks(result: "ScanResult", context: ReportContext) -> Iterator[str]:
     whole document as one dict of records and one string took more memory than the scan
     (a 10 MB template's 255,000 findings: about 900 MB; benchmarks/README.md). The same
     bytes as ``json.dumps(document(...), indent=2)``: the other keys are dumped with an empty
-    findings list, and each record, dumped alone, is indented to its place (a JSON string
-    holds no raw newline, so only the layout's newlines are indented)."""
-    head = json.dumps(document(result, context, findings=False), indent=2, ensure_ascii=False) + "\n"
-    before, marker, after = head.partition(_EMPTY_FINDINGS)
-    records = _finding_records(result, context)
-    first = next(records, None)
-    if not marker or first is None:
-        yield head
-        return
-    yield before + '\n  "findings": [\n'
-    yield _indented(first)
-    for record in records:
-        yield ",\n"
-        yield _indented(record)
-    yield "\n  ]," + after
-
-
-_EMPTY_FINDINGS = '\n  "findings": [],'
-
-
-def _indented(record: dict[str, Any]) -> str:
-    return "    " + json.dumps(record, indent=2, ensure_ascii=False).replace("\n", "\n    ")
+    findings list, and each record, dumped alone, is laid out at its depth and put in its
+    place (``jsonlayout``)."""
+    head = dumps(document(result, context, findings=False)) + "\n"
+    return filled(head, "findings", 2, _finding_records(result, context))
 
 
 def _finding_records(result: "ScanResult", context: ReportContext) -> Iterator[dict[str, Any]]:

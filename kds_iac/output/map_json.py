@@ -3,9 +3,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from kds_iac.output.jsonlayout import dumps
 
 
 def render_map(access: dict[str, Any], context=None) -> str:
-    return json.dumps(access, indent=2, ensure_ascii=False) + "\n"
+    return dumps(access) + "\n"

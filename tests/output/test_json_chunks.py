@@ -1,4 +1,5 @@
-"""JSON written a finding at a time must be the very bytes of the document dumped whole."""
+"""JSON and SARIF written a finding at a time must be the very bytes of the document dumped
+whole by the standard library."""
 
 from __future__ import annotations
 
@@ -10,13 +11,14 @@ import pytest
 
 from kds_iac.model import Location, Resource
 from kds_iac.output.common import ReportContext
-from kds_iac.output.json import chunks, document, render
+from kds_iac.output import json as json_report
+from kds_iac.output import sarif
 from kds_iac.rules.base import Finding, Severity
 from tests.output import fakes
 
 
-def _whole(result, context) -> str:
-    return json.dumps(document(result, context), indent=2, ensure_ascii=False) + "\n"
+def _whole(writer, result, context) -> str:
+    return json.dumps(writer.document(result, context), indent=2, ensure_ascii=False) + "\n"
 
 
 def _odd_finding() -> Finding:
@@ -37,25 +39,28 @@ def _odd_finding() -> Finding:
     ],
     ids=["full", "empty", "suppressed-only", "odd-text"],
 )
-def test_chunks_give_the_bytes_of_the_whole_document(result):
-    context = ReportContext(tool_version="1.2.3", fail_on=Severity.INFO, exit_code=1, config_source=None)
-    text = "".join(chunks(result, context))
-    assert text == _whole(result, context)
-    assert render(result, context) == text
-    assert len(list(chunks(result, context))) > 1 or not (result.findings or result.suppressed)
+@pytest.mark.parametrize("writer", [json_report, sarif], ids=["json", "sarif"])
+def test_chunks_give_the_bytes_of_the_whole_document(writer, result):
+    context = ReportContext(tool_version="1.2.3", fail_on=Severity.INFO, exit_code=1, config_source=None, cwd="/w")
+    text = "".join(writer.chunks(result, context))
+    assert text == _whole(writer, result, context)
+    assert writer.render(result, context) == text
+    assert len(list(writer.chunks(result, context))) > 1 or not (result.findings or result.suppressed)
 
 
-def test_the_command_writes_the_same_bytes_to_a_file_and_to_stdout(tmp_path):
+@pytest.mark.parametrize("fmt", ["json", "sarif"])
+def test_the_command_writes_the_same_bytes_to_a_file_and_to_stdout(tmp_path, fmt):
     target = "examples/cloudformation/iam-wildcards.yaml"
-    out = tmp_path / "report.json"
+    out = tmp_path / f"report.{fmt}"
     to_file = subprocess.run(
-        [sys.executable, "-m", "kds_iac", "scan", target, "--format", "json", "-o", str(out), "-q"],
+        [sys.executable, "-m", "kds_iac", "scan", target, "--format", fmt, "-o", str(out), "-q"],
         capture_output=True, text=True, timeout=300,
     )
     to_stdout = subprocess.run(
-        [sys.executable, "-m", "kds_iac", "scan", target, "--format", "json", "-q"],
+        [sys.executable, "-m", "kds_iac", "scan", target, "--format", fmt, "-q"],
         capture_output=True, text=True, timeout=300,
     )
     assert to_file.returncode == to_stdout.returncode == 1, to_file.stderr + to_stdout.stderr
     assert out.read_text(encoding="utf-8") == to_stdout.stdout
-    assert json.loads(to_stdout.stdout)["findings"]
+    document = json.loads(to_stdout.stdout)
+    assert document["findings"] if fmt == "json" else document["runs"][0]["results"]
