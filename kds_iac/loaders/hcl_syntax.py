@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from itertools import accumulate
 from typing import Iterable, Optional
 
 FILL = "\x01"  # what string contents become in masked text (comments become spaces)
@@ -34,10 +35,11 @@ _ATTR = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*)[ \t]*=(?![=>])")
 _LABEL = re.compile(r'"([^"\n]*)"|([A-Za-z_][A-Za-z0-9_-]*)')
 _JSON_KEY = re.compile(r'"([^"\n]*)"\s*:')
 _OPENING_BRACE = re.compile(r"\s*\{")
-_SKIP_SPACE = re.compile(r"[ \t\r\n,;]*")
+# an item of a body after blanks: `name =` (group 1, linear as _ATTR) or a block's name (group 2)
+_ITEM = re.compile(r"[ \t\r\n,;]*(?:([A-Za-z_][A-Za-z0-9_-]*)[ \t]*=(?![=>])|([A-Za-z_][A-Za-z0-9_-]*))?")
 _BRACKETS = re.compile(r"[\[\](){}\n]")
 _JSON_BRACKETS = re.compile(r"[\[\]{},]")
-_BRACES = re.compile(r"[{}]")
+_BRACKET_CHAR = re.compile(r"[\[\](){}]")
 _SKIP_COMMENT = re.compile(
     r"(?:#|//|/\*)[ \t]*(?:checkov|bridgecrew):skip=[ \t]*([A-Za-z0-9_.*-]+)(?:[ \t]*:([^\n]*))?"
 )
@@ -64,7 +66,20 @@ def mask(text: str) -> str:
     marker: Optional[str] = None
     while pos < n:
         if state == "code":
-            match = (_CODE_TOKEN if stack else _TOP_CODE_TOKEN).search(text, pos)
+            if stack:
+                match = _CODE_TOKEN.search(text, pos)
+            else:
+                # outside interpolations most tokens are whole strings without one: masked
+                # here, one after the other, until another token (or none) comes
+                for match in _TOP_CODE_TOKEN.finditer(text, pos):
+                    start, stop = match.span()
+                    if stop - start < 2 or text[start] != '"':
+                        break
+                    out.append(text[pos:start])
+                    out.append('"' + FILL * (stop - start - 2) + '"')
+                    pos = stop
+                else:
+                    match = None
             if not match:
                 out.append(text[pos:])
                 break
@@ -168,26 +183,37 @@ class Item:
 
 
 class Body:
-    __slots__ = ("source", "items", "start", "end", "_by_line")
+    __slots__ = ("source", "items", "start", "end", "_by_line", "_attributes", "_named")
 
     def __init__(self, source: "SourceFile", items: Optional[list[Item]] = None, start: int = 0, end: int = 0):
         self.source = source
         self.items = [] if items is None else items
         self.start, self.end = start, end  # the body's text, between its braces
         self._by_line: Optional[dict[int, Item]] = None  # built on first use
+        self._attributes: Optional[dict[str, Item]] = None  # the first attribute of each name, on first use
+        self._named: Optional[dict[str, Item]] = None  # the first item of each name (line_of), on first use
 
     def attribute(self, name: str) -> Optional[Item]:
-        for item in self.items:
-            if item.kind == "attr" and item.name == name:
-                return item
-        return None
+        # the conversion asks for every attribute of every body: one walk, then lookups
+        if self._attributes is None:
+            attributes: dict[str, Item] = {}
+            for item in self.items:
+                if item.kind == "attr":
+                    attributes.setdefault(item.name, item)
+            self._attributes = attributes
+        return self._attributes.get(name)
 
     def line_of(self, name: str) -> Optional[int]:
         """The line of attribute ``name`` or of the first nested block written as ``name``."""
-        for item in self.items:
-            if item.name == name or (item.name == "dynamic" and item.labels[:1] == (name,)):
-                return self.source.line_of(item.offset)
-        return None
+        if self._named is None:  # asked for every attribute of a resource: one walk, then lookups
+            named: dict[str, Item] = {}
+            for item in self.items:
+                named.setdefault(item.name, item)
+                if item.name == "dynamic" and item.labels:
+                    named.setdefault(item.labels[0], item)
+            self._named = named
+        item = self._named.get(name)
+        return None if item is None else self.source.line_of(item.offset)
 
     def block_at(self, line: int) -> Optional[Item]:
         """The nested block whose header is on ``line`` (the ``content`` of a dynamic block too)."""
@@ -225,7 +251,9 @@ class SourceFile:
     @property
     def line_starts(self) -> list[int]:
         if self._line_starts is None:
-            self._line_starts = [0] + [m.end() for m in re.finditer("\n", self.text)]
+            # the offsets after each newline, summed in C from the lines' lengths
+            lengths = map(len, self.text.split("\n"))
+            self._line_starts = list(accumulate(map((1).__add__, lengths), initial=0))[:-1]
         return self._line_starts
 
     def line_of(self, offset: int) -> int:
@@ -324,16 +352,28 @@ class SourceFile:
 
 
 def _closing_brace(masked: str, start: int, end: int) -> int:
+    """The ``}`` that closes a ``{`` just before ``start``. Depth can only reach zero at a
+    closing brace, so the scan goes from one ``}`` to the next, counting the openings between
+    them in C (``str.count``) rather than looking at every brace in Python."""
     depth = 1
-    for match in _BRACES.finditer(masked, start, end):
-        depth += 1 if match.group(0) == "{" else -1
+    pos = start
+    find, count = masked.find, masked.count
+    while True:
+        close = find("}", pos, end)
+        if close < 0:
+            return end
+        depth += count("{", pos, close) - 1
         if depth == 0:
-            return match.start()
-    return end
+            return close
+        pos = close + 1
 
 
 def _expression_end(masked: str, start: int, end: int) -> int:
     """Where an attribute expression ends: a newline outside brackets, or the body's end."""
+    newline = masked.find("\n", start, end)
+    line_end = end if newline < 0 else newline
+    if _BRACKET_CHAR.search(masked, start, line_end) is None:  # most expressions: one line, no brackets
+        return line_end
     depth = 0
     for match in _BRACKETS.finditer(masked, start, end):
         char = match.group(0)
@@ -350,30 +390,33 @@ def _expression_end(masked: str, start: int, end: int) -> int:
 
 
 def _parse_body(source: SourceFile, start: int, end: int) -> Body:
-    masked = source.masked
+    masked, text = source.masked, source.text
     body = Body(source, start=start, end=end)
+    items = body.items
+    match_item = _ITEM.match
     pos = start
     while pos < end:
-        pos = _SKIP_SPACE.match(masked, pos, end).end()
-        if pos >= end:
-            break
-        attr = _ATTR.match(masked, pos, end)
-        if attr:
-            expr_end = _expression_end(masked, attr.end(), end)
-            body.items.append(Item("attr", attr.group(1), pos, attr.end(), expr_end))
+        found = match_item(masked, pos, end)  # blanks, then an attribute's `name =` or a name
+        attr, name = found.group(1, 2)
+        if attr is not None:
+            expr_start = found.end()
+            expr_end = _expression_end(masked, expr_start, end)
+            items.append(Item("attr", attr, found.start(1), expr_start, expr_end))
             pos = expr_end
             continue
-        name = _IDENT.match(masked, pos, end)
-        if name:
-            header = _block_header(masked, name.end(), end)
+        if name is None:
+            pos = found.end()
+            if pos >= end:
+                break
+        else:
+            pos = found.start(2)
+            header = _block_header(masked, found.end(), end)
             if header is not None:
                 labels_end, opening = header
                 close = _closing_brace(masked, opening + 1, end)
-                labels = tuple(
-                    m.group(1) if m.group(1) is not None else m.group(2)
-                    for m in _LABEL.finditer(source.text, name.end(), labels_end)
-                )
-                body.items.append(Item("block", name.group(0), pos, opening + 1, close, labels))
+                # a label is a quoted string (group 1, maybe empty) or an identifier (never empty)
+                labels = tuple(ident or quoted for quoted, ident in _LABEL.findall(text, found.end(), labels_end))
+                items.append(Item("block", name, pos, opening + 1, close, labels))
                 pos = close + 1
                 continue
         pos = _expression_end(masked, pos, end) + 1  # something else: skip the line

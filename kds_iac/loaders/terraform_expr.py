@@ -45,6 +45,9 @@ _MAX_DEPTH = 40
 # Characters a quoted string treats as plain text: none that ends it, escapes or may open
 # a ``${``/``%{`` part.
 _PLAIN_RUN = re.compile(r'[^"\\\n$%]*')
+# a whole quoted string that ``quoted`` would read as its plain text (a ``$`` or ``%`` not
+# followed by ``{`` is plain; ``$${`` and ``%%{`` contain ``${``/``%{`` and are left to the loop)
+_SIMPLE_QUOTED = re.compile(r'"((?:[^"\\\n$%]|[$%](?!\{))*)"')
 
 Reference = Callable[[str], Any]  # a traversal's text ("var.x", "aws_x.y.arn") -> model value
 # file functions (``file``, ``templatefile``, ``filebase64``) are the loader's: (name, args) -> value
@@ -332,6 +335,10 @@ class _Parser:
     # -- strings -------------------------------------------------------------------------
 
     def quoted(self) -> Any:
+        simple = _SIMPLE_QUOTED.match(self.text, self.pos)
+        if simple:  # no escape, interpolation or directive: the text between the quotes
+            self.pos = simple.end()
+            return simple.group(1)
         self.expect('"')
         parts: list[Any] = []
         literal: list[str] = []

@@ -18,12 +18,14 @@ the original block's header (never at the original's overruled argument).
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from typing import Any, Iterable, Optional
 
 from kds_iac.loaders.terraform_values import Evaluation, split_module_path
 from kds_iac.model import Resource
 
 
+@lru_cache(maxsize=4096)  # asked for the file of every resource of a module
 def is_override_file(path: str) -> bool:
     """Whether Terraform treats the file as an override file (``override.tf``,
     ``x_override.tf``, ``override.tf.json``, ``x_override.tf.json``)."""

@@ -82,19 +82,22 @@ def too_deep(source: SourceFile) -> int:
     return 0
 
 
-_STEPS = str.maketrans("[({])}", "\x02\x02\x02\x00\x00\x00")  # opening 2, closing 0: minus 1 is the step
+# bytes.translate keeps only the bracket bytes (UTF-8 puts no ASCII byte inside another
+# character) and turns each into its step plus one: opening 2, closing 0
+_STEPS = bytes.maketrans(b"[({])}", b"\x02\x02\x02\x00\x00\x00")
+_NOT_BRACKETS = bytes(b for b in range(256) if b not in b"[({])}")
 
 
 def _deepest(masked: str) -> int:
-    """How deep brackets go, counted by C code (``accumulate`` over the brackets alone)
-    rather than a Python loop over each: the same running sum as ``too_deep``'s loop."""
+    """How deep brackets go, counted by C code (the brackets picked out by ``bytes.translate``,
+    summed by ``accumulate``) rather than a Python loop over each: the same running sum as
+    ``too_deep``'s loop. A depth can be no more than the number of openings."""
     from itertools import accumulate, repeat
     from operator import sub
 
-    brackets = "".join(_BRACKET.findall(masked))
-    if len(brackets) <= MAX_NESTING:
+    steps = masked.encode("utf-8", "surrogatepass").translate(_STEPS, _NOT_BRACKETS)
+    if steps.count(2) <= MAX_NESTING:
         return 0
-    steps = brackets.translate(_STEPS).encode("latin-1")
     return max(accumulate(map(sub, steps, repeat(1))))
 
 

@@ -398,22 +398,25 @@ class Evaluation:
                 continue
             converted_value = self.convert(value, module)
             item = body.attribute(name) if body is not None else None
-            if item is not None and value is None and not body.source.is_json:
-                read = self._file_function(body.source, item, module)
-                if read is None:
-                    read = self._source_expression(body.source, item, module)
-                if read is not None:
-                    converted_value = read
-            elif item is not None and not body.source.is_json and self._lost_parts(value, body.source.expression(item)):
-                read = self._source_expression(body.source, item, module)
-                if read is not None:
-                    converted_value = read
-            if item is not None and _has_null(converted_value) and not body.source.is_json:
-                refs = self._references_only(body.source.expression(item), module)
-                if refs is not None:
-                    converted_value = refs
             if item is not None:
-                inputs = self.inputs_of_expression(module, body.source.expression(item))
+                source = body.source
+                masked = source.expression(item)  # read once: the checks below all need it
+                if not source.is_json:
+                    if value is None:
+                        read = self._file_function(source, item, module)
+                        if read is None:
+                            read = self._source_expression(source, item, module)
+                        if read is not None:
+                            converted_value = read
+                    elif self._lost_parts(value, masked):
+                        read = self._source_expression(source, item, module)
+                        if read is not None:
+                            converted_value = read
+                    if _has_null(converted_value):
+                        refs = self._references_only(masked, module)
+                        if refs is not None:
+                            converted_value = refs
+                inputs = self.inputs_of_expression(module, masked)
                 converted_value = self._with_inputs(converted_value, inputs)
             out[name] = converted_value
         return out
@@ -1093,6 +1096,8 @@ class Evaluation:
     # -- inputs ------------------------------------------------------------------------
 
     def inputs_of_expression(self, module: str, masked: str, depth: int = 0) -> tuple[Input, ...]:
+        if "var." not in masked and "local." not in masked and "module." not in masked:
+            return ()  # every reference holds one of these: most expressions are literals
         found: list[Input] = []
         for kind, name, sub in references(masked):
             if kind == "var":
