@@ -28,6 +28,7 @@ template) and the last value wins, as in every YAML/JSON reader.
 from __future__ import annotations
 
 import re
+import sys
 from typing import Any, Optional
 
 import yaml
@@ -511,6 +512,11 @@ class _Marks:
 
 _new_dict = dict.__new__
 _new_list = list.__new__
+# Keys and short texts come back thousands of times a template (Type, Properties,
+# AWS::Kinesis::Stream, KMS): one string object each instead of one per use, in the data read
+# and in every model built from it.
+_intern = sys.intern
+_INTERN_MAX = 64
 
 
 class _EventBuilder(_Common):
@@ -534,6 +540,7 @@ class _EventBuilder(_Common):
             if type(get()) is StreamEndEvent:  # else a document start
                 return None, []
             data = self._value(get(), 0)
+            self._count(1)
             get()  # document end
             if type(get()) is not StreamEndEvent:
                 raise _Unsupported("another document")
@@ -542,15 +549,13 @@ class _EventBuilder(_Common):
             parser.dispose()
 
     def _value(self, event: Any, depth: int) -> Any:
-        """The value that starts with ``event``, all its events read."""
-        self.built += 1
-        if self.built > self.budget:
-            raise _Unsupported("too many values")
+        """The value that starts with ``event``, all its events read (counted by the caller)."""
         kind = type(event)
         if kind is ScalarEvent:
-            tag = event.tag
-            if tag is None and not event.implicit[0] and event.anchor is None:
-                return event.value  # quoted
+            if event.tag is None and event.anchor is None:
+                value = event.value
+                if not event.implicit[0] or _PLAIN_TAGS.get(value) is _STR:  # text, as written
+                    return _intern(value) if len(value) <= _INTERN_MAX else value
             return self._scalar(event)
         if kind is MappingStartEvent:
             return self._mapping(event, depth)
@@ -565,10 +570,10 @@ class _EventBuilder(_Common):
         tag = event.tag
         if tag is None or tag == "!":
             if not event.implicit[0]:
-                return value
+                return _intern(value) if len(value) <= _INTERN_MAX else value
             tag = _PLAIN_TAGS.get(value) or _plain_tag(value)
         if tag == _STR:
-            return value
+            return _intern(value) if len(value) <= _INTERN_MAX else value
         if tag.startswith("!"):
             start = event.start_mark.line + 1
             end = self._block_end(start, _scalar_end_line(event), event.style)
@@ -598,6 +603,7 @@ class _EventBuilder(_Common):
         merges: Optional[list] = None
         last: Any = None  # the last value's event (a scalar) or marks (a merged mapping)
         key: Any = None
+        count = 0  # values read
         while True:
             event = get()
             if type(event) is not ScalarEvent:
@@ -606,9 +612,10 @@ class _EventBuilder(_Common):
                 raise _Unsupported("a key that is not a scalar, or an alias")
             if event.anchor is not None:
                 raise _Unsupported("anchor")
-            key = event.value
+            key = _intern(event.value)
             tag = event.tag
             value_event = get()
+            count += 1
             if (key == "<<" and event.implicit[0] and (tag is None or tag == "!")) or tag == _MERGE:
                 if merges is None:
                     merges = []
@@ -623,6 +630,7 @@ class _EventBuilder(_Common):
             lines[key] = line
             columns[key] = column
             last = value_event
+        self._count(count)
         if merges:
             _merge(result, merges)
         self.end_mark = event.end_mark
@@ -650,12 +658,19 @@ class _EventBuilder(_Common):
                 break
             append(value_of(event, depth))
             last = event
+        self._count(len(result))
         self.end_mark = event.end_mark
         if start.flow_style or last is None:
             result.end_line = _scalar_end_line(_Marks(start.start_mark, event.end_mark))
         else:
             result.end_line = self._end_line(result[-1], last, result.start_line)
         return self._tagged(start, result)
+
+    def _count(self, values: int) -> None:
+        """``_Builder``'s bound on the values built, counted a collection at a time."""
+        self.built += values
+        if self.built > self.budget:
+            raise _Unsupported("too many values")
 
     def _end_line(self, last_value: Any, last: Any, start: int) -> int:
         """``_Builder._end_line`` of a block collection: its last value's end, or its last

@@ -546,7 +546,12 @@ class _TemplateLoader:
                 attributes = {}
         resource.attributes = attributes
         if isinstance(properties, Mapping):
-            resource.attribute_lines = {k: properties.key_lines[k] for k in attributes if k in properties.key_lines}
+            lines = properties.key_lines
+            # the same keys (nearly always): the reader's dict serves, it is not used after loading
+            if lines.keys() == attributes.keys():
+                resource.attribute_lines = lines
+            else:
+                resource.attribute_lines = {k: lines[k] for k in attributes if k in lines}
         elif sam_node is not None:
             resource.attribute_lines = _generated_lines(resource, attributes, sam_node)
         metadata = node.get("Metadata")
@@ -574,6 +579,9 @@ class _TemplateLoader:
                 if key == "Fn::Transform":
                     self.transform_note(lines.get(key, here), item)
                     continue
+                if type(item) in _AS_WRITTEN and (type(item) is not str or "{{resolve:" not in item):
+                    out[key] = item  # what self.value gives back unchanged, without the call
+                    continue
                 converted = self.value(item, lines.get(key, here))
                 if converted is not NO_VALUE:
                     out[key] = converted
@@ -582,6 +590,9 @@ class _TemplateLoader:
             here = getattr(value, "start_line", 0) or line
             out_list = []
             for item in value:
+                if type(item) in _AS_WRITTEN and (type(item) is not str or "{{resolve:" not in item):
+                    out_list.append(item)
+                    continue
                 converted = self.value(item, here)
                 if converted is not NO_VALUE:
                     out_list.append(converted)
@@ -1067,6 +1078,10 @@ _EVALUATORS = {
     "Fn::Length": _length,
     "Fn::ToJsonString": _to_json_string,
 }
+
+
+# Scalars a template value converts to themselves (strings without a dynamic reference).
+_AS_WRITTEN = frozenset({str, int, float, bool, type(None)})
 
 
 def _collapse(parts: list[Any]) -> Any:
