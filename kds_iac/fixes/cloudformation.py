@@ -252,6 +252,7 @@ class _Doc:
         self._document: Optional[cfn_reader.Document] = None
         self._entries: Any = False  # entry_lines(), once asked
         self._json_agrees: Optional[bool] = None
+        self._properties: dict[int, Any] = {}  # property_lines(), once asked per entry
         # Worked out once a template is asked for them (a template's fixes each ask; a
         # search per fix made the 98,000-stream template's fixes quadratic).
         self._by_name: Optional[dict[str, list[tuple[Node, Node]]]] = None
@@ -418,6 +419,61 @@ class _Doc:
             index = self.line_end(line_start)
         ends = starts[1:] + [end]
         return [(start, stop, column) for start, stop in zip(starts, ends)]
+
+    def property_lines(self, number: int) -> Optional[tuple[str, list[tuple[int, int, int]], int]]:
+        """For the block entry ``number`` of ``entry_lines()``: its logical id, the (start, end,
+        column) of the lines of each key of its block ``Properties`` (a key's line to the next
+        key's; the last to the next line left of their column, or the entry's end) and their
+        column; None when the entry is not written so (``_settings_alone``)."""
+        if number not in self._properties:
+            try:
+                self._properties[number] = self._property_lines(number)
+            except _Refused:
+                self._properties[number] = None
+        return self._properties[number]
+
+    def _property_lines(self, number: int) -> Optional[tuple[str, list[tuple[int, int, int]], int]]:
+        text = self.text
+        entries = self.entry_lines()
+        key, entry = self.resources.value[number]
+        if entries is None or self.is_json or not isinstance(key, ScalarNode) or not _LOGICAL_ID.match(key.value):
+            return None
+        if not _is_map(entry) or entry.flow_style or id(entry) in self.shared:
+            return None
+        found = _get(entry, "Properties")
+        if found is None:
+            return None
+        properties = found[1]
+        if not _is_map(properties) or properties.flow_style or not properties.value or id(properties) in self.shared:
+            return None
+        column = properties.value[0][0].start_mark.column
+        if column < self.entry_depth + 2:  # room for the holders _read_settings writes
+            return None
+        starts = []
+        for property_key, _ in properties.value:
+            index = self.index(property_key.start_mark)
+            line_start = text.rfind("\n", 0, index) + 1
+            if property_key.start_mark.column != column or text[line_start:index].strip(" "):
+                return None
+            starts.append(line_start)
+        # The last key's lines end before the entry's next line that holds more than a comment.
+        region_end = entries[number][1]
+        index = self.line_end(_content_end(self, properties.value[-1][1]))
+        end = region_end
+        while index < region_end:
+            line_start = text.find("\n", index) + 1
+            if line_start == 0 or line_start >= region_end:
+                break
+            line = text[line_start:self.line_end(line_start)]
+            stripped = line.lstrip(" ")
+            if stripped.strip() and not stripped.startswith("#"):
+                if len(line) - len(stripped) >= column:
+                    return None
+                end = line_start
+                break
+            index = self.line_end(line_start)
+        ends = starts[1:] + [end]
+        return key.value, [(start, stop, column) for start, stop in zip(starts, ends)], column
 
     def entry_names(self) -> set[str]:
         if self._entry_names is None:
@@ -820,7 +876,13 @@ def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[C
         touched.setdefault(found, []).append((start, end, text))
     column = entries[0][2]
     before_parts, after_parts = [], []
+    settings: list[tuple[str, list[str], list[str]]] = []  # (logical id, Properties keys' lines before, after)
     for number in sorted(touched):
+        if not doc.is_json:
+            found = _settings_alone(doc, number, touched[number])
+            if found is not None:
+                settings.append(found)
+                continue
         region_start, region_end, _ = entries[number]
         original = doc.text[region_start:region_end]
         edited = _applied(original, [(s - region_start, e - region_start, t) for s, e, t in touched[number]])
@@ -846,17 +908,27 @@ def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[C
         before_text = "".join(before_parts)
         after_text = doc.nl.join(holders) + doc.nl + "".join(after_parts)
     try:
-        before = cfn_reader.read_text(before_text)
-        after = cfn_reader.read_text(after_text)
-        got = after.data
-        for name in names:
-            if not isinstance(got, dict) or list(got) != [name]:
+        got: dict = {}
+        expected: dict = {"Resources": {}}  # read for this check only: changed in place
+        if before_parts:
+            before = cfn_reader.read_text(before_text)
+            after = cfn_reader.read_text(after_text)
+            got = after.data
+            for name in names:
+                if not isinstance(got, dict) or list(got) != [name]:
+                    return False
+                got = got[name]
+            if not isinstance(got, dict) or len(after.problems) > len(before.problems):
                 return False
-            got = got[name]
-        if not isinstance(got, dict) or len(after.problems) > len(before.problems):
-            return False
-        entry_names = set(before.data)
-        expected = {"Resources": before.data}  # read for this check only: changed in place
+            expected["Resources"] = before.data
+        if settings:
+            got = dict(got)
+            for logical_id, before_properties, after_properties in _read_settings(doc, settings):
+                if logical_id in got or logical_id in expected["Resources"]:
+                    return False
+                got[logical_id] = {"Properties": after_properties}
+                expected["Resources"][logical_id] = {"Properties": before_properties}
+        entry_names = set(expected["Resources"])
         for change in changes:
             change(expected)
     except _DECLINED:
@@ -893,6 +965,67 @@ def _entry_of(doc: _Doc, entries: list[tuple[int, int, int]], start: int, end: i
     if found is None or found != _entry_at(entries, end, end=True):
         return None
     return found
+
+
+def _settings_alone(doc: _Doc, number: int, items: list[tuple[int, int, str]]) -> Optional[tuple[str, list[str], list[str]]]:
+    """When every edit of a block entry falls in the lines of one of its ``Properties`` keys
+    and stays right of their column: the entry's logical id and those keys' lines before and
+    after the edits (a changed setting is read again with its key, not the whole entry)."""
+    found = doc.property_lines(number)
+    if found is None:
+        return None
+    logical_id, regions, column = found
+    touched: dict[int, list[tuple[int, int, str]]] = {}
+    for start, end, text in items:
+        at = _entry_at(regions, start)
+        if at is None or at != _entry_at(regions, end, end=True):
+            return None
+        touched.setdefault(at, []).append((start, end, text))
+    before, after = [], []
+    for at in sorted(touched):
+        region_start, region_end, _ = regions[at]
+        original = doc.text[region_start:region_end]
+        edited = _applied(original, [(s - region_start, e - region_start, t) for s, e, t in touched[at]])
+        if not _indented_from(edited, column):
+            return None
+        if not original.endswith("\n"):  # the last key of the file, without a last newline
+            original, edited = original + doc.nl, edited + doc.nl
+        before.append(original)
+        after.append(edited)
+    return logical_id, before, after
+
+
+def _read_settings(doc: _Doc, settings: list[tuple[str, list[str], list[str]]]) -> list[tuple[str, Any, Any]]:
+    """(logical id, Properties before, after) of the entries ``_settings_alone`` took: their
+    keys' lines read under ``Resources``-, entry- and ``Properties``-like holders (the same
+    depth as in the template), before and after in one read each; raises ``_Refused``."""
+    names = ("R", "S")[: doc.entry_depth]
+    holders = "".join(" " * depth + name + ":" + doc.nl for depth, name in enumerate(names))
+    depth = len(names)
+
+    def text(which: int) -> str:
+        return holders + "".join(
+            " " * depth + f"E{number}:" + doc.nl + " " * (depth + 1) + "P:" + doc.nl + "".join(setting[which])
+            for number, setting in enumerate(settings)
+        )
+
+    def read(which: int) -> tuple[list, int]:
+        document = cfn_reader.read_text(text(which))
+        data = document.data
+        for name in names:
+            _refuse(not isinstance(data, dict) or list(data) != [name])
+            data = data[name]
+        _refuse(not isinstance(data, dict) or list(data) != [f"E{number}" for number in range(len(settings))])
+        properties = []
+        for entry in data.values():
+            _refuse(not isinstance(entry, dict) or list(entry) != ["P"] or not isinstance(entry["P"], dict))
+            properties.append(entry["P"])
+        return properties, len(document.problems)
+
+    before, before_problems = read(1)
+    after, after_problems = read(2)
+    _refuse(after_problems > before_problems)
+    return [(setting[0], b, a) for setting, b, a in zip(settings, before, after)]
 
 
 def _appends(doc: _Doc, entries: list[tuple[int, int, int]], start: int, end: int) -> bool:

@@ -290,3 +290,77 @@ def test_words_written_unquoted_read_back_as_written():
     assert tried > 1000
     # what the resolver reads as another type still goes quoted
     assert not cloudformation._plain_ok("yes", False) and not cloudformation._plain_ok("1_000", True)
+
+
+# -- a setting read again with its Properties key, not the whole entry ----------------------
+
+KEY_TEMPLATE = """Resources:
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      Description: the key
+      EnableKeyRotation: false
+      KeyPolicy:
+        Version: "2012-10-17"
+      # the policy ends here
+    DependsOn: Other
+  Other:
+    Type: AWS::SNS::Topic
+"""
+
+
+def test_a_replaced_setting_is_read_with_its_key_alone():
+    doc = _Doc("t.yaml", KEY_TEMPLATE)
+    start, end = _span_of(KEY_TEMPLATE, "false")
+    assert cloudformation._settings_alone(doc, 0, [(start, end, "true")]) == (
+        "Key", ["      EnableKeyRotation: false\n"], ["      EnableKeyRotation: true\n"])
+    # the last key's lines run to the entry's next key, its comment with them
+    start, end = _span_of(KEY_TEMPLATE, '"2012-10-17"')
+    assert cloudformation._settings_alone(doc, 0, [(start, end, "2012-10-17")]) == (
+        "Key",
+        ['      KeyPolicy:\n        Version: "2012-10-17"\n      # the policy ends here\n'],
+        ["      KeyPolicy:\n        Version: 2012-10-17\n      # the policy ends here\n"],
+    )
+
+
+def _rotation_change(data):
+    data["Resources"]["Key"]["Properties"]["EnableKeyRotation"] = True
+
+
+@pytest.mark.parametrize("new, alone, entries, whole", [
+    ("true", True, True, "ok"),
+    ("true\n      Extra: 1", True, False, "refused"),  # a setting that was not intended
+    ("true\n    Extra: 1", False, False, "refused"),  # a key of the entry, left of the settings
+    ("true\n  Intruder: {Type: X}", False, False, "refused"),  # a new entry beside it
+    ("'true", True, False, "refused"),  # an open quote that the next keys would close
+    ("[true", True, False, "refused"),  # an open bracket
+])
+def test_a_setting_read_alone_refuses_what_the_whole_check_refuses(monkeypatch, new, alone, entries, whole):
+    doc = _Doc("t.yaml", KEY_TEMPLATE)
+    start, end = _span_of(KEY_TEMPLATE, "false")
+    items = [(start, end, new)]
+    assert (cloudformation._settings_alone(doc, 0, items) is not None) == alone
+    assert _answers(doc, items, [_rotation_change], monkeypatch) == (entries, whole)
+
+
+def test_settings_and_whole_entries_are_checked_together(tmp_path, monkeypatch):
+    path = _write(tmp_path, "t.yaml", KEY_TEMPLATE.replace("    DependsOn: Other\n", ""))
+    r = _resources(path)
+    fixes = [
+        Fix("rotation", SAFE, (SetSetting(r["Key"], "EnableKeyRotation", True),)),
+        Fix("new key", UNSAFE, (NewResource("kms_key", "TopicKey", r["Other"], "For Other"),)),
+    ]
+    alone = [text_edits(fix, _read) for fix in fixes]
+    assert None not in alone
+    settings: list[list[str]] = []
+    real = cloudformation._read_settings
+
+    def spy(doc, found):
+        settings.append([logical_id for logical_id, _, _ in found])
+        return real(doc, found)
+
+    monkeypatch.setattr(cloudformation, "_read_settings", spy)
+    answers = _spy(monkeypatch)
+    assert text_edits_many(fixes, _read) == alone
+    assert answers == [True] and settings == [["Key"]]  # Key's setting alone, Other's entry whole
+    assert _whole_only(monkeypatch, lambda: text_edits_many(fixes, _read)) == alone
