@@ -206,10 +206,10 @@ class _Writer:
         if start is None or end is None:
             raise _Refuse()
         if not whole.text[item.end + 1 : line_end].strip(" \t\r") and (
-            file.text[start:end] == whole.text[line_start:line_end]
+            file.part(start, end) == whole.text[line_start:line_end]
         ):
             return _Window(whole, start - line_start, item, whole, line_start)
-        source = _unscanned(path, file.text[start:end])
+        source = _unscanned(path, file.part(start, end))
         blocks = _headers(source).get((item.name, *item.labels), [])
         if len(blocks) != 1 or blocks[0].offset != item.offset - line_start:
             raise _Refuse()
@@ -862,14 +862,46 @@ class _File:
 
     A change is given against the current text; one that touches an earlier change's text
     (a setting inside a block the fix has just added) is merged into it, so the edits that
-    come out never overlap and each says exactly what the fix writes.
+    come out never overlap and each says exactly what the fix writes. The current text is
+    read a part at a time (``part``), not copied whole at each change of a big file.
     """
 
     def __init__(self, path: str, text: str):
         self.path = path
         self.original = text
         self.changes: list[tuple[int, int, str]] = []  # sorted, disjoint, not touching
-        self.text = text
+        self._text: Optional[str] = text  # the current text, when it has been put together
+
+    @property
+    def text(self) -> str:
+        """The current text."""
+        if self._text is None:
+            self._text = "".join(piece[begin:stop] for piece, begin, stop in self._pieces())
+        return self._text
+
+    def part(self, start: int, end: int) -> str:
+        """``text[start:end]`` (0 <= start <= end), from the pieces it spans only."""
+        if self._text is not None:
+            return self._text[start:end]
+        out = []
+        at = 0  # where the piece starts in the current text
+        for piece, begin, stop in self._pieces():
+            low, high = max(start, at), min(end, at + stop - begin)
+            if low < high:
+                out.append(piece[begin + low - at : begin + high - at])
+            at += stop - begin
+            if at >= end:
+                break
+        return "".join(out)
+
+    def _pieces(self):
+        """The current text as (string, start, stop) pieces, in order."""
+        previous = 0
+        for original_start, original_end, new in self.changes:
+            yield self.original, previous, original_start
+            yield new, 0, len(new)
+            previous = original_end
+        yield self.original, previous, len(self.original)
 
     def change(self, start: int, end: int, new: str) -> None:
         """Replace ``start:end`` of the current text by ``new``."""
@@ -897,9 +929,9 @@ class _File:
             merged_start, merged_end = min(start, first[3]), max(end, last_end)
             original_start = first[0] - (first[3] - merged_start)
             original_end = last[1] + (merged_end - last_end)
-            merged = (original_start, original_end, self.text[merged_start:start] + new + self.text[end:merged_end])
+            merged = (original_start, original_end, self.part(merged_start, start) + new + self.part(end, merged_end))
         self.changes = before + [merged] + after
-        self.text = self.text[:start] + new + self.text[end:]
+        self._text = None
 
     def map(self, offset: int, after: bool = False) -> Optional[int]:
         """Where ``offset`` of the text as read is in the current text (``after``: past what

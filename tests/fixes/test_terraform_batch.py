@@ -5,13 +5,13 @@ when a fix's first edit of a block uses the file's scan)."""
 
 from __future__ import annotations
 
+import random
 from collections import defaultdict
 from pathlib import Path
 
 from kds_iac.engine import scan
 from kds_iac.fixes import SAFE, UNSAFE, Fix, Link, NewResource, SetSetting, apply, apply_edits
-from kds_iac.fixes import terraform
-from kds_iac.fixes.terraform import _headers, _index, _line_start, text_edits, text_edits_many
+from kds_iac.fixes.terraform import _File, _headers, _index, _line_start, text_edits, text_edits_many
 from kds_iac.loaders.hcl_syntax import SourceFile
 from tests.conftest import EXAMPLES, REPO, audited_config
 
@@ -234,3 +234,24 @@ def _shape(source: SourceFile, item, shift: int) -> list:
         if inner.kind == "block":
             out.append(_shape(source, inner, shift))
     return out
+
+
+def test_parts_of_the_current_text_are_those_of_the_text_changed_whole():
+    """``_File`` keeps changes, not a copy of the current text after each one: its parts and
+    the edits are those of the text changed as a whole. Seeded, so a failure repeats."""
+    rng = random.Random(29)
+    for _ in range(2000):
+        original = "".join(rng.choice("ab\n") for _ in range(rng.randint(0, 12)))
+        file, current = _File("x.tf", original), original
+        for _ in range(rng.randint(1, 5)):
+            start = rng.randint(0, len(current))
+            end = rng.randint(start, min(len(current), start + 3))
+            new = "".join(rng.choice("XY\n") for _ in range(rng.randint(0, 3)))
+            file.change(start, end, new)
+            current = current[:start] + new + current[end:]
+            for _ in range(4):
+                low = rng.randint(0, len(current) + 2)
+                high = rng.randint(low, len(current) + 2)
+                assert file.part(low, high) == current[low:high]
+        assert apply_edits(original, file.edits()) == current
+        assert file.text == current
