@@ -27,10 +27,16 @@ def _resources(path: Path) -> dict:
 
 def _cfn_fixes_by_file(*paths: Path) -> dict[str, list]:
     """The CloudFormation findings with a fix, by the file of the fix's first resource."""
+    return fixes_by_file(text_edits, *paths)
+
+
+def fixes_by_file(writer, *paths: Path) -> dict[str, list]:
+    """The findings whose fix ``writer`` writes, by the file of the fix's first resource (how
+    ``apply.edits_of`` batches them)."""
     out: dict[str, list] = defaultdict(list)
     for path in paths:
         for finding in scan([str(path)], config=audited_config()).findings:
-            if finding.fix is not None and apply.writer_for(finding.fix) is text_edits:
+            if finding.fix is not None and apply.writer_for(finding.fix) is writer:
                 out[apply.fix_resources(finding.fix)[0].location.file].append(finding)
     return out
 

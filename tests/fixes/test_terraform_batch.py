@@ -6,32 +6,16 @@ when a fix's first edit of a block uses the file's scan)."""
 from __future__ import annotations
 
 import random
-from collections import defaultdict
 from pathlib import Path
 
 from kds_iac.engine import scan
-from kds_iac.fixes import SAFE, UNSAFE, Fix, Link, NewResource, SetSetting, apply, apply_edits
+from kds_iac.fixes import SAFE, UNSAFE, Fix, Link, NewResource, SetSetting, apply_edits
 from kds_iac.fixes.terraform import _File, _headers, _index, _line_start, text_edits, text_edits_many
 from kds_iac.loaders.hcl_syntax import SourceFile
-from tests.conftest import EXAMPLES, REPO, audited_config
+from tests.conftest import EXAMPLES, REPO
+from tests.fixes.test_fix_batch import _read, fixes_by_file
 
 FIXTURES = REPO / "tests" / "data" / "fixes" / "terraform"
-
-
-def _read(path: str) -> str:
-    with open(path, encoding="utf-8", newline="") as handle:
-        return handle.read()
-
-
-def _fixes_by_file(*paths: Path) -> dict[str, list]:
-    """The findings whose fix the Terraform writer writes, by the file of its first resource
-    (how ``apply.edits_of`` batches them)."""
-    out: dict[str, list] = defaultdict(list)
-    for path in paths:
-        for finding in scan([str(path)], config=audited_config()).findings:
-            if finding.fix is not None and apply.writer_for(finding.fix) is text_edits:
-                out[apply.fix_resources(finding.fix)[0].location.file].append(finding)
-    return out
 
 
 def _resources(where: Path) -> dict:
@@ -42,7 +26,7 @@ def _resources(where: Path) -> dict:
 
 def test_each_example_files_fixes_in_a_batch_answer_as_each_fix_alone():
     written = set()
-    for findings in _fixes_by_file(EXAMPLES / "terraform").values():
+    for findings in fixes_by_file(text_edits, EXAMPLES / "terraform").values():
         fixes = [finding.fix for finding in findings]
         alone = [text_edits(fix, _read) for fix in fixes]
         assert text_edits_many(fixes, _read) == alone
@@ -96,7 +80,7 @@ def _module(where: Path, files: int = 2, units: int = 6) -> Path:
 
 def test_a_module_with_many_fixes_a_file_answers_as_each_fix_alone(tmp_path):
     where = _module(tmp_path / "module")
-    by_file = _fixes_by_file(where)
+    by_file = fixes_by_file(text_edits, where)
     assert set(by_file) == {str(where / "main_0.tf"), str(where / "main_1.tf")}
     everything = []
     for findings in by_file.values():
