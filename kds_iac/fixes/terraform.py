@@ -72,7 +72,7 @@ def text_edits_many(fixes: list[Fix], read: Callable[[str], str]) -> list[Option
     return [_edits_or_none(fix, read, shared) for fix in fixes]
 
 
-def _edits_or_none(fix: Fix, read: Callable[[str], str], shared: "_Shared") -> Optional[list[TextEdit]]:
+def _edits_or_none(fix: Fix, read: Callable[[str], str], shared: _Shared) -> Optional[list[TextEdit]]:
     try:
         return _Writer(fix, read, shared).edits()
     except (_Refuse, OSError, UnicodeError):
@@ -95,7 +95,7 @@ class _Shared:
             found = self.sources[(path, text)] = _source(path, text)
         return found
 
-    def listing(self, directory: str) -> "_Listing":
+    def listing(self, directory: str) -> _Listing:
         found = self.listings.get(directory)
         if found is None:
             found = self.listings[directory] = _Listing(directory)
