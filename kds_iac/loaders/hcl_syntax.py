@@ -288,6 +288,14 @@ class SourceFile:
             self._top = Body(self, start=0, end=len(self.text)) if self.is_json else _parse_body(self, 0, len(self.masked))
         return self._top
 
+    def release(self) -> None:
+        """Forget the parsed bodies, which refer back to this file: once its reader is done,
+        the file and its bodies are freed by reference counting instead of waiting for the
+        cyclic collector (paused while a Terraform module loads). Asked again, they are
+        parsed again."""
+        self._bodies = {}
+        self._top = None
+
     def top_level_body(self, item: Item) -> Body:
         """The body of a block of ``top_level()``, also kept where ``block(line, name)`` looks
         (the evaluation reads the same blocks by line: each body is parsed once)."""

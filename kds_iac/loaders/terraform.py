@@ -19,12 +19,14 @@ allows it, and no error escapes ``load_module``.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
 import shutil
 from typing import Any, Mapping, Optional, Sequence
 
+from kds_iac import gc_pause
 from kds_iac.loaders import terraform_gates as gates
 from kds_iac.loaders import terraform_override, terraform_precheck, tfparse_worker
 from kds_iac.loaders.discovery import MAX_FILE_BYTES, is_terraform_file
@@ -70,6 +72,22 @@ def load_module(
     modules it calls; see ``terraform_values.Evaluation``)."""
     loader = _ModuleLoader(directory, var_files, variables or {}, timeout)
     loader.files.allow(roots)
+    collecting = gc.isenabled()  # not when the collector is off (another pause, or the caller's choice)
+    with gc_pause.paused():
+        # The module's values stay alive with the model, and each collection walked all of them
+        # (and every module loaded before): nine full collections on the 1,000-file tree, a
+        # quarter of the load's CPU. The parsed source is the only cyclic garbage a load leaves;
+        # its cycles are broken at the end (FileCache.release), so it is freed as usual.
+        try:
+            _load(loader)
+        finally:
+            loader.files.release()
+        if collecting:
+            gc.collect(1)  # what the load made, walked once and moved to the oldest generation
+    return loader.model
+
+
+def _load(loader: "_ModuleLoader") -> None:
     try:
         loader.run()
     except Exception as error:  # the module boundary: never a traceback for a user's input
@@ -84,7 +102,6 @@ def load_module(
             f"Terraform module could not be loaded ({type(error).__name__}: {error}); not checked",
             code=DiagnosticCode.INTERNAL,
         )
-    return loader.model
 
 
 class _ModuleLoader:

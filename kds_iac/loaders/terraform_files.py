@@ -55,6 +55,12 @@ class FileCache:
                 self._files[filename] = None
         return self._files[filename]
 
+    def release(self) -> None:
+        """The evaluation is over: each file's parsed bodies are dropped (``SourceFile.release``)."""
+        for source in self._files.values():
+            if source is not None:
+                source.release()
+
 
 # Terraform's functions that read the file system (a path's content, digest, existence or listing)
 FILE_READING_FUNCTIONS = frozenset(
