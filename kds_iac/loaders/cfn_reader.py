@@ -177,7 +177,7 @@ def _read_text(text: str) -> Document:
     if _CParser is not None:
         try:
             data, problems = _EventBuilder(text, budget).read()
-        except (yaml.YAMLError, ReadError, _Unsupported):
+        except (yaml.YAMLError, ReadError, _Unsupported, RecursionError):
             pass  # read again below, by the composer, for its exact error or alias handling
         else:
             return Document(data, is_json, problems)
@@ -622,8 +622,9 @@ class _EventBuilder(_Common):
                 merges.append(value_of(value_event, depth))
                 last = value_event if type(value_event) is ScalarEvent else _Marks(value_event.start_mark, self.end_mark)
                 continue
-            line = event.start_mark.line + 1
-            column = event.start_mark.column + 1
+            mark = event.start_mark
+            line = mark.line + 1
+            column = mark.column + 1
             if key in result:
                 self._duplicate(result, key, line, column)
             result[key] = value_of(value_event, depth)
