@@ -394,31 +394,26 @@ class _Doc:
             return None
         if "\t" in text or self.shared:
             return None
-        column = resources.value[0][0].start_mark.column
+        return self._key_lines(resources, len(text))
+
+    def _key_lines(self, mapping: MappingNode, limit: int) -> Optional[list[tuple[int, int, int]]]:
+        """(start, end, column) of the lines of each key of a block ``mapping`` whose keys each
+        begin a line, at one column: a key's line to the next key's, the last key's to the
+        next line before ``limit`` that holds more than a comment (left of their column), or
+        to ``limit``; None when the mapping is not written so."""
+        text = self.text
+        column = mapping.value[0][0].start_mark.column
         starts = []
-        for key, _ in resources.value:
+        for key, _ in mapping.value:
             index = self.index(key.start_mark)
             line_start = text.rfind("\n", 0, index) + 1
             if key.start_mark.column != column or text[line_start:index].strip(" "):
                 return None
             starts.append(line_start)
-        # The last entry ends before the next line that holds more than a comment.
-        index = self.line_end(_content_end(self, resources.value[-1][1]))
-        end = len(text)
-        while index < len(text):
-            line_start = text.find("\n", index) + 1
-            if line_start == 0:
-                break
-            line = text[line_start:self.line_end(line_start)]
-            stripped = line.lstrip(" ")
-            if stripped.strip() and not stripped.startswith("#"):
-                if len(line) - len(stripped) >= column:
-                    return None
-                end = line_start
-                break
-            index = self.line_end(line_start)
-        ends = starts[1:] + [end]
-        return [(start, stop, column) for start, stop in zip(starts, ends)]
+        end = self._outer_line(self.line_end(_content_end(self, mapping.value[-1][1])), limit, column)
+        if end is None:
+            return None
+        return [(start, stop, column) for start, stop in zip(starts, starts[1:] + [end])]
 
     def property_lines(self, number: int) -> Optional[tuple[str, list[tuple[int, int, int]], int]]:
         """For the block entry ``number`` of ``entry_lines()``: its logical id, the (start, end,
@@ -433,7 +428,6 @@ class _Doc:
         return self._properties[number]
 
     def _property_lines(self, number: int) -> Optional[tuple[str, list[tuple[int, int, int]], int]]:
-        text = self.text
         entries = self.entry_lines()
         key, entry = self.resources.value[number]
         if entries is None or self.is_json or not isinstance(key, ScalarNode) or not _LOGICAL_ID.match(key.value):
@@ -449,31 +443,24 @@ class _Doc:
         column = properties.value[0][0].start_mark.column
         if column < self.entry_depth + 2:  # room for the holders _read_settings writes
             return None
-        starts = []
-        for property_key, _ in properties.value:
-            index = self.index(property_key.start_mark)
-            line_start = text.rfind("\n", 0, index) + 1
-            if property_key.start_mark.column != column or text[line_start:index].strip(" "):
-                return None
-            starts.append(line_start)
-        # The last key's lines end before the entry's next line that holds more than a comment.
-        region_end = entries[number][1]
-        index = self.line_end(_content_end(self, properties.value[-1][1]))
-        end = region_end
-        while index < region_end:
+        regions = self._key_lines(properties, entries[number][1])  # within the entry's lines
+        return None if regions is None else (key.value, regions, column)
+
+    def _outer_line(self, index: int, limit: int, column: int) -> Optional[int]:
+        """The start of the first line after ``index`` (a line end) and before ``limit`` that
+        holds more than a comment, where the lines above it end: ``limit`` when there is
+        none, None when it starts at ``column`` or right of it (it would belong to them)."""
+        text = self.text
+        while index < limit:
             line_start = text.find("\n", index) + 1
-            if line_start == 0 or line_start >= region_end:
+            if line_start == 0 or line_start >= limit:
                 break
             line = text[line_start:self.line_end(line_start)]
             stripped = line.lstrip(" ")
             if stripped.strip() and not stripped.startswith("#"):
-                if len(line) - len(stripped) >= column:
-                    return None
-                end = line_start
-                break
+                return None if len(line) - len(stripped) >= column else line_start
             index = self.line_end(line_start)
-        ends = starts[1:] + [end]
-        return key.value, [(start, stop, column) for start, stop in zip(starts, ends)], column
+        return limit
 
     def entry_names(self) -> set[str]:
         if self._entry_names is None:
@@ -900,7 +887,7 @@ def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[C
         if not doc.json_agrees():
             return False
         before_text = "{" + ", ".join(before_parts) + "}"
-        after_text = "".join('{"%s": ' % name for name in names) + "{" + ", ".join(after_parts) + "}" * (len(names) + 1)
+        after_text = "".join(f'{{"{name}": ' for name in names) + "{" + ", ".join(after_parts) + "}" * (len(names) + 1)
     else:
         if column < doc.entry_depth:
             return False
@@ -1060,7 +1047,7 @@ def _indented_from(text: str, column: int) -> bool:
 def _left_of(column: int) -> "re.Pattern[str]":
     """A line that starts left of ``column`` (fewer spaces, then neither a space nor ``#``)
     and holds more than white space: one search of an edited entry, not a split of it."""
-    return re.compile(r"^ {0,%d}(?![ #])(?![^\S\n]*$)" % (column - 1), re.MULTILINE)
+    return re.compile("^ {0," + str(column - 1) + r"}(?![ #])(?![^\S\n]*$)", re.MULTILINE)
 
 
 def _check_whole(doc: _Doc, changed: str, changes: list[Callable[[Any], None]]) -> None:

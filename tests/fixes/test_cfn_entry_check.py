@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import yaml
@@ -56,13 +57,15 @@ YAML_TEMPLATE = """Resources:
       ShardCount: 1"""  # the last entry ends the file, with no line break after it
 
 
-def _spy(monkeypatch) -> list[bool]:
-    """What each entry check answered."""
+def _spy(monkeypatch, accepted: Optional[list[str]] = None) -> list[bool]:
+    """What each entry check answered (and the names of the files it accepted)."""
     answers: list[bool] = []
     real = cloudformation._check_entries
 
     def spy(doc, items, changes):
         answers.append(real(doc, items, changes))
+        if answers[-1] and accepted is not None:
+            accepted.append(Path(doc.path).name)
         return answers[-1]
 
     monkeypatch.setattr(cloudformation, "_check_entries", spy)
@@ -218,15 +221,7 @@ def test_json_fixtures_take_the_entry_check_and_answer_as_the_whole_check(monkey
     by_file = _cfn_fixes_by_file(FIXTURES)
     fixes = [finding.fix for path, findings in by_file.items() if path.endswith(".json") for finding in findings]
     taken: list[str] = []
-    real = cloudformation._check_entries
-
-    def spy(doc, items, changes):
-        accepted = real(doc, items, changes)
-        if accepted:
-            taken.append(Path(doc.path).name)
-        return accepted
-
-    monkeypatch.setattr(cloudformation, "_check_entries", spy)
+    _spy(monkeypatch, taken)
     with_entries = [text_edits(fix, _read) for fix in fixes]
     assert set(taken) == {"streams.json", "tabs.json"}
     assert _whole_only(monkeypatch, lambda: [text_edits(fix, _read) for fix in fixes]) == with_entries
@@ -265,7 +260,7 @@ def _entry_by_search(entries, index, end=False):
     [(3, 7, 0), (9, 12, 0), (15, 20, 0)],  # JSON: commas and spaces between entries
 ])
 def test_entry_lookup_answers_as_the_search(entries):
-    for index in range(0, 23):
+    for index in range(23):
         for end in (False, True):
             assert cloudformation._entry_at(entries, index, end) == _entry_by_search(entries, index, end), (index, end)
 
