@@ -40,6 +40,7 @@ _ITEM = re.compile(r"[ \t\r\n,;]*(?:([A-Za-z_][A-Za-z0-9_-]*)[ \t]*=(?![=>])|([A
 _BRACKETS = re.compile(r"[\[\](){}\n]")
 _JSON_BRACKETS = re.compile(r"[\[\]{},]")
 _BRACKET_CHAR = re.compile(r"[\[\](){}]")
+_CLOSING = re.compile(r"[\])}]")
 _SKIP_COMMENT = re.compile(
     r"(?:#|//|/\*)[ \t]*(?:checkov|bridgecrew):skip=[ \t]*([A-Za-z0-9_.*-]+)(?:[ \t]*:([^\n]*))?"
 )
@@ -257,7 +258,7 @@ class SourceFile:
         return self._line_starts
 
     def line_of(self, offset: int) -> int:
-        return bisect.bisect_right(self.line_starts, offset)
+        return bisect.bisect_right(self._line_starts or self.line_starts, offset)  # the property once
 
     def offset_of(self, line: int) -> int:
         starts = self.line_starts
@@ -382,19 +383,27 @@ def _expression_end(masked: str, start: int, end: int) -> int:
     line_end = end if newline < 0 else newline
     if _BRACKET_CHAR.search(masked, start, line_end) is None:  # most expressions: one line, no brackets
         return line_end
-    depth = 0
-    for match in _BRACKETS.finditer(masked, start, end):
+    pos = start
+    while True:
+        # outside brackets: a newline ends the expression, a closing bracket is the enclosing
+        # one-line block's `}`, an opening one starts a bracketed part
+        match = _BRACKETS.search(masked, pos, end)
+        if match is None:
+            return end
         char = match.group(0)
-        if char == "\n":
-            if depth <= 0:
-                return match.start()
-        elif char in "([{":
-            depth += 1
-        else:
-            depth -= 1
-            if depth < 0:  # `}` of the enclosing one-line block
-                return match.start()
-    return end
+        if char == "\n" or char in ")]}":
+            return match.start()
+        # inside brackets newlines do not count, and the depth can only come back to zero at a
+        # closing bracket: from one to the next, the openings between them counted in C
+        depth, pos = 1, match.end()
+        count = masked.count
+        while depth:
+            close = _CLOSING.search(masked, pos, end)
+            if close is None:
+                return end
+            at = close.start()
+            depth += count("(", pos, at) + count("[", pos, at) + count("{", pos, at) - 1
+            pos = at + 1
 
 
 def _parse_body(source: SourceFile, start: int, end: int) -> Body:

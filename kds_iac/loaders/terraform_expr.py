@@ -89,19 +89,20 @@ class _Parser:
         """Skip blanks (newlines too when ``newlines``) and comments; an unclosed ``/*`` stays."""
         text = self.text
         blanks = _BLANK_RUN_NL if newlines else _BLANK_RUN
-        pos = self.pos
-        while True:
-            pos = blanks.match(text, pos).end()
-            if text.startswith("#", pos) or text.startswith("//", pos):
+        pos = blanks.match(text, self.pos).end()
+        char = text[pos : pos + 1]
+        # one look at the next character in the common case (no comment follows)
+        while char == "#" or (char == "/" and text[pos + 1 : pos + 2] in ("/", "*")):
+            if char == "#" or text[pos + 1] == "/":
                 newline = text.find("\n", pos)
                 pos = len(text) if newline < 0 else newline
-            elif text.startswith("/*", pos):
+            else:
                 close = text.find("*/", pos + 2)
                 if close < 0:
                     break
                 pos = close + 2
-            else:
-                break
+            pos = blanks.match(text, pos).end()
+            char = text[pos : pos + 1]
         self.pos = pos
 
     def peek(self) -> str:

@@ -158,3 +158,18 @@ def test_file_cache_release_keeps_the_files():
     assert cache.get("missing.tf") is None
     cache.release()  # a file that could not be read has nothing to release
     assert cache.get("missing.tf") is None
+
+
+def test_expression_ends_after_brackets_at_the_newline_or_the_enclosing_brace():
+    source = SourceFile("main.tf", b'x { a = [1, (2)] }\ny {\n  b = f({\n    c = [\n]}) + 1\n  d = 2\n}\n')
+    top = source.top_level()
+    assert [source.source_text(i) for i in source.body_of(top.items[0]).items] == [" [1, (2)] "]
+    assert [source.source_text(i) for i in source.body_of(top.items[1]).items] == [
+        " f({\n    c = [\n]}) + 1",
+        " 2",
+    ]
+
+
+def test_comments_between_tokens_of_an_expression_read_from_text():
+    text = 'jsonencode({ # one\n  a = 1 /* two */, b = "x" // three\n  /* four */ c = [ # five\n 2 ]\n})'
+    assert read_expression(text, lambda path: path, lambda name, args: None) == {"a": 1, "b": "x", "c": [2]}
