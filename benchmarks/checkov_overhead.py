@@ -11,6 +11,10 @@ from other jobs on the machine hits both alike, after one untimed warm-up run of
 warm-up with our checks logs at INFO, which gives how often the engine ran: the
 ``kds-iac: scope`` lines). Wall time is the median over the rounds; CPU seconds (of checkov and
 every process it forked, from ``getrusage(RUSAGE_CHILDREN)``) are steadier on a busy machine.
+Processes nobody waits for count too: the tfparse worker a runner starts outlives the runner
+(checkov's runners end with ``os._exit``, and the worker is not waited for), so its CPU never
+reached checkov's counters; this script makes itself the subreaper of what it starts (Linux
+``PR_SET_CHILD_SUBREAPER``) and reaps every orphan before reading the counters.
 The load average is recorded before and after each tree. The script prints figures; it never
 asserts on them.
 
@@ -24,6 +28,11 @@ Usage::
     python benchmarks/checkov_overhead.py                         # 100-file trees and the corpus, 5 rounds
     python benchmarks/checkov_overhead.py --trees corpus --rounds 9
     python benchmarks/checkov_overhead.py --tree ~/src/infra --format json
+    python benchmarks/checkov_overhead.py --baseline /tmp/old   # a worktree of an older commit too
+
+``--baseline SRC`` adds a third run to each round: checkov with ``SRC/checks`` and ``SRC`` first
+on ``PYTHONPATH`` (so kds-iac is imported from there), to compare two commits' checks in the
+same interleaved rounds.
 """
 
 from __future__ import annotations
@@ -56,13 +65,36 @@ def checkov_command(checkov: str, tree: str, checks_dir: Optional[str]) -> list[
     return command
 
 
+def adopt_orphans() -> bool:
+    """Become the subreaper of every process started from here (Linux), so that processes
+    orphaned by their parent are reparented here, not to init, and their CPU is counted."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(36, 1, 0, 0, 0) == 0  # PR_SET_CHILD_SUBREAPER
+    except (OSError, AttributeError):
+        return False
+
+
+def reap_all() -> None:
+    """Wait for every child and adopted orphan, so that ``RUSAGE_CHILDREN`` holds their CPU."""
+    while True:
+        try:
+            os.wait()
+        except ChildProcessError:
+            return
+
+
 def timed(command: list[str], env: dict[str, str], timeout: float) -> dict[str, Any]:
-    """Wall and CPU seconds of one run (checkov's forked runners included: checkov waits for them)."""
+    """Wall and CPU seconds of one run: checkov's forked runners and, when ``adopt_orphans``
+    took, what they left running (the tfparse worker) included."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     load = os.getloadavg()[0]
     start = time.perf_counter()
     done = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, timeout=timeout)
     wall = time.perf_counter() - start
+    reap_all()
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if done.returncode not in (0, 1):
@@ -79,11 +111,19 @@ def measure(tree: str, args: argparse.Namespace) -> dict[str, Any]:
     warm = timed(with_ours, {**env, "LOG_LEVEL": "INFO"}, args.timeout)
     engine_runs = ENGINE_RUN.findall(warm["stderr"].decode(errors="replace"))
     found = _our_failures(warm["stdout"])
-    runs: dict[str, list[dict[str, Any]]] = {"without": [], "with": []}
+    commands = {"without": (without, env), "with": (with_ours, env)}
+    if args.baseline:
+        source = os.path.abspath(args.baseline)
+        pythonpath = os.pathsep.join(p for p in (source, env.get("PYTHONPATH", "")) if p)
+        commands["baseline"] = (checkov_command(args.checkov, tree, os.path.join(source, "checks")), {**env, "PYTHONPATH": pythonpath})
+        timed(*commands["baseline"], args.timeout)  # warm-up
+    names = list(commands)
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     for round_index in range(args.rounds):
-        order = ("without", "with") if round_index % 2 == 0 else ("with", "without")
+        shift = round_index % len(names)
+        order = names[shift:] + names[:shift]  # each variant takes each place in turn
         for name in order:
-            result = timed(without if name == "without" else with_ours, env, args.timeout)
+            result = timed(*commands[name], args.timeout)
             runs[name].append({k: result[k] for k in ("wall", "cpu", "load")})
             print(f"  {os.path.basename(tree)} round {round_index + 1} {name}: {result['wall']:.2f} s "
                   f"(CPU {result['cpu']:.2f} s, load {result['load']:.1f})", file=sys.stderr)
@@ -104,6 +144,8 @@ def measure(tree: str, args: argparse.Namespace) -> dict[str, Any]:
         "wall_ratio": median("with", "wall") / median("without", "wall"),
         "paired_wall_ratio": statistics.median(paired),
         "cpu_ratio": median("with", "cpu") / median("without", "cpu"),
+        **({"cpu_baseline": median("baseline", "cpu"), "wall_baseline": median("baseline", "wall"),
+            "cpu_ratio_baseline": median("baseline", "cpu") / median("without", "cpu")} if args.baseline else {}),
         "engine_runs": engine_runs,
         "our_failed_checks": found,
         "warmup_wall": {"without": warm_without["wall"], "with": warm["wall"]},
@@ -155,6 +197,12 @@ def table(results: list[dict[str, Any]]) -> str:
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for r in results:
+        if "cpu_baseline" in r:
+            lines.append(
+                f"| {os.path.basename(r['tree'].rstrip('/'))} (baseline) | {r['files']} "
+                f"| {r['wall_without']:.2f} ({r['cpu_without']:.2f}) | {r['wall_baseline']:.2f} ({r['cpu_baseline']:.2f}) "
+                f"| {r['wall_baseline'] / r['wall_without']:.3f} | {r['cpu_ratio_baseline']:.3f} | |"
+            )
         lines.append(
             f"| {os.path.basename(r['tree'].rstrip('/'))} | {r['files']} "
             f"| {r['wall_without']:.2f} ({r['cpu_without']:.2f}) | {r['wall_with']:.2f} ({r['cpu_with']:.2f}) "
@@ -163,7 +211,8 @@ def table(results: list[dict[str, Any]]) -> str:
     loads = [x for r in results for x in (*r["load_before"][:1], *r["load_after"][:1])]
     lines.append("")
     lines.append(f"load average (1 min) before/after each tree: {', '.join(f'{x:.1f}' for x in loads)}; "
-                 f"{os.cpu_count()} CPUs; medians of {results[0]['rounds'] if results else 0} interleaved rounds")
+                 f"{os.cpu_count()} CPUs; medians of {results[0]['rounds'] if results else 0} interleaved rounds; "
+                 f"orphans' CPU {'counted' if results and results[0].get('orphans_counted') else 'NOT counted'}")
     return "\n".join(lines)
 
 
@@ -176,17 +225,21 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--corpus", default=DEFAULT_CORPUS)
     parser.add_argument("--checkov", default=_beside_python("checkov"))
     parser.add_argument("--checks-dir", default=os.path.join(REPO, "checks"))
+    parser.add_argument("--baseline", help="a source tree (worktree of another commit) whose checks run too, interleaved")
     parser.add_argument("--workdir", help="where generated trees go (kept); default: a temporary directory")
     parser.add_argument("--timeout", type=float, default=3600, help="seconds before one checkov run is abandoned")
     parser.add_argument("--format", choices=("table", "json"), default="table")
     args = parser.parse_args(argv)
 
     workdir = args.workdir or tempfile.mkdtemp(prefix="kds-checkov-overhead-")
+    adopted = adopt_orphans()
+    if not adopted:
+        print("cannot become a subreaper: the CPU of processes checkov's runners leave behind is not counted", file=sys.stderr)
     try:
         results = []
         for tree in trees(args, workdir):
             print(f"timing {tree}", file=sys.stderr)
-            results.append(measure(tree, args))
+            results.append({**measure(tree, args), "orphans_counted": adopted})
         print(json.dumps(results, indent=2) if args.format == "json" else table(results))
     finally:
         if not args.workdir:
