@@ -438,9 +438,12 @@ class _TemplateLoader:
     def _entries(self, resources: dict) -> dict[str, "_Entry"]:
         """The well-formed entries of ``Resources``; the others are reported."""
         entries: dict[str, _Entry] = {}
+        lined = isinstance(resources, Mapping)
+        lines = resources.key_lines if lined else {}
+        columns = resources.key_columns if lined else {}
         for logical_id, node in resources.items():
-            key_line = _line_of_key(resources, logical_id)
-            column = resources.key_columns.get(logical_id, 1) if isinstance(resources, Mapping) else 1
+            key_line = lines.get(logical_id, 1)
+            column = columns.get(logical_id, 1)
             if logical_id == "Fn::Transform":
                 self.transform_note(key_line, node)
                 continue
@@ -528,7 +531,7 @@ class _TemplateLoader:
         sam_node = entry.origin.node if entry.origin else None
         if properties is None:
             attributes: Any = {}
-        elif isinstance(properties, dict) and list(properties) == ["Fn::Transform"]:
+        elif isinstance(properties, dict) and len(properties) == 1 and "Fn::Transform" in properties:
             self.transform_note(_line_of_key(node, "Properties", line), properties["Fn::Transform"])
             attributes = {}
         else:
