@@ -445,3 +445,37 @@ def test_a_section_that_is_not_a_mapping_is_an_error_at_its_line(tmp_path, secti
         Diagnostic("error", str(path), 2, f"{section} is not a mapping; CloudFormation rejects the template")
     ]
     assert [r.address for r in model.resources] == ["S"]
+
+
+def test_attribute_lines_are_those_of_the_properties_kept(tmp_path):
+    # all kept: the lines of every property; one dropped (AWS::NoValue) or a Fn::Transform
+    # key: the others' lines only
+    path = tmp_path / "lines.yaml"
+    path.write_text(
+        """\
+Resources:
+  Kept:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      ShardCount: 1
+      StreamEncryption: {EncryptionType: KMS, KeyId: alias/aws/kinesis}
+  Dropped:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      ShardCount: 1
+      Name: !Ref AWS::NoValue
+      RetentionPeriodHours: 24
+  Included:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      Fn::Transform: {Name: AWS::Include, Parameters: {Location: s3://bucket/x.yaml}}
+      ShardCount: 2
+"""
+    )
+    model = load_template(str(path))
+    lines = {r.address: r.attribute_lines for r in model.resources}
+    assert lines == {
+        "Kept": {"ShardCount": 5, "StreamEncryption": 6},
+        "Dropped": {"ShardCount": 10, "RetentionPeriodHours": 12},
+        "Included": {"ShardCount": 17},
+    }
