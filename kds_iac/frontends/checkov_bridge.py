@@ -400,7 +400,10 @@ def scope_result(root: str) -> ScopeResult:
     and each asks about the same scope; the first to ask runs the engine and leaves the result
     in the run's store (``_run_store``), the others wait for it and read it. Within a process
     the result is kept in memory."""
-    key = os.path.realpath(root)
+    key = real_path(root)
+    cached = _RESULTS.get(key)  # a dict read is atomic: the lock is for the first to compute
+    if cached is not None:
+        return cached
     with _LOCK:
         cached = _RESULTS.get(key)
         if cached is None:
@@ -411,11 +414,13 @@ def scope_result(root: str) -> ScopeResult:
 
 
 def clear_cache() -> None:
-    global _STORE
+    global _STORE, _ENTITY
     with _LOCK:
+        _ENTITY = ()
         _RESULTS.clear()
         _GRAPH_INDEX.clear()
         _CFN_FILES.clear()
+        _REAL.clear()
         RUNS.clear()
         _STORE = _UNSET
 
@@ -600,7 +605,7 @@ def evaluate(rule: Rule, located: Located, address: str) -> Verdict:
     file, or could not parse it. checkov drops UNKNOWN from its report, so each is logged.
     """
     result = scope_result(located.root)
-    file = os.path.realpath(located.file)
+    file = real_path(located.file)
     if result.error is not None:
         raise RuntimeError(f"kds-iac engine failed on {located.root}: {result.error}")
     findings = result.by_key.get((rule.checkov_id, file, address), [])
@@ -645,6 +650,18 @@ def _unit_dir(unit: str) -> Optional[str]:
 
 
 # --------------------------------------------------------------------------- paths
+
+
+_REAL: dict[str, str] = {}
+
+
+def real_path(path: str) -> str:
+    """``os.path.realpath``, remembered for the run: each check asks it of its resource's file
+    and scope (some system calls a path component), and the tree does not move under checkov."""
+    real = _REAL.get(path)
+    if real is None:
+        real = _REAL[path] = os.path.realpath(path)
+    return real
 
 
 def _absolute(path: str) -> str:
@@ -759,7 +776,7 @@ def evaluate_function(rule: Rule, context: ServerlessContext) -> Verdict:
     result = scope_result(located.root)
     if result.error is not None:
         raise RuntimeError(f"kds-iac engine failed on {located.root}: {result.error}")
-    file = os.path.realpath(located.file)
+    file = real_path(located.file)
     own = f"functions.{name}"
     findings: list[Hit] = []
     for (check_id, found_file, address), found in result.by_key.items():
@@ -788,12 +805,17 @@ def _service_file(finding: Finding, root: str) -> Optional[str]:
 # --------------------------------------------------------------------------- checkov check classes
 
 
-def check_class(name: str, base: type, entities: str, scan: str, judge: Any, module: str, doc: str) -> type:
-    """A checkov check class on ``base`` whose ``scan`` method asks ``judge(check, conf, frame)``
-    for a ``Verdict``: the check files of each framework differ only in these, so the
-    constructor, the remembering of the scanned file and the result mapping are written once.
-    ``entities`` is the keyword ``base`` takes its types by; checkov is imported here, not when
-    this module is."""
+def check_class(name: str, base: type, entities: str, scan: str, locate: Any, judge: Any, module: str, doc: str) -> type:
+    """A checkov check class on ``base`` whose ``scan`` method asks ``judge(check, context)``
+    for a ``Verdict``, where ``context = locate(check, conf, frame)`` says which resource of
+    which scope checkov is asking about: the check files of each framework differ only in
+    these, so the constructor, the remembering of the scanned file and the result mapping are
+    written once. ``entities`` is the keyword ``base`` takes its types by; checkov is imported
+    here, not when this module is.
+
+    checkov asks every check that takes a resource's type about it in one call of its
+    registry's ``scan``; the context is found once per such call (``entity_context``), so a
+    check's own cost is a lookup in the engine's findings."""
     from checkov.common.bridgecrew.severities import get_severity
     from checkov.common.models.enums import CheckCategories, CheckResult
 
@@ -803,6 +825,7 @@ def check_class(name: str, base: type, entities: str, scan: str, judge: Any, mod
         self.spec = spec
         self._scanned_file = ""  # "/" + path relative to the scope root
         self._entity = ("", "")  # (type, name) as checkov gives them
+        self._asking: Optional[FrameType] = None  # the frame of the registry's scan asking about the entity
         base.__init__(
             self,
             name=spec.rule.title,
@@ -816,11 +839,40 @@ def check_class(name: str, base: type, entities: str, scan: str, judge: Any, mod
     def run(self: Any, scanned_file: str, entity_configuration: dict, entity_name: str, entity_type: str, skip_info: Any) -> Any:
         self._scanned_file = scanned_file
         self._entity = (entity_type, entity_name)
-        return base.run(self, scanned_file, entity_configuration, entity_name, entity_type, skip_info)
+        caller = sys._getframe(1)  # the registry's run_check; its caller, the scan of this entity
+        self._asking = caller.f_back
+        try:
+            return base.run(self, scanned_file, entity_configuration, entity_name, entity_type, skip_info)
+        finally:
+            self._asking = None
 
     def scan_conf(self: Any, conf: dict) -> Any:
-        verdict = judge(self, conf, sys._getframe(1))  # the caller's frame: where checkov keeps the scope
+        context = entity_context(self, conf, locate, sys._getframe(1))  # the caller's frame: where checkov keeps the scope
+        verdict = judge(self, context)
         self.details.extend(verdict.messages)
         return results[verdict.status]
 
     return type(name, (base,), {"__init__": __init__, "run": run, scan: scan_conf, "__module__": module, "__doc__": doc})
+
+
+_ENTITY: tuple = ()  # (asking frame, conf, key, context) of the entity checkov asked about last
+
+
+def entity_context(check: Any, conf: Mapping[str, Any], locate: Any, frame: FrameType) -> Any:
+    """``locate(check, conf, frame)``, found once per entity checkov asks about.
+
+    checkov asks all the checks that take an entity's type in one call of its registry's
+    ``scan``, with the same configuration object; while that call's frame (``check._asking``)
+    lives, the frames above it, which the scope is read from, are the same. A context is reused
+    only for that frame object (held, so no later frame can take its id), that configuration
+    object, the same scanned file, entity and ``locate``; otherwise it is found afresh."""
+    global _ENTITY
+    asking = check._asking
+    key = (check._scanned_file, check._entity, locate)
+    memo = _ENTITY
+    if asking is not None and memo and memo[0] is asking and memo[1] is conf and memo[2] == key:
+        return memo[3]
+    context = locate(check, conf, frame)
+    if asking is not None:
+        _ENTITY = (asking, conf, key, context)
+    return context

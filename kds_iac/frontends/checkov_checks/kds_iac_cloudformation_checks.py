@@ -25,17 +25,21 @@ from kds_iac.frontends import checkov_bridge as bridge
 from kds_iac.model import CLOUDFORMATION
 
 
-def _judge(check: Any, conf: dict[str, Any], frame: Any) -> bridge.Verdict:
+def _locate(check: Any, conf: dict[str, Any], frame: Any) -> tuple[bridge.Located, str]:
     logical_id = check._entity[1]  # the key under Resources: our address
     located = bridge.recover_scope(CLOUDFORMATION, check._scanned_file, conf, frame=frame)
     if located is None:
         raise RuntimeError(f"kds-iac cannot tell which scope {check._scanned_file} ({logical_id}) belongs to")
-    return bridge.evaluate(check.spec.rule, located, logical_id)
+    return located, logical_id
+
+
+def _judge(check: Any, context: tuple[bridge.Located, str]) -> bridge.Verdict:
+    return bridge.evaluate(check.spec.rule, *context)
 
 
 KdsCloudFormationCheck = bridge.check_class(
-    "KdsCloudFormationCheck", BaseResourceCheck, "supported_resources", "scan_resource_conf", _judge, __name__,
-    "One kds-iac rule as a checkov CloudFormation resource check.",
+    "KdsCloudFormationCheck", BaseResourceCheck, "supported_resources", "scan_resource_conf", _locate, _judge,
+    __name__, "One kds-iac rule as a checkov CloudFormation resource check.",
 )
 
 CHECKS: list = []

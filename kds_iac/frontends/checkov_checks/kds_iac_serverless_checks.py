@@ -26,16 +26,20 @@ from checkov.serverless.checks.function.base_function_check import BaseFunctionC
 from kds_iac.frontends import checkov_bridge as bridge
 
 
-def _judge(check: Any, conf: dict[str, Any], frame: Any) -> bridge.Verdict:
+def _locate(check: Any, conf: dict[str, Any], frame: Any) -> bridge.ServerlessContext:
     context = bridge.serverless_context(frame)
     if context is None or context.function is None:
         raise RuntimeError("kds-iac cannot tell which service function checkov is checking")
+    return context
+
+
+def _judge(check: Any, context: bridge.ServerlessContext) -> bridge.Verdict:
     return bridge.evaluate_function(check.spec.rule, context)
 
 
 KdsServerlessFunctionCheck = bridge.check_class(
-    "KdsServerlessFunctionCheck", BaseFunctionCheck, "supported_entities", "scan_function_conf", _judge, __name__,
-    "One kds-iac rule as a checkov serverless function check.",
+    "KdsServerlessFunctionCheck", BaseFunctionCheck, "supported_entities", "scan_function_conf", _locate, _judge,
+    __name__, "One kds-iac rule as a checkov serverless function check.",
 )
 
 CHECKS: list = []

@@ -31,22 +31,27 @@ def _located(check: Any, conf: dict[str, Any], address: Any, frame: Any) -> brid
     return located
 
 
-def _judge_resource(check: Any, conf: dict[str, Any], frame: Any) -> bridge.Verdict:
+def _locate_resource(check: Any, conf: dict[str, Any], frame: Any) -> tuple[bridge.Located, str]:
     address = conf.get("__address__") or ".".join(check._entity)  # checkov gives no __address__ for .tf.json
-    return bridge.evaluate(check.spec.rule, _located(check, conf, address, frame), address)
+    return _located(check, conf, address, frame), address
 
 
-def _judge_provider(check: Any, conf: dict[str, Any], frame: Any) -> bridge.Verdict:
+def _locate_provider(check: Any, conf: dict[str, Any], frame: Any) -> tuple[bridge.Located, str]:
     address = conf.get("__address__")
-    return bridge.evaluate(check.spec.rule, _located(check, conf, address, frame), bridge.provider_address(address))
+    return _located(check, conf, address, frame), bridge.provider_address(address)
+
+
+def _judge(check: Any, context: tuple[bridge.Located, str]) -> bridge.Verdict:
+    return bridge.evaluate(check.spec.rule, *context)
 
 
 KdsTerraformCheck = bridge.check_class(
-    "KdsTerraformCheck", BaseResourceCheck, "supported_resources", "scan_resource_conf", _judge_resource, __name__,
-    "One kds-iac rule as a checkov Terraform resource check.",
+    "KdsTerraformCheck", BaseResourceCheck, "supported_resources", "scan_resource_conf", _locate_resource, _judge,
+    __name__, "One kds-iac rule as a checkov Terraform resource check.",
 )
 KdsTerraformProviderCheck = bridge.check_class(
-    "KdsTerraformProviderCheck", BaseProviderCheck, "supported_provider", "scan_provider_conf", _judge_provider, __name__,
+    "KdsTerraformProviderCheck", BaseProviderCheck, "supported_provider", "scan_provider_conf", _locate_provider, _judge,
+    __name__,
     "One kds-iac rule as a checkov provider check, for findings on ``provider`` blocks: checkov names a provider "
     "block ``aws.default`` / ``aws.<alias>`` (``module.m.aws.x`` in a module), the engine ``provider.aws`` / ``provider.aws.<alias>``.",
 )
