@@ -1,8 +1,10 @@
 """Read a CloudFormation template (YAML or JSON) into plain data that remembers its lines.
 
-The document is composed by PyYAML's libyaml-backed ``CSafeLoader`` (pure-Python
-``SafeLoader`` when libyaml is missing); nothing is constructed by PyYAML itself. A small
-builder walks the composed node graph and produces:
+The data is built from libyaml's parse events as they come (``_EventBuilder``), with no node
+graph kept. A document with anchors or aliases, and one that cannot be read, is composed
+instead by PyYAML's ``CSafeLoader`` (pure-Python ``SafeLoader`` when libyaml is missing) and
+the node graph walked by ``_Builder``, which gives the same data and the errors. Nothing is
+constructed by PyYAML itself. Both produce:
 
 * ``Mapping`` (a ``dict``) for every mapping, with ``start_line``/``end_line`` (1-based,
   inclusive) and ``key_lines``/``key_columns`` (where each key is written);
@@ -32,7 +34,14 @@ import sys
 from typing import Any, Optional
 
 import yaml
-from yaml.events import MappingEndEvent, MappingStartEvent, ScalarEvent, SequenceEndEvent, SequenceStartEvent, StreamEndEvent
+from yaml.events import (
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+    StreamEndEvent,
+)
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 from kds_iac import files, gc_pause
@@ -502,7 +511,7 @@ class _Unsupported(Exception):
 class _Marks:
     """Where a mapping or sequence read from events starts and ends, as on a node."""
 
-    __slots__ = ("start_mark", "end_mark", "style")
+    __slots__ = ("end_mark", "start_mark", "style")
 
     def __init__(self, start_mark: Any, end_mark: Any):
         self.start_mark = start_mark
