@@ -1,7 +1,9 @@
 """Report formats of the ``kds-iac`` command line.
 
 Each format is a module with ``render(result, context) -> str``; modules are imported only
-when their format is asked for, so the command line pays for one formatter at most.
+when their format is asked for, so the command line pays for one formatter at most. JSON and
+SARIF also have ``chunks(result, context)``, the same text a finding at a time, which the
+command writes as it comes: their whole documents took more memory than the scan.
 """
 
 from __future__ import annotations
