@@ -267,7 +267,7 @@ class Grant:
 
 
 class Principal:
-    __slots__ = ("resource", "kind", "attachments", "groups", "members", "memberships", "_grants")
+    __slots__ = ("resource", "kind", "attachments", "groups", "members", "memberships")
 
     def __init__(
         self,
@@ -284,7 +284,6 @@ class Principal:
         self.groups = [] if groups is None else groups  # a user's groups
         self.members = [] if members is None else members  # a group's users
         self.memberships = [] if memberships is None else memberships  # resources making those links
-        self._grants: Optional[list[Grant]] = None
 
     @property
     def address(self) -> str:
@@ -301,13 +300,8 @@ class Principal:
     @property
     def grants(self) -> list[Grant]:
         """Every known statement of every document that reaches this principal (for a user,
-        through its groups too). Made on first use, once the view is built, and kept: rules
-        ask for it once per stream. Not to be changed by callers."""
-        if self._grants is None:
-            self._grants = self._made_grants()
-        return self._grants
-
-    def _made_grants(self) -> list[Grant]:
+        through its groups too). Made anew on each call: kept per principal, they cost 1 MB
+        of peak memory on the 1,000-template CloudFormation tree for 0.03 s of CPU."""
         out = [
             Grant(statement, attachment, self)
             for attachment in self.attachments
