@@ -376,7 +376,7 @@ def scan_command(args: argparse.Namespace) -> int:
     if any(f.fix is not None for f in result.findings) and args.format in ("json", "sarif"):
         from kds_iac.fixes.apply import offered
 
-        context.fixes = offered(result.findings)  # the formats that show the edits
+        context.fixes = offered(result.findings, jobs=args.jobs or _default_jobs())  # the formats that show the edits
     context.exit_code = compute_exit_code(result, fail_on, args.soft_fail)
     stream = None if args.output else sys.stdout
     context.color = args.format == "text" and _use_color(args.color, stream)

@@ -22,7 +22,7 @@ from typing import Callable, Iterable, Optional, Sequence
 
 from kds_iac import gc_pause
 from kds_iac.files import bom_encoding, decode, inside, kind_of, read_bytes
-from kds_iac.fixes import SAFE, UNSAFE, Fix, NewResource, SetSetting, TextEdit, _line_starts, apply_edits
+from kds_iac.fixes import SAFE, UNSAFE, Fix, NewResource, SetSetting, TextEdit, _line_starts, apply_edits, forked
 from kds_iac.model import CLOUDFORMATION, TERRAFORM
 from kds_iac.value import Value
 
@@ -84,11 +84,21 @@ def edits_for(finding, read: Reader) -> Optional[list[TextEdit]]:
         return None
 
 
-def edits_of(findings: Iterable, read: Reader) -> dict[int, list[TextEdit]]:
+# Fewer fixes than this are written here, whatever ``jobs`` says: a forked helper costs a few
+# milliseconds, and the on-save path (one file, a few fixes) must not pay them.
+MIN_FORKED_FIXES = 400
+
+
+def edits_of(findings: Iterable, read: Reader, jobs: int = 1) -> dict[int, list[TextEdit]]:
     """``id(finding)`` -> what ``edits_for`` gives, for every finding whose fix can be written,
     with the work shared: the fixes whose first resource is in one file go to their writer's
     ``text_edits_many(fixes, read)`` together when it has one (it then reads and checks the
-    file once for all of them), else to ``text_edits`` one by one."""
+    file once for all of them), else to ``text_edits`` one by one.
+
+    With ``jobs`` > 1 and enough fixes, the files' groups are cut in ``jobs`` shares computed at
+    once, all but one in forked copies of this process (``fixes.forked``); the answers are the
+    same. The keys stay valid across the fork: a child's copy of a finding sits at the same
+    address, so its ``id`` is the parent's."""
     groups: dict[tuple[Optional[Callable], str], list] = {}
     for finding in findings:
         fix = getattr(finding, "fix", None)
@@ -107,11 +117,20 @@ def edits_of(findings: Iterable, read: Reader) -> dict[int, list[TextEdit]]:
         resources = fix_resources(fix)
         location = getattr(resources[0], "location", None) if resources and many is not None else None
         groups.setdefault((many, getattr(location, "file", "")), []).append(finding)
+    items = list(groups.items())
+    fixes = sum(len(group) for _, group in items)
+    with gc_pause.paused():  # composing makes many containers and no garbage cycles
+        if jobs > 1 and len(items) > 1 and fixes >= MIN_FORKED_FIXES and forked.can_fork():
+            parts = forked.shares(items, [len(group) for _, group in items], jobs)
+            return forked.run_shared(parts, lambda part: _edits_of_groups(part, read))
+        return _edits_of_groups(items, read)
+
+
+def _edits_of_groups(items: list, read: Reader) -> dict[int, list[TextEdit]]:
     out: dict[int, list[TextEdit]] = {}
     starts: dict[str, tuple[str, list[int]]] = {}  # path -> (text, its line starts), for _within
-    with gc_pause.paused():  # composing makes many containers and no garbage cycles
-        for (many, _), group in groups.items():
-            _group_edits(many, group, read, starts, out)
+    for (many, _), group in items:
+        _group_edits(many, group, read, starts, out)
     return out
 
 
@@ -462,10 +481,10 @@ def _self_overlap(spans: list) -> bool:
     return False
 
 
-def offered(findings: Iterable, read: Optional[Reader] = None) -> dict[int, list[TextEdit]]:
+def offered(findings: Iterable, read: Optional[Reader] = None, jobs: int = 1) -> dict[int, list[TextEdit]]:
     """``id(finding)`` -> its edits, for every finding whose fix can be written: what the
-    reports show (``[*]``, JSON ``fix``, SARIF ``fixes``)."""
-    return edits_of(findings, read if read is not None else Files())
+    reports show (``[*]``, JSON ``fix``, SARIF ``fixes``); ``jobs`` as in ``edits_of``."""
+    return edits_of(findings, read if read is not None else Files(), jobs)
 
 
 # --------------------------------------------------------------------------- helpers

@@ -65,7 +65,7 @@ def run(root: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.mark.parametrize("report", ["json", "text"])
+@pytest.mark.parametrize("report", ["json", "sarif", "text"])  # json and sarif: fix edits in forked shares too
 def test_jobs_2_reports_what_jobs_1_reports_byte_for_byte(mixed_tree, report):
     serial = run(mixed_tree, "--format", report, "--jobs", "1")
     together = run(mixed_tree, "--format", report, "--jobs", "2")
