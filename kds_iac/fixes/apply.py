@@ -120,10 +120,23 @@ def edits_of(findings: Iterable, read: Reader, jobs: int = 1) -> dict[int, list[
     items = list(groups.items())
     fixes = sum(len(group) for _, group in items)
     with gc_pause.paused():  # composing makes many containers and no garbage cycles
-        if jobs > 1 and len(items) > 1 and fixes >= MIN_FORKED_FIXES and forked.can_fork():
+        if jobs > 1 and fixes >= MIN_FORKED_FIXES and forked.can_fork():
+            items = _cut_large_groups(items, max(fixes // jobs, MIN_FORKED_FIXES // 4))
             parts = forked.shares(items, [len(group) for _, group in items], jobs)
             return forked.run_shared(parts, lambda part: _edits_of_groups(part, read))
         return _edits_of_groups(items, read)
+
+
+def _cut_large_groups(items: list, most: int) -> list:
+    """A file's group of more than ``most`` fixes (one large template) in pieces of about
+    ``most``, so that it too can be shared: a batch's answers are each fix's answer alone, so
+    any cut gives the same answers, each piece reading the file once."""
+    out = []
+    for key, group in items:
+        pieces = -(-len(group) // most) if most > 0 else 1
+        size = -(-len(group) // pieces)
+        out.extend((key, group[start : start + size]) for start in range(0, len(group), size))
+    return out
 
 
 def _edits_of_groups(items: list, read: Reader) -> dict[int, list[TextEdit]]:

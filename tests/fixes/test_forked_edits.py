@@ -102,3 +102,27 @@ def test_a_few_fixes_stay_here(tmp_path, monkeypatch):
     findings = engine.run_rules(model, engine.all_rules())
     monkeypatch.setattr(forked, "run_shared", lambda parts, work: pytest.fail("forked for a few fixes"))
     assert apply.offered(findings, jobs=2) == apply.offered(findings, jobs=1)
+
+
+def cloudformation_streams(count: int) -> str:
+    return "Resources:\n" + "".join(
+        f"  Stream{i}:\n    Type: AWS::Kinesis::Stream\n    Properties:\n      ShardCount: 1\n" for i in range(count)
+    )
+
+
+@pytest.mark.parametrize("name, text", [("main.tf", stream_module("one", 500)), ("stack.yaml", cloudformation_streams(500))])
+def test_one_large_file_is_cut_in_shares_with_the_same_answers(name, text, tmp_path, monkeypatch):
+    (tmp_path / name).write_text(text)
+    model = load([str(tmp_path)])
+    findings = engine.run_rules(model, engine.all_rules())
+    cut = []
+    real = forked.run_shared
+    monkeypatch.setattr(forked, "can_fork", lambda: True)
+    monkeypatch.setattr(forked, "run_shared", lambda parts, work: cut.append([len(p) for p in parts]) or real(parts, work))
+
+    serial = apply.offered(findings, jobs=1)
+    shared = apply.offered(findings, jobs=2)
+
+    assert len(cut) == 1 and len(cut[0]) == 2  # the file's group went to two shares
+    assert len(serial) >= apply.MIN_FORKED_FIXES
+    assert shared == serial
