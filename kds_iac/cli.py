@@ -450,11 +450,13 @@ def apply_fixes(args: argparse.Namespace, result, context, run_scan) -> tuple:
         for planned in plan.applied():
             applied[planned.safety] += 1
             done.add(key(planned.finding))
+        overlapping = plan.overlapping
+        plan = planned = result = None  # nothing of the previous pass's scan is held here now,
+        gc.collect()  # so its cycles go before the next scan is built (the collector is off: _one_shot)
         result = run_scan()
-        gc.collect()  # the previous pass's scan, with the collector off (_one_shot)
         if args.baseline:
             apply_baseline(args, result, context)
-        if not plan.overlapping:
+        if not overlapping:
             break
     for finding in result.findings:
         if key(finding) in done:  # a writer's or a rule's bug: say so rather than loop
