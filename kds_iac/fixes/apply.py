@@ -129,11 +129,11 @@ def edits_of(findings: Iterable, read: Reader, jobs: int = 1) -> dict[int, list[
 
 def _cut_large_groups(items: list, most: int) -> list:
     """A file's group of more than ``most`` fixes (one large template) in pieces of about
-    ``most``, so that it too can be shared: a batch's answers are each fix's answer alone, so
+    ``most`` (at least 1), so that it too can be shared: a batch's answers are each fix's answer alone, so
     any cut gives the same answers, each piece reading the file once."""
     out = []
     for key, group in items:
-        pieces = -(-len(group) // most) if most > 0 else 1
+        pieces = -(-len(group) // most)
         size = -(-len(group) // pieces)
         out.extend((key, group[start : start + size]) for start in range(0, len(group), size))
     return out
@@ -141,7 +141,7 @@ def _cut_large_groups(items: list, most: int) -> list:
 
 def _edits_of_groups(items: list, read: Reader) -> dict[int, list[TextEdit]]:
     out: dict[int, list[TextEdit]] = {}
-    starts: dict[str, tuple[str, list[int]]] = {}  # path -> (text, its line starts), for _within
+    starts: dict[str, tuple[str, list[int]]] = {}  # path -> (text, its line starts): _split
     for (many, _), group in items:
         _group_edits(many, group, read, starts, out)
     return out
@@ -182,20 +182,25 @@ def _valid(fix: Fix, edits, read: Reader, starts: dict[str, tuple[str, list[int]
         return None
     edits = list(edits)
     for edit in edits:
-        text = read(edit.file)
-        known = starts.get(edit.file)
-        if known is None or known[0] != text:
-            known = starts[edit.file] = (text, _line_starts(text))
-        if not _within(text, edit, known[1]):
+        if not _within(*_split(read, edit.file, starts), edit):
             LOG.debug("kds-iac: fix %r: edit outside the text of %s: %r", fix.title, edit.file, edit)
             return None
     return edits
 
 
-def _within(text: str, edit: TextEdit, starts: Optional[list[int]] = None) -> bool:
-    """Both ends on a line of ``text``, at most at its end (its newline), start before end."""
-    if starts is None:
-        starts = _line_starts(text)
+def _split(read: Reader, file: str, starts: dict[str, tuple[str, list[int]]]) -> tuple[str, list[int]]:
+    """``file``'s text as ``read`` gives it, and its line starts, split once per text and kept
+    in ``starts`` (a large template's text split for each of its edits grew with it)."""
+    text = read(file)
+    known = starts.get(file)
+    if known is None or known[0] != text:
+        known = starts[file] = (text, _line_starts(text))
+    return known
+
+
+def _within(text: str, starts: list[int], edit: TextEdit) -> bool:
+    """Both ends on a line of ``text`` (``starts``: its line starts), at most at its end (its
+    newline), start before end."""
     for line, column in (edit.start, edit.end):
         if not 1 <= line <= len(starts) or column < 1:
             return False
@@ -463,16 +468,9 @@ class _Taken:
         return False
 
 
-def _span(read: Reader, edit: TextEdit, starts: Optional[dict[str, tuple[str, list[int]]]] = None) -> tuple[int, int]:
-    """The edit's (start, end) offsets; ``starts`` keeps the line starts of the texts seen
-    (splitting a large template's text for each of its edits grew with it)."""
-    text = read(edit.file)
-    known = starts.get(edit.file) if starts is not None else None
-    if known is None or known[0] is not text:
-        known = (text, _line_starts(text))
-        if starts is not None:
-            starts[edit.file] = known
-    lines = known[1]
+def _span(read: Reader, edit: TextEdit, starts: dict[str, tuple[str, list[int]]]) -> tuple[int, int]:
+    """The edit's (start, end) offsets in its file's text (``starts`` as in ``_split``)."""
+    lines = _split(read, edit.file, starts)[1]
     return lines[edit.start_line - 1] + edit.start_column - 1, lines[edit.end_line - 1] + edit.end_column - 1
 
 
