@@ -359,6 +359,7 @@ def scan_command(args: argparse.Namespace) -> int:
         _stderr_line(header(args.paths, context))
 
     variables = dict(args.var)
+    jobs = args.jobs or _default_jobs()
 
     def run_scan():
         bar = ProgressBar(sys.stderr) if wanted(sys.stderr, args.no_progress) else None
@@ -369,7 +370,7 @@ def scan_command(args: argparse.Namespace) -> int:
                 var_files=list(args.var_file),
                 variables=variables or None,
                 progress=bar,
-                jobs=args.jobs or _default_jobs(),
+                jobs=jobs,
             )
         finally:
             if bar is not None:
@@ -391,7 +392,7 @@ def scan_command(args: argparse.Namespace) -> int:
     if any(f.fix is not None for f in result.findings) and args.format in ("json", "sarif"):
         from kds_iac.fixes.apply import offered
 
-        context.fixes = offered(result.findings, jobs=args.jobs or _default_jobs())  # the formats that show the edits
+        context.fixes = offered(result.findings, jobs=jobs)  # the formats that show the edits
     context.exit_code = compute_exit_code(result, fail_on, args.soft_fail)
     stream = None if args.output else sys.stdout
     context.color = args.format == "text" and _use_color(args.color, stream)
