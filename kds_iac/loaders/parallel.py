@@ -39,14 +39,10 @@ def available_cores() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def terraform_jobs(jobs: int, directories: Sequence[str]) -> int:
-    """How many Terraform modules to load at once: ``jobs`` at most, one per module at most, and
-    1 for a small scan (see the module's docstring)."""
-    return terraform_plan(jobs, directories)[0]
-
-
 def terraform_plan(jobs: int, directories: Sequence[str]) -> tuple[int, bool]:
-    """(modules loaded at once, whether a forked worker is worth replacing)."""
+    """(How many Terraform modules to load at once: ``jobs`` at most, one per module at most,
+    and 1 for a small scan (see the module's docstring); whether a forked worker is worth
+    replacing)."""
     jobs = min(max(1, jobs), len(directories))
     if jobs < 2:
         return 1, False

@@ -147,7 +147,6 @@ def test_a_small_scan_loads_serially(tmp_path):
     assert parallel.terraform_plan(8, [*small, big]) == (3, False)  # one thread per module at most
     assert parallel.terraform_plan(1, [*small, big]) == (1, False)
     assert parallel.terraform_plan(2, [*small, huge]) == (2, True)  # worth a cold worker for Go's settings
-    assert parallel.terraform_jobs(2, [*small, big]) == 2
 
 
 def test_ordered_map_keeps_the_order_and_raises_where_a_serial_loop_would():
