@@ -27,6 +27,7 @@ from typing import Any, Callable, Optional
 
 from kds_iac.fixes import Fix, Link, NewResource, SetSetting, TextEdit
 from kds_iac.loaders.hcl_syntax import FILL, Body, Item, SourceFile
+from kds_iac.loaders.terraform_override import is_override_file
 from kds_iac.model import TERRAFORM, Resource
 
 _IDENT = r"[A-Za-z_][A-Za-z0-9_-]*"
@@ -117,8 +118,7 @@ class _Listing:
                 continue
             path = os.path.join(directory, entry)
             self.files.append((path, is_json))
-            stem = entry[: -len(".json")] if is_json else entry
-            if stem == "override.tf" or stem.endswith("_override.tf"):
+            if is_override_file(entry):
                 self.overrides.append((path, is_json))
 
 
