@@ -154,9 +154,15 @@ def apply_edits(text: str, edits: list[TextEdit]) -> str:
     for (_, end, _), (start, _, _) in zip(spans, spans[1:]):
         if start < end:
             raise ValueError("overlapping text edits")
-    pieces, position = [], 0  # joined once: a copy of the text per edit grew with the file
-    for start, end, edit in spans:
-        pieces += (text[position:start], edit.text)
+    return replaced(text, [(start, end, edit.text) for start, end, edit in spans])
+
+
+def replaced(text: str, spans: list[tuple[int, int, str]]) -> str:
+    """``text`` with each (start, end, new text) span, in order and not overlapping, replaced
+    (joined once: a copy of the text per replacement grew with the file)."""
+    pieces, position = [], 0
+    for start, end, new in spans:
+        pieces += (text[position:start], new)
         position = end
     pieces.append(text[position:])
     return "".join(pieces)

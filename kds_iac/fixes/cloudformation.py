@@ -27,7 +27,7 @@ from typing import Any, Callable, Optional, Union
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from kds_iac.fixes import Fix, Link, NewResource, SetSetting, TextEdit
+from kds_iac.fixes import Fix, Link, NewResource, SetSetting, TextEdit, replaced
 from kds_iac.loaders import cfn_reader
 from kds_iac.model import Resource
 
@@ -161,17 +161,6 @@ def _check_together(path: str, entries: list[tuple["_Writer", list[tuple[int, in
     except _DECLINED:
         return False
     return True
-
-
-def _applied(text: str, items: list[tuple[int, int, str]]) -> str:
-    """``text`` with non-overlapping (start, end, new text) replacements made (joined once:
-    a copy of the text per replacement grew with the template)."""
-    pieces, position = [], 0
-    for start, end, new in sorted(items):
-        pieces += (text[position:start], new)
-        position = end
-    pieces.append(text[position:])
-    return "".join(pieces)
 
 
 def _refuse(condition: bool = True) -> None:
@@ -835,7 +824,7 @@ def _check(doc: _Doc, items: list[tuple[int, int, str]], changes: list[Callable[
     the intended changes: only the resource entries the edits fall in are read again when
     that is known to be the same (``_check_entries``), else the whole template."""
     if not _check_entries(doc, items, changes):
-        _check_whole(doc, _applied(doc.text, items), changes)
+        _check_whole(doc, replaced(doc.text, sorted(items)), changes)
 
 
 def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[Callable[[Any], None]]) -> bool:
@@ -872,7 +861,7 @@ def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[C
                 continue
         region_start, region_end, _ = entries[number]
         original = doc.text[region_start:region_end]
-        edited = _applied(original, [(s - region_start, e - region_start, t) for s, e, t in touched[number]])
+        edited = replaced(original, sorted((s - region_start, e - region_start, t) for s, e, t in touched[number]))
         if not doc.is_json:
             if not _indented_from(edited, column):
                 return False
@@ -937,7 +926,7 @@ def _check_json_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: l
     reading with the loader's reading of the original; where the original's two readings
     agree (``json_agrees``), comparing with the original's JSON reading is the same."""
     try:
-        strict = json.loads(_applied(doc.text, items)[doc.offset:])
+        strict = json.loads(replaced(doc.text, sorted(items))[doc.offset:])
         expected = json.loads(doc.text[doc.offset:])  # a fresh copy: changed in place
         for change in changes:
             change(expected)
@@ -972,7 +961,7 @@ def _settings_alone(doc: _Doc, number: int, items: list[tuple[int, int, str]]) -
     for at in sorted(touched):
         region_start, region_end, _ = regions[at]
         original = doc.text[region_start:region_end]
-        edited = _applied(original, [(s - region_start, e - region_start, t) for s, e, t in touched[at]])
+        edited = replaced(original, sorted((s - region_start, e - region_start, t) for s, e, t in touched[at]))
         if not _indented_from(edited, column):
             return None
         if not original.endswith("\n"):  # the last key of the file, without a last newline

@@ -8,7 +8,7 @@ import random
 
 import pytest
 
-from kds_iac.fixes import SAFE, Fix, SetSetting, TextEdit, apply, apply_edits
+from kds_iac.fixes import SAFE, Fix, SetSetting, TextEdit, apply, apply_edits, replaced
 from kds_iac.fixes import cloudformation
 from kds_iac.fixes.cloudformation import _Doc, _get, _Refused, text_edits, text_edits_many
 from tests.conftest import EXAMPLES
@@ -123,7 +123,7 @@ def test_replacements_joined_once_are_the_ones_made_one_by_one():
     text = "ab\ncd\n\nefgh\nij"
     for _ in range(300):
         items = _random_items(rng, len(text))
-        assert cloudformation._applied(text, items) == _replaced_one_by_one(text, items)
+        assert replaced(text, sorted(items)) == _replaced_one_by_one(text, items)
         edits = []
         for start, end, new in items:
             edits.append(TextEdit("f", *_counted(text, start), *_counted(text, end), new))
