@@ -643,12 +643,7 @@ class _EventBuilder(_Common):
         self._count(count)
         if merges:
             _merge(result, merges)
-        self.end_mark = event.end_mark
-        if start.flow_style or last is None:
-            result.end_line = _scalar_end_line(_Marks(start.start_mark, event.end_mark))
-        else:
-            result.end_line = self._end_line(result.get(key), last, result.start_line)
-        return self._tagged(start, result)
+        return self._closed(start, result, event, last, result.get(key))
 
     def _sequence(self, start: Any, depth: int) -> Any:
         if start.anchor is not None:
@@ -669,11 +664,16 @@ class _EventBuilder(_Common):
             append(value_of(event, depth))
             last = event
         self._count(len(result))
-        self.end_mark = event.end_mark
+        return self._closed(start, result, event, last, result[-1] if result else None)
+
+    def _closed(self, start: Any, result: Any, end: Any, last: Any, last_value: Any) -> Any:
+        """A mapping or sequence read up to its ``end`` event: its end line (from its last
+        value, ``last`` being that value's event or marks) and its tag."""
+        self.end_mark = end.end_mark
         if start.flow_style or last is None:
-            result.end_line = _scalar_end_line(_Marks(start.start_mark, event.end_mark))
+            result.end_line = _scalar_end_line(_Marks(start.start_mark, end.end_mark))
         else:
-            result.end_line = self._end_line(result[-1], last, result.start_line)
+            result.end_line = self._end_line(last_value, last, result.start_line)
         return self._tagged(start, result)
 
     def _count(self, values: int) -> None:
