@@ -339,7 +339,7 @@ def scan_command(args: argparse.Namespace) -> int:
     fail_on = Severity.parse(args.fail_on) if args.fail_on else config.fail_on
 
     from kds_iac import engine
-    from kds_iac.output import renderer
+    from kds_iac.output import pieces
     from kds_iac.output.common import ReportContext, compute_exit_code, tool_version
     from kds_iac.output.progress import ProgressBar, wanted
 
@@ -396,16 +396,8 @@ def scan_command(args: argparse.Namespace) -> int:
     context.exit_code = compute_exit_code(result, fail_on, args.soft_fail)
     stream = None if args.output else sys.stdout
     context.color = args.format == "text" and _use_color(args.color, stream)
-    if args.format in ("json", "sarif"):  # written a finding at a time: one string took more memory than the scan
-        from importlib import import_module
-
-        from kds_iac.output import FORMATS
-
-        report: Iterable[str] = import_module(FORMATS[args.format]).chunks(result, context)
-    else:
-        report = renderer(args.format)(result, context)
-
-    _write_report(report, args.output)
+    # text, JSON and SARIF are written as they are made: one string took more memory than the scan
+    _write_report(pieces(args.format)(result, context), args.output)
 
     if not args.quiet:
         from kds_iac.output.text import fix_counts, fix_hint, fix_summary, summary

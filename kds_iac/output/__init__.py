@@ -1,9 +1,9 @@
 """Report formats of the ``kds-iac`` command line.
 
 Each format is a module with ``render(result, context) -> str``; modules are imported only
-when their format is asked for, so the command line pays for one formatter at most. JSON and
-SARIF also have ``chunks(result, context)``, the same text a finding at a time, which the
-command writes as it comes: their whole documents took more memory than the scan.
+when their format is asked for, so the command line pays for one formatter at most. Text, JSON
+and SARIF also have ``chunks(result, context)``, the same text in pieces, which the command
+writes as it comes: their whole reports took more memory than the scan.
 """
 
 from __future__ import annotations
@@ -24,3 +24,10 @@ FORMATS = {
 def renderer(name: str) -> Callable:
     """The ``render`` function of format ``name`` (one of ``FORMATS``)."""
     return importlib.import_module(FORMATS[name]).render
+
+
+def pieces(name: str) -> Callable:
+    """Format ``name``'s ``chunks`` where it has one, else its ``render`` (one piece): what the
+    command writes."""
+    module = importlib.import_module(FORMATS[name])
+    return getattr(module, "chunks", module.render)

@@ -48,7 +48,7 @@ def test_chunks_give_the_bytes_of_the_whole_document(writer, result):
     assert len(list(writer.chunks(result, context))) > 1 or not (result.findings or result.suppressed)
 
 
-@pytest.mark.parametrize("fmt", ["json", "sarif"])
+@pytest.mark.parametrize("fmt", ["json", "sarif", "text"])
 def test_the_command_writes_the_same_bytes_to_a_file_and_to_stdout(tmp_path, fmt):
     target = "examples/cloudformation/iam-wildcards.yaml"
     out = tmp_path / f"report.{fmt}"
@@ -62,5 +62,8 @@ def test_the_command_writes_the_same_bytes_to_a_file_and_to_stdout(tmp_path, fmt
     )
     assert to_file.returncode == to_stdout.returncode == 1, to_file.stderr + to_stdout.stderr
     assert out.read_text(encoding="utf-8") == to_stdout.stdout
+    if fmt == "text":
+        assert "KDS004" in to_stdout.stdout
+        return
     document = json.loads(to_stdout.stdout)
     assert document["findings"] if fmt == "json" else document["runs"][0]["results"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from kds_iac.output.common import ReportContext
-from kds_iac.output.text import PROBLEM_PATTERN, header, render, summary
+from kds_iac.output.text import PROBLEM_PATTERN, chunks, header, render, summary
 from kds_iac.rules.base import Severity
 from tests.output import fakes
 
@@ -23,6 +23,16 @@ def test_exact_lines():
         "infra/main.tf:12:1: HIGH KDS901 stream stores records unencrypted [aws_kinesis_stream.events]",
         "stacks/app.yaml:4:3: MEDIUM KDS902 retention is 24 hours [Stream]",
     ]
+
+
+def test_pieces_join_into_the_report():
+    """The command writes ``chunks``: the diagnostics, then findings ``lines`` at a time."""
+    result = fakes.full_result()
+    for coloured in (False, True):
+        lines = render(result, context(color=coloured)).splitlines(keepends=True)
+        assert list(chunks(result, context(color=coloured), lines=1)) == ["".join(lines[:2]), lines[2], lines[3]]
+        assert list(chunks(result, context(color=coloured))) == ["".join(lines[:2]), "".join(lines[2:])]
+    assert list(chunks(fakes.result(), context())) == []
 
 
 def test_suppressed_findings_are_not_printed_but_counted():
