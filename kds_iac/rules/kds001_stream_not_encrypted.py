@@ -87,7 +87,7 @@ from typing import Iterator, Optional
 from kds_iac.fixes import SAFE, UNSAFE, Fix, Link
 from kds_iac.model import Model
 from kds_iac.rules._key_fixes import keyed_fix, stream_users
-from kds_iac.rules.base import Examples, Finding, Rule, Severity
+from kds_iac.rules.base import Examples, Finding, Rule, Severity, SharedMessages
 from kds_iac.views.kinesis import ABSENT, STREAM_SETTINGS, STREAM_TYPES, Stream, streams
 from kds_iac.views.settings import written_name
 
@@ -156,6 +156,7 @@ EXAMPLES = {
 
 
 def check(model: Model) -> Iterator[Finding]:
+    messages = SharedMessages()
     for stream in streams(model):
         reasons: list[str] = []
         for case in stream.cases:
@@ -169,7 +170,7 @@ def check(model: Model) -> Iterator[Finding]:
         yield Finding(
             rule=RULE,
             resource=stream.resource,
-            message=f"Kinesis stream {stream.address} is not encrypted at rest: {'; '.join(reasons)}",
+            message=messages.around("Kinesis stream ", f" is not encrypted at rest: {'; '.join(reasons)}"),
             line=stream.encryption_line,
             fix=_fix(stream, model),
         )

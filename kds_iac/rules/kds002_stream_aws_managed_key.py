@@ -85,7 +85,7 @@ from typing import Iterator, Optional
 from kds_iac.fixes import SAFE, UNSAFE, Fix
 from kds_iac.model import Model
 from kds_iac.rules._key_fixes import keyed_fix, stream_users
-from kds_iac.rules.base import Examples, Finding, Rule, Severity
+from kds_iac.rules.base import Examples, Finding, Rule, Severity, SharedMessages
 from kds_iac.views.kinesis import STREAM_SETTINGS, STREAM_TYPES, Stream, streams
 from kds_iac.views.kms import AwsManagedKey
 from kds_iac.views.settings import written_name
@@ -138,20 +138,19 @@ EXAMPLES = {
 
 
 def check(model: Model) -> Iterator[Finding]:
+    messages = SharedMessages()
     for stream in streams(model):
         bad = [c for c in stream.cases if c.encrypted and isinstance(c.key.value, AwsManagedKey)]
         if not bad:
             continue
         key = bad[0].key
-        message = (
-            f"Kinesis stream {stream.address} is encrypted with the AWS managed key "
-            f"{key.value.reference}; use a customer managed KMS key"
-        )
+        after = f" is encrypted with the AWS managed key {key.value.reference}; use a customer managed KMS key"
         if all(c.key_branch for c in bad):  # else a branch-free case is bad: no branch to name
-            message += f" ({'; '.join(dict.fromkeys(c.key_branch for c in bad))})"
+            after += f" ({'; '.join(dict.fromkeys(c.key_branch for c in bad))})"
         provenance = key.provenance()
         if provenance:
-            message += f" (key decided by {provenance})"
+            after += f" (key decided by {provenance})"
+        message = messages.around("Kinesis stream ", after)
         yield Finding(RULE, stream.resource, message, line=stream.key_line, fix=_fix(stream, model))
 
 

@@ -66,7 +66,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from kds_iac.model import Model
-from kds_iac.rules.base import Examples, Finding, Rule, Severity
+from kds_iac.rules.base import AroundAddress, Examples, Finding, Rule, Severity
 from kds_iac.views.cloudtrail import audit, scope_name
 from kds_iac.views.kinesis import STREAM_TYPES
 
@@ -109,10 +109,7 @@ def check(model: Model) -> Iterator[Finding]:
         "; create a multi-region trail, or declare the organization trail that records this account"
         " with organization-trail in [tool.kds-iac] or .kds-iac.yaml"
     )
+    message = AroundAddress("API calls on Kinesis stream ", f" are not audited: {why}{hint}")
+    related = tuple(m.resource for m in scope.missing)
     for stream in scope.streams:
-        yield Finding(
-            RULE,
-            stream.resource,
-            f"API calls on Kinesis stream {stream.address} are not audited: {why}{hint}",
-            related=tuple(m.resource for m in scope.missing),
-        )
+        yield Finding(RULE, stream.resource, message, related=related)

@@ -69,7 +69,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from kds_iac.model import Model
-from kds_iac.rules.base import Examples, Finding, Rule, Severity
+from kds_iac.rules.base import Examples, Finding, Rule, Severity, SharedMessages
 from kds_iac.views.cloudtrail import audit, scope_name
 from kds_iac.views.facts import listed
 from kds_iac.views.kinesis import STREAM_TYPES
@@ -111,6 +111,7 @@ def check(model: Model) -> Iterator[Finding]:
     if not scope.require_data_events or (scope.organization_trail and scope.organization_trail_data_events):
         return
     recorders = [t for t in scope.trails if t.logging.value is not False]
+    messages = SharedMessages()
     for stream in scope.streams:
         verdicts = [t.records_data_events_of(stream, model) for t in recorders]
         if True in verdicts or None in verdicts:
@@ -124,6 +125,8 @@ def check(model: Model) -> Iterator[Finding]:
         yield Finding(
             RULE,
             stream.resource,
-            f"CloudTrail does not record data events (PutRecord, GetRecords, ...) of Kinesis stream {stream.address}:"
-            f" {why}; turn this rule off with kinesis-data-events = false if that is a decision",
+            messages.around(
+                "CloudTrail does not record data events (PutRecord, GetRecords, ...) of Kinesis stream ",
+                f": {why}; turn this rule off with kinesis-data-events = false if that is a decision",
+            ),
         )
