@@ -27,6 +27,7 @@ from typing import Any, Callable, Optional, Union
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from kds_iac import gc_pause
 from kds_iac.fixes import Fix, Link, NewResource, SetSetting, TextEdit, replaced
 from kds_iac.loaders import cfn_reader
 from kds_iac.model import Resource
@@ -40,6 +41,7 @@ _MAP = "tag:yaml.org,2002:map"
 _SEQ = "tag:yaml.org,2002:seq"
 _STR = "tag:yaml.org,2002:str"
 _NULL = "tag:yaml.org,2002:null"
+_MERGE = "tag:yaml.org,2002:merge"
 _SCALAR_TAGS = {_STR, "tag:yaml.org,2002:int", "tag:yaml.org,2002:float", "tag:yaml.org,2002:bool", _NULL}
 _PART = re.compile(r"^([A-Za-z0-9_]+)(?:\[(\d+)\])?$")
 _LOGICAL_ID = re.compile(r"^[A-Za-z0-9]+$")
@@ -492,16 +494,49 @@ class _Doc:
         if self._json_agrees is None:
             try:
                 strict = json.loads(self.text[self.offset:])
-                self._json_agrees = strict == cfn_reader.to_plain(self.document().data)
+                self._json_agrees = strict == self.document().data  # Mapping and Sequence compare as dict and list
             except (ValueError, RecursionError, cfn_reader.ReadError):
                 self._json_agrees = False
         return self._json_agrees
 
     def document(self) -> cfn_reader.Document:
-        """The template as the loader reads it (once per text)."""
+        """The template as the loader reads it (once per text). Without an anchor it is built
+        from the nodes composed here, as the reader builds a document it composes (reading
+        the text again cost as much, for the same data and problems); with one, or where the
+        reader would tell YAML from JSON otherwise (a second byte order mark), it is read."""
         if self._document is None:
-            self._document = cfn_reader.read_text(self.text[self.offset:])
+            body = self.text[self.offset:]
+            if "&" in self.text or body.lstrip(" \t\r\n")[:1] == "\ufeff":
+                self._document = cfn_reader.read_text(body)
+            else:
+                builder = self.builder()
+                with gc_pause.paused():
+                    data = builder.build(self.root, 0)
+                self._document = cfn_reader.Document(data, self.is_json, builder.problems)
         return self._document
+
+    def builder(self) -> "cfn_reader._Builder":
+        """The template reader's builder of data from composed nodes, for this text: what it
+        builds from a node of the template is what reading the template gives there."""
+        body = self.text[self.offset:]
+        if self.is_json:
+            body = body.replace("\t", " ")  # as composed
+        return cfn_reader._Builder(max(cfn_reader.MIN_VALUE_BUDGET, 2 * len(body)), body)
+
+    def entries_read(self, numbers: list[int]) -> tuple[dict[str, Any], int]:
+        """The ``Resources`` entries ``numbers`` as reading the template gives them (by
+        logical id, in order) and the problems (duplicate keys) within them; raises
+        ``_Refused`` where reading them alone would not give one value per logical id (a
+        merge key, a key that is not text, a logical id twice) and ``ReadError`` as the
+        reader would."""
+        builder = self.builder()
+        data: dict[str, Any] = {}
+        with gc_pause.paused():
+            for number in numbers:
+                key, value = self.resources.value[number]
+                _refuse(not isinstance(key, ScalarNode) or key.tag == _MERGE or key.value in data)
+                data[key.value] = builder.build(value, self.entry_depth + 1)  # at its depth in the template
+        return data, len(builder.problems)
 
     def index(self, mark: Any) -> int:
         return mark.index + self.offset
@@ -851,7 +886,7 @@ def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[C
             return False
         touched.setdefault(found, []).append((start, end, text))
     column = entries[0][2]
-    before_parts, after_parts = [], []
+    numbers, after_parts = [], []
     settings: list[tuple[str, list[str], list[str]]] = []  # (logical id, Properties keys' lines before, after)
     for number in sorted(touched):
         if not doc.is_json:
@@ -866,8 +901,8 @@ def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[C
             if not _indented_from(edited, column):
                 return False
             if not original.endswith("\n"):  # the last entry, at the end of a file without a last newline
-                original, edited = original + doc.nl, edited + doc.nl
-        before_parts.append(original)
+                edited += doc.nl
+        numbers.append(number)
         after_parts.append(edited)
     # Under as many keys as the template nests its entries, so that the reader's depth limit
     # counts as it does for the whole template.
@@ -875,28 +910,28 @@ def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[C
     if doc.is_json:
         if not doc.json_agrees():
             return False
-        before_text = "{" + ", ".join(before_parts) + "}"
         after_text = "".join(f'{{"{name}": ' for name in names) + "{" + ", ".join(after_parts) + "}" * (len(names) + 1)
     else:
         if column < doc.entry_depth:
             return False
         holders = ["R:", " " * (column - 1) + "S:"][: doc.entry_depth]
-        before_text = "".join(before_parts)
         after_text = doc.nl.join(holders) + doc.nl + "".join(after_parts)
     try:
         got: dict = {}
-        expected: dict = {"Resources": {}}  # read for this check only: changed in place
-        if before_parts:
-            before = cfn_reader.read_text(before_text)
+        expected: dict = {"Resources": {}}  # built for this check only: changed in place
+        if numbers:
             after = cfn_reader.read_text(after_text)
             got = after.data
             for name in names:
                 if not isinstance(got, dict) or list(got) != [name]:
                     return False
                 got = got[name]
-            if not isinstance(got, dict) or len(after.problems) > len(before.problems):
+            # The entries before the edits: built from the template's own nodes (what the
+            # loader read there), not read again from their text.
+            before, before_problems = doc.entries_read(numbers)
+            if not isinstance(got, dict) or len(after.problems) > before_problems:
                 return False
-            expected["Resources"] = before.data
+            expected["Resources"] = before
         if settings:
             got = dict(got)
             for logical_id, before_properties, after_properties in _read_settings(doc, settings):
