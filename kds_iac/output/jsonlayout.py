@@ -26,24 +26,25 @@ def dumps(obj: Any, indent: int = 2, ensure_ascii: bool = False, level: int = 0)
     return _writer(indent, ensure_ascii)(obj, level)
 
 
-def filled(head: str, key: str, level: int, items: Iterable[Any]) -> Iterator[str]:
+def filled(head: str, key: str, level: int, texts: Iterable[str]) -> Iterator[str]:
     """``head`` (a document's ``dumps`` text whose list ``key``, its items ``level`` deep, is
-    empty and followed by another key) with ``items`` written into that list one at a time:
-    the text of the whole document dumped, without the whole document in memory (a report's
-    findings). The marker is found by its line break, which no encoded string holds."""
+    empty and followed by another key) with the items' ``texts`` (each ``dumps(item,
+    level=level)``) written into that list one at a time: the text of the whole document
+    dumped, without the whole document in memory (a report's findings). The marker is found by
+    its line break, which no encoded string holds."""
     outer = "\n" + " " * (2 * (level - 1))
     before, marker, after = head.partition(outer + json.encoder.encode_basestring(key) + ": [],")
-    items = iter(items)
-    first = next(items, _NONE)
+    texts = iter(texts)
+    first = next(texts, _NONE)
     if not marker or first is _NONE:
         yield head
         return
     margin = "\n" + " " * (2 * level)
     yield before + marker[:-3] + "[" + margin
-    yield dumps(first, level=level)
-    for item in items:
+    yield first
+    for text in texts:
         yield "," + margin
-        yield dumps(item, level=level)
+        yield text
     yield outer + "]," + after
 
 

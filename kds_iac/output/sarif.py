@@ -68,7 +68,7 @@ def chunks(result: "ScanResult", context: ReportContext) -> Iterator[str]:
     findings: the whole document's dicts cost more memory than the scan on a big template,
     and the garbage collector's passes over them a third of the writing time."""
     head = dumps(document(result, context, results=False)) + "\n"
-    return filled(head, "results", 4, _results(result, context, rules_in_report(result)))
+    return filled(head, "results", 4, (dumps(r, level=4) for r in _results(result, context, rules_in_report(result))))
 
 
 def _results(result: "ScanResult", context: ReportContext, rules: list) -> Iterator[dict[str, Any]]:

@@ -48,6 +48,34 @@ def test_chunks_give_the_bytes_of_the_whole_document(writer, result):
     assert len(list(writer.chunks(result, context))) > 1 or not (result.findings or result.suppressed)
 
 
+def test_records_with_fixes_instances_and_shared_resources_are_the_bytes_of_the_whole_document():
+    """``json.chunks`` writes each record from pieces it makes once per rule and per resource:
+    the same resource in two findings, instances, a generated resource, fix edits (a safe and an
+    unsafe fix, one without edits) and values that are not text must still be ``json.dumps``'."""
+    from kds_iac.fixes import Fix, SetSetting, TextEdit
+
+    stream = fakes.tf_stream()
+    generated = Resource("AWS::IAM::Role", "FunctionRole", {}, Location("stacks/sam.yaml", 0, 0), "cloudformation",
+                         generated_from="Function")
+    first = Finding(fakes.UNENCRYPTED, stream, "stream stores records unencrypted", line=12, related=(fakes.tf_key(),))
+    first.instances = ("module.a.aws_kinesis_stream.events", "module.b.aws_kinesis_stream.events")
+    first.fix = Fix("Encrypt the stream", "safe", (SetSetting(stream, "encryption_type", "KMS"),))
+    second = Finding(fakes.MANAGED_KEY, stream, "uses alias/aws/kinesis", line=13)
+    second.fix = Fix("Use a new key", "unsafe", (SetSetting(stream, "kms_key_id", "x"),))
+    third = Finding(fakes.RETENTION, generated, "retention is 24 hours", related=(stream, generated))
+    third.fix = Fix("Keep records longer", "safe", (SetSetting(generated, "RetentionPeriodHours", 48),))
+    fourth = Finding(fakes.UNENCRYPTED, fakes.cfn_stream(), "stream stores records unencrypted")
+    fourth.line = 5.0  # no rule gives a float, but the writer must lay out whatever a record holds
+    edits = [TextEdit("infra/main.tf", 12, 22, 12, 28, '"KMS"'), TextEdit("infra/main.tf", 13, 1, 13, 1, "  kms_key_id = \"ü\"\n")]
+    result = fakes.result(
+        findings=[first, second, third, fourth],
+        suppressed=[fakes.finding_suppressed(), Finding(fakes.RETENTION, fakes.cfn_skipped_stream(), "short")],
+    )
+    context = ReportContext(tool_version="1.2.3", exit_code=1, cwd="/w", fixes={id(first): edits, id(second): edits[:1]})
+    for writer in (json_report, sarif):
+        assert "".join(writer.chunks(result, context)) == _whole(writer, result, context)
+
+
 @pytest.mark.parametrize("fmt", ["json", "sarif", "text"])
 def test_the_command_writes_the_same_bytes_to_a_file_and_to_stdout(tmp_path, fmt):
     target = "examples/cloudformation/iam-wildcards.yaml"
