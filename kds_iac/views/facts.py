@@ -105,6 +105,9 @@ class Fact(Value):
         return ", ".join(parts)
 
 
+ABSENT_FACT = Fact(ABSENT)  # shared, like every fact never changed: a setting left out, with no provenance
+
+
 def resolve(value: Any) -> Fact:
     """Unwrap inputs and conditions down to the value their defaults give.
 
@@ -112,7 +115,7 @@ def resolve(value: Any) -> Fact:
     picks ``AWS::NoValue`` (dropped by the loader, so ``None`` here) resolves to ``ABSENT``.
     """
     if not isinstance(value, _WRAPPERS):  # most values: nothing to unwrap, no provenance
-        return Fact(ABSENT if value is None else value)
+        return ABSENT_FACT if value is None else Fact(value)
     inputs: tuple[Input, ...] = ()
     conditions: tuple[Condition, ...] = ()
     for _ in range(64):  # bounded: loaders never nest wrappers this deep
@@ -229,7 +232,7 @@ def _describe_outcome(cond: Condition, outcome: bool) -> str:
 def attribute(resource_attributes: dict, name: str) -> Fact:
     """The fact for one attribute of a resource; ``ABSENT`` when it is not written."""
     if name not in resource_attributes or resource_attributes[name] is None:
-        return Fact(ABSENT)
+        return ABSENT_FACT
     return resolve(resource_attributes[name])
 
 

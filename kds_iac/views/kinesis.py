@@ -13,11 +13,12 @@ A stream is seen twice: as its settings under input defaults (``Stream.encryptio
 
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Iterator, Optional
 
-from kds_iac.model import Model, Resource, Unknown, unique
+from kds_iac.model import Conditional, FromInputs, Model, Resource, Unknown, unique
 from kds_iac.views.facts import (
     ABSENT,
+    ABSENT_FACT,
     Fact,
     attribute,
     branch_regions,
@@ -57,7 +58,7 @@ class Stream:
         "encryption_written",
         "key_missing",
         "sse_offered",
-        "cases",
+        "_cases",
     )
 
     def __init__(
@@ -78,9 +79,15 @@ class Stream:
         # KMS asked for with no key (or an empty one): AWS rejects it, and nothing is encrypted
         self.key_missing = self.encryption.value == "KMS" and (key.value is ABSENT or key.value == "")
         # False when this case is taken only in REGIONS_WITHOUT_SSE: encryption cannot be asked of it
-        regions = branch_regions(unique(encryption.assumed + key.assumed))
+        assumed = encryption.assumed + key.assumed
+        regions = branch_regions(unique(assumed)) if assumed else None
         self.sse_offered = regions is None or not regions <= REGIONS_WITHOUT_SSE
-        self.cases: list[Stream] = [self]  # the branches a deployment can take (see ``streams``)
+        self._cases: Optional[list[Stream]] = None  # None: the stream is its one case
+
+    @property
+    def cases(self) -> "list[Stream] | tuple[Stream]":
+        """The branches a deployment can take (see ``streams``); most streams are their only one."""
+        return self._cases or (self,)
 
     @property
     def address(self) -> str:
@@ -127,40 +134,79 @@ class Stream:
 
 
 def streams(model: Model) -> Iterator[Stream]:
-    return iter(model.memo("streams", lambda: [_stream(model, r) for r in model.of_type(*STREAM_TYPES) if not r.is_data_source]))
+    return iter(model.memo("streams", lambda: _streams(model)))
 
 
-def _stream(model: Model, resource: Resource) -> Stream:
+def _streams(model: Model) -> list[Stream]:
     keys = key_resolver(model)
-    attrs = resource.attributes
+    layouts: dict[str, tuple] = {}  # per naming: where the settings are written, worked out once
+    found = []
+    for resource in model.of_type(*STREAM_TYPES):
+        if resource.is_data_source:
+            continue
+        layout = layouts.get(resource.source_format)
+        if layout is None:
+            layout = layouts[resource.source_format] = _layout(resource)
+        found.append(_stream(resource, keys, layout))
+    return found
+
+
+def _layout(resource: Resource) -> tuple:
+    """The block, encryption and key settings' names, and the settings a person edits."""
     block_name = STREAM_SETTINGS.name(resource, "block")
     encryption_name, key_name = STREAM_SETTINGS.name(resource, "encryption"), STREAM_SETTINGS.name(resource, "key")
+    settings = (encryption_name, key_name) if block_name is None else (block_name, f"{block_name}.{key_name}")
+    return block_name, encryption_name, key_name, settings
+
+
+def _stream(resource: Resource, keys: KeyResolver, layout: tuple) -> Stream:
+    block_name, encryption_name, key_name, settings = layout
+    attrs = resource.attributes
+    variants = []
     if block_name is None:
         encryption = attribute(attrs, encryption_name)
         key = attribute(attrs, key_name)
-        settings = (encryption_name, key_name)
-        variants = [
-            (enc, key_case)
-            for enc in _attribute_cases(attrs, encryption_name, ())
-            for key_case in _attribute_cases(attrs, key_name, enc.assumed)
-        ]
+        if _may_branch(attrs.get(encryption_name)) or _may_branch(attrs.get(key_name)):
+            variants = [
+                (enc, key_case)
+                for enc in _attribute_cases(attrs, encryption_name, ())
+                for key_case in _attribute_cases(attrs, key_name, enc.assumed)
+            ]
     else:
         block = attribute(attrs, block_name)
         encryption = block if block.absent else nested(block, encryption_name)
         key = block if block.absent else nested(block, key_name)
-        settings = (block_name, f"{block_name}.{key_name}")
-        variants = []
-        for block_case in _attribute_cases(attrs, block_name, ()):
-            if block_case.absent:
-                variants.append((block_case, block_case))
-                continue
-            for enc in nested_cases(block_case, encryption_name):
-                within = Fact(block_case.value, block_case.inputs, block_case.conditions, enc.assumed)
-                variants.extend((enc, key_case) for key_case in nested_cases(within, key_name))
+        if _block_may_branch(attrs.get(block_name), layout):
+            for block_case in _attribute_cases(attrs, block_name, ()):
+                if block_case.absent:
+                    variants.append((block_case, block_case))
+                    continue
+                for enc in nested_cases(block_case, encryption_name):
+                    within = Fact(block_case.value, block_case.inputs, block_case.conditions, enc.assumed)
+                    variants.extend((enc, key_case) for key_case in nested_cases(within, key_name))
     stream = _judged(resource, encryption, key, keys, settings)
     if any(enc.assumed or key_case.assumed for enc, key_case in variants):
-        stream.cases = [_judged(resource, enc, key_case, keys, settings) for enc, key_case in variants]
+        stream._cases = [_judged(resource, enc, key_case, keys, settings) for enc, key_case in variants]
     return stream
+
+
+def _may_branch(value: Any) -> bool:
+    """False when ``cases`` of ``value`` cannot assume a condition (no ``Conditional`` below
+    its inputs): the stream is then its one case, and its branches need not be worked out."""
+    while isinstance(value, FromInputs):
+        value = value.value
+    return isinstance(value, Conditional)
+
+
+def _block_may_branch(value: Any, layout: tuple) -> bool:
+    """``_may_branch`` for an encryption block and the two settings ``nested_cases`` reads in it."""
+    while isinstance(value, FromInputs):
+        value = value.value
+    if isinstance(value, Conditional):
+        return True
+    if isinstance(value, list) and len(value) == 1:
+        value = value[0]
+    return isinstance(value, dict) and (_may_branch(value.get(layout[1])) or _may_branch(value.get(layout[2])))
 
 
 def _attribute_cases(attrs: dict, name: str, given: tuple) -> list[Fact]:
@@ -173,9 +219,11 @@ def _judged(resource: Resource, encryption: Fact, key: Fact, keys: KeyResolver, 
     """A stream (or one case of it) with the AWS defaults applied to what was written."""
     written = not encryption.absent
     if not written:
-        encryption = encryption.with_value("NONE")
+        encryption = _NOT_WRITTEN if encryption is ABSENT_FACT else encryption.with_value("NONE")
     elif isinstance(encryption.value, str):
-        encryption = encryption.with_value(encryption.value.upper())
+        upper = encryption.value.upper()
+        if upper != encryption.value:
+            encryption = encryption.with_value(upper)
     elif not isinstance(encryption.value, Unknown):
         encryption = encryption.with_value(Unknown("encryption type is not a string"))
     if key.value == "":  # an empty key id is no key: not one to look up
@@ -183,6 +231,9 @@ def _judged(resource: Resource, encryption: Fact, key: Fact, keys: KeyResolver, 
     else:
         resolved = keys.resolve(key, resource.unit)
     return Stream(resource, encryption, resolved, *settings, encryption_written=written)
+
+
+_NOT_WRITTEN = ABSENT_FACT.with_value("NONE")  # shared: most streams that leave it out have no inputs to name
 
 
 def stream_keys(model: Model) -> list[tuple[KmsKey, list[Stream]]]:
