@@ -81,14 +81,29 @@ _LONG_FORM = {"!Ref": "Ref", "!Condition": "Condition"}
 class Mapping(dict):
     """A mapping of the template with the lines it was written on."""
 
-    __slots__ = ("start_line", "end_line", "key_lines", "key_columns")
+    # ``_columns``: the ``key_columns`` dict, or the one column every key was written at
+    # (a block mapping's keys line up): the reader then keeps an int, not a dict per mapping
+    # (on the 10 MB template those dicts were a fifth of the data read).
+    __slots__ = ("start_line", "end_line", "key_lines", "_columns")
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.start_line = 0
         self.end_line = 0
         self.key_lines: dict[str, int] = {}
-        self.key_columns: dict[str, int] = {}
+        self._columns: Any = {}
+
+    @property
+    def key_columns(self) -> dict[str, int]:
+        """Where each key is written (1-based column), made a dict when first asked."""
+        columns = self._columns
+        if type(columns) is int:
+            columns = self._columns = dict.fromkeys(self.key_lines, columns)
+        return columns
+
+    @key_columns.setter
+    def key_columns(self, columns: dict[str, int]) -> None:
+        self._columns = columns
 
 
 class Sequence(list):
@@ -440,12 +455,12 @@ class _Builder(_Common):
 def _intrinsic(tag: str, argument: Any, line: int, end: int, column: int) -> Mapping:
     """``!Name argument`` in its long form, a one-key mapping on the tag's line."""
     name = _LONG_FORM.get(tag) or "Fn::" + tag[1:]
-    result = Mapping()
+    result = _new_dict(Mapping)
     result[name] = argument
     result.start_line = line
     result.end_line = end
-    result.key_lines[name] = line
-    result.key_columns[name] = column
+    result.key_lines = {name: line}
+    result._columns = column
     return result
 
 
@@ -605,7 +620,8 @@ class _EventBuilder(_Common):
         result = _new_dict(Mapping)
         result.start_line = start.start_mark.line + 1
         result.key_lines = lines = {}
-        result.key_columns = columns = {}
+        columns: Optional[dict] = None  # made once two keys are at different columns
+        same = 0  # else the column of every key
         get = self.get
         value_of = self._value
         depth += 1
@@ -638,8 +654,16 @@ class _EventBuilder(_Common):
                 self._duplicate(result, key, line, column)
             result[key] = value_of(value_event, depth)
             lines[key] = line
-            columns[key] = column
+            if columns is not None:
+                columns[key] = column
+            elif column != same:
+                if same:
+                    columns = dict.fromkeys(lines, same)
+                    columns[key] = column
+                else:
+                    same = column
             last = value_event
+        result._columns = same if columns is None else columns
         self._count(count)
         if merges:
             _merge(result, merges)

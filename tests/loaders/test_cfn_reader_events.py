@@ -62,6 +62,9 @@ CORNERS = {
     "unknown tag": "A: !!python/object x\n",
     "bad merge": "A:\n  <<: 1\n",
     "reader error": "A: \x07\n",
+    # a mapping's keys at one column, then at another, a duplicate and a merge: the reader keeps
+    # one column for a mapping until two keys differ
+    "key columns": "A: {a: 1, bb: 2,\n  a: 3, c: 4}\nB:\n  x: 1\n  <<: {m: 1,  n: 2}\nC: {p: 1,\n    q: 2}\nD: {}\n",
 }
 
 
@@ -126,7 +129,8 @@ def test_what_the_event_builder_leaves_to_the_composer(name):
 
 @pytest.mark.parametrize(
     "name",
-    ["block scalars", "typed scalars", "intrinsics", "duplicate keys", "merge keys", "two merge keys", "merge last", "json", "nested 98"],
+    ["block scalars", "typed scalars", "intrinsics", "duplicate keys", "merge keys", "two merge keys", "merge last", "json", "nested 98",
+     "key columns"],
 )
 def test_the_event_builder_reads_these_itself(name):
     # so that the comparisons above compare the event builder, not the composer with itself
@@ -140,3 +144,14 @@ def test_a_syntax_error_after_a_value_that_cannot_be_built_is_still_the_error():
     assert (raised.value.message, raised.value.line, raised.value.column) == (
         "YAML syntax error: while parsing a flow node (line 3): did not find expected node content", 3, 1
     )
+
+
+def test_key_columns_of_a_mapping_read_take_what_is_written_to_them():
+    # the reader keeps one column for a block mapping; what others add (cfn_foreach, serverless)
+    # must land in the same dict that later reads see
+    data = cfn_reader.read_text("Resources:\n  A: {Type: X}\n  B: {Type: Y}\n").data
+    resources = data["Resources"]
+    resources.key_columns["C"] = 9
+    assert resources.key_columns == {"A": 3, "B": 3, "C": 9}
+    resources["A"].key_columns = {"Type": 7}
+    assert resources["A"].key_columns == {"Type": 7}
