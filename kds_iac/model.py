@@ -217,6 +217,12 @@ class Resource:
     ``skips`` maps a rule or checkov id to the reason given in a suppression comment.
     """
 
+    # A scan may hold a hundred thousand of them (the 10 MB template): no ``__dict__`` each.
+    __slots__ = (
+        "type", "address", "attributes", "location", "source_format", "attribute_lines", "skips",
+        "condition", "construct_path", "generated_from", "origin", "module", "unit",
+    )
+
     def __init__(
         self,
         type: str,

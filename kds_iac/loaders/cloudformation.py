@@ -303,6 +303,7 @@ class _TemplateLoader:
 
         # Pass 1: every resource exists before any reference is resolved.
         origins: dict[str, Resource] = {}
+        origin_nodes: dict[str, Any] = {}  # the SAM resources as written, for their properties
         prefix = self.nesting.prefix
         for logical_id, entry in entries.items():
             origin = entry.origin
@@ -321,12 +322,13 @@ class _TemplateLoader:
                 resource.origin = origins.get(origin.logical_id)
                 if resource.origin is None:
                     resource.origin = origins[origin.logical_id] = self._origin_resource(origin)
+                    origin_nodes[origin.logical_id] = origin.node
             self.resources[logical_id] = resource
         # Pass 2: properties, conditions, metadata.
         for logical_id, entry in entries.items():
             self._fill(self.resources[logical_id], entry)
-        for origin in origins.values():
-            self._fill_origin(origin)
+        for logical_id, origin in origins.items():
+            self._fill_origin(origin, origin_nodes[logical_id])
         for logical_id in self.stacks:
             self.child(logical_id)
         if self.nesting.condition is not None:  # a stack's Condition creates all it holds
@@ -381,13 +383,11 @@ class _TemplateLoader:
             source_format=CLOUDFORMATION,
             unit=self.nesting.unit,
         )
-        resource._sam_node = node  # type: ignore[attr-defined]  # read once by _fill_origin
         return resource
 
-    def _fill_origin(self, resource: Resource) -> None:
+    def _fill_origin(self, resource: Resource, node: Any) -> None:
         """Properties of a SAM resource, converted like any other (its own problems were
         reported by the translator, so conversion diagnostics are not repeated)."""
-        node = resource.__dict__.pop("_sam_node", None)
         if not isinstance(node, dict):
             return
         properties = node.get("Properties")
