@@ -40,7 +40,11 @@ def diagnostic_position(diagnostic: Diagnostic) -> tuple[int, int]:
 
 
 def one_line(text: str) -> str:
-    """Whitespace runs, newlines included, as one space: a message on one report line."""
+    """Whitespace runs, newlines included, as one space: a message on one report line. Most
+    messages are one line already: a text whose only whitespace is single inner spaces (space
+    is the one printable whitespace character) comes back as it is, without a split and join."""
+    if text.__class__ is str and text.isprintable() and "  " not in text and text[:1] != " " != text[-1:]:
+        return text
     return " ".join(str(text).split())
 
 

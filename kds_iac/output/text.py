@@ -67,15 +67,20 @@ def chunks(result: "ScanResult", context: ReportContext, lines: int = 2048) -> I
 
 def finding_line(finding: Finding, color: bool = False, fixable: bool = False) -> str:
     """``fixable``: ``--fix`` would fix it, marked ``[*]`` after the rule id as ruff does."""
-    severity = finding.rule.severity
-    where = f"{finding.location.file}:{finding.primary_line}:{finding_column(finding)}:"
-    label = severity.name
+    rule, resource = finding.rule, finding.resource
+    severity = rule.severity
+    where = f"{resource.location.file}:{finding.primary_line}:{finding_column(finding)}:"
+    label = _LABELS[severity]  # not ``severity.name``: the enum's property cost 0.2 s a 10 MB template
     if color:
         where = _PATH_STYLE + where + _RESET
         label = _SEVERITY_STYLE[severity] + label + _RESET
-    addresses = ", ".join((finding.address,) + finding.instances)
+    instances = finding.instances
+    addresses = ", ".join((resource.address,) + instances) if instances else resource.address
     mark = " [*]" if fixable else ""
-    return f"{where} {label} {finding.rule.id}{mark} {one_line(finding.message)} [{addresses}]"
+    return f"{where} {label} {rule.id}{mark} {one_line(finding.message)} [{addresses}]"
+
+
+_LABELS = {severity: severity.name for severity in Severity}
 
 
 def diagnostic_line(diagnostic: Diagnostic, color: bool = False) -> str:

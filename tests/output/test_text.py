@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from kds_iac.output.common import ReportContext
 from kds_iac.output.text import PROBLEM_PATTERN, chunks, header, render, summary
+from kds_iac.reporting import one_line
 from kds_iac.rules.base import Severity
 from tests.output import fakes
 
@@ -64,6 +67,16 @@ def test_multiline_message_stays_on_one_line():
     assert render(fakes.result(findings=[finding]), context()).splitlines() == [
         "stacks/app.yaml:4:3: MEDIUM KDS902 first line second line [Stream]"
     ]
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["one line", "", " lead", "trail ", "two  spaces", "tab\there", "line\nbreak", "no\u00a0break", "sep\u2028x",
+     "next\x85line", "ideographic\u3000space", "caf\u00e9 \u2713"],
+)
+def test_a_message_is_one_line_with_single_spaces(message):
+    """Whitespace runs (any whitespace ``str.split`` knows) become one space, as the text's own split and join."""
+    assert one_line(message) == " ".join(message.split())
 
 
 def test_colour_only_when_asked():
