@@ -124,6 +124,10 @@ def losing_access(model: Model, users: Iterable, key: Optional[KmsKey]) -> str:
                 lost[id(principal)] = (principal, frozenset(absent) | (entry[1] if entry else frozenset()))
     if not lost and not base:
         return ""
+    if not lost:  # only the shared users lose access: the same clauses for every finding
+        said = answers.get(("said", id(base)))
+        if said is not None:
+            return said
     grouped = answers.get(("groups", id(base)))
     if grouped is None:  # the shared users' names by (kind, actions missing), once per key
         grouped = answers[("groups", id(base))] = _grouped(base.values())
@@ -154,7 +158,10 @@ def losing_access(model: Model, users: Iterable, key: Optional[KmsKey]) -> str:
             clause = _clause(kind, absent_actions, changed[key_]) if changed[key_] else ""
         if clause:
             clauses.append(clause)
-    return "; ".join(clauses)
+    said = "; ".join(clauses)
+    if not lost:
+        answers[("said", id(base))] = said
+    return said
 
 
 def _group_key(principal: Principal, absent: frozenset[str]) -> tuple[str, tuple[str, ...]]:
@@ -184,14 +191,17 @@ def stream_users(model: Model, stream: Stream) -> list:
     stream, as the IAM view grants them (sure or possible), and the roles of the Lambda
     functions and Firehose delivery streams that read it: ``KeyUser``s and one
     ``SharedUsers`` for those granted every stream."""
-    view = iam(model)
     index = model.memo("key_fix_stream_users", lambda: _UserIndex(model))
     found: list = [index.shared(stream)]
-    for principal in index.asked(stream.resource):
+    asked, readers = index.asked(stream.resource), index.readers.get(id(stream.resource), ())
+    if not (asked or readers):  # most streams of a large template: only the shared users
+        return found
+    view = iam(model)
+    for principal in asked:
         needed = _needs(view.kinesis_access(principal, stream))
         if needed:
             found.append((principal, needed))
-    for role in index.readers.get(id(stream.resource), ()):
+    for role in readers:
         principal = view.principal(role)
         if principal is not None:
             found.append((principal, READ_KEY))
@@ -283,6 +293,8 @@ class _UserIndex:
         return self._shared
 
     def asked(self, stream: Resource) -> list[Principal]:
-        pinned = self.pinned.get(id(stream), [])
+        pinned = self.pinned.get(id(stream))
+        if pinned is None or not self.broad:  # most streams: one of the two lists as it is
+            return self.broad if pinned is None else pinned
         taken = {id(p) for p in pinned}
         return pinned + [p for p in self.broad if id(p) not in taken]

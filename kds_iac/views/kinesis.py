@@ -238,7 +238,11 @@ _NOT_WRITTEN = ABSENT_FACT.with_value("NONE")  # shared: most streams that leave
 
 def stream_keys(model: Model) -> list[tuple[KmsKey, list[Stream]]]:
     """Customer managed keys of the scan that encrypt a stream, each with the streams it
-    encrypts (in the scan's order): what the key rules judge."""
+    encrypts (in the scan's order): what the key rules judge (three of them ask)."""
+    return model.memo("stream_keys", lambda: _stream_keys(model))
+
+
+def _stream_keys(model: Model) -> list[tuple[KmsKey, list[Stream]]]:
     found: dict[int, tuple[KmsKey, list[Stream]]] = {}
     for stream in streams(model):
         key = stream.key.value

@@ -35,15 +35,21 @@ def is_terraform(resource: Resource) -> bool:
     return naming(resource) == TERRAFORM
 
 
+_UNSEEN = object()
+_SetSetting: Any = None  # kds_iac.fixes.SetSetting, imported by the first ``Settings.set``
+
+
 class Settings:
     """The attribute names of one resource family, by format and by the view's own key."""
 
-    __slots__ = ("_columns",)
+    __slots__ = ("_columns", "_paths")
 
     def __init__(self, terraform: dict[str, Optional[str]], cloudformation: dict[str, Optional[str]]):
         if set(terraform) != set(cloudformation):
             raise ValueError(f"settings named for one format only: {sorted(set(terraform) ^ set(cloudformation))}")
         self._columns = {TERRAFORM: terraform, CLOUDFORMATION: cloudformation}
+        # (naming, key, within) -> the dotted path a fix sets, made once: a rule may fix every stream
+        self._paths: dict[tuple[str, str, str], Optional[str]] = {}
 
     def name(self, resource: Resource, key: str) -> Optional[str]:
         """The attribute (dotted for nested settings) ``resource`` writes ``key`` under, or
@@ -65,12 +71,19 @@ class Settings:
         the resource's format (``within``: the dotted path of the block or mapping it sits in,
         for settings read inside one, as ``TableEncryption.setting``); None when the format
         has no such setting, so a rule never spells an attribute name to fix it."""
-        name = self.name(resource, key)
-        if name is None:
+        asked = (naming(resource), key, within)
+        path = self._paths.get(asked, _UNSEEN)
+        if path is _UNSEEN:
+            name = self._columns[asked[0]][key]
+            path = self._paths[asked] = (f"{within}.{name}" if within else name) if name is not None else None
+        if path is None:
             return None
-        from kds_iac.fixes import SetSetting  # not on the scan path until a rule proposes a fix
+        global _SetSetting
+        if _SetSetting is None:  # once: an import statement per call was a quarter of a stream fix's time
+            from kds_iac.fixes import SetSetting  # not on the scan path until a rule proposes a fix
 
-        return SetSetting(resource, f"{within}.{name}" if within else name, value)
+            _SetSetting = SetSetting
+        return _SetSetting(resource, path, value)
 
 
 def written_name(resource: Resource) -> str:
