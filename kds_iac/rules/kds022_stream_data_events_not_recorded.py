@@ -69,8 +69,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from kds_iac.model import Model
-from kds_iac.rules.base import Examples, Finding, Rule, Severity, SharedMessages
-from kds_iac.views.cloudtrail import audit, scope_name
+from kds_iac.rules.base import AroundAddress, Examples, Finding, Rule, Severity
+from kds_iac.views.cloudtrail import Audit, Trail, audit, scope_name
 from kds_iac.views.facts import listed
 from kds_iac.views.kinesis import STREAM_TYPES
 
@@ -111,22 +111,25 @@ def check(model: Model) -> Iterator[Finding]:
     if not scope.require_data_events or (scope.organization_trail and scope.organization_trail_data_events):
         return
     recorders = [t for t in scope.trails if t.logging.value is not False]
-    messages = SharedMessages()
+    message = None  # the same for every stream: made when the first one is reported
     for stream in scope.streams:
-        verdicts = [t.records_data_events_of(stream, model) for t in recorders]
-        if True in verdicts or None in verdicts:
-            continue
         if recorders:
-            why = "no advanced event selector of " + listed((t.address for t in recorders), limit=5) + " takes in its ARN"
-        else:
-            why = f"no logging trail or event data store in scope {scope_name(model)}"
-        if scope.organization_trail:
-            why += f"; the organization trail declared in {scope.settings_source} is not declared to record them (organization-trail-data-events)"
-        yield Finding(
-            RULE,
-            stream.resource,
-            messages.around(
-                "CloudTrail does not record data events (PutRecord, GetRecords, ...) of Kinesis stream ",
-                f": {why}; turn this rule off with kinesis-data-events = false if that is a decision",
-            ),
-        )
+            verdicts = [t.records_data_events_of(stream, model) for t in recorders]
+            if True in verdicts or None in verdicts:
+                continue
+        if message is None:
+            message = _message(scope, recorders, model)
+        yield Finding(RULE, stream.resource, message)
+
+
+def _message(scope: Audit, recorders: list[Trail], model: Model) -> AroundAddress:
+    if recorders:
+        why = "no advanced event selector of " + listed((t.address for t in recorders), limit=5) + " takes in its ARN"
+    else:
+        why = f"no logging trail or event data store in scope {scope_name(model)}"
+    if scope.organization_trail:
+        why += f"; the organization trail declared in {scope.settings_source} is not declared to record them (organization-trail-data-events)"
+    return AroundAddress(
+        "CloudTrail does not record data events (PutRecord, GetRecords, ...) of Kinesis stream ",
+        f": {why}; turn this rule off with kinesis-data-events = false if that is a decision",
+    )

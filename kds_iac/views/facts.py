@@ -69,7 +69,8 @@ class Fact(Value):
         """Resolve ``value`` (found inside this fact) keeping this fact's provenance."""
         inner = resolve(value)
         if not (inner.inputs or inner.conditions or self.inputs or self.conditions):
-            return Fact(inner.value, (), (), self.assumed)  # the common case: no provenance to merge
+            # the common case: no provenance to merge (and with nothing assumed, ``inner`` as it is)
+            return Fact(inner.value, (), (), self.assumed) if self.assumed else inner
         return Fact(
             inner.value,
             unique(self.inputs + inner.inputs),

@@ -58,6 +58,7 @@ class Stream:
         "encryption_written",
         "key_missing",
         "sse_offered",
+        "encrypted",
         "_cases",
     )
 
@@ -82,6 +83,10 @@ class Stream:
         assumed = encryption.assumed + key.assumed
         regions = branch_regions(unique(assumed)) if assumed else None
         self.sse_offered = regions is None or not regions <= REGIONS_WITHOUT_SSE
+        # True/False under input defaults; None when it cannot be known before deployment
+        # (set once: the stream rules and the key view ask it of every stream)
+        value = self.encryption.value
+        self.encrypted: bool | None = None if isinstance(value, Unknown) else (value == "KMS" and not self.key_missing)
         self._cases: Optional[list[Stream]] = None  # None: the stream is its one case
 
     @property
@@ -92,14 +97,6 @@ class Stream:
     @property
     def address(self) -> str:
         return self.resource.address
-
-    @property
-    def encrypted(self) -> bool | None:
-        """True/False under input defaults; None when it cannot be known before deployment."""
-        value = self.encryption.value
-        if isinstance(value, Unknown):
-            return None
-        return value == "KMS" and not self.key_missing
 
     @property
     def encryption_branch(self) -> str:
@@ -120,9 +117,12 @@ class Stream:
     def decided_by_inputs(self) -> bool:
         """True when an input, a condition or a value known only at deployment decides the
         stream's encryption or key: a fix that wrote over it would silently override an input."""
-        if len(self.cases) > 1:
+        if self._cases is not None and len(self._cases) > 1:
             return True
-        return any(f.inputs or f.conditions or f.assumed or not f.known for f in (self.encryption, self.key))
+        for fact in (self.encryption, self.key):
+            if fact.inputs or fact.conditions or fact.assumed or not fact.known:
+                return True
+        return False
 
     @property
     def encryption_line(self) -> int:
