@@ -6,7 +6,6 @@ new keys may be added within version 1, nothing is renamed or removed without bu
 
 from __future__ import annotations
 
-from json.encoder import encode_basestring
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
 from kds_iac.model import Diagnostic, Resource
@@ -18,7 +17,7 @@ from kds_iac.output.common import (
     summary_counts,
     suppression_reason,
 )
-from kds_iac.output.jsonlayout import dumps, filled
+from kds_iac.output.jsonlayout import KEPT, dumps, filled, value
 from kds_iac.reporting import diagnostic_position
 from kds_iac.rules.base import Finding
 
@@ -103,16 +102,9 @@ def finding_record(finding: Finding, suppressed: bool, edits: Optional[list] = N
 _M = "\n" + " " * 6  # the line break and indentation of a record's keys (3 levels deep)
 
 
-def _value(value: Any) -> str:
-    """``dumps(value, level=3)``: a value of a record's key."""
-    kind = type(value)
-    if kind is str:
-        return encode_basestring(value)
-    if value is None:
-        return "null"
-    if kind is int:
-        return int.__repr__(value)
-    return dumps(value, level=3)
+def _value(obj: Any) -> str:
+    """``dumps(obj, level=3)``: the value of a record's key."""
+    return value(obj, 3)
 
 
 class _RecordText:
@@ -138,6 +130,8 @@ class _RecordText:
         resource = finding.resource
         resource_text = self._resources.get(id(resource))
         if resource_text is None:
+            if len(self._resources) >= KEPT:
+                self._resources.clear()
             location = resource.location
             resource_text = self._resources[id(resource)] = (
                 f'{_value(location.file)},{_M}"start_line": {_value(location.start_line)},'

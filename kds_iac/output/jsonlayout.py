@@ -26,6 +26,25 @@ def dumps(obj: Any, indent: int = 2, ensure_ascii: bool = False, level: int = 0)
     return _writer(indent, ensure_ascii)(obj, level)
 
 
+# Pieces of text a report writer keeps for reuse (a resource's keys, its locations at a line):
+# the findings that share them lie next to each other in the report's order (by file and line),
+# so the writers drop them all after this many rather than keep a 10 MB template's 98,000.
+KEPT = 1024
+
+
+def value(obj: Any, level: int) -> str:
+    """``dumps(obj, level=level)`` (indent 2, not ASCII-only), a string, ``None`` or an int
+    written at once: the values of the reports' records, written a key at a time."""
+    kind = type(obj)
+    if kind is str:
+        return json.encoder.encode_basestring(obj)
+    if obj is None:
+        return "null"
+    if kind is int:
+        return int.__repr__(obj)
+    return _writer(2, False)(obj, level)
+
+
 def filled(head: str, key: str, level: int, texts: Iterable[str]) -> Iterator[str]:
     """``head`` (a document's ``dumps`` text whose list ``key``, its items ``level`` deep, is
     empty and followed by another key) with the items' ``texts`` (each ``dumps(item,

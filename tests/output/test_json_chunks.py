@@ -48,10 +48,14 @@ def test_chunks_give_the_bytes_of_the_whole_document(writer, result):
     assert len(list(writer.chunks(result, context))) > 1 or not (result.findings or result.suppressed)
 
 
-def test_records_with_fixes_instances_and_shared_resources_are_the_bytes_of_the_whole_document():
-    """``json.chunks`` writes each record from pieces it makes once per rule and per resource:
-    the same resource in two findings, instances, a generated resource, fix edits (a safe and an
-    unsafe fix, one without edits) and values that are not text must still be ``json.dumps``'."""
+@pytest.mark.parametrize("kept", [1, 2, 1024])
+def test_records_with_fixes_instances_and_shared_resources_are_the_bytes_of_the_whole_document(monkeypatch, kept):
+    """``json.chunks`` and ``sarif.chunks`` write each record from pieces they make once per rule
+    and per resource (and keep ``KEPT`` of): the same resource in two findings, instances, a
+    generated resource, fix edits (a safe and an unsafe fix, one without edits) and values that
+    are not text must still be ``json.dumps``'."""
+    monkeypatch.setattr(json_report, "KEPT", kept)
+    monkeypatch.setattr(sarif, "KEPT", kept)
     from kds_iac.fixes import Fix, SetSetting, TextEdit
 
     stream = fakes.tf_stream()
@@ -66,9 +70,10 @@ def test_records_with_fixes_instances_and_shared_resources_are_the_bytes_of_the_
     third.fix = Fix("Keep records longer", "safe", (SetSetting(generated, "RetentionPeriodHours", 48),))
     fourth = Finding(fakes.UNENCRYPTED, fakes.cfn_stream(), "stream stores records unencrypted")
     fourth.line = 5.0  # no rule gives a float, but the writer must lay out whatever a record holds
+    fifth = Finding(fakes.RETENTION, stream, "retention is 24 hours", line=12)  # first's resource and line
     edits = [TextEdit("infra/main.tf", 12, 22, 12, 28, '"KMS"'), TextEdit("infra/main.tf", 13, 1, 13, 1, "  kms_key_id = \"ü\"\n")]
     result = fakes.result(
-        findings=[first, second, third, fourth],
+        findings=[first, second, third, fourth, fifth],
         suppressed=[fakes.finding_suppressed(), Finding(fakes.RETENTION, fakes.cfn_skipped_stream(), "short")],
     )
     context = ReportContext(tool_version="1.2.3", exit_code=1, cwd="/w", fixes={id(first): edits, id(second): edits[:1]})

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from kds_iac.output.jsonlayout import dumps
+from kds_iac.output.jsonlayout import dumps, value
 
 STRINGS = [
     "",
@@ -66,6 +66,15 @@ def test_the_same_text_as_json_dumps_on_random_shapes(indent, ensure_ascii):
         level = rng.randint(1, 3)
         nested = expected.replace("\n", "\n" + " " * (indent * level))
         assert dumps(obj, indent=indent, ensure_ascii=ensure_ascii, level=level) == nested, obj
+
+
+def test_a_value_is_laid_out_as_dumps_lays_it_out():
+    """``value`` writes strings, None and ints itself (not their subclasses: an IntEnum, a str
+    subclass) and the rest as ``dumps``."""
+    rng = random.Random("value")
+    for obj in [*SCALARS, *(_shape(rng, rng.randint(0, 4)) for _ in range(500))]:
+        level = rng.randint(0, 6)
+        assert value(obj, level) == dumps(obj, level=level), obj
 
 
 @pytest.mark.parametrize(
