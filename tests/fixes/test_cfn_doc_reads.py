@@ -180,3 +180,34 @@ def test_an_entry_nested_too_deep_where_the_template_holds_it_is_refused(monkeyp
         doc = _Doc("t.yaml", text)
         start, end = _span_of(text, deep)
         assert _answers(doc, [(start, end, "x")], [_metadata("x")], monkeypatch) == answers
+
+
+# -- a new key's policy, the same in every new key, is written once per way of writing it ------
+
+STYLES = {  # the same indentation, written otherwise
+    "short tags, double quotes": 'Resources:\n  A:\n    Type: X\n    Properties:\n      B: !Ref C\n      D: "x"\n      E:\n        - 1\n',
+    "long form, single quotes": "Resources:\n  A:\n    Type: X\n    Properties:\n      B: {Ref: C}\n      D: 'x'\n      E:\n        - 1\n",
+    "json": '{\n  "Resources": {\n    "A": {"Type": "X"}\n  }\n}\n',
+    "json, crlf": '{\r\n  "Resources": {\r\n    "A": {"Type": "X"}\r\n  }\r\n}\r\n',
+}
+
+
+@pytest.mark.parametrize("order", [list(STYLES), list(reversed(STYLES))])
+def test_a_new_keys_policy_is_written_as_each_template_writes_it(order):
+    policy = cloudformation._ACCOUNT_KEY_POLICY
+    fresh = cloudformation._plain(policy)  # the same value, not the shared one: written afresh
+    fresh["Statement"][0]["Principal"]["AWS"] = policy["Statement"][0]["Principal"]["AWS"]
+    assert type(fresh) is dict
+    for name in order * 2:  # each style twice, in turns: a text written once is given back
+        doc = _Doc("t", STYLES[name])
+        if doc.is_json:
+            for indent, unit in ((None, ""), ("    ", "  "), ("\t", "\t")):
+                assert cloudformation._json(policy, indent, unit, doc.nl) == cloudformation._json(fresh, indent, unit, doc.nl)
+        else:
+            seq, step = cloudformation._seq_step(doc), cloudformation._step_of(doc)
+            got = cloudformation._block_value(policy, doc, seq, step)
+            assert got == cloudformation._block_value(fresh, doc, seq, step)
+            assert got is not cloudformation._block_value(policy, doc, seq, step)  # a list of its own each time
+    written = {name: _Doc("t", text) for name, text in STYLES.items()}
+    assert {doc.quote for doc in written.values() if not doc.is_json} == {'"', "'"}
+    assert {doc.long_form for doc in written.values() if not doc.is_json} == {True, False}
