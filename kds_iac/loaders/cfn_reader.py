@@ -81,21 +81,41 @@ _LONG_FORM = {"!Ref": "Ref", "!Condition": "Condition"}
 class Mapping(dict):
     """A mapping of the template with the lines it was written on."""
 
-    # ``_columns``: the ``key_columns`` dict, or the one column every key was written at
-    # (a block mapping's keys line up): the reader then keeps an int, not a dict per mapping
-    # (on the 10 MB template those dicts were a fifth of the data read).
-    __slots__ = ("start_line", "end_line", "key_lines", "_columns")
+    # ``_lines``/``_columns``: the ``key_lines``/``key_columns`` dicts, or the one line (a flow
+    # mapping on one line, an intrinsic) or column (a block mapping's keys line up) that every
+    # key was written at. The reader keeps an int then, made a dict of the mapping's keys when
+    # first asked: on the 10 MB template those dicts were two fifths of the data read.
+    __slots__ = ("start_line", "end_line", "_lines", "_columns")
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.start_line = 0
         self.end_line = 0
-        self.key_lines: dict[str, int] = {}
+        self._lines: Any = {}
         self._columns: Any = {}
 
     @property
+    def key_lines(self) -> dict[str, int]:
+        """Where each key is written (1-based line)."""
+        lines = self._lines
+        if type(lines) is int:
+            lines = self._lines = dict.fromkeys(self, lines)
+        return lines
+
+    @key_lines.setter
+    def key_lines(self, lines: dict[str, int]) -> None:
+        self._lines = lines
+
+    def line_of(self, key: str, default: int) -> int:
+        """``key_lines.get(key, default)``, without making the dict."""
+        lines = self._lines
+        if type(lines) is int:
+            return lines if key in self else default
+        return lines.get(key, default)
+
+    @property
     def key_columns(self) -> dict[str, int]:
-        """Where each key is written (1-based column), made a dict when first asked."""
+        """Where each key is written (1-based column)."""
         columns = self._columns
         if type(columns) is int:
             columns = self._columns = dict.fromkeys(self.key_lines, columns)
@@ -459,7 +479,7 @@ def _intrinsic(tag: str, argument: Any, line: int, end: int, column: int) -> Map
     result[name] = argument
     result.start_line = line
     result.end_line = end
-    result.key_lines = {name: line}
+    result._lines = line
     result._columns = column
     return result
 
@@ -619,7 +639,8 @@ class _EventBuilder(_Common):
             raise _Unsupported("nested too deeply")
         result = _new_dict(Mapping)
         result.start_line = start.start_mark.line + 1
-        result.key_lines = lines = {}
+        lines: Optional[dict] = None  # made once two keys are on different lines
+        one_line = 0  # else the line of every key
         columns: Optional[dict] = None  # made once two keys are at different columns
         same = 0  # else the column of every key
         get = self.get
@@ -651,18 +672,29 @@ class _EventBuilder(_Common):
             line = mark.line + 1
             column = mark.column + 1
             if key in result:
+                if lines is None:
+                    lines = dict.fromkeys(result, one_line)
+                result._lines = lines
                 self._duplicate(result, key, line, column)
             result[key] = value_of(value_event, depth)
-            lines[key] = line
+            if lines is not None:
+                lines[key] = line
+            elif line != one_line:
+                if one_line:
+                    lines = dict.fromkeys(result, one_line)
+                    lines[key] = line
+                else:
+                    one_line = line
             if columns is not None:
                 columns[key] = column
             elif column != same:
                 if same:
-                    columns = dict.fromkeys(lines, same)
+                    columns = dict.fromkeys(result, same)
                     columns[key] = column
                 else:
                     same = column
             last = value_event
+        result._lines = one_line if lines is None else lines
         result._columns = same if columns is None else columns
         self._count(count)
         if merges:

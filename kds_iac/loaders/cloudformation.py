@@ -208,7 +208,7 @@ def _log_internal(path: str, error: BaseException) -> None:
 
 def _line_of_key(mapping: Any, key: str, default: int = 1) -> int:
     if isinstance(mapping, Mapping):
-        return mapping.key_lines.get(key, default)
+        return mapping.line_of(key, default)
     return default
 
 
@@ -582,16 +582,16 @@ class _TemplateLoader:
                 ((key, argument),) = value.items()
                 if key == "Ref" or key.startswith("Fn::"):
                     return self.intrinsic(key, argument, here)
-            lines = value.key_lines if isinstance(value, Mapping) else {}
+            lined = isinstance(value, Mapping)  # its key lines are not made a dict here
             out = {}
             for key, item in value.items():
                 if key == "Fn::Transform":
-                    self.transform_note(lines.get(key, here), item)
+                    self.transform_note(value.line_of(key, here) if lined else here, item)
                     continue
                 if type(item) in _AS_WRITTEN and (type(item) is not str or "{{resolve:" not in item):
                     out[key] = item  # what self.value gives back unchanged, without the call
                     continue
-                converted = self.value(item, lines.get(key, here))
+                converted = self.value(item, value.line_of(key, here) if lined else here)
                 if converted is not NO_VALUE:
                     out[key] = converted
             return out

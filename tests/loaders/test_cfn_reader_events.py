@@ -146,12 +146,32 @@ def test_a_syntax_error_after_a_value_that_cannot_be_built_is_still_the_error():
     )
 
 
-def test_key_columns_of_a_mapping_read_take_what_is_written_to_them():
-    # the reader keeps one column for a block mapping; what others add (cfn_foreach, serverless)
-    # must land in the same dict that later reads see
-    data = cfn_reader.read_text("Resources:\n  A: {Type: X}\n  B: {Type: Y}\n").data
+def test_key_lines_and_columns_of_a_mapping_read_take_what_is_written_to_them():
+    # the reader keeps one column for a block mapping, one line for a flow mapping on one line;
+    # what others add (cfn_foreach, serverless) must land in the dict that later reads see
+    data = cfn_reader.read_text("Resources:\n  A: {Type: X, Properties: {}}\n  B: {Type: Y}\n").data
     resources = data["Resources"]
     resources.key_columns["C"] = 9
     assert resources.key_columns == {"A": 3, "B": 3, "C": 9}
-    resources["A"].key_columns = {"Type": 7}
-    assert resources["A"].key_columns == {"Type": 7}
+    first = resources["A"]
+    first.key_lines["Extra"] = 7
+    assert first.key_lines == {"Type": 2, "Properties": 2, "Extra": 7}
+    assert first.line_of("Extra", 1) == 7
+    first.key_columns = {"Type": 7}
+    assert first.key_columns == {"Type": 7}
+
+
+@pytest.mark.parametrize("name", ["key columns", "duplicate keys", "merge keys", "flow over lines", "intrinsics", "json"])
+def test_line_of_a_key_is_its_key_line_before_and_after_the_dict_is_made(name):
+    mappings = []
+
+    def walk(value):
+        if isinstance(value, Mapping):
+            mappings.append(value)
+        for item in value.values() if isinstance(value, dict) else value if isinstance(value, list) else ():
+            walk(item)
+
+    walk(cfn_reader.read_text(CORNERS[name]).data)
+    asked = [[m.line_of(key, -1) for key in (*m, "absent")] for m in mappings]
+    assert asked == [[m.key_lines.get(key, -1) for key in (*m, "absent")] for m in mappings]
+    assert asked == [[m.line_of(key, -1) for key in (*m, "absent")] for m in mappings]
