@@ -17,7 +17,7 @@ from kds_iac.output.common import (
     summary_counts,
     suppression_reason,
 )
-from kds_iac.output.jsonlayout import KEPT, dumps, filled, value
+from kds_iac.output.jsonlayout import dumps, filled, kept, value
 from kds_iac.reporting import diagnostic_position
 from kds_iac.rules.base import Finding
 
@@ -128,19 +128,13 @@ class _RecordText:
                 f'{_value(rule.help_uri)},{_M}"related": ',
             )
         resource = finding.resource
-        resource_text = self._resources.get(id(resource))
-        if resource_text is None:
-            if len(self._resources) >= KEPT:
-                self._resources.clear()
-            location = resource.location
-            resource_text = self._resources[id(resource)] = (
-                f'{_value(location.file)},{_M}"start_line": {_value(location.start_line)},'
-                f'{_M}"end_line": {_value(location.end_line)},{_M}"line": ',
-                f',{_M}"resource": {_value(resource.address)},{_M}"resource_type": {_value(resource.type)},'
-                f'{_M}"message": ',
-                f',{_M}"construct_path": {_value(resource.construct_path)},'
-                f'{_M}"generated_from": {_value(resource.generated_from)},{_M}"suppressed": ',
-            )
+        resource_text = self._resources.get(id(resource)) or kept(self._resources, id(resource), (
+            f'{_value(resource.location.file)},{_M}"start_line": {_value(resource.location.start_line)},'
+            f'{_M}"end_line": {_value(resource.location.end_line)},{_M}"line": ',
+            f',{_M}"resource": {_value(resource.address)},{_M}"resource_type": {_value(resource.type)},{_M}"message": ',
+            f',{_M}"construct_path": {_value(resource.construct_path)},'
+            f'{_M}"generated_from": {_value(resource.generated_from)},{_M}"suppressed": ',
+        ))
         related, instances = finding.related, finding.instances
         return "".join((
             rule_text[0], resource_text[0], _value(finding.primary_line), resource_text[1], _value(finding.message),

@@ -32,6 +32,14 @@ def dumps(obj: Any, indent: int = 2, ensure_ascii: bool = False, level: int = 0)
 KEPT = 1024
 
 
+def kept(pieces: dict, key: Any, text: Any) -> Any:
+    """``pieces[key] = text``, the pieces kept before dropped first when there are ``KEPT``."""
+    if len(pieces) >= KEPT:
+        pieces.clear()
+    pieces[key] = text
+    return text
+
+
 def value(obj: Any, level: int) -> str:
     """``dumps(obj, level=level)`` (indent 2, not ASCII-only), a string, ``None`` or an int
     written at once: the values of the reports' records, written a key at a time."""

@@ -29,7 +29,7 @@ from kds_iac.output.common import (
     rules_in_report,
     suppression_reason,
 )
-from kds_iac.output.jsonlayout import KEPT, dumps, filled, value
+from kds_iac.output.jsonlayout import dumps, filled, kept, value
 from kds_iac.reporting import diagnostic_position, finding_column, full_description
 from kds_iac.rules.base import Finding, Rule, RuleModule, Severity
 
@@ -204,28 +204,13 @@ class _ResultText:
                 f'{_M5}}},{_M5}"properties": {{{_M6}"severity": {value(rule.severity.name.lower(), 6)},'
                 f'{_M6}"checkov_id": {value(rule.checkov_id, 6)},{_M6}"resource": ',
             )
-        resource_text = self._resources.get(id(resource))
-        if resource_text is None:
-            if len(self._resources) >= KEPT:
-                self._resources.clear()
-            construct_path = resource.construct_path
-            resource_text = self._resources[id(resource)] = (
-                f'{value(resource.address, 6)},{_M6}"resourceType": {value(resource.type, 6)},{_M6}"instances": ',
-                f',{_M6}"constructPath": {value(construct_path, 6)}' if construct_path else "",
-                value([logical_location(resource)], 7),
-            )
+        resource_text = self._resources.get(id(resource)) or kept(self._resources, id(resource), (
+            f'{value(resource.address, 6)},{_M6}"resourceType": {value(resource.type, 6)},{_M6}"instances": ',
+            f',{_M6}"constructPath": {value(resource.construct_path, 6)}' if resource.construct_path else "",
+            value([logical_location(resource)], 7),
+        ))
         place = (id(resource), finding.line)
-        place_text = self._places.get(place)
-        if place_text is None:
-            if len(self._places) >= KEPT:
-                self._places.clear()
-            uri, relative = artifact_uri(finding.location.file, self.context.cwd)
-            place_text = self._places[place] = (
-                f'{_M5}}},{_M5}"locations": [{_M6}{{{_M7}"physicalLocation": '
-                f"{value(physical_location(finding, uri, relative), 7)},{_M7}\"logicalLocations\": {resource_text[2]}"
-                f'{_M6}}}{_M5}],{_M5}"partialFingerprints": {{{_M6}{value(FINGERPRINT_KEY, 6)}: ',
-                uri,
-            )
+        place_text = self._places.get(place) or kept(self._places, place, self._place(finding, resource_text[2]))
         instances = finding.instances
         parts = [
             rule_text[0], value(finding.message, 6), place_text[0], value(fingerprint(finding, place_text[1]), 6),
@@ -242,6 +227,17 @@ class _ResultText:
             parts += (_SUPPRESSIONS, value([_suppression(finding)], 5))
         parts.append("\n        }")
         return "".join(parts)
+
+
+    def _place(self, finding: Finding, logical: str) -> tuple[str, str]:
+        """The text from the end of the message to the fingerprint's value, and the file's URI."""
+        uri, relative = artifact_uri(finding.location.file, self.context.cwd)
+        return (
+            f'{_M5}}},{_M5}"locations": [{_M6}{{{_M7}"physicalLocation": '
+            f'{value(physical_location(finding, uri, relative), 7)},{_M7}"logicalLocations": {logical}'
+            f'{_M6}}}{_M5}],{_M5}"partialFingerprints": {{{_M6}{value(FINGERPRINT_KEY, 6)}: ',
+            uri,
+        )
 
 
 _RELATED, _FIXES, _SUPPRESSIONS = (f',{_M5}"{key}": ' for key in ("relatedLocations", "fixes", "suppressions"))

@@ -12,7 +12,7 @@ import pytest
 from kds_iac.model import Location, Resource
 from kds_iac.output.common import ReportContext
 from kds_iac.output import json as json_report
-from kds_iac.output import sarif
+from kds_iac.output import jsonlayout, sarif
 from kds_iac.rules.base import Finding, Severity
 from tests.output import fakes
 
@@ -54,8 +54,7 @@ def test_records_with_fixes_instances_and_shared_resources_are_the_bytes_of_the_
     and per resource (and keep ``KEPT`` of): the same resource in two findings, instances, a
     generated resource, fix edits (a safe and an unsafe fix, one without edits) and values that
     are not text must still be ``json.dumps``'."""
-    monkeypatch.setattr(json_report, "KEPT", kept)
-    monkeypatch.setattr(sarif, "KEPT", kept)
+    monkeypatch.setattr(jsonlayout, "KEPT", kept)
     from kds_iac.fixes import Fix, SetSetting, TextEdit
 
     stream = fakes.tf_stream()
