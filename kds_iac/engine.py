@@ -45,7 +45,7 @@ def run_rules(model: Model, rules: Sequence[RuleModule]) -> list[Finding]:
     with gc_pause.paused():
         for rule in rules:
             findings.extend(guarded_check(rule, model))
-    findings.sort(key=_sort_key)
+    _sort(findings)
     return findings
 
 
@@ -164,11 +164,28 @@ def _in_focus(finding: Finding, model: Model) -> bool:
     return False
 
 
-def _sort_key(finding: Finding) -> tuple:
-    # Profiles give this ~15 us a call: the collector's first walks of what the rules made,
-    # just after run_rules' pause, not the key. Sorting in the pause and collecting generations
-    # 0 and 1 there was tried: run_rules 0.03 s faster, the scan's next full collection 0.13 s slower.
-    # The properties (location, primary_line, address) spelled out: called once per finding.
-    resource = finding.resource
-    loc = resource.location
-    return (loc.file, finding.line or loc.start_line, finding.rule.id, resource.address)
+def _sort(findings: list[Finding]) -> None:
+    """Sort by (file, line, rule id, address), as one sort by that tuple would: one stable sort
+    per field, the last field first. Each sort's keys are values the findings already hold,
+    where one sort by tuples made a tuple per finding (a 10 MB template's 255,783: 22 MB more
+    at the scan's peak), in about the same time. ``one_per_place`` relies on this order."""
+    findings.sort(key=_address)
+    findings.sort(key=_rule_id)
+    findings.sort(key=_line)
+    findings.sort(key=_file)
+
+
+def _address(finding: Finding) -> str:
+    return finding.resource.address
+
+
+def _rule_id(finding: Finding) -> str:
+    return finding.rule.id
+
+
+def _line(finding: Finding) -> int:
+    return finding.line or finding.resource.location.start_line
+
+
+def _file(finding: Finding) -> str:
+    return finding.resource.location.file

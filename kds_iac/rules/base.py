@@ -193,13 +193,37 @@ def one_per_place(findings: list[Finding]) -> list[Finding]:
     the same finding (its address and module path aside) are named in ``instances`` of the
     first (sorted) one; instances whose messages differ in substance stay separate.
 
-    The message is compared only among findings of one rule on one line: most places hold
-    one finding, and taking a message apart for each was most of this pass on a large template."""
+    In ``run_rules``' order (file, line, rule first) one place's findings are adjacent, and
+    only the current place is held (every place at once was 30 MB for a 10 MB template); the
+    message is compared only among findings of one place, most of which hold one. Findings
+    in any other order are taken as they come, holding every place."""
+    kept: list[Finding] = []
+    previous: Optional[tuple] = None
+    first: Optional[Finding] = None
+    held: Optional[dict[str, Finding]] = None  # the place's findings by message, from its second on
+    for finding in findings:
+        location = finding.resource.location
+        place = (location.file, finding.line or location.start_line, finding.rule.id)
+        if place != previous:
+            if previous is not None and place < previous:  # not run_rules' order: start again
+                return _one_per_place_unordered(findings)
+            previous, first, held = place, finding, None
+            kept.append(finding)
+            continue
+        if held is None:
+            held = {_placeless(first): first}
+        _merge(held, finding, kept)
+    return kept
+
+
+def _one_per_place_unordered(findings: list[Finding]) -> list[Finding]:
+    """``one_per_place`` for findings in any order. What an ordered pass over a first part
+    already merged is merged again the same way (an address is named once)."""
     kept: list[Finding] = []
     first: dict[tuple, "Finding | dict[str, Finding]"] = {}  # a place's finding; by message once it has two
     for finding in findings:
         location = finding.resource.location
-        place = (finding.rule.id, location.file, finding.line or location.start_line)
+        place = (location.file, finding.line or location.start_line, finding.rule.id)
         held = first.get(place)
         if held is None:
             first[place] = finding
@@ -207,14 +231,20 @@ def one_per_place(findings: list[Finding]) -> list[Finding]:
             continue
         if held.__class__ is not dict:
             held = first[place] = {_placeless(held): held}
-        message = _placeless(finding)
-        other = held.get(message)
-        if other is None:
-            held[message] = finding
-            kept.append(finding)
-        elif finding.address != other.address and finding.address not in other.instances:
-            other.instances += (finding.address,)
+        _merge(held, finding, kept)
     return kept
+
+
+def _merge(held: dict[str, Finding], finding: Finding, kept: list[Finding]) -> None:
+    """Name ``finding`` in the instances of the finding of its place with the same message,
+    or keep it when there is none."""
+    message = _placeless(finding)
+    other = held.get(message)
+    if other is None:
+        held[message] = finding
+        kept.append(finding)
+    elif finding.address != other.address and finding.address not in other.instances:
+        other.instances += (finding.address,)
 
 
 def _placeless(finding: Finding) -> str:

@@ -4,10 +4,12 @@ line whose messages agree once addresses and module paths are taken out."""
 
 from __future__ import annotations
 
+import itertools
 import pickle
 
+from kds_iac import engine
 from kds_iac.model import Condition, Location, Resource
-from kds_iac.rules.base import AroundAddress, Finding, Rule, Severity, SharedMessages, one_per_place
+from kds_iac.rules.base import AroundAddress, Finding, Rule, Severity, SharedMessages, _one_per_place_unordered, one_per_place
 
 RULE = Rule("KDS901", "CKV_KDS_901", Severity.HIGH, "Stream is not encrypted", ("aws_kinesis_stream",), "ENCRYPTION")
 OTHER = Rule("KDS902", "CKV_KDS_902", Severity.LOW, "Stream is short-lived", ("aws_kinesis_stream",), "ENCRYPTION")
@@ -95,4 +97,56 @@ def test_one_per_place_takes_the_nested_stack_out_of_cloudformation_messages_onl
         ("KDS901", "Parent/Orders", 3, "stream Parent/Orders uses key Parent/Key", ("Orders",)),
         ("KDS901", 'aws_kinesis_stream.s["a/b"]', 3, 'stream aws_kinesis_stream.s["a/b"] uses aws_kinesis_stream.s["a/k"]', ()),
         ("KDS901", 'aws_kinesis_stream.s["a/c"]', 3, 'stream aws_kinesis_stream.s["a/c"] uses k"]', ()),
+    ]
+
+
+def many_places() -> list[Finding]:
+    """Fresh findings (``one_per_place`` names instances in them): places shared by rules,
+    instances and messages, in two files."""
+    found = []
+    for file, start, rule, call, words in itertools.product(
+        ("a.tf", "b.tf"), (3, 40), (RULE, OTHER), ("x", "y", "z"), ("reads var.key", "reads var.other")
+    ):
+        resource = stream(f"module.{call}.aws_kinesis_stream.s", start=start, file=file)
+        found.append(Finding(rule, resource, AroundAddress("stream ", f" {words} from module.{call}.input")))
+        found.append(Finding(rule, resource, "a message of its own", line=start + 1))
+    return found
+
+
+def test_run_rules_order_is_the_order_of_file_line_rule_and_address():
+    def key(f: Finding) -> tuple:
+        return (f.location.file, f.primary_line, f.rule.id, f.address)
+
+    found = many_places()
+    for order in (found, found[::-1], found[1::2] + found[::2]):
+        ordered = list(order)
+        engine._sort(ordered)
+        assert [id(f) for f in ordered] == [id(f) for f in sorted(order, key=key)]  # ties keep their order
+
+
+def test_one_per_place_in_run_rules_order_merges_as_in_any_order():
+    def outcome(findings: list[Finding]) -> list[tuple]:
+        return [(f.rule.id, f.address, f.primary_line, f.message, f.instances) for f in findings]
+
+    ordered, again = many_places(), many_places()
+    engine._sort(ordered)
+    engine._sort(again)
+    merged = outcome(one_per_place(ordered))
+    assert merged == outcome(_one_per_place_unordered(again))
+    x, y_and_z = "module.x.aws_kinesis_stream.s", ("module.y.aws_kinesis_stream.s", "module.z.aws_kinesis_stream.s")
+    assert {(f.rule.id, f.location.file, f.primary_line, f.address, f.instances) for f in one_per_place(many_places())} == {
+        (rule.id, file, line, x, y_and_z) for file, line, rule in itertools.product(("a.tf", "b.tf"), (3, 4, 40, 41), (RULE, OTHER))
+    }
+    assert ("KDS901", x, 3, f"stream {x} reads var.other from module.x.input", y_and_z) in merged
+
+
+def test_one_per_place_out_of_order_after_an_ordered_start_names_each_instance_once():
+    found = many_places()
+    engine._sort(found)
+    shuffled = found[: len(found) // 2] + found[: len(found) // 2 - 1 : -1]  # ordered, then backwards
+    expected = many_places()
+    engine._sort(expected)
+    expected = expected[: len(expected) // 2] + expected[: len(expected) // 2 - 1 : -1]
+    assert [(f.address, f.message, f.instances) for f in one_per_place(shuffled)] == [
+        (f.address, f.message, f.instances) for f in _one_per_place_unordered(expected)
     ]
