@@ -396,7 +396,7 @@ def scan_command(args: argparse.Namespace) -> int:
     context.exit_code = compute_exit_code(result, fail_on, args.soft_fail)
     stream = None if args.output else sys.stdout
     context.color = args.format == "text" and _use_color(args.color, stream)
-    # text, JSON and SARIF are written as they are made: one string took more memory than the scan
+    # text, JSON, SARIF and JUnit XML are written as they are made: one string took more memory than the scan
     _write_report(pieces(args.format)(result, context), args.output)
 
     if not args.quiet:

@@ -1,9 +1,9 @@
 """Report formats of the ``kds-iac`` command line.
 
 Each format is a module with ``render(result, context) -> str``; modules are imported only
-when their format is asked for, so the command line pays for one formatter at most. Text, JSON
-and SARIF also have ``chunks(result, context)``, the same text in pieces, which the command
-writes as it comes: their whole reports took more memory than the scan.
+when their format is asked for, so the command line pays for one formatter at most. Text, JSON,
+SARIF and JUnit XML also have ``chunks(result, context)``, the same text in pieces, which the
+command writes as it comes: their whole reports took more memory than the scan.
 """
 
 from __future__ import annotations

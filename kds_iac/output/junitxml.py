@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 from kds_iac.output.common import (
     TOOL_NAME,
@@ -32,66 +32,92 @@ _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def render(result: "ScanResult", context: ReportContext) -> str:
-    root = ET.Element("testsuites", name=TOOL_NAME)
+    return "".join(chunks(result, context))
+
+
+def chunks(result: "ScanResult", context: ReportContext) -> Iterator[str]:
+    """The text of ``render`` a suite at a time: ElementTree's text of the whole indented document
+    (``ET.indent``, then ``ET.tostring``), without the whole tree in memory. A suite indented
+    one level deep is laid out as it is inside the document; the totals of the root's start tag
+    are counted first."""
     by_rule: dict[str, list] = {}
     for finding, suppressed in all_findings(result):
         by_rule.setdefault(finding.rule.id, []).append((finding, suppressed))
-
-    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    for rule, _module in rules_in_report(result):
-        suite = ET.SubElement(root, "testsuite", name=_clean(f"{rule.id}: {rule.title}"))
-        counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-        for finding, suppressed in by_rule.get(rule.id, []):
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname=rule.id,
-                name=_clean(finding.address),
-                file=_clean(finding.location.file),
-                line=str(finding.primary_line),
-                time="0",
-            )
-            counts["tests"] += 1
-            if suppressed:
-                ET.SubElement(case, "skipped", message=_clean(f"suppressed: {suppression_reason(finding)}"))
-                counts["skipped"] += 1
-            else:
-                failure = ET.SubElement(
-                    case, "failure", message=_clean(finding.message), type=finding.rule.severity.name
-                )
-                failure.text = _clean(f"{finding_line(finding)}\nHelp: {rule.help_uri}")
-                counts["failures"] += 1
-        if not counts["tests"]:
-            ET.SubElement(suite, "testcase", classname=rule.id, name="no findings", time="0")
-            counts["tests"] = 1
-        _set_counts(suite, counts)
-        for key in totals:
-            totals[key] += counts[key]
-
+    suites = [(rule, by_rule.get(rule.id, [])) for rule, _module in rules_in_report(result)]
     errors = [d for d in result.diagnostics if d.level == "error"]
-    if errors:
-        suite = ET.SubElement(root, "testsuite", name="inputs")
-        for diagnostic in errors:
-            line, _column = diagnostic_position(diagnostic)
-            case = ET.SubElement(
-                suite,
-                "testcase",
-                classname="inputs",
-                name=_clean(diagnostic.file),
-                file=_clean(diagnostic.file),
-                line=str(line),
-                time="0",
-            )
-            error = ET.SubElement(case, "error", message=_clean(diagnostic.message), type=diagnostic.code or "parse")
-            error.text = _clean(diagnostic_line(diagnostic))
-        counts = {"tests": len(errors), "failures": 0, "errors": len(errors), "skipped": 0}
-        _set_counts(suite, counts)
-        for key in totals:
-            totals[key] += counts[key]
 
+    totals = {"tests": 0, "failures": 0, "errors": len(errors), "skipped": 0}
+    for _rule, cases in suites:
+        for key, count in _rule_counts(cases).items():
+            totals[key] += count
+    totals["tests"] += len(errors)
+    root = ET.Element("testsuites", name=TOOL_NAME)
     _set_counts(root, totals)
-    ET.indent(root)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n'
+    if not suites and not errors:
+        yield ET.tostring(root, encoding="unicode") + "\n"
+        return
+    yield ET.tostring(root, encoding="unicode")[: -len(" />")] + ">"  # the start tag of the empty root
+    for rule, cases in suites:
+        yield _written(_rule_suite(rule, cases))
+    if errors:
+        yield _written(_inputs_suite(errors))
+    yield "\n</testsuites>\n"
+
+
+def _written(suite: ET.Element) -> str:
+    """``suite`` as the root's child, after the root's indentation (the last one's is the end's)."""
+    ET.indent(suite, level=1)
+    return "\n  " + ET.tostring(suite, encoding="unicode")
+
+
+def _rule_counts(cases: list) -> dict[str, int]:
+    """A rule's suite: a failing case per finding, a skipped one per suppressed finding, and
+    one passing case when there is neither."""
+    skipped = sum(1 for _finding, suppressed in cases if suppressed)
+    return {"tests": len(cases) or 1, "failures": len(cases) - skipped, "errors": 0, "skipped": skipped}
+
+
+def _rule_suite(rule, cases: list) -> ET.Element:
+    suite = ET.Element("testsuite", name=_clean(f"{rule.id}: {rule.title}"))
+    for finding, suppressed in cases:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=rule.id,
+            name=_clean(finding.address),
+            file=_clean(finding.location.file),
+            line=str(finding.primary_line),
+            time="0",
+        )
+        if suppressed:
+            ET.SubElement(case, "skipped", message=_clean(f"suppressed: {suppression_reason(finding)}"))
+        else:
+            failure = ET.SubElement(case, "failure", message=_clean(finding.message), type=finding.rule.severity.name)
+            failure.text = _clean(f"{finding_line(finding)}\nHelp: {rule.help_uri}")
+    if not cases:
+        ET.SubElement(suite, "testcase", classname=rule.id, name="no findings", time="0")
+    _set_counts(suite, _rule_counts(cases))
+    return suite
+
+
+def _inputs_suite(errors: list) -> ET.Element:
+    suite = ET.Element("testsuite", name="inputs")
+    for diagnostic in errors:
+        line, _column = diagnostic_position(diagnostic)
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname="inputs",
+            name=_clean(diagnostic.file),
+            file=_clean(diagnostic.file),
+            line=str(line),
+            time="0",
+        )
+        error = ET.SubElement(case, "error", message=_clean(diagnostic.message), type=diagnostic.code or "parse")
+        error.text = _clean(diagnostic_line(diagnostic))
+    _set_counts(suite, {"tests": len(errors), "failures": 0, "errors": len(errors), "skipped": 0})
+    return suite
 
 
 def _set_counts(element: ET.Element, counts: dict[str, int]) -> None:

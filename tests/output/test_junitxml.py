@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+import pytest
+
 from kds_iac.model import Diagnostic, DiagnosticCode
 from kds_iac.output.common import ReportContext
-from kds_iac.output.junitxml import render
+from kds_iac.output.junitxml import chunks, render
 from kds_iac.rules.base import Finding
 from tests.output import fakes
 
@@ -82,3 +84,27 @@ def test_markup_and_control_characters_stay_well_formed():
     message = root.find(".//failure").get("message")
     assert message.startswith('a <b> & "c" ') and "]]>" in message
     assert "\x01" not in message and "\x1b" not in message
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        fakes.full_result(),  # rule suites, a passing one, a skipped case, the inputs suite
+        fakes.result(),  # rules without findings
+        fakes.result(diagnostics=[fakes.PARSE_ERROR]),
+        fakes.ScanResult(diagnostics=[fakes.PARSE_ERROR]),  # no rule ran: the inputs suite alone
+        fakes.ScanResult(),  # nothing at all: an empty root
+    ],
+    ids=["full", "no-findings", "error", "error-only", "empty"],
+)
+def test_written_a_suite_at_a_time_as_elementtree_writes_the_whole_document(result):
+    """The pieces are ElementTree's text of the whole indented document they make up."""
+    context = ReportContext(tool_version="1.2.3")
+    pieces = list(chunks(result, context))
+    text = "".join(pieces)
+    assert text == render(result, context)
+    declaration, body = text.split("\n", 1)
+    root = ET.fromstring(body)
+    ET.indent(root)
+    assert body == ET.tostring(root, encoding="unicode") + "\n"
+    assert len(pieces) == 2 + len(root) + (1 if len(root) else 0)  # declaration, start, suites, end
