@@ -503,9 +503,8 @@ def map_command(args: argparse.Namespace) -> int:
         args.paths, config=config, var_files=list(args.var_file), variables=dict(args.var) or None, jobs=_default_jobs()
     )
     built = access_map.build(result)
-    module = {"json": "map_json", "markdown": "markdown", "html": "html"}[args.format]
-    report = importlib.import_module(f"kds_iac.output.{module}").render_map(built)
-    _write_report(report, args.output)
+    module = importlib.import_module("kds_iac.output." + {"json": "map_json", "markdown": "markdown", "html": "html"}[args.format])
+    _write_report(getattr(module, "map_chunks", module.render_map)(built), args.output)  # in pieces where it has them
     return 2 if any(d.level == "error" for d in result.diagnostics) else 0
 
 
