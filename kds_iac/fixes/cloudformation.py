@@ -663,6 +663,7 @@ class _Writer:
         self.appends: dict[tuple[str, int], list[str]] = {}  # new resources after an entry
         self.expected: dict[str, list[Callable[[Any], None]]] = {}
         self.names: dict[int, tuple[str, Resource]] = {}  # id(NewResource) -> (logical id, near)
+        self.found: dict[int, tuple[Resource, tuple[_Doc, ScalarNode, MappingNode]]] = {}  # located()
 
     def doc(self, path: str) -> _Doc:
         if path not in self.docs:
@@ -702,12 +703,18 @@ class _Writer:
                 raise _Refused()
 
     def located(self, resource: Resource) -> tuple[_Doc, ScalarNode, MappingNode]:
+        """Where ``resource`` is written (a fix's intents ask again for the same resource:
+        found once per writer)."""
+        found = self.found.get(id(resource))
+        if found is not None and found[0] is resource:
+            return found[1]
         _refuse(not isinstance(resource, Resource))
         _refuse(resource.generated_from is not None or resource.origin is not None)  # SAM wrote it
         logical_id = resource.address.rpartition("/")[2]
         _refuse(not _LOGICAL_ID.match(logical_id))
         doc = self.doc(resource.location.file)
         key, entry = doc.entry(logical_id, resource.location.start_line)
+        self.found[id(resource)] = (resource, (doc, key, entry))
         return doc, key, entry
 
     def name_new(self, intent: NewResource) -> None:
