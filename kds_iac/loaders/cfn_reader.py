@@ -326,10 +326,14 @@ def _line(node: Any) -> int:
 
 
 def _scalar_end_line(node: Any) -> int:
-    mark = node.end_mark
-    if mark.column == 0 and mark.line > node.start_mark.line:
-        return mark.line  # a block scalar ends with its newline
-    return mark.line + 1
+    return _end_of(node.start_mark, node.end_mark)
+
+
+def _end_of(start: Any, end: Any) -> int:
+    """The last line of what runs from mark ``start`` to mark ``end``."""
+    if end.column == 0 and end.line > start.line:
+        return end.line  # a block scalar ends with its newline
+    return end.line + 1
 
 
 class _Common:
@@ -727,10 +731,10 @@ class _EventBuilder(_Common):
         value, ``last`` being that value's event or marks) and its tag."""
         self.end_mark = end.end_mark
         if start.flow_style or last is None:
-            result.end_line = _scalar_end_line(_Marks(start.start_mark, end.end_mark))
+            result.end_line = _end_of(start.start_mark, end.end_mark)
         else:
             result.end_line = self._end_line(last_value, last, result.start_line)
-        return self._tagged(start, result)
+        return result if start.tag is None else self._tagged(start, result)
 
     def _count(self, values: int) -> None:
         """``_Builder``'s bound on the values built, counted a collection at a time."""
@@ -751,7 +755,7 @@ class _EventBuilder(_Common):
         if tag is None or tag == "!":
             return value
         if tag.startswith("!"):
-            end = value.end_line or self._block_end(value.start_line, _scalar_end_line(_Marks(start.start_mark, self.end_mark)), None)
+            end = value.end_line or self._block_end(value.start_line, _end_of(start.start_mark, self.end_mark), None)
             return _intrinsic(tag, value, value.start_line, end, start.start_mark.column + 1)
         if tag not in _STANDARD_COLLECTIONS:
             raise _Unsupported("tag")
