@@ -28,7 +28,7 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from kds_iac import gc_pause
-from kds_iac.fixes import Fix, Link, NewResource, SetSetting, TextEdit, replaced
+from kds_iac.fixes import Fix, Link, NewResource, SetSetting, TextEdit, _line_starts, replaced
 from kds_iac.loaders import cfn_reader
 from kds_iac.model import Resource
 
@@ -274,7 +274,7 @@ class _Doc:
         self._by_name: Optional[dict[str, list[tuple[Node, Node]]]] = None
         self._merges = False  # a merge key among the entries
         self._entry_names: Optional[set[str]] = None
-        self._newlines: Optional[list[int]] = None
+        self._line_starts: Optional[list[int]] = None
 
     def _walk_facts(self) -> None:
         """Nodes reached twice (an anchor and its aliases), quoting and intrinsic style."""
@@ -501,17 +501,12 @@ class _Doc:
         return found[-1]
 
     def position(self, index: int) -> tuple[int, int]:
-        """1-based line and column of ``index`` in the text (a search of the line ends, which
+        """1-based line and column of ``index`` in the text (a search of the line starts, which
         are listed once: counting them per edit grew with the template)."""
-        if self._newlines is None:
-            text, found, at = self.text, [], self.text.find("\n")
-            while at >= 0:
-                found.append(at)
-                at = text.find("\n", at + 1)
-            self._newlines = found
-        before = bisect.bisect_left(self._newlines, index)  # line ends before index
-        line_start = self._newlines[before - 1] + 1 if before else 0
-        return before + 1, index - line_start + 1
+        if self._line_starts is None:
+            self._line_starts = _line_starts(self.text)
+        line = bisect.bisect_right(self._line_starts, index)
+        return line, index - self._line_starts[line - 1] + 1
 
     def json_agrees(self) -> bool:
         """Whether the original text's strict JSON reading is the loader's reading of it; then
@@ -896,9 +891,11 @@ def _check(doc: _Doc, items: list[tuple[int, int, str]], changes: list[Callable[
 
 def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[Callable[[Any], None]]) -> bool:
     """Check the edited resource entries of a block-style YAML template or of a JSON template
-    alone, as one small document of those entries before and after the edits. A shortcut
-    that only ever accepts: False (the template or the edits are not of that kind, or the
-    check fails) leaves the answer to the whole template's check.
+    alone: the edited entries are read as one small document and compared with the same
+    entries as the template reads them (built from its composed nodes, ``entries_read``)
+    with the changes made. A shortcut that only ever accepts: False (the template or the
+    edits are not of that kind, or the check fails) leaves the answer to the whole
+    template's check.
 
     Why that reads the same as the whole template: an entry's lines run from its key's line
     (at the column ``c`` of the ``Resources`` keys) to the next key's line, or for the last

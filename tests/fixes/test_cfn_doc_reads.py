@@ -211,3 +211,11 @@ def test_a_new_keys_policy_is_written_as_each_template_writes_it(order):
     written = {name: _Doc("t", text) for name, text in STYLES.items()}
     assert {doc.quote for doc in written.values() if not doc.is_json} == {'"', "'"}
     assert {doc.long_form for doc in written.values() if not doc.is_json} == {True, False}
+
+
+def test_positions_are_the_line_and_column_of_every_index():
+    text = 'Resources:\r\n  A:\n    Type: X\n\n  B: {Type: "Y"}'  # no line break at the end
+    doc = _Doc("t", text)
+    for index in range(len(text) + 1):
+        line_start = text.rfind("\n", 0, index) + 1
+        assert doc.position(index) == (text.count("\n", 0, index) + 1, index - line_start + 1), index
