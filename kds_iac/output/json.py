@@ -99,12 +99,7 @@ def finding_record(finding: Finding, suppressed: bool, edits: Optional[list] = N
     }
 
 
-_M = "\n" + " " * 6  # the line break and indentation of a record's keys (3 levels deep)
-
-
-def _value(obj: Any) -> str:
-    """``dumps(obj, level=3)``: the value of a record's key."""
-    return value(obj, 3)
+_M = "\n" + " " * 6  # the line break and indentation of a record's keys (3 levels deep: ``value(..., 3)``)
 
 
 class _RecordText:
@@ -123,26 +118,32 @@ class _RecordText:
         rule_text = self._rules.get(id(rule))
         if rule_text is None:  # the findings keep their rules alive: an id is not reused meanwhile
             rule_text = self._rules[id(rule)] = (
-                f'{{{_M}"rule_id": {_value(rule.id)},{_M}"checkov_id": {_value(rule.checkov_id)},'
-                f'{_M}"severity": {_value(rule.severity.name.lower())},{_M}"title": {_value(rule.title)},{_M}"file": ',
-                f'{_value(rule.help_uri)},{_M}"related": ',
+                (
+                    f'{{{_M}"rule_id": {value(rule.id, 3)},{_M}"checkov_id": {value(rule.checkov_id, 3)},'
+                    f'{_M}"severity": {value(rule.severity.name.lower(), 3)},{_M}"title": {value(rule.title, 3)},{_M}"file": '
+                ),
+                f'{value(rule.help_uri, 3)},{_M}"related": ',
             )
         resource = finding.resource
         resource_text = self._resources.get(id(resource)) or kept(self._resources, id(resource), (
-            f'{_value(resource.location.file)},{_M}"start_line": {_value(resource.location.start_line)},'
-            f'{_M}"end_line": {_value(resource.location.end_line)},{_M}"line": ',
-            f',{_M}"resource": {_value(resource.address)},{_M}"resource_type": {_value(resource.type)},{_M}"message": ',
-            f',{_M}"construct_path": {_value(resource.construct_path)},'
-            f'{_M}"generated_from": {_value(resource.generated_from)},{_M}"suppressed": ',
+            (
+                f'{value(resource.location.file, 3)},{_M}"start_line": {value(resource.location.start_line, 3)},'
+                f'{_M}"end_line": {value(resource.location.end_line, 3)},{_M}"line": '
+            ),
+            f',{_M}"resource": {value(resource.address, 3)},{_M}"resource_type": {value(resource.type, 3)},{_M}"message": ',
+            (
+                f',{_M}"construct_path": {value(resource.construct_path, 3)},'
+                f'{_M}"generated_from": {value(resource.generated_from, 3)},{_M}"suppressed": '
+            ),
         ))
         related, instances = finding.related, finding.instances
         return "".join((
-            rule_text[0], resource_text[0], _value(finding.primary_line), resource_text[1], _value(finding.message),
-            resource_text[2], _value(suppressed) if suppressed.__class__ is not bool else "true" if suppressed else "false",
-            _REASON, _value(suppression_reason(finding)) if suppressed else "null",
-            _HELP, rule_text[1], _value([related_record(r) for r in related]) if related else "[]",
-            _INSTANCES, _value(list(instances)) if instances else "[]",
-            _FIX, _value(fix_record(finding, edits)) if edits is not None else "null", "\n    }",
+            rule_text[0], resource_text[0], value(finding.primary_line, 3), resource_text[1], value(finding.message, 3),
+            resource_text[2], value(suppressed, 3) if suppressed.__class__ is not bool else "true" if suppressed else "false",
+            _REASON, value(suppression_reason(finding), 3) if suppressed else "null",
+            _HELP, rule_text[1], value([related_record(r) for r in related], 3) if related else "[]",
+            _INSTANCES, value(list(instances), 3) if instances else "[]",
+            _FIX, value(fix_record(finding, edits), 3) if edits is not None else "null", "\n    }",
         ))
 
 

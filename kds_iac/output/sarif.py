@@ -199,10 +199,14 @@ class _ResultText:
         rule_text = self._rules.get((id(rule), rule_index))
         if rule_text is None:
             rule_text = self._rules[(id(rule), rule_index)] = (
-                f'{{{_M5}"ruleId": {value(rule.id, 5)},{_M5}"ruleIndex": {value(rule_index, 5)},'
-                f'{_M5}"level": {value(LEVELS[rule.severity], 5)},{_M5}"message": {{{_M6}"text": ',
-                f'{_M5}}},{_M5}"properties": {{{_M6}"severity": {value(rule.severity.name.lower(), 6)},'
-                f'{_M6}"checkov_id": {value(rule.checkov_id, 6)},{_M6}"resource": ',
+                (
+                    f'{{{_M5}"ruleId": {value(rule.id, 5)},{_M5}"ruleIndex": {value(rule_index, 5)},'
+                    f'{_M5}"level": {value(LEVELS[rule.severity], 5)},{_M5}"message": {{{_M6}"text": '
+                ),
+                (
+                    f'{_M5}}},{_M5}"properties": {{{_M6}"severity": {value(rule.severity.name.lower(), 6)},'
+                    f'{_M6}"checkov_id": {value(rule.checkov_id, 6)},{_M6}"resource": '
+                ),
             )
         resource_text = self._resources.get(id(resource)) or kept(self._resources, id(resource), (
             f'{value(resource.address, 6)},{_M6}"resourceType": {value(resource.type, 6)},{_M6}"instances": ',
@@ -233,9 +237,11 @@ class _ResultText:
         """The text from the end of the message to the fingerprint's value, and the file's URI."""
         uri, relative = artifact_uri(finding.location.file, self.context.cwd)
         return (
-            f'{_M5}}},{_M5}"locations": [{_M6}{{{_M7}"physicalLocation": '
-            f'{value(physical_location(finding, uri, relative), 7)},{_M7}"logicalLocations": {logical}'
-            f'{_M6}}}{_M5}],{_M5}"partialFingerprints": {{{_M6}{value(FINGERPRINT_KEY, 6)}: ',
+            (
+                f'{_M5}}},{_M5}"locations": [{_M6}{{{_M7}"physicalLocation": '
+                f'{value(physical_location(finding, uri, relative), 7)},{_M7}"logicalLocations": {logical}'
+                f'{_M6}}}{_M5}],{_M5}"partialFingerprints": {{{_M6}{value(FINGERPRINT_KEY, 6)}: '
+            ),
             uri,
         )
 

@@ -103,7 +103,7 @@ def test_written_a_suite_at_a_time_as_elementtree_writes_the_whole_document(resu
     pieces = list(chunks(result, context))
     text = "".join(pieces)
     assert text == render(result, context)
-    declaration, body = text.split("\n", 1)
+    _declaration, body = text.split("\n", 1)
     root = ET.fromstring(body)
     ET.indent(root)
     assert body == ET.tostring(root, encoding="unicode") + "\n"
