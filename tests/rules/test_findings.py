@@ -9,7 +9,15 @@ import pickle
 
 from kds_iac import engine
 from kds_iac.model import Condition, Location, Resource
-from kds_iac.rules.base import AroundAddress, Finding, Rule, Severity, SharedMessages, _one_per_place_unordered, one_per_place
+from kds_iac.rules.base import (
+    AroundAddress,
+    Finding,
+    Rule,
+    Severity,
+    SharedMessages,
+    _one_per_place_unordered,
+    one_per_place,
+)
 
 RULE = Rule("KDS901", "CKV_KDS_901", Severity.HIGH, "Stream is not encrypted", ("aws_kinesis_stream",), "ENCRYPTION")
 OTHER = Rule("KDS902", "CKV_KDS_902", Severity.LOW, "Stream is short-lived", ("aws_kinesis_stream",), "ENCRYPTION")

@@ -7,7 +7,15 @@ from __future__ import annotations
 
 import pytest
 
-from kds_iac.model import Condition, Conditional, FromInputs, Input, Location, Model, Resource
+from kds_iac.model import (
+    Condition,
+    Conditional,
+    FromInputs,
+    Input,
+    Location,
+    Model,
+    Resource,
+)
 from kds_iac.views.kinesis import streams
 
 MODE = Condition("Managed", None, (Input("parameter", "Mode"),))
