@@ -29,6 +29,7 @@ template) and the last value wins, as in every YAML/JSON reader.
 
 from __future__ import annotations
 
+import itertools
 import re
 import sys
 from typing import Any, Optional
@@ -81,10 +82,12 @@ _LONG_FORM = {"!Ref": "Ref", "!Condition": "Condition"}
 class Mapping(dict):
     """A mapping of the template with the lines it was written on."""
 
-    # ``_lines``/``_columns``: the ``key_lines``/``key_columns`` dicts, or the one line (a flow
-    # mapping on one line, an intrinsic) or column (a block mapping's keys line up) that every
-    # key was written at. The reader keeps an int then, made a dict of the mapping's keys when
-    # first asked: on the 10 MB template those dicts were two fifths of the data read.
+    # ``_lines``/``_columns``: the ``key_lines``/``key_columns`` dicts, or an int that stands
+    # for one (see ``_key_lines``): every key on one line (a flow mapping on one line, an
+    # intrinsic), key i on the line after key i-1 (a block mapping or a JSON object of
+    # one-line values), every key at one column (a block mapping). The reader keeps the int,
+    # made the dict of the mapping's keys when first asked: on the 10 MB template those dicts
+    # were two fifths of the data read.
     __slots__ = ("start_line", "end_line", "_lines", "_columns")
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -99,7 +102,7 @@ class Mapping(dict):
         """Where each key is written (1-based line)."""
         lines = self._lines
         if type(lines) is int:
-            lines = self._lines = dict.fromkeys(self, lines)
+            lines = self._lines = _key_lines(self, lines)
         return lines
 
     @key_lines.setter
@@ -109,9 +112,16 @@ class Mapping(dict):
     def line_of(self, key: str, default: int) -> int:
         """``key_lines.get(key, default)``, without making the dict."""
         lines = self._lines
-        if type(lines) is int:
-            return lines if key in self else default
-        return lines.get(key, default)
+        if type(lines) is not int:
+            return lines.get(key, default)
+        if key not in self:
+            return default
+        if lines >= 0:
+            return lines
+        for line, known in enumerate(self, -lines):  # a few keys: _STEP_MAX at most
+            if known == key:
+                break
+        return line
 
     @property
     def key_columns(self) -> dict[str, int]:
@@ -124,6 +134,18 @@ class Mapping(dict):
     @key_columns.setter
     def key_columns(self, columns: dict[str, int]) -> None:
         self._columns = columns
+
+
+# Keys read one a line are kept as an int up to this many (``line_of`` looks the key up).
+_STEP_MAX = 16
+
+
+def _key_lines(keys: Any, form: int) -> dict[str, int]:
+    """The ``key_lines`` that ``form`` stands for: every key on line ``form`` (0 for no key),
+    or, negative, key i on line ``-form + i``."""
+    if form >= 0:
+        return dict.fromkeys(keys, form)
+    return dict(zip(keys, itertools.count(-form)))
 
 
 class Sequence(list):
@@ -643,8 +665,9 @@ class _EventBuilder(_Common):
             raise _Unsupported("nested too deeply")
         result = _new_dict(Mapping)
         result.start_line = start.start_mark.line + 1
-        lines: Optional[dict] = None  # made once two keys are on different lines
-        one_line = 0  # else the line of every key
+        lines: Optional[dict] = None  # made once the keys' lines follow neither of these:
+        first = 0  # the first key's line, and every key on it,
+        spread: Optional[bool] = None  # or (True) key i on line first + i
         columns: Optional[dict] = None  # made once two keys are at different columns
         same = 0  # else the column of every key
         get = self.get
@@ -677,18 +700,21 @@ class _EventBuilder(_Common):
             column = mark.column + 1
             if key in result:
                 if lines is None:
-                    lines = dict.fromkeys(result, one_line)
+                    lines = _key_lines(result, -first if spread else first)
                 result._lines = lines
                 self._duplicate(result, key, line, column)
             result[key] = value_of(value_event, depth)
             if lines is not None:
                 lines[key] = line
-            elif line != one_line:
-                if one_line:
-                    lines = dict.fromkeys(result, one_line)
-                    lines[key] = line
-                else:
-                    one_line = line
+            elif not first:
+                first = line
+            elif line == first and spread is not True:
+                spread = False
+            elif line == first + len(result) - 1 and spread is not False:
+                spread = True
+            else:
+                lines = _key_lines(result, -first if spread else first)
+                lines[key] = line
             if columns is not None:
                 columns[key] = column
             elif column != same:
@@ -698,7 +724,12 @@ class _EventBuilder(_Common):
                 else:
                     same = column
             last = value_event
-        result._lines = one_line if lines is None else lines
+        if lines is not None:
+            result._lines = lines
+        elif not spread:
+            result._lines = first
+        else:
+            result._lines = -first if len(result) <= _STEP_MAX else _key_lines(result, -first)
         result._columns = same if columns is None else columns
         self._count(count)
         if merges:

@@ -64,6 +64,10 @@ CORNERS = {
     "reader error": "A: \x07\n",
     # a mapping's keys at one column, then at another, a duplicate and a merge: the reader keeps
     # one column for a mapping until two keys differ
+    # keys on one line, one a line (a few, and more than the reader keeps as an int), then not
+    "key lines": "A: {a: 1, b: 2}\nB:\n  a: 1\n  b: 2\n  c:\n    - 1\n  d: 3\nC:\n"
+    + "".join(f"  k{i}: {i}\n" for i in range(18))
+    + "D: {a: 1,\n  b: 2, c: 3}\nE: {\n  a: 1,\n  b: 2\n}\nF:\n  a: 1\n  b: 2\n  a: 3\n",
     "key columns": "A: {a: 1, bb: 2,\n  a: 3, c: 4}\nB:\n  x: 1\n  <<: {m: 1,  n: 2}\nC: {p: 1,\n    q: 2}\nD: {}\n",
 }
 
@@ -130,7 +134,7 @@ def test_what_the_event_builder_leaves_to_the_composer(name):
 @pytest.mark.parametrize(
     "name",
     ["block scalars", "typed scalars", "intrinsics", "duplicate keys", "merge keys", "two merge keys", "merge last", "json", "nested 98",
-     "key columns"],
+     "key columns", "key lines"],
 )
 def test_the_event_builder_reads_these_itself(name):
     # so that the comparisons above compare the event builder, not the composer with itself
@@ -161,7 +165,7 @@ def test_key_lines_and_columns_of_a_mapping_read_take_what_is_written_to_them():
     assert first.key_columns == {"Type": 7}
 
 
-@pytest.mark.parametrize("name", ["key columns", "duplicate keys", "merge keys", "flow over lines", "intrinsics", "json"])
+@pytest.mark.parametrize("name", ["key lines", "key columns", "duplicate keys", "merge keys", "flow over lines", "intrinsics", "json"])
 def test_line_of_a_key_is_its_key_line_before_and_after_the_dict_is_made(name):
     mappings = []
 
