@@ -33,7 +33,7 @@ KEPT = 1024
 
 
 def kept(pieces: dict, key: Any, text: Any) -> Any:
-    """``pieces[key] = text``, the pieces kept before dropped first when there are ``KEPT``."""
+    """``pieces[key] = text``, returned; when ``KEPT`` pieces are there already, all are dropped first."""
     if len(pieces) >= KEPT:
         pieces.clear()
     pieces[key] = text

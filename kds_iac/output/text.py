@@ -70,7 +70,7 @@ def finding_line(finding: Finding, color: bool = False, fixable: bool = False) -
     rule, resource = finding.rule, finding.resource
     severity = rule.severity
     where = f"{resource.location.file}:{finding.primary_line}:{finding_column(finding)}:"
-    label = _LABELS[severity]  # not ``severity.name``: the enum's property cost 0.2 s a 10 MB template
+    label = _LABELS[severity]  # not ``severity.name``: the enum's property was 0.2 of 4.8 profiled s (10 MB template)
     if color:
         where = _PATH_STYLE + where + _RESET
         label = _SEVERITY_STYLE[severity] + label + _RESET
