@@ -97,3 +97,19 @@ def test_a_stream_without_undecided_conditions_is_its_one_case(attributes, fmt, 
     (stream,) = streams(Model(resources=[resource(attributes, fmt)]))
     assert list(stream.cases) == [stream]
     assert judged(attributes, fmt) == expected
+
+
+def test_streams_whose_settings_nothing_decides_share_their_facts():
+    def cfn(address: str, block: dict) -> Resource:
+        return Resource("AWS::Kinesis::Stream", address, {"StreamEncryption": block}, Location("t", 1, 5), "cloudformation")
+
+    model = Model(resources=[
+        cfn("A", {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}),
+        cfn("B", {"EncryptionType": "kms", "KeyId": "alias/aws/kinesis"}),
+        cfn("C", {"EncryptionType": FromInputs("KMS", INPUT), "KeyId": FromInputs("alias/aws/kinesis", INPUT)}),
+    ])
+    a, b, c = streams(model)
+    assert a.encryption is b.encryption and a.key is b.key
+    assert (b.encryption.value, b.key.value.reference) == ("KMS", "alias/aws/kinesis")
+    assert c.encryption is not a.encryption and c.key is not a.key  # an input decides them
+    assert (c.encryption, c.key.value) == (a.encryption.replace(inputs=INPUT), a.key.value)
