@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from itertools import repeat
 from typing import Any, Callable, Iterable, Iterator
 
 _CONTAINERS = (dict, list, tuple)
@@ -73,6 +74,30 @@ def filled(head: str, key: str, level: int, texts: Iterable[str]) -> Iterator[st
         yield "," + margin
         yield text
     yield outer + "]," + after
+
+
+def chunked(obj: Any, level: int = 0, depth: int = 2) -> Iterator[str]:
+    """``dumps(obj, level=level)`` (indent 2, not ASCII-only) in pieces: the items of a container
+    one at a time, and theirs, ``depth`` containers deep, so that a large document (an access
+    map) is never one string."""
+    if depth <= 0 or not isinstance(obj, _CONTAINERS) or not obj:
+        yield dumps(obj, level=level)
+        return
+    is_dict = isinstance(obj, dict)
+    values = obj.values() if is_dict else obj
+    if not any(isinstance(item, _CONTAINERS) for item in values) or (
+        is_dict and not all(isinstance(key, str) for key in obj)
+    ):  # the C encoder's line, or json's conversion of the keys: written whole, as dumps does
+        yield dumps(obj, level=level)
+        return
+    margin = "\n" + " " * (2 * (level + 1))
+    yield "{" if is_dict else "["
+    separator = margin
+    for key, item in obj.items() if is_dict else zip(repeat(None), obj):
+        yield separator + (json.encoder.encode_basestring(key) + ": " if is_dict else "")
+        yield from chunked(item, level + 1, depth - 1)
+        separator = "," + margin
+    yield "\n" + " " * (2 * level) + ("}" if is_dict else "]")
 
 
 @lru_cache(maxsize=None)

@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from kds_iac.output.jsonlayout import dumps, value
+from kds_iac.output.jsonlayout import chunked, dumps, value
 
 STRINGS = [
     "",
@@ -75,6 +75,19 @@ def test_a_value_is_laid_out_as_dumps_lays_it_out():
     for obj in [*SCALARS, *(_shape(rng, rng.randint(0, 4)) for _ in range(500))]:
         level = rng.randint(0, 6)
         assert value(obj, level) == dumps(obj, level=level), obj
+
+
+def test_pieces_join_into_the_text_of_dumps():
+    """``chunked`` cuts a document into its containers' items, at any depth, and the pieces are
+    ``dumps``' text; a document with containers gives more than one piece."""
+    rng = random.Random("chunked")
+    for _ in range(1500):
+        obj = _shape(rng, rng.randint(0, 6))
+        level, depth = rng.randint(0, 3), rng.randint(0, 3)
+        pieces = list(chunked(obj, level, depth))
+        assert "".join(pieces) == dumps(obj, level=level), obj
+    assert list(chunked({"a": [1], "b": {"c": [2]}}, depth=1)) == [
+        "{", '\n  "a": ', '[\n    1\n  ]', ',\n  "b": ', '{\n    "c": [\n      2\n    ]\n  }', "\n}"]
 
 
 @pytest.mark.parametrize(
