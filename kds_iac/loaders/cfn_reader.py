@@ -216,7 +216,9 @@ def read_file(path: str) -> Document:
         raw = files.read_bytes(path)  # regular files only: a FIFO would block an open()
     except OSError as error:
         raise ReadError(f"cannot read file: {error.strerror or error}", 0, code=DiagnosticCode.NOT_READ) from None
-    return read_text(decode(raw))
+    text = decode(raw)
+    del raw  # not kept while the text is parsed
+    return read_text(text)
 
 
 def decode(raw: bytes) -> str:
