@@ -549,14 +549,33 @@ class _Doc:
         ``_Refused`` where reading them alone would not give one value per logical id (a
         merge key, a key that is not text, a logical id twice) and ``ReadError`` as the
         reader would."""
+        found, problems = self._pairs_read([[self.resources.value[number] for number in numbers]], self.entry_depth + 1)
+        return found[0], problems
+
+    def properties_read(self, places: list[tuple[int, list[int]]]) -> tuple[list[dict[str, Any]], int]:
+        """For each (number of a block entry, numbers of keys of its ``Properties``) those keys
+        as reading the template gives them, and the problems within them; raises as
+        ``entries_read`` does (``_settings_alone``'s entries, before their edits)."""
+        groups = []
+        for number, keys in places:
+            found = _get(self.resources.value[number][1], "Properties")
+            _refuse(found is None)
+            groups.append([found[1].value[at] for at in keys])
+        return self._pairs_read(groups, self.entry_depth + 3)
+
+    def _pairs_read(self, groups: list[list[tuple[Node, Node]]], depth: int) -> tuple[list[dict[str, Any]], int]:
+        """Each group of (key, value) nodes, written at ``depth`` in the template, as a mapping
+        built by the reader's builder (one for all: problems are counted as in one read)."""
         builder = self.builder()
-        data: dict[str, Any] = {}
+        out = []
         with gc_pause.paused():
-            for number in numbers:
-                key, value = self.resources.value[number]
-                _refuse(not isinstance(key, ScalarNode) or key.tag == _MERGE or key.value in data)
-                data[key.value] = builder.build(value, self.entry_depth + 1)  # at its depth in the template
-        return data, len(builder.problems)
+            for pairs in groups:
+                data: dict[str, Any] = {}
+                for key, value in pairs:
+                    _refuse(not isinstance(key, ScalarNode) or key.tag == _MERGE or key.value in data)
+                    data[key.value] = builder.build(value, depth)  # at its depth in the template
+                out.append(data)
+        return out, len(builder.problems)
 
     def index(self, mark: Any) -> int:
         return mark.index + self.offset
@@ -917,11 +936,14 @@ def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[C
     column = entries[0][2]
     numbers, after_parts = [], []
     settings: list[tuple[str, list[str], list[str]]] = []  # (logical id, Properties keys' lines before, after)
+    places: list[tuple[int, list[int]]] = []  # (entry number, numbers of its Properties keys) of each in settings
     for number in sorted(touched):
         if not doc.is_json:
             found = _settings_alone(doc, number, touched[number])
             if found is not None:
                 settings.append(found)
+                regions = doc.property_lines(number)[1]
+                places.append((number, sorted({_entry_at(regions, start) for start, _, _ in touched[number]})))
                 continue
         region_start, region_end, _ = entries[number]
         original = doc.text[region_start:region_end]
@@ -963,7 +985,11 @@ def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[C
             expected["Resources"] = before
         if settings:
             got = dict(got)
-            for logical_id, before_properties, after_properties in _read_settings(doc, settings):
+            after_settings, after_problems = _read_settings(doc, settings)
+            before_settings, before_problems = doc.properties_read(places)  # from the nodes, as the entries
+            if after_problems > before_problems:
+                return False
+            for (logical_id, _, _), before_properties, after_properties in zip(settings, before_settings, after_settings):
                 if logical_id in got or logical_id in expected["Resources"]:
                     return False
                 got[logical_id] = {"Properties": after_properties}
@@ -1035,37 +1061,29 @@ def _settings_alone(doc: _Doc, number: int, items: list[tuple[int, int, str]]) -
     return logical_id, before, after
 
 
-def _read_settings(doc: _Doc, settings: list[tuple[str, list[str], list[str]]]) -> list[tuple[str, Any, Any]]:
-    """(logical id, Properties before, after) of the entries ``_settings_alone`` took: their
-    keys' lines read under ``Resources``-, entry- and ``Properties``-like holders (the same
-    depth as in the template), before and after in one read each; raises ``_Refused``."""
+def _read_settings(doc: _Doc, settings: list[tuple[str, list[str], list[str]]]) -> tuple[list[Any], int]:
+    """The Properties after the edits of the entries ``_settings_alone`` took, in order, and
+    the problems read: their keys' edited lines read in one document under ``Resources``-,
+    entry- and ``Properties``-like holders (the same depth as in the template); raises
+    ``_Refused``. (Before the edits they are built from the template's nodes.)"""
     names = ("R", "S")[: doc.entry_depth]
     holders = "".join(" " * depth + name + ":" + doc.nl for depth, name in enumerate(names))
     depth = len(names)
 
-    def text(which: int) -> str:
-        return holders + "".join(
-            " " * depth + f"E{number}:" + doc.nl + " " * (depth + 1) + "P:" + doc.nl + "".join(setting[which])
-            for number, setting in enumerate(settings)
-        )
-
-    def read(which: int) -> tuple[list, int]:
-        document = cfn_reader.read_text(text(which))
-        data = document.data
-        for name in names:
-            _refuse(not isinstance(data, dict) or list(data) != [name])
-            data = data[name]
-        _refuse(not isinstance(data, dict) or list(data) != [f"E{number}" for number in range(len(settings))])
-        properties = []
-        for entry in data.values():
-            _refuse(not isinstance(entry, dict) or list(entry) != ["P"] or not isinstance(entry["P"], dict))
-            properties.append(entry["P"])
-        return properties, len(document.problems)
-
-    before, before_problems = read(1)
-    after, after_problems = read(2)
-    _refuse(after_problems > before_problems)
-    return [(setting[0], b, a) for setting, b, a in zip(settings, before, after)]
+    document = cfn_reader.read_text(holders + "".join(
+        " " * depth + f"E{number}:" + doc.nl + " " * (depth + 1) + "P:" + doc.nl + "".join(after)
+        for number, (_, _, after) in enumerate(settings)
+    ))
+    data = document.data
+    for name in names:
+        _refuse(not isinstance(data, dict) or list(data) != [name])
+        data = data[name]
+    _refuse(not isinstance(data, dict) or list(data) != [f"E{number}" for number in range(len(settings))])
+    properties = []
+    for entry in data.values():
+        _refuse(not isinstance(entry, dict) or list(entry) != ["P"] or not isinstance(entry["P"], dict))
+        properties.append(entry["P"])
+    return properties, len(document.problems)
 
 
 def _appends(doc: _Doc, entries: list[tuple[int, int, int]], start: int, end: int) -> bool:

@@ -219,3 +219,51 @@ def test_positions_are_the_line_and_column_of_every_index():
     for index in range(len(text) + 1):
         line_start = text.rfind("\n", 0, index) + 1
         assert doc.position(index) == (text.count("\n", 0, index) + 1, index - line_start + 1), index
+
+
+# -- a setting's key, before its edits, is built from the template's nodes too ----------------
+
+SETTING = """Resources:
+  Key:
+    Type: AWS::KMS::Key
+    Properties:
+      EnableKeyRotation: false
+      KeyPolicy:
+        Version: "2012-10-17"
+        Sid: a
+        Sid: b
+      Tags: %s
+  Other:
+    Type: AWS::SNS::Topic
+"""
+
+
+def _tags(value):
+    def change(data):
+        data["Resources"]["Key"]["Properties"]["Tags"] = value
+    return change
+
+
+@pytest.mark.parametrize("new, changes, answers", [
+    ('"2012-10-17"', [], (True, "ok")),  # the duplicate written before stays: as many problems after
+    ('"2012-10-17"\n        Sid: c', [], (False, "refused")),  # one more duplicate key
+    ('"2012-10-18"', [], (False, "refused")),  # a change that was not intended
+])
+def test_a_setting_is_compared_with_the_templates_reading(monkeypatch, new, changes, answers):
+    text = SETTING % "[]"
+    doc = _Doc("t.yaml", text)
+    start, end = _span_of(text, '"2012-10-17"')
+    items = [(start, end, new)]
+    assert cloudformation._settings_alone(doc, 0, items) is not None  # the setting is read alone
+    assert _answers(doc, items, changes, monkeypatch) == answers
+
+
+def test_a_setting_nested_too_deep_where_the_template_holds_it_is_refused(monkeypatch):
+    for depth, answers in ((cfn_reader.MAX_DEPTH - 3, (False, "refused")), (cfn_reader.MAX_DEPTH - 4, (True, "ok"))):
+        deep = "[" * depth + "]" * depth  # under Resources, the entry and Properties
+        text = (SETTING % deep).replace("        Sid: b\n", "")
+        doc = _Doc("t.yaml", text)
+        start, end = _span_of(text, deep)
+        items = [(start, end, "x")]
+        assert cloudformation._settings_alone(doc, 0, items) is not None
+        assert _answers(doc, items, [_tags("x")], monkeypatch) == answers
