@@ -194,9 +194,10 @@ def _fix(stream: Stream, model: Model) -> Optional[Fix]:
 def encrypt_with(stream: Stream, link: Link) -> tuple:
     """The settings that encrypt ``stream`` with the key ``link`` points at (KDS002 too)."""
     intents = []
+    within = stream.block_setting
     if stream.encryption.value != "KMS":
-        intents.append(STREAM_SETTINGS.set(stream.resource, "encryption", "KMS", within=stream.block_setting))
-    intents.append(STREAM_SETTINGS.set(stream.resource, "key", link, within=stream.block_setting))
+        intents.append(STREAM_SETTINGS.set(stream.resource, "encryption", "KMS", within=within))
+    intents.append(STREAM_SETTINGS.set(stream.resource, "key", link, within=within))
     return tuple(intents)
 
 

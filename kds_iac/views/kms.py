@@ -219,7 +219,7 @@ def fit_keys_near(model: Model, near: Resource) -> list[KmsKey]:
     """The fit customer managed keys (``KmsKey.fit``) a fix on ``near`` can reference: those
     of its Terraform module or CloudFormation template, written in it (not generated)."""
     by_template = model.memo("fit_keys", lambda: _fit_keys_by_template(model))
-    return by_template.get(same_template(near), [])
+    return by_template.get(same_template(near), []) if by_template else []  # most scans: none fit
 
 
 def _fit_keys_by_template(model: Model) -> dict[tuple, list[KmsKey]]:
