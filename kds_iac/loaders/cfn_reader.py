@@ -123,12 +123,19 @@ class Mapping(dict):
                 break
         return line
 
+    def column_of(self, key: str, default: int) -> int:
+        """``key_columns.get(key, default)``, without making the dict."""
+        columns = self._columns
+        if type(columns) is not int:
+            return columns.get(key, default)
+        return columns if key in self else default
+
     @property
     def key_columns(self) -> dict[str, int]:
         """Where each key is written (1-based column)."""
         columns = self._columns
         if type(columns) is int:
-            columns = self._columns = dict.fromkeys(self.key_lines, columns)
+            columns = self._columns = dict.fromkeys(self, columns)
         return columns
 
     @key_columns.setter

@@ -446,10 +446,9 @@ class _TemplateLoader:
         entries: dict[str, _Entry] = {}
         lined = isinstance(resources, Mapping)
         lines = resources.key_lines if lined else {}
-        columns = resources.key_columns if lined else {}
         for logical_id, node in resources.items():
             key_line = lines.get(logical_id, 1)
-            column = columns.get(logical_id, 1)
+            column = resources.column_of(logical_id, 1) if lined else 1
             if logical_id == "Fn::Transform":
                 self.transform_note(key_line, node)
                 continue

@@ -166,7 +166,7 @@ def test_key_lines_and_columns_of_a_mapping_read_take_what_is_written_to_them():
 
 
 @pytest.mark.parametrize("name", ["key lines", "key columns", "duplicate keys", "merge keys", "flow over lines", "intrinsics", "json"])
-def test_line_of_a_key_is_its_key_line_before_and_after_the_dict_is_made(name):
+def test_line_and_column_of_a_key_are_its_key_line_and_column_before_and_after_the_dicts_are_made(name):
     mappings = []
 
     def walk(value):
@@ -176,6 +176,6 @@ def test_line_of_a_key_is_its_key_line_before_and_after_the_dict_is_made(name):
             walk(item)
 
     walk(cfn_reader.read_text(CORNERS[name]).data)
-    asked = [[m.line_of(key, -1) for key in (*m, "absent")] for m in mappings]
-    assert asked == [[m.key_lines.get(key, -1) for key in (*m, "absent")] for m in mappings]
-    assert asked == [[m.line_of(key, -1) for key in (*m, "absent")] for m in mappings]
+    asked = [[(m.line_of(key, -1), m.column_of(key, -1)) for key in (*m, "absent")] for m in mappings]
+    assert asked == [[(m.key_lines.get(key, -1), m.key_columns.get(key, -1)) for key in (*m, "absent")] for m in mappings]
+    assert asked == [[(m.line_of(key, -1), m.column_of(key, -1)) for key in (*m, "absent")] for m in mappings]
