@@ -479,3 +479,29 @@ Resources:
         "Dropped": {"ShardCount": 10, "RetentionPeriodHours": 12},
         "Included": {"ShardCount": 17},
     }
+
+
+def _templates() -> list[str]:
+    root = FIXTURES.parent.parent.parent
+    return sorted(
+        str(path)
+        for folder in (root / "examples" / "cloudformation", FIXTURES)
+        for path in folder.rglob("*")
+        if path.suffix in (".yaml", ".yml", ".json", ".template") and path.is_file()
+    )
+
+
+def test_no_resource_keeps_the_attributes_it_had_before_it_was_filled():
+    # pass 1 gives every resource one shared placeholder; each must get its own in pass 2
+    from kds_iac.loaders import cloudformation
+
+    templates = _templates()
+    assert len(templates) > 20
+    left = []
+    for path in templates:
+        resources = load_template(path).resources
+        for resource in resources + [r.origin for r in resources if r.origin is not None]:
+            if resource.attributes is cloudformation._UNFILLED or resource.attribute_lines is cloudformation._UNFILLED:
+                left.append((path, resource.address))
+    assert left == []
+    assert cloudformation._UNFILLED == {}
