@@ -949,7 +949,7 @@ def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[C
         original = doc.text[region_start:region_end]
         edited = replaced(original, sorted((s - region_start, e - region_start, t) for s, e, t in touched[number]))
         if not doc.is_json:
-            if not _indented_from(edited, column):
+            if not _indented_from(edited, column) or not _key_line_kept(doc, doc.resources.value[number][0], touched[number], original, edited):
                 return False
             if not original.endswith("\n"):  # the last entry, at the end of a file without a last newline
                 edited += doc.nl
@@ -1041,6 +1041,7 @@ def _settings_alone(doc: _Doc, number: int, items: list[tuple[int, int, str]]) -
     if found is None:
         return None
     logical_id, regions, column = found
+    keys = _get(doc.resources.value[number][1], "Properties")[1].value
     touched: dict[int, list[tuple[int, int, str]]] = {}
     for start, end, text in items:
         at = _entry_at(regions, start)
@@ -1052,7 +1053,7 @@ def _settings_alone(doc: _Doc, number: int, items: list[tuple[int, int, str]]) -
         region_start, region_end, _ = regions[at]
         original = doc.text[region_start:region_end]
         edited = replaced(original, sorted((s - region_start, e - region_start, t) for s, e, t in touched[at]))
-        if not _indented_from(edited, column):
+        if not _indented_from(edited, column) or not _key_line_kept(doc, keys[at][0], touched[at], original, edited):
             return None
         if not original.endswith("\n"):  # the last key of the file, without a last newline
             original, edited = original + doc.nl, edited + doc.nl
@@ -1107,6 +1108,14 @@ def _entry_at(entries: list[tuple[int, int, int]], index: int, end: bool = False
 
 def _first(item: tuple) -> Any:
     return item[0]
+
+
+def _key_line_kept(doc: _Doc, key: Node, items: list[tuple[int, int, str]], original: str, edited: str) -> bool:
+    """Whether edits of a region of block lines (an entry, a ``Properties`` key) leave its key
+    as written (nothing edited before the key's end: its indentation sets its mapping's) and
+    its last line break (text after it would join the line that follows the region)."""
+    key_end = doc.index(key.end_mark)
+    return all(start >= key_end for start, _, _ in items) and (edited.endswith("\n") or not original.endswith("\n"))
 
 
 def _indented_from(text: str, column: int) -> bool:

@@ -267,3 +267,32 @@ def test_a_setting_nested_too_deep_where_the_template_holds_it_is_refused(monkey
         items = [(start, end, "x")]
         assert cloudformation._settings_alone(doc, 0, items) is not None
         assert _answers(doc, items, [_tags("x")], monkeypatch) == answers
+
+
+# -- an edit must leave a region's key where it is and its last line break ---------------------
+
+REGIONS = """Resources:
+  First:
+    Type: AWS::Kinesis::Stream
+    Properties:
+      ShardCount: 1
+      RetentionPeriodHours: 24
+
+  Second:
+    Type: AWS::SNS::Topic
+Outputs:
+  X:
+    Value: 1
+"""
+
+
+@pytest.mark.parametrize("old, at, length, new", [
+    # the first Properties key indented deeper than the next: its lines alone read well
+    ("      ShardCount", 2, 2, "\n      "),
+    # the last entry's last line break followed by spaces: the next line (Outputs) joins it
+    ("\nOutputs:", 0, 1, "\n    "),
+])
+def test_edits_that_move_a_key_or_join_the_next_line_are_refused(monkeypatch, old, at, length, new):
+    start = REGIONS.index(old) + at
+    doc = _Doc("t.yaml", REGIONS)
+    assert _answers(doc, [(start, start + length, new)], [], monkeypatch) == (False, "refused")
