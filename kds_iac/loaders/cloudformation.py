@@ -163,9 +163,10 @@ class _Entry(NamedTuple):
     origin: Optional[_Origin] = None
 
 
-# A resource's attributes and attribute lines from pass 1 until ``_fill`` sets its own, for
-# every resource: not a dict each that pass 2 would throw away (a tenth of the 10 MB
-# template's load peak). Never written to.
+# A resource's attributes, attribute lines and skips from pass 1 until ``_fill`` sets its
+# own, for every resource: pass 1 makes no dicts that pass 2 would throw away, and the ones
+# kept are made while the data read is let go (a tenth of the 10 MB template's load peak).
+# Never written to.
 _UNFILLED: dict = {}
 
 
@@ -321,6 +322,7 @@ class _TemplateLoader:
                 location=origin.location if origin else self._location(entry),
                 source_format=CLOUDFORMATION,
                 attribute_lines=_UNFILLED,
+                skips=_UNFILLED,
                 unit=self.nesting.unit,
                 generated_from=prefix + origin.logical_id if origin else None,
             )
@@ -579,6 +581,8 @@ class _TemplateLoader:
             path = metadata.get("aws:cdk:path")
             if isinstance(path, str):
                 resource.construct_path = path
+        else:
+            resource.skips = {}
 
     # -- values --------------------------------------------------------------------------
 

@@ -491,7 +491,7 @@ def _templates() -> list[str]:
     )
 
 
-def test_no_resource_keeps_the_attributes_it_had_before_it_was_filled():
+def test_no_resource_keeps_what_it_had_before_it_was_filled():
     # pass 1 gives every resource one shared placeholder; each must get its own in pass 2
     from kds_iac.loaders import cloudformation
 
@@ -501,7 +501,7 @@ def test_no_resource_keeps_the_attributes_it_had_before_it_was_filled():
     for path in templates:
         resources = load_template(path).resources
         for resource in resources + [r.origin for r in resources if r.origin is not None]:
-            if resource.attributes is cloudformation._UNFILLED or resource.attribute_lines is cloudformation._UNFILLED:
+            if any(value is cloudformation._UNFILLED for value in (resource.attributes, resource.attribute_lines, resource.skips)):
                 left.append((path, resource.address))
     assert left == []
     assert cloudformation._UNFILLED == {}
