@@ -308,6 +308,14 @@ class _TemplateLoader:
                 )
         if sam.SAM_TRANSFORM in transforms and any(e[1].startswith(SERVERLESS_PREFIX) for e in entries.values()):
             entries = self._expand_sam(sam, entries)
+        # The template's Resources are read by nothing after this (``entries`` holds what the
+        # passes need): emptied, with their lines, so that each resource's data as read goes
+        # once pass 2 has converted it and lets go of its entry.
+        if isinstance(resources, dict):
+            resources.clear()
+            if isinstance(resources, Mapping):
+                resources.key_lines = {}
+                resources.key_columns = {}
 
         # Pass 1: every resource exists before any reference is resolved.
         origins: dict[str, Resource] = {}
@@ -335,11 +343,8 @@ class _TemplateLoader:
                     origin_nodes[origin.logical_id] = origin.node
             self.resources[logical_id] = resource
         # Pass 2: properties, conditions, metadata. Each resource's data as read is let go
-        # once converted (the template's Resources are emptied: read by nothing after pass 1),
-        # so the data read and the model built are never both whole: on the 10 MB template
-        # the load's peak is the data read, not that plus the model.
-        if isinstance(resources, dict):
-            resources.clear()
+        # once converted, so the data read and the model built are never both whole: on the
+        # 10 MB template the load's peak is the data read, not that plus the model.
         for logical_id in list(entries):
             self._fill(self.resources[logical_id], entries.pop(logical_id))
         for logical_id, origin in origins.items():
