@@ -219,8 +219,8 @@ class Resource:
 
     # A scan may hold a hundred thousand of them (the 10 MB template): no ``__dict__`` each.
     __slots__ = (
-        "type", "address", "attributes", "location", "source_format", "attribute_lines", "skips",
-        "condition", "construct_path", "generated_from", "origin", "module", "unit",
+        "address", "attribute_lines", "attributes", "condition", "construct_path", "generated_from",
+        "location", "module", "origin", "skips", "source_format", "type", "unit",
     )
 
     def __init__(
