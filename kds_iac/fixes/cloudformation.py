@@ -251,7 +251,7 @@ class _Doc:
         self.is_json = body.lstrip(" \t\r\n").startswith("{")
         if self.is_json:
             body = body.replace("\t", " ")  # JSON allows tabs between tokens, YAML does not
-        loader = cfn_reader._Loader(body)  # the template loader's composer: the same nodes, tags from a cache
+        loader = cfn_reader.composer(body)  # the template loader's composer: the same nodes, tags from a cache
         try:
             root = loader.get_single_node()
         finally:
@@ -535,13 +535,13 @@ class _Doc:
                 self._document = cfn_reader.Document(data, self.is_json, builder.problems)
         return self._document
 
-    def builder(self) -> "cfn_reader._Builder":
+    def builder(self) -> Any:
         """The template reader's builder of data from composed nodes, for this text: what it
         builds from a node of the template is what reading the template gives there."""
         body = self.text[self.offset:]
         if self.is_json:
             body = body.replace("\t", " ")  # as composed
-        return cfn_reader._Builder(max(cfn_reader.MIN_VALUE_BUDGET, 2 * len(body)), body)
+        return cfn_reader.node_builder(body)
 
     def entries_read(self, numbers: list[int]) -> tuple[dict[str, Any], int]:
         """The ``Resources`` entries ``numbers`` as reading the template gives them (by

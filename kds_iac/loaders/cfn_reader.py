@@ -248,7 +248,7 @@ def _read_text(text: str) -> Document:
     if is_json and "\t" in text:
         text = text.replace("\t", " ")
     kind = "JSON" if is_json else "YAML"
-    budget = max(MIN_VALUE_BUDGET, 2 * len(text))
+    budget = _budget(text)
     if _CParser is not None:
         try:
             data, problems = _EventBuilder(text, budget).read()
@@ -257,6 +257,23 @@ def _read_text(text: str) -> Document:
         else:
             return Document(data, is_json, problems)
     return _read_composed(text, is_json, kind, budget)
+
+
+def _budget(text: str) -> int:
+    """How many values a read of ``text`` may build (aliases can multiply them)."""
+    return max(MIN_VALUE_BUDGET, 2 * len(text))
+
+
+def composer(text: str) -> "_Loader":
+    """The reader's composer for ``text`` (nodes with marks, nothing constructed), for the fix
+    writer, which needs positions; ``dispose()`` it after ``get_single_node()``."""
+    return _Loader(text)
+
+
+def node_builder(text: str) -> "_Builder":
+    """The reader's builder of data from ``composer`` nodes of ``text``, with the budget a read
+    of that text has: built from a node of the template, the data is what reading gives there."""
+    return _Builder(_budget(text), text)
 
 
 def _read_composed(text: str, is_json: bool, kind: str, budget: int) -> Document:
