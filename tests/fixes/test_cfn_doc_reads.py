@@ -17,7 +17,7 @@ from kds_iac.fixes.cloudformation import _Doc, text_edits
 from kds_iac.loaders import cfn_reader
 from tests.fixes.test_cfn_entry_check import _answers, _key_id_change, _span_of, _spy, _whole_only, _write
 from tests.fixes.test_fix_batch import _read, _resources
-from tests.loaders.test_cfn_reader_events import CORNERS, _outcome, _shape
+from tests.loaders.test_cfn_reader_events import CORNERS, _outcome
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 TEMPLATES = sorted(
