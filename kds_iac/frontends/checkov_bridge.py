@@ -767,6 +767,12 @@ def serverless_function_specs() -> list[CheckSpec]:
     return specs
 
 
+def judge_located(check: Any, context: tuple[Located, str]) -> Verdict:
+    """``evaluate`` of ``check``'s rule on the resource ``context`` names (its scope, and its
+    address or logical id): the judgement of the Terraform and CloudFormation checks."""
+    return evaluate(check.spec.rule, *context)
+
+
 def evaluate_function(rule: Rule, context: ServerlessContext) -> Verdict:
     """FAILED if the engine reported ``rule`` on the function (``functions.NAME`` or one of its
     events) or, for a function that runs with the framework's role, on that role or one of its

@@ -33,12 +33,8 @@ def _locate(check: Any, conf: dict[str, Any], frame: Any) -> tuple[bridge.Locate
     return located, logical_id
 
 
-def _judge(check: Any, context: tuple[bridge.Located, str]) -> bridge.Verdict:
-    return bridge.evaluate(check.spec.rule, *context)
-
-
 KdsCloudFormationCheck = bridge.check_class(
-    "KdsCloudFormationCheck", BaseResourceCheck, "supported_resources", "scan_resource_conf", _locate, _judge,
+    "KdsCloudFormationCheck", BaseResourceCheck, "supported_resources", "scan_resource_conf", _locate, bridge.judge_located,
     __name__, "One kds-iac rule as a checkov CloudFormation resource check.",
 )
 

@@ -41,16 +41,12 @@ def _locate_provider(check: Any, conf: dict[str, Any], frame: Any) -> tuple[brid
     return _located(check, conf, address, frame), bridge.provider_address(address)
 
 
-def _judge(check: Any, context: tuple[bridge.Located, str]) -> bridge.Verdict:
-    return bridge.evaluate(check.spec.rule, *context)
-
-
 KdsTerraformCheck = bridge.check_class(
-    "KdsTerraformCheck", BaseResourceCheck, "supported_resources", "scan_resource_conf", _locate_resource, _judge,
+    "KdsTerraformCheck", BaseResourceCheck, "supported_resources", "scan_resource_conf", _locate_resource, bridge.judge_located,
     __name__, "One kds-iac rule as a checkov Terraform resource check.",
 )
 KdsTerraformProviderCheck = bridge.check_class(
-    "KdsTerraformProviderCheck", BaseProviderCheck, "supported_provider", "scan_provider_conf", _locate_provider, _judge,
+    "KdsTerraformProviderCheck", BaseProviderCheck, "supported_provider", "scan_provider_conf", _locate_provider, bridge.judge_located,
     __name__,
     "One kds-iac rule as a checkov provider check, for findings on ``provider`` blocks: checkov names a provider "
     "block ``aws.default`` / ``aws.<alias>`` (``module.m.aws.x`` in a module), the engine ``provider.aws`` / ``provider.aws.<alias>``.",
