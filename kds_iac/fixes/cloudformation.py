@@ -935,24 +935,19 @@ def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[C
         touched.setdefault(found, []).append((start, end, text))
     column = entries[0][2]
     numbers, after_parts = [], []
-    settings: list[tuple[str, list[str], list[str]]] = []  # (logical id, Properties keys' lines before, after)
-    places: list[tuple[int, list[int]]] = []  # (entry number, numbers of its Properties keys) of each in settings
+    # (entry number, logical id, numbers of its Properties keys edited, their lines after the edits)
+    settings: list[tuple[int, str, list[int], list[str]]] = []
     for number in sorted(touched):
-        if not doc.is_json:
+        if doc.is_json:
+            edited = _region_edited(doc, entries[number], touched[number])[1]
+        else:
             found = _settings_alone(doc, number, touched[number])
             if found is not None:
-                settings.append(found)
-                regions = doc.property_lines(number)[1]
-                places.append((number, sorted({_entry_at(regions, start) for start, _, _ in touched[number]})))
+                settings.append((number, *found))
                 continue
-        region_start, region_end, _ = entries[number]
-        original = doc.text[region_start:region_end]
-        edited = replaced(original, sorted((s - region_start, e - region_start, t) for s, e, t in touched[number]))
-        if not doc.is_json:
-            if not _indented_from(edited, column) or not _key_line_kept(doc, doc.resources.value[number][0], touched[number], original, edited):
+            edited = _block_edited(doc, entries[number], doc.resources.value[number][0], touched[number])
+            if edited is None:
                 return False
-            if not original.endswith("\n"):  # the last entry, at the end of a file without a last newline
-                edited += doc.nl
         numbers.append(number)
         after_parts.append(edited)
     # Under as many keys as the template nests its entries, so that the reader's depth limit
@@ -985,11 +980,12 @@ def _check_entries(doc: _Doc, items: list[tuple[int, int, str]], changes: list[C
             expected["Resources"] = before
         if settings:
             got = dict(got)
-            after_settings, after_problems = _read_settings(doc, settings)
-            before_settings, before_problems = doc.properties_read(places)  # from the nodes, as the entries
+            after_settings, after_problems = _read_settings(doc, [after for _, _, _, after in settings])
+            # from the nodes, as the entries
+            before_settings, before_problems = doc.properties_read([(number, keys) for number, _, keys, _ in settings])
             if after_problems > before_problems:
                 return False
-            for (logical_id, _, _), before_properties, after_properties in zip(settings, before_settings, after_settings):
+            for (_, logical_id, _, _), before_properties, after_properties in zip(settings, before_settings, after_settings):
                 if logical_id in got or logical_id in expected["Resources"]:
                     return False
                 got[logical_id] = {"Properties": after_properties}
@@ -1033,14 +1029,15 @@ def _entry_of(doc: _Doc, entries: list[tuple[int, int, int]], start: int, end: i
     return found
 
 
-def _settings_alone(doc: _Doc, number: int, items: list[tuple[int, int, str]]) -> Optional[tuple[str, list[str], list[str]]]:
+def _settings_alone(doc: _Doc, number: int, items: list[tuple[int, int, str]]) -> Optional[tuple[str, list[int], list[str]]]:
     """When every edit of a block entry falls in the lines of one of its ``Properties`` keys
-    and stays right of their column: the entry's logical id and those keys' lines before and
-    after the edits (a changed setting is read again with its key, not the whole entry)."""
+    and stays right of their column: the entry's logical id, the numbers of those keys and
+    their lines after the edits (a changed setting is read again with its key, not the whole
+    entry; before the edits it is built from the template's nodes)."""
     found = doc.property_lines(number)
     if found is None:
         return None
-    logical_id, regions, column = found
+    logical_id, regions, _ = found
     keys = _get(doc.resources.value[number][1], "Properties")[1].value
     touched: dict[int, list[tuple[int, int, str]]] = {}
     for start, end, text in items:
@@ -1048,32 +1045,46 @@ def _settings_alone(doc: _Doc, number: int, items: list[tuple[int, int, str]]) -
         if at is None or at != _entry_at(regions, end, end=True):
             return None
         touched.setdefault(at, []).append((start, end, text))
-    before, after = [], []
-    for at in sorted(touched):
-        region_start, region_end, _ = regions[at]
-        original = doc.text[region_start:region_end]
-        edited = replaced(original, sorted((s - region_start, e - region_start, t) for s, e, t in touched[at]))
-        if not _indented_from(edited, column) or not _key_line_kept(doc, keys[at][0], touched[at], original, edited):
+    numbers = sorted(touched)
+    after = []
+    for at in numbers:
+        edited = _block_edited(doc, regions[at], keys[at][0], touched[at])
+        if edited is None:
             return None
-        if not original.endswith("\n"):  # the last key of the file, without a last newline
-            original, edited = original + doc.nl, edited + doc.nl
-        before.append(original)
         after.append(edited)
-    return logical_id, before, after
+    return logical_id, numbers, after
 
 
-def _read_settings(doc: _Doc, settings: list[tuple[str, list[str], list[str]]]) -> tuple[list[Any], int]:
-    """The Properties after the edits of the entries ``_settings_alone`` took, in order, and
-    the problems read: their keys' edited lines read in one document under ``Resources``-,
-    entry- and ``Properties``-like holders (the same depth as in the template); raises
-    ``_Refused``. (Before the edits they are built from the template's nodes.)"""
+def _region_edited(doc: _Doc, region: tuple[int, int, int], items: list[tuple[int, int, str]]) -> tuple[str, str]:
+    """The text of ``region`` (start, end, column) before and after the edits that fall in it."""
+    start, end, _ = region
+    original = doc.text[start:end]
+    return original, replaced(original, sorted((s - start, e - start, t) for s, e, t in items))
+
+
+def _block_edited(doc: _Doc, region: tuple[int, int, int], key: Node, items: list[tuple[int, int, str]]) -> Optional[str]:
+    """The lines of a block region (an entry, or a ``Properties`` key; ``key`` its key node)
+    after the edits that fall in it, ending in a line break (the last lines of a file without
+    one get it); None when an edited line starts left of the region's column or the edits
+    touch its key or its last line break (``_indented_from``, ``_key_line_kept``)."""
+    original, edited = _region_edited(doc, region, items)
+    if not _indented_from(edited, region[2]) or not _key_line_kept(doc, key, items, original, edited):
+        return None
+    return edited if original.endswith("\n") else edited + doc.nl
+
+
+def _read_settings(doc: _Doc, settings: list[list[str]]) -> tuple[list[Any], int]:
+    """The Properties after the edits of the entries ``_settings_alone`` took (their keys'
+    lines after the edits, in order), and the problems read: the lines read in one document
+    under ``Resources``-, entry- and ``Properties``-like holders (the same depth as in the
+    template); raises ``_Refused``. (Before the edits they are built from the template's nodes.)"""
     names = ("R", "S")[: doc.entry_depth]
     holders = "".join(" " * depth + name + ":" + doc.nl for depth, name in enumerate(names))
     depth = len(names)
 
     document = cfn_reader.read_text(holders + "".join(
         " " * depth + f"E{number}:" + doc.nl + " " * (depth + 1) + "P:" + doc.nl + "".join(after)
-        for number, (_, _, after) in enumerate(settings)
+        for number, after in enumerate(settings)
     ))
     data = document.data
     for name in names:

@@ -308,14 +308,11 @@ def test_a_replaced_setting_is_read_with_its_key_alone():
     doc = _Doc("t.yaml", KEY_TEMPLATE)
     start, end = _span_of(KEY_TEMPLATE, "false")
     assert cloudformation._settings_alone(doc, 0, [(start, end, "true")]) == (
-        "Key", ["      EnableKeyRotation: false\n"], ["      EnableKeyRotation: true\n"])
+        "Key", [1], ["      EnableKeyRotation: true\n"])
     # the last key's lines run to the entry's next key, its comment with them
     start, end = _span_of(KEY_TEMPLATE, '"2012-10-17"')
     assert cloudformation._settings_alone(doc, 0, [(start, end, "2012-10-17")]) == (
-        "Key",
-        ['      KeyPolicy:\n        Version: "2012-10-17"\n      # the policy ends here\n'],
-        ["      KeyPolicy:\n        Version: 2012-10-17\n      # the policy ends here\n"],
-    )
+        "Key", [2], ["      KeyPolicy:\n        Version: 2012-10-17\n      # the policy ends here\n"])
 
 
 def _rotation_change(data):
@@ -347,15 +344,16 @@ def test_settings_and_whole_entries_are_checked_together(tmp_path, monkeypatch):
     ]
     alone = [text_edits(fix, _read) for fix in fixes]
     assert None not in alone
-    settings: list[list[str]] = []
+    settings: list[list[list[str]]] = []
     real = cloudformation._read_settings
 
     def spy(doc, found):
-        settings.append([logical_id for logical_id, _, _ in found])
+        settings.append(found)
         return real(doc, found)
 
     monkeypatch.setattr(cloudformation, "_read_settings", spy)
     answers = _spy(monkeypatch)
     assert text_edits_many(fixes, _read) == alone
-    assert answers == [True] and settings == [["Key"]]  # Key's setting alone, Other's entry whole
+    # Key's setting read alone (its one edited Properties key), Other's entry whole
+    assert answers == [True] and settings == [[["      EnableKeyRotation: true\n"]]]
     assert _whole_only(monkeypatch, lambda: text_edits_many(fixes, _read)) == alone
