@@ -17,7 +17,7 @@ import hashlib
 import inspect
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional
 
 from kds_iac.model import Diagnostic, Resource, unique
 from kds_iac.output.common import (
@@ -68,15 +68,14 @@ def chunks(result: "ScanResult", context: ReportContext) -> Iterator[str]:
     findings: the whole document's dicts cost more memory than the scan on a big template,
     and the garbage collector's passes over them a third of the writing time."""
     head = dumps(document(result, context, results=False)) + "\n"
-    index = {rule.id: i for i, (rule, _module) in enumerate(rules_in_report(result))}
-    write = _ResultText(context)
-    return filled(head, "results", 4, (write(f, suppressed, index[f.rule.id]) for f, suppressed in all_findings(result)))
+    return filled(head, "results", 4, _results(result, rules_in_report(result), _ResultText(context)))
 
 
-def _results(result: "ScanResult", context: ReportContext, rules: list) -> Iterator[dict[str, Any]]:
+def _results(result: "ScanResult", rules: list, make: Callable[[Finding, bool, int], Any]) -> Iterator[Any]:
+    """``make(finding, suppressed, rule index)`` for each finding of the report, in order."""
     index = {rule.id: i for i, (rule, _module) in enumerate(rules)}
     for f, suppressed in all_findings(result):
-        yield sarif_result(f, suppressed, index[f.rule.id], context)
+        yield make(f, suppressed, index[f.rule.id])
 
 
 def document(result: "ScanResult", context: ReportContext, results: bool = True) -> dict[str, Any]:
@@ -93,7 +92,9 @@ def document(result: "ScanResult", context: ReportContext, results: bool = True)
         },
         "invocations": [invocation(result, context)],
         "originalUriBaseIds": {SRCROOT: {"uri": Path(context.cwd).resolve().as_uri() + "/"}},
-        "results": list(_results(result, context, rules)) if results else [],
+        "results": list(_results(result, rules, lambda f, suppressed, i: sarif_result(f, suppressed, i, context)))
+        if results
+        else [],
         "columnKind": "unicodeCodePoints",
         "properties": {
             "scope": list(result.scope),
