@@ -1,5 +1,5 @@
 """``python -m kds_iac``: the same as the ``kds-iac`` command."""
 
-from kds_iac.cli import main
+from kds_iac.cli import run
 
-raise SystemExit(main())
+run()

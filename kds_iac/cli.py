@@ -11,7 +11,7 @@ import argparse
 import gc
 import os
 import sys
-from typing import Iterable, Optional, Sequence, TextIO
+from typing import Iterable, NoReturn, Optional, Sequence, TextIO
 
 PROG = "kds-iac"
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -244,10 +244,39 @@ def _one_shot():
     the report is written, so the collector's walks over it find nothing, and they grow with it:
     15 % of the CPU of a 1,000-template scan, a quarter of a 10 MB template's, for no memory
     (peak RSS within 2 MB; benchmarks/README.md). Reference counting frees as usual; a --fix
-    pass collects what the pass before it left."""
+    pass collects what the pass before it left. In the ``kds-iac`` command (``run``) the
+    collector stays off to the end: switched on again, it would walk everything once more
+    just before the process ends."""
+    if _ENDS_PROCESS:
+        import contextlib
+
+        gc.disable()
+        return contextlib.nullcontext()
     from kds_iac import gc_pause
 
     return gc_pause.paused()
+
+
+# Set by ``run``: this process ends when ``main`` returns, so what a command built is kept to
+# the end (``_keep``) and left to the system to free instead of being freed piece by piece.
+_ENDS_PROCESS = False
+_KEPT: list = []
+
+
+def run() -> NoReturn:
+    """The ``kds-iac`` command (and ``python -m kds_iac``): ``main``, then ``quick_exit.leave``.
+    Callers in the same process (tests, tools) call ``main``, which returns its exit code."""
+    global _ENDS_PROCESS
+    from kds_iac.quick_exit import leave
+
+    _ENDS_PROCESS = True
+    leave(main())
+
+
+def _keep(*objects: object) -> None:
+    """Hold what a command built until the process ends, when ``run`` started it."""
+    if _ENDS_PROCESS:
+        _KEPT.append(objects)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -398,6 +427,7 @@ def scan_command(args: argparse.Namespace) -> int:
     context.color = args.format == "text" and _use_color(args.color, stream)
     # text, JSON, SARIF and JUnit XML are written as they are made: one string took more memory than the scan
     _write_report(pieces(args.format)(result, context), args.output)
+    _keep(result, context)
 
     if not args.quiet:
         from kds_iac.output.text import fix_counts, fix_hint, fix_summary, summary
@@ -505,6 +535,7 @@ def map_command(args: argparse.Namespace) -> int:
     built = access_map.build(result)
     module = importlib.import_module("kds_iac.output." + {"json": "map_json", "markdown": "markdown", "html": "html"}[args.format])
     _write_report(getattr(module, "map_chunks", module.render_map)(built), args.output)  # in pieces where it has them
+    _keep(result, built)
     return 2 if any(d.level == "error" for d in result.diagnostics) else 0
 
 

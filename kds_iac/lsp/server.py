@@ -543,14 +543,7 @@ def main(version: str = "0+unknown") -> int:
     if any(thread.name == SCAN_THREAD and thread.is_alive() for thread in threading.enumerate()):
         # A scan still running has nothing to save, and the interpreter's clean-up would share
         # the GIL with it (seen: ~2 s after exit on a 5 MB template): leave now.
-        import atexit
-        import sys
+        from kds_iac.quick_exit import leave
 
-        atexit._run_exitfuncs()  # the Terraform worker is stopped with us
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                stream.flush()
-            except (OSError, ValueError):
-                pass
-        os._exit(0)
+        leave(0)  # the exit handlers stop the Terraform worker with us
     return 0

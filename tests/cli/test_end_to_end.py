@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import subprocess
 import sys
@@ -162,3 +163,29 @@ def test_real_scan_imports_neither_checkov_nor_cfnlint():
     completed = subprocess.run([sys.executable, "-c", code], cwd=FIXTURES, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stderr
     assert json.loads(completed.stdout.splitlines()[-1]) == {"rc": 1, "heavy": []}
+
+
+ENDS_AFTER_A_HANDLER = """
+import atexit, sys
+from kds_iac import cli
+atexit.register(lambda: sys.stdout.write("exit handler ran"))  # stdout is a pipe: only a flush shows it
+sys.argv = ["kds-iac", "scan", "findings", "--format", "json"]
+cli.run()
+"""
+
+
+def test_the_command_ends_at_once_with_its_output_whole_and_exit_handlers_run():
+    # ``cli.run`` (the command's entry) leaves without freeing what the scan built: the report
+    # must still be whole, the exit handlers run, and what they wrote be flushed.
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # stdout buffered, as usual
+    completed = subprocess.run(
+        [sys.executable, "-c", ENDS_AFTER_A_HANDLER], cwd=FIXTURES, capture_output=True, text=True, timeout=120,
+        env=environment,
+    )
+    assert completed.returncode == 1, completed.stderr
+    report, last = completed.stdout.rsplit("\n", 1)
+    assert last == "exit handler ran"
+    assert {(f["rule_id"], f["resource"]) for f in json.loads(report)["findings"]} == {
+        ("KDS001", "aws_kinesis_stream.plain"),
+        ("KDS002", "aws_kinesis_stream.managed"),
+    }
