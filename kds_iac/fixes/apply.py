@@ -20,9 +20,9 @@ import sys
 import tempfile
 from typing import Callable, Iterable, Optional, Sequence
 
-from kds_iac import gc_pause
+from kds_iac import forked, gc_pause
 from kds_iac.files import bom_encoding, decode, inside, kind_of, read_bytes
-from kds_iac.fixes import SAFE, UNSAFE, Fix, NewResource, SetSetting, TextEdit, _line_starts, apply_edits, forked
+from kds_iac.fixes import SAFE, UNSAFE, Fix, NewResource, SetSetting, TextEdit, _line_starts, apply_edits
 from kds_iac.model import CLOUDFORMATION, TERRAFORM
 from kds_iac.value import Value
 
@@ -96,7 +96,7 @@ def edits_of(findings: Iterable, read: Reader, jobs: int = 1) -> dict[int, list[
     file once for all of them), else to ``text_edits`` one by one.
 
     With ``jobs`` > 1 and enough fixes, the files' groups are cut in ``jobs`` shares computed at
-    once, all but one in forked copies of this process (``fixes.forked``); the answers are the
+    once, all but one in forked copies of this process (``kds_iac.forked``); the answers are the
     same. The keys stay valid across the fork: a child's copy of a finding sits at the same
     address, so its ``id`` is the parent's."""
     groups: dict[tuple[Optional[Callable], str], list] = {}

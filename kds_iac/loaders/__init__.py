@@ -64,9 +64,11 @@ def load(
         from kds_iac.loaders.cfn_nested import scanned_roots
 
         roots = scanned_roots(paths)  # where nested stacks' templates may be read from
-        for path in found.cloudformation_templates:
-            step(path)
-            models.append(_guarded(path, lambda: cloudformation.load_template(path, roots=roots)))
+
+        def template(path: str) -> Model:
+            return _guarded(path, lambda: cloudformation.load_template(path, roots=roots))
+
+        models.extend(_cloudformation_templates(found.cloudformation_templates, template, jobs, step))
     if found.serverless_services:
         from kds_iac.loaders import serverless
 
@@ -111,6 +113,41 @@ def _terraform_modules(
         return list(parallel.ordered_map(module, directories, threads, before=step))
     finally:
         tfparse_worker.set_workers(before)
+
+
+def _cloudformation_templates(
+    paths: Sequence[str], template: Callable[[str], Model], jobs: int, step: Callable[[str], None]
+) -> list[Model]:
+    """Each template's model, in order; with ``jobs`` above 1 (and templates large enough),
+    runs of them loaded in forked children at once (``parallel.cloudformation_shares``).
+    Progress is reported here, in the templates' order: as each of this process's own
+    templates loads, then for the children's as their models arrive."""
+    parts: list[list[int]] = [list(range(len(paths)))]
+    if jobs > 1:
+        from kds_iac import forked
+        from kds_iac.loaders import parallel
+
+        if forked.can_fork():
+            parts = parallel.cloudformation_shares(jobs, paths)
+    if len(parts) == 1:
+        out = []
+        for path in paths:
+            step(path)
+            out.append(template(path))
+        return out
+
+    def here(part: list[int]) -> dict[int, Model]:
+        loaded = {}
+        for index in part:
+            step(paths[index])
+            loaded[index] = template(paths[index])
+        return loaded
+
+    loaded = forked.run_shared(parts, lambda part: {index: template(paths[index]) for index in part}, here)
+    for part in parts[1:]:
+        for index in part:
+            step(paths[index])
+    return [loaded[index] for index in range(len(paths))]
 
 
 def _scan_root(path: str, paths: Sequence[str]) -> str:

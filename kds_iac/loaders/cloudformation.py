@@ -141,6 +141,9 @@ class _NoValue:
     def __repr__(self) -> str:
         return "AWS::NoValue"
 
+    def __reduce__(self) -> str:
+        return "NO_VALUE"  # one object, compared with ``is``: a model sent from a forked loader keeps it
+
 
 NO_VALUE = _NoValue()
 

@@ -12,6 +12,12 @@ Small scans stay serial: an extra worker starts cold (an interpreter, tfparse an
 runtime: ~0.1 s of CPU, more in wall time on a busy machine) while the first one is warm
 from the command's early start; a few modules are done by the warm one sooner, and the
 on-save path (one file, one module) must not pay for any of it.
+
+CloudFormation templates are all Python work, so threads would not help: the templates are
+cut in runs, the first loaded here and each other in a forked copy of this process that sends
+its models back pickled (``kds_iac.forked``). A template is a unit of its own (a nested stack
+is read with its parent, a ``Ref`` stays within its template), so the models are the ones a
+serial load makes; the caller puts them back in the templates' order.
 """
 
 from __future__ import annotations
@@ -29,6 +35,11 @@ MIN_PARALLEL_TERRAFORM_BYTES = 512 * 1024
 # From this size on, a worker forked by the command's early start (Go's default collector) is
 # worth replacing by a started one (``tfparse_worker.GO_SETTINGS``): ~25 % less of its Go CPU.
 REPLACE_FORKED_BYTES = 2 * 1024 * 1024
+# CloudFormation templates below this many bytes in all load serially: a forked child costs a
+# few milliseconds to start and to send its models back (measured in benchmarks/README.md).
+MIN_PARALLEL_CLOUDFORMATION_BYTES = 256 * 1024
+# What a template costs a child against this process: its load, plus pickling its model.
+_CHILD_COST = 1.2
 
 
 def available_cores() -> int:
@@ -54,6 +65,37 @@ def terraform_plan(jobs: int, directories: Sequence[str]) -> tuple[int, bool]:
     if total < MIN_PARALLEL_TERRAFORM_BYTES:
         return 1, False
     return jobs, total >= REPLACE_FORKED_BYTES
+
+
+def cloudformation_shares(jobs: int, paths: Sequence[str]) -> list[list[int]]:
+    """The indexes of ``paths`` in runs of neighbours: the first to load here, each other in a
+    forked child; one run when ``jobs`` is 1 or the templates are small in all. A child also
+    pickles its models (about a fifth of their load's CPU) while this process unpickles them
+    (a twelfth), so the first run is the larger."""
+    count = min(max(1, jobs), len(paths))
+    everything = [list(range(len(paths)))]
+    if count < 2:
+        return everything
+    sizes = [_file_bytes(path) for path in paths]
+    total = sum(sizes)
+    if total < MIN_PARALLEL_CLOUDFORMATION_BYTES:
+        return everything
+    first_weight = total * _CHILD_COST / (_CHILD_COST + count - 1)
+    done = cut = 0
+    while cut < len(paths) - 1 and done + sizes[cut] <= first_weight:
+        done += sizes[cut]
+        cut += 1
+    from kds_iac.forked import shares
+
+    rest = list(range(max(cut, 1), len(paths)))
+    return [list(range(max(cut, 1))), *shares(rest, [sizes[i] for i in rest], count - 1)]
+
+
+def _file_bytes(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _terraform_bytes(directory: str) -> int:

@@ -2,7 +2,7 @@
 
 JSON and SARIF reports show every fix's edits; on a large scan ``edits_of`` cuts the files'
 groups in shares and computes all but one in forked copies of the process
-(``kds_iac.fixes.forked``). A child that fails costs only time: its share is computed in the
+(``kds_iac.forked``). A child that fails costs only time: its share is computed in the
 parent, so the answer never depends on it.
 """
 
@@ -14,8 +14,8 @@ import sys
 
 import pytest
 
-from kds_iac import engine
-from kds_iac.fixes import apply, forked
+from kds_iac import engine, forked
+from kds_iac.fixes import apply
 from kds_iac.loaders import load
 from tests.loaders.test_parallel import stream_module
 

@@ -1,7 +1,8 @@
 """Parallel loading (``--jobs``) gives the report a serial load gives, byte for byte.
 
-Terraform modules load in threads, each with a tfparse worker of its own
-(``kds_iac.loaders.parallel``). The results must not depend on which module finished first:
+Terraform modules load in threads, each with a tfparse worker of its own; CloudFormation
+templates in runs, all but the first in forked children that send their models back
+(``kds_iac.loaders.parallel``). The results must not depend on which unit finished first:
 the same findings in the same order, the same diagnostics, the same progress calls. A module
 that crashes its worker costs that module only, with the diagnostic a serial scan gives.
 """
@@ -37,15 +38,35 @@ def stream_module(name: str, streams: int) -> str:
     return "\n".join(blocks)
 
 
+def stream_template(name: str, streams: int) -> str:
+    """A template of ``streams`` unencrypted streams, a conditional one and a role that reads
+    the first (~170 bytes a stream)."""
+    lines = ["AWSTemplateFormatVersion: '2010-09-09'", "Conditions:", "  Never: !Equals [a, b]", "Resources:"]
+    for i in range(streams):
+        lines += [f"  {name}{i}:", "    Type: AWS::Kinesis::Stream", "    Properties:", f"      Name: {name}-{i}",
+                  "      ShardCount: 1", "      Tags: [{Key: team, Value: data}]"]
+    lines += [f"  {name}Maybe:", "    Type: AWS::Kinesis::Stream", "    Properties:", "      StreamEncryption:",
+              "        EncryptionType: !If [Never, KMS, !Ref AWS::NoValue]", "        KeyId: alias/aws/kinesis",
+              f"  {name}Reader:", "    Type: AWS::IAM::Role", "    Properties:", "      AssumeRolePolicyDocument: {}",
+              "      Policies:", "        - PolicyName: read", "          PolicyDocument:", "            Statement:",
+              "              - Effect: Allow", "                Action: kinesis:Get*", f"                Resource: !GetAtt {name}0.Arn"]
+    return "\n".join(lines) + "\n"
+
+
 @pytest.fixture(scope="module")
 def mixed_tree(tmp_path_factory) -> Path:
     """The bundled examples (Terraform, plans, CloudFormation, Serverless) and, beside them,
-    generated modules, a module with a syntax error and one that crashes tfparse."""
+    generated modules and templates, a module and a template with a syntax error and a module
+    that crashes tfparse."""
     root = tmp_path_factory.mktemp("mixed")
     shutil.copytree(REPO / "examples", root / "examples")
     for index in range(4):
         (root / f"gen_{index}").mkdir()
         (root / f"gen_{index}" / "main.tf").write_text(stream_module(f"g{index}", 1100))  # 4 x ~150 KB: parallel
+    (root / "templates").mkdir()
+    for index in range(6):  # 6 x ~48 KB with the examples' templates: parallel
+        (root / "templates" / f"t{index}.yaml").write_text(stream_template(f"T{index}x", 350))
+    (root / "templates" / "t3_broken.yaml").write_text("Resources:\n  S:\n    Type: AWS::Kinesis::Stream\n   bad: [\n")
     (root / "broken").mkdir()
     (root / "broken" / "main.tf").write_text(BROKEN)
     (root / "crashes").mkdir()
@@ -77,7 +98,11 @@ def test_jobs_2_reports_what_jobs_1_reports_byte_for_byte(mixed_tree, report):
         problems = {
             (d["file"], d["line"], d["level"], d["code"]) for d in json.loads(serial.stdout)["diagnostics"] if d["level"] == "error"
         }
-        assert problems == {("broken/main.tf", 3, "error", "parse"), ("crashes/main.tf", 1, "error", "evaluation")}
+        assert problems == {
+            ("broken/main.tf", 3, "error", "parse"),
+            ("crashes/main.tf", 1, "error", "evaluation"),
+            ("templates/t3_broken.yaml", 4, "error", "parse"),
+        }
         found = {(f["rule_id"], f["resource"]) for f in json.loads(serial.stdout)["findings"] if f["file"].startswith("gen_3/")}
         assert ("KDS001", "aws_kinesis_stream.g3_1099") in found  # the last generated module was loaded
 
@@ -133,6 +158,71 @@ def test_modules_load_in_as_many_workers_as_jobs(mixed_tree, monkeypatch):
         )
 
     assert described(models[2]) == described(models[1])
+
+
+def _described(model):
+    """What a model holds, as text: a ``Ref`` is equal only to itself (it holds its resource),
+    so two loads' attributes are compared by their repr."""
+    return (
+        [(r.address, r.type, r.location.file, r.location.start_line, repr(r.attributes)) for r in model.resources],
+        model.diagnostics,
+        model.files,
+    )
+
+
+def test_templates_load_in_forked_children_as_a_serial_load_would(mixed_tree, monkeypatch):
+    """In-process: with jobs=3 the templates load in three runs, two of them in forked children
+    (else the command's comparison above would prove nothing), and the model, its order and
+    the progress calls are a serial load's."""
+    from kds_iac import forked
+
+    started = []
+    start = forked._start
+    monkeypatch.setattr(forked, "_start", lambda part, work: started.append(len(part)) or start(part, work))
+    paths = [str(mixed_tree / "examples" / "cloudformation"), str(mixed_tree / "templates")]
+    calls: dict[int, list] = {1: [], 3: []}
+    models = {jobs: load(paths, jobs=jobs, progress=lambda *call, jobs=jobs: calls[jobs].append(call)) for jobs in (1, 3)}
+    assert len(started) == 2 and all(started)
+    assert calls[3] == calls[1]
+    assert _described(models[3]) == _described(models[1])
+    assert ("error", str(mixed_tree / "templates" / "t3_broken.yaml"), 4) in [
+        (d.level, d.file, d.line) for d in models[3].diagnostics
+    ]
+
+
+def test_templates_a_child_could_not_load_are_loaded_here(mixed_tree, monkeypatch):
+    """A child that dies costs time only: its run is loaded in this process."""
+    import os
+    import signal
+
+    from kds_iac import forked
+
+    start = forked._start
+
+    def dying(part, work):
+        return start(part, lambda part: os.kill(os.getpid(), signal.SIGKILL))
+
+    monkeypatch.setattr(forked, "_start", dying)
+    paths = [str(mixed_tree / "templates")]
+    assert _described(load(paths, jobs=2)) == _described(load(paths, jobs=1))
+
+
+def test_cloudformation_shares(tmp_path):
+    sizes = [100_000, 100_000, 100_000, 100_000, 100_000, 100_000]
+    paths = []
+    for index, size in enumerate(sizes):
+        path = tmp_path / f"t{index}.yaml"
+        path.write_text("#" * size)
+        paths.append(str(path))
+    assert parallel.cloudformation_shares(1, paths) == [[0, 1, 2, 3, 4, 5]]
+    assert parallel.cloudformation_shares(2, paths[:2]) == [[0, 1]]  # 200 KB: serial
+    assert parallel.cloudformation_shares(2, paths) == [[0, 1, 2], [3, 4, 5]]  # the first run may be the larger
+    assert parallel.cloudformation_shares(3, paths) == [[0, 1], [2, 3], [4, 5]]
+    assert parallel.cloudformation_shares(9, paths[:3]) == [[0], [1], [2]]  # one template a run at most
+    big = tmp_path / "big.yaml"
+    big.write_text("#" * 1_000_000)
+    assert parallel.cloudformation_shares(2, [str(big), *paths[:2]]) == [[0], [1, 2]]  # a run holds a template at least
+    assert parallel.cloudformation_shares(2, [*paths[:2], str(big)]) == [[0, 1], [2]]
 
 
 def test_a_small_scan_loads_serially(tmp_path):

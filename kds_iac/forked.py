@@ -1,10 +1,9 @@
 """Shares of independent work done in forked copies of this process, with the answers sent back.
 
-The fix edits a JSON or SARIF report shows are computed per file after the rules have run,
-on one core, and on a large scan they cost as much as the rules. Each file's group is
-independent of the others, and everything it reads (the model, the findings) already exists,
-so a forked child can compute a share of the groups from its copy of memory and send back only
-the answers (small: a few text edits a fix); a thread would not help, the work being Python.
+Two steps of a large scan are independent per file and run on one core otherwise: loading
+CloudFormation templates (``kds_iac.loaders``) and computing the fix edits a JSON or SARIF
+report shows (``kds_iac.fixes.apply``). A forked child computes a share from its copy of
+memory and sends back the answers, pickled; a thread would not help, the work being Python.
 
 Only where forking is sound and cheap: Linux (forking is unsafe with macOS system frameworks,
 and Windows has none) and a process where no other thread runs Python. Threads blocked
@@ -54,12 +53,16 @@ def shares(items: Sequence[T], weights: Sequence[int], count: int) -> list[list[
     return out
 
 
-def run_shared(parts: list[list[T]], work: Callable[[list[T]], dict]) -> dict:
+def run_shared(
+    parts: list[list[T]], work: Callable[[list[T]], dict], here: Optional[Callable[[list[T]], dict]] = None
+) -> dict:
     """``work(part)`` of every part merged into one dict: the first part here, each other one in
     a forked child at the same time (or here, if its child fails). ``work`` must give a dict of
-    picklable keys and values, and must not depend on what another part's ``work`` did."""
+    picklable keys and values, and must not depend on what another part's ``work`` did.
+    ``here``, if given, computes the first part instead of ``work`` (the same answers, plus
+    what only this process may do, such as reporting progress)."""
     children = [_start(part, work) for part in parts[1:]]
-    out = work(parts[0]) if parts else {}
+    out = (here or work)(parts[0]) if parts else {}
     for part, child in zip(parts[1:], children):
         answer = _finish(child)
         out.update(answer if answer is not None else work(part))
