@@ -190,9 +190,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--jobs",
         type=_jobs,
         metavar="N",
-        help="load up to N Terraform modules at once, and compute a JSON or SARIF report's fix edits in N "
-        "shares (default: the cores available to the process; 1: one after the other); the report is the "
-        "same, and a small scan is always done serially",
+        help="load up to N Terraform modules at once, CloudFormation templates in N shares, and compute a JSON "
+        "or SARIF report's fix edits in N shares (default: the cores available to the process; 1: one after "
+        "the other); the report is the same, and a small scan is always done serially",
     )
 
     access = commands.add_parser(
