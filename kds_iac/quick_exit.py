@@ -2,7 +2,7 @@
 
 A scan's model, findings and fix edits are millions of small objects that live until the
 report is written. Ending the usual way frees each of them, and a collector switched back on
-walks them all once more before that: on the 1,000-template tree 0.25-0.35 s after the report
+walks them all once more before that: on the 1,000-template tree about 0.3 s after the report
 was complete, which the user waits for and nobody needs (benchmarks/README.md). ``leave``
 keeps what matters about a normal exit (the exit handlers run: they stop the Terraform
 workers and flush logging; the standard streams are flushed) and ends the process at once;

@@ -119,22 +119,28 @@ def _cloudformation_templates(
     paths: Sequence[str], template: Callable[[str], Model], jobs: int, step: Callable[[str], None]
 ) -> list[Model]:
     """Each template's model, in order; with ``jobs`` above 1 (and templates large enough),
-    runs of them loaded in forked children at once (``parallel.cloudformation_shares``).
-    Progress is reported here, in the templates' order: as each of this process's own
-    templates loads, then for the children's as their models arrive."""
-    parts: list[list[int]] = [list(range(len(paths)))]
+    runs of them loaded in forked children at once (``parallel.cloudformation_shares``)."""
     if jobs > 1:
         from kds_iac import forked
         from kds_iac.loaders import parallel
 
-        if forked.can_fork():
-            parts = parallel.cloudformation_shares(jobs, paths)
-    if len(parts) == 1:
-        out = []
-        for path in paths:
-            step(path)
-            out.append(template(path))
-        return out
+        parts = parallel.cloudformation_shares(jobs, paths) if forked.can_fork() else []
+        if len(parts) > 1:
+            return _forked_templates(paths, parts, template, step)
+    out = []
+    for path in paths:
+        step(path)
+        out.append(template(path))
+    return out
+
+
+def _forked_templates(
+    paths: Sequence[str], parts: list[list[int]], template: Callable[[str], Model], step: Callable[[str], None]
+) -> list[Model]:
+    """The first run loaded here, the others in forked children (``kds_iac.forked``). Progress
+    is reported here, in the templates' order: as each of this process's own templates loads,
+    then for the children's as their models arrive."""
+    from kds_iac import forked
 
     def here(part: list[int]) -> dict[int, Model]:
         loaded = {}
