@@ -24,7 +24,7 @@ PACKAGE = REPO / "kds_iac"
 FRONT_ENDS = {
     "command line": ("kds_iac.cli", "kds_iac.output"),
     "language server": ("kds_iac.lsp",),
-    "checkov": ("kds_iac.frontends.checkov_bridge", "kds_iac.frontends.checkov_checks"),
+    "checkov": ("kds_iac.frontends.checkov_bridge", "kds_iac.frontends.checkov_runner", "kds_iac.frontends.checkov_checks"),
     "cfn-lint": ("kds_iac.frontends.cfnlint_rules",),
 }
 # (importing module, imported module): the command line starts the server for `kds-iac lsp`

@@ -131,31 +131,6 @@ def check_specs(framework: str) -> list[CheckSpec]:
     return specs
 
 
-# checkov runners that ask the checks of each of our check files (the registries they read)
-TERRAFORM_RUNNERS = ("terraform", "terraform_json", "terraform_plan")  # Terraform resource and provider checks
-CLOUDFORMATION_RUNNERS = ("cloudformation", "serverless")  # CloudFormation resource checks
-SERVERLESS_RUNNERS = ("serverless",)  # Serverless function checks
-
-
-def loaded_for(runners: Sequence[str], frame: Optional[FrameType] = None) -> bool:
-    """Whether the checkov runner loading a check file is one of ``runners``.
-
-    checkov loads every external checks folder in each of its framework runners (about twenty
-    with ``-d``: Kubernetes, Dockerfile, GitHub Actions, ...), each in a process of its own, and
-    building our checks imports every rule (about 0.08 s of CPU); the runners that never ask
-    them skip that. The runner is the nearest caller whose ``self`` has a ``check_type``; True
-    when nothing is loading through a runner (a program or a test importing the file)."""
-    current = frame if frame is not None else sys._getframe(1)
-    depth = 0
-    while current is not None and depth < 80:
-        check_type = getattr(current.f_locals.get("self"), "check_type", None)
-        if isinstance(check_type, str):
-            return check_type in runners
-        current = current.f_back
-        depth += 1
-    return True
-
-
 # --------------------------------------------------------------------------- the scope
 
 

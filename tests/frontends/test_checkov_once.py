@@ -21,6 +21,7 @@ import pytest
 
 from kds_iac import engine
 from kds_iac.frontends import checkov_bridge as bridge
+from kds_iac.frontends import checkov_runner
 from kds_iac.model import TERRAFORM, Diagnostic, Location, Resource
 from kds_iac.rules import all_rules
 from kds_iac.rules.base import Finding
@@ -190,16 +191,16 @@ class _Runner:
         self.check_type = check_type
 
     def load(self, runners) -> bool:
-        return bridge.loaded_for(runners)
+        return checkov_runner.loaded_for(runners)
 
 
 def test_checks_are_built_only_for_the_runners_that_ask_them():
-    assert _Runner("terraform").load(bridge.TERRAFORM_RUNNERS) is True
-    assert _Runner("terraform_json").load(bridge.TERRAFORM_RUNNERS) is True
-    assert _Runner("serverless").load(bridge.CLOUDFORMATION_RUNNERS) is True
-    assert _Runner("kubernetes").load(bridge.TERRAFORM_RUNNERS) is False
-    assert _Runner("cloudformation").load(bridge.SERVERLESS_RUNNERS) is False
-    assert bridge.loaded_for(bridge.TERRAFORM_RUNNERS) is True  # no runner: a program importing the checks
+    assert _Runner("terraform").load(checkov_runner.TERRAFORM_RUNNERS) is True
+    assert _Runner("terraform_json").load(checkov_runner.TERRAFORM_RUNNERS) is True
+    assert _Runner("serverless").load(checkov_runner.CLOUDFORMATION_RUNNERS) is True
+    assert _Runner("kubernetes").load(checkov_runner.TERRAFORM_RUNNERS) is False
+    assert _Runner("cloudformation").load(checkov_runner.SERVERLESS_RUNNERS) is False
+    assert checkov_runner.loaded_for(checkov_runner.TERRAFORM_RUNNERS) is True  # no runner: a program importing the checks
 
 
 # --------------------------------------------------------------------------- the real checkov

@@ -19,24 +19,7 @@ try:
 except ImportError:  # this folder inside a source tree or a --target directory not on sys.path
     sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")))
 
-from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
-
-from kds_iac.frontends import checkov_bridge as bridge
-from kds_iac.model import CLOUDFORMATION
-
-
-def _locate(check: Any, conf: dict[str, Any], frame: Any) -> tuple[bridge.Located, str]:
-    logical_id = check._entity[1]  # the key under Resources: our address
-    located = bridge.recover_scope(CLOUDFORMATION, check._scanned_file, conf, frame=frame)
-    if located is None:
-        raise RuntimeError(f"kds-iac cannot tell which scope {check._scanned_file} ({logical_id}) belongs to")
-    return located, logical_id
-
-
-KdsCloudFormationCheck = bridge.check_class(
-    "KdsCloudFormationCheck", BaseResourceCheck, "supported_resources", "scan_resource_conf", _locate, bridge.judge_located,
-    __name__, "One kds-iac rule as a checkov CloudFormation resource check.",
-)
+from kds_iac.frontends.checkov_runner import CLOUDFORMATION_RUNNERS, loaded_for  # noqa: E402
 
 CHECKS: list = []
 _BUILT = False
@@ -44,11 +27,35 @@ _BUILT = False
 
 def register() -> None:
     """Build (and so register with checkov) one check per rule, once, unless the checkov
-    runner loading this file never asks CloudFormation checks (``bridge.loaded_for``)."""
+    runner loading this file never asks CloudFormation checks (``checkov_runner.loaded_for``):
+    such a runner imports nothing more of ours."""
     global CHECKS, _BUILT
-    if not _BUILT and bridge.loaded_for(bridge.CLOUDFORMATION_RUNNERS, sys._getframe(1)):
-        CHECKS = [KdsCloudFormationCheck(spec) for spec in bridge.check_specs(CLOUDFORMATION)]
+    if not _BUILT and loaded_for(CLOUDFORMATION_RUNNERS, sys._getframe(1)):
+        from kds_iac.frontends import checkov_bridge as bridge
+        from kds_iac.model import CLOUDFORMATION
+
+        check = _check_class()
+        CHECKS = [check(spec) for spec in bridge.check_specs(CLOUDFORMATION)]
         _BUILT = True
+
+
+def _check_class() -> type:
+    from checkov.cloudformation.checks.resource.base_resource_check import BaseResourceCheck
+
+    from kds_iac.frontends import checkov_bridge as bridge
+    from kds_iac.model import CLOUDFORMATION
+
+    def locate(check: Any, conf: dict[str, Any], frame: Any) -> tuple[bridge.Located, str]:
+        logical_id = check._entity[1]  # the key under Resources: our address
+        located = bridge.recover_scope(CLOUDFORMATION, check._scanned_file, conf, frame=frame)
+        if located is None:
+            raise RuntimeError(f"kds-iac cannot tell which scope {check._scanned_file} ({logical_id}) belongs to")
+        return located, logical_id
+
+    return bridge.check_class(
+        "KdsCloudFormationCheck", BaseResourceCheck, "supported_resources", "scan_resource_conf", locate,
+        bridge.judge_located, __name__, "One kds-iac rule as a checkov CloudFormation resource check.",
+    )
 
 
 register()

@@ -17,40 +17,7 @@ try:
 except ImportError:  # this folder inside a source tree or a --target directory not on sys.path
     sys.path.insert(0, os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..")))
 
-from checkov.terraform.checks.provider.base_check import BaseProviderCheck
-from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
-
-from kds_iac.frontends import checkov_bridge as bridge
-from kds_iac.model import TERRAFORM
-
-
-def _located(check: Any, conf: dict[str, Any], address: Any, frame: Any) -> bridge.Located:
-    located = bridge.recover_scope(TERRAFORM, check._scanned_file, conf, check.graph, frame=frame)
-    if located is None or not isinstance(address, str):
-        raise RuntimeError(f"kds-iac cannot tell which scope {check._scanned_file} ({address}) belongs to")
-    return located
-
-
-def _locate_resource(check: Any, conf: dict[str, Any], frame: Any) -> tuple[bridge.Located, str]:
-    address = conf.get("__address__") or ".".join(check._entity)  # checkov gives no __address__ for .tf.json
-    return _located(check, conf, address, frame), address
-
-
-def _locate_provider(check: Any, conf: dict[str, Any], frame: Any) -> tuple[bridge.Located, str]:
-    address = conf.get("__address__")
-    return _located(check, conf, address, frame), bridge.provider_address(address)
-
-
-KdsTerraformCheck = bridge.check_class(
-    "KdsTerraformCheck", BaseResourceCheck, "supported_resources", "scan_resource_conf", _locate_resource, bridge.judge_located,
-    __name__, "One kds-iac rule as a checkov Terraform resource check.",
-)
-KdsTerraformProviderCheck = bridge.check_class(
-    "KdsTerraformProviderCheck", BaseProviderCheck, "supported_provider", "scan_provider_conf", _locate_provider, bridge.judge_located,
-    __name__,
-    "One kds-iac rule as a checkov provider check, for findings on ``provider`` blocks: checkov names a provider "
-    "block ``aws.default`` / ``aws.<alias>`` (``module.m.aws.x`` in a module), the engine ``provider.aws`` / ``provider.aws.<alias>``.",
-)
+from kds_iac.frontends.checkov_runner import TERRAFORM_RUNNERS, loaded_for  # noqa: E402
 
 CHECKS: list = []
 PROVIDER_CHECKS: list = []
@@ -59,12 +26,51 @@ _BUILT = False
 
 def register() -> None:
     """Build (and so register with checkov) one check per rule, once, unless the checkov
-    runner loading this file never asks Terraform checks (``bridge.loaded_for``)."""
+    runner loading this file never asks Terraform checks (``checkov_runner.loaded_for``):
+    such a runner imports nothing more of ours."""
     global CHECKS, PROVIDER_CHECKS, _BUILT
-    if not _BUILT and bridge.loaded_for(bridge.TERRAFORM_RUNNERS, sys._getframe(1)):
-        CHECKS = [KdsTerraformCheck(spec) for spec in bridge.check_specs(TERRAFORM)]
-        PROVIDER_CHECKS = [KdsTerraformProviderCheck(spec) for spec in bridge.provider_check_specs()]
+    if not _BUILT and loaded_for(TERRAFORM_RUNNERS, sys._getframe(1)):
+        from kds_iac.frontends import checkov_bridge as bridge
+        from kds_iac.model import TERRAFORM
+
+        resource_check, provider_check = _check_classes()
+        CHECKS = [resource_check(spec) for spec in bridge.check_specs(TERRAFORM)]
+        PROVIDER_CHECKS = [provider_check(spec) for spec in bridge.provider_check_specs()]
         _BUILT = True
+
+
+def _check_classes() -> tuple[type, type]:
+    from checkov.terraform.checks.provider.base_check import BaseProviderCheck
+    from checkov.terraform.checks.resource.base_resource_check import BaseResourceCheck
+
+    from kds_iac.frontends import checkov_bridge as bridge
+    from kds_iac.model import TERRAFORM
+
+    def located(check: Any, conf: dict[str, Any], address: Any, frame: Any) -> bridge.Located:
+        found = bridge.recover_scope(TERRAFORM, check._scanned_file, conf, check.graph, frame=frame)
+        if found is None or not isinstance(address, str):
+            raise RuntimeError(f"kds-iac cannot tell which scope {check._scanned_file} ({address}) belongs to")
+        return found
+
+    def locate_resource(check: Any, conf: dict[str, Any], frame: Any) -> tuple[bridge.Located, str]:
+        address = conf.get("__address__") or ".".join(check._entity)  # checkov gives no __address__ for .tf.json
+        return located(check, conf, address, frame), address
+
+    def locate_provider(check: Any, conf: dict[str, Any], frame: Any) -> tuple[bridge.Located, str]:
+        address = conf.get("__address__")
+        return located(check, conf, address, frame), bridge.provider_address(address)
+
+    resource_check = bridge.check_class(
+        "KdsTerraformCheck", BaseResourceCheck, "supported_resources", "scan_resource_conf", locate_resource,
+        bridge.judge_located, __name__, "One kds-iac rule as a checkov Terraform resource check.",
+    )
+    provider_check = bridge.check_class(
+        "KdsTerraformProviderCheck", BaseProviderCheck, "supported_provider", "scan_provider_conf", locate_provider,
+        bridge.judge_located, __name__,
+        "One kds-iac rule as a checkov provider check, for findings on ``provider`` blocks: checkov names a provider "
+        "block ``aws.default`` / ``aws.<alias>`` (``module.m.aws.x`` in a module), the engine ``provider.aws`` / ``provider.aws.<alias>``.",
+    )
+    return resource_check, provider_check
 
 
 register()
