@@ -74,7 +74,7 @@ class Settings:
         asked = (naming(resource), key, within)
         path = self._paths.get(asked, _UNSEEN)
         if path is _UNSEEN:
-            name = self._columns[asked[0]][key]
+            name = self.name(resource, key)
             path = self._paths[asked] = (f"{within}.{name}" if within else name) if name is not None else None
         if path is None:
             return None
