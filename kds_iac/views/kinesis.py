@@ -194,20 +194,24 @@ def _stream(resource: Resource, keys: KeyResolver, layout: tuple, facts: dict[An
 def _may_branch(value: Any) -> bool:
     """False when ``cases`` of ``value`` cannot assume a condition (no ``Conditional`` below
     its inputs): the stream is then its one case, and its branches need not be worked out."""
-    while isinstance(value, FromInputs):
-        value = value.value
-    return isinstance(value, Conditional)
+    return isinstance(_below_inputs(value), Conditional)
 
 
 def _block_may_branch(value: Any, layout: tuple) -> bool:
     """``_may_branch`` for an encryption block and the two settings ``nested_cases`` reads in it."""
-    while isinstance(value, FromInputs):
-        value = value.value
+    value = _below_inputs(value)
     if isinstance(value, Conditional):
         return True
     if isinstance(value, list) and len(value) == 1:
         value = value[0]
     return isinstance(value, dict) and (_may_branch(value.get(layout[1])) or _may_branch(value.get(layout[2])))
+
+
+def _below_inputs(value: Any) -> Any:
+    """``value`` with the inputs that give it taken off."""
+    while isinstance(value, FromInputs):
+        value = value.value
+    return value
 
 
 def _attribute_cases(attrs: dict, name: str, given: tuple) -> list[Fact]:
