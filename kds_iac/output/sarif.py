@@ -233,7 +233,6 @@ class _ResultText:
         parts.append("\n        }")
         return "".join(parts)
 
-
     def _place(self, finding: Finding, logical: str) -> tuple[str, str]:
         """The text from the end of the message to the fingerprint's value, and the file's URI."""
         uri, relative = artifact_uri(finding.location.file, self.context.cwd)
